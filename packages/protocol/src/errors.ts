@@ -1,0 +1,171 @@
+// The closed set of error codes and reasons shared by the server and its clients, with the one
+// table that maps them to HTTP and gRPC statuses. Imports nothing; runs in Node and browsers.
+
+/**
+ * Canonical error codes, aligned with gRPC status codes. What transports understand: each maps
+ * to exactly one HTTP status and one gRPC status in CODE_STATUS.
+ */
+export const ERROR_CODES = [
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'UNAUTHENTICATED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** gRPC status numbers (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+export const GRPC_STATUS = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/**
+ * Code → HTTP status and gRPC status. Exhaustive by type. Where Triton and TF Serving disagree,
+ * TF Serving's fuller mapping wins (Triton sends ALREADY_EXISTS and CANCELLED to 400).
+ */
+export const CODE_STATUS = {
+  CANCELLED: { http: 499, grpc: GRPC_STATUS.CANCELLED },
+  UNKNOWN: { http: 500, grpc: GRPC_STATUS.UNKNOWN },
+  INVALID_ARGUMENT: { http: 400, grpc: GRPC_STATUS.INVALID_ARGUMENT },
+  DEADLINE_EXCEEDED: { http: 504, grpc: GRPC_STATUS.DEADLINE_EXCEEDED },
+  NOT_FOUND: { http: 404, grpc: GRPC_STATUS.NOT_FOUND },
+  ALREADY_EXISTS: { http: 409, grpc: GRPC_STATUS.ALREADY_EXISTS },
+  PERMISSION_DENIED: { http: 403, grpc: GRPC_STATUS.PERMISSION_DENIED },
+  RESOURCE_EXHAUSTED: { http: 429, grpc: GRPC_STATUS.RESOURCE_EXHAUSTED },
+  FAILED_PRECONDITION: { http: 400, grpc: GRPC_STATUS.FAILED_PRECONDITION },
+  ABORTED: { http: 409, grpc: GRPC_STATUS.ABORTED },
+  OUT_OF_RANGE: { http: 400, grpc: GRPC_STATUS.OUT_OF_RANGE },
+  UNIMPLEMENTED: { http: 501, grpc: GRPC_STATUS.UNIMPLEMENTED },
+  INTERNAL: { http: 500, grpc: GRPC_STATUS.INTERNAL },
+  UNAVAILABLE: { http: 503, grpc: GRPC_STATUS.UNAVAILABLE },
+  UNAUTHENTICATED: { http: 401, grpc: GRPC_STATUS.UNAUTHENTICATED },
+} as const satisfies Record<ErrorCode, { http: number; grpc: number }>;
+
+/**
+ * Fine-grained, stable reasons: what humans, docs and dashboards use. Each belongs to one code;
+ * a reason may refine the HTTP status where HTTP has a more precise one (413 for a body over
+ * the limit). Retired reasons are never reused.
+ */
+export const REASONS = {
+  // INVALID_ARGUMENT: the request is malformed or does not fit the model.
+  MALFORMED_REQUEST: { code: 'INVALID_ARGUMENT', summary: 'the request body is not valid JSON or not an inference request' },
+  UNSUPPORTED_CONTENT_TYPE: { code: 'INVALID_ARGUMENT', summary: 'the request has a content type the endpoint does not accept', httpStatus: 415 },
+  INPUT_MISSING: { code: 'INVALID_ARGUMENT', summary: 'an input the model needs is absent from the request' },
+  INPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request names an input the model does not have' },
+  INPUT_DUPLICATE: { code: 'INVALID_ARGUMENT', summary: 'the request names the same input twice' },
+  INPUT_DATATYPE_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's datatype is not the one the model expects" },
+  INPUT_SHAPE_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's shape does not fit the model's shape" },
+  INPUT_DATA_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's data does not match its shape or datatype (count, value type or range)" },
+  INPUT_BATCH_MISMATCH: { code: 'INVALID_ARGUMENT', summary: 'inputs disagree on the batch size, or the batch is larger than the model allows' },
+  OUTPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request asks for an output the model does not have' },
+  PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },
+  INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is not a positive integer' },
+  // NOT_FOUND
+  MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
+  VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },
+  ROUTE_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of the API has that method and path' },
+  // RESOURCE_EXHAUSTED
+  BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413 },
+  QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: "the model's queue is full" },
+  // UNAVAILABLE
+  MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
+  SERVER_DRAINING: { code: 'UNAVAILABLE', summary: 'the server is shutting down and takes no new requests' },
+  // DEADLINE_EXCEEDED / CANCELLED
+  DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },
+  REQUEST_CANCELLED: { code: 'CANCELLED', summary: 'the client went away or cancelled the request' },
+  // INTERNAL: the server's fault, never the user's.
+  RUNTIME_FAILED: { code: 'INTERNAL', summary: 'the runtime failed while executing the model' },
+  INSTANCE_CRASHED: { code: 'INTERNAL', summary: 'the worker running the model instance died; it is being replaced' },
+  INTERNAL_ERROR: { code: 'INTERNAL', summary: 'an unexpected error in the server' },
+  // Client side: the server's answer could not be read.
+  MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },
+} as const satisfies Record<string, { code: ErrorCode; summary: string; httpStatus?: number }>;
+
+export type ErrorReason = keyof typeof REASONS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function isErrorReason(value: unknown): value is ErrorReason {
+  return typeof value === 'string' && Object.hasOwn(REASONS, value);
+}
+
+/** The HTTP status for an error: the reason's refinement if it has one, else its code's. */
+export function httpStatusOf(code: ErrorCode, reason?: ErrorReason): number {
+  const refined = reason === undefined ? undefined : (REASONS[reason] as { httpStatus?: number }).httpStatus;
+  return refined ?? CODE_STATUS[code].http;
+}
+
+export function grpcStatusOf(code: ErrorCode): number {
+  return CODE_STATUS[code].grpc;
+}
+
+/** Reverse map for clients: the code an HTTP status most likely carries when a body has none. */
+export function codeOfHttpStatus(status: number): ErrorCode {
+  if (status === 413) return 'RESOURCE_EXHAUSTED';
+  if (status === 415) return 'INVALID_ARGUMENT';
+  for (const code of ERROR_CODES) if (CODE_STATUS[code].http === status) return code;
+  return status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
+}
+
+/** The V2 REST error body: `error` is the spec's field; `code` and `reason` are Sibyl's additions. */
+export interface ErrorBody {
+  error: string;
+  code?: ErrorCode;
+  reason?: ErrorReason;
+}
+
+/**
+ * The one error type of Sibyl, on the server and in clients. `code` is derived from `reason`,
+ * so the two can never disagree. Across threads or the wire, recognise errors by `code` and
+ * `reason`, not by prototype.
+ */
+export class SibylError extends Error {
+  readonly code: ErrorCode;
+  readonly reason: ErrorReason;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(reason: ErrorReason, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SibylError';
+    this.reason = reason;
+    this.code = REASONS[reason].code;
+    this.details = options?.details;
+  }
+
+  get httpStatus(): number {
+    return httpStatusOf(this.code, this.reason);
+  }
+
+  toBody(): ErrorBody {
+    return { error: this.message, code: this.code, reason: this.reason };
+  }
+}

@@ -1,0 +1,47 @@
+// @sibyl/protocol: the wire contract shared by Sibyl's server and clients. Runs in Node and
+// browsers. Explicit exports only: what is not listed here is internal to the package.
+export { DATATYPES, TYPED_ARRAY, elementCount, elementSize, isBigIntDatatype, isDatatype } from './datatypes.ts';
+export type { BytesElements, Datatype, FixedDatatype, TensorData, TypedArray, TypedArrayOf } from './datatypes.ts';
+
+export {
+  CODE_STATUS,
+  ERROR_CODES,
+  GRPC_STATUS,
+  REASONS,
+  SibylError,
+  codeOfHttpStatus,
+  grpcStatusOf,
+  httpStatusOf,
+  isErrorCode,
+  isErrorReason,
+} from './errors.ts';
+export type { ErrorBody, ErrorCode, ErrorReason } from './errors.ts';
+
+export type {
+  InferRequest,
+  InferResponse,
+  ModelMetadata,
+  ParameterValue,
+  Parameters,
+  RepositoryIndexEntry,
+  RequestedOutput,
+  ServerMetadata,
+  Tensor,
+  TensorMetadata,
+} from './infer.ts';
+
+export { fromBFloat16Bits, fromFloat16Bits, toBFloat16Bits, toFloat16Bits } from './fp16.ts';
+
+export { decodeBytesElements, encodeBytesElements, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
+
+export { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from './json-codec.ts';
+
+export {
+  binaryOutputSelector,
+  decodeInferRequestBinary,
+  decodeInferResponseBinary,
+  decodeRawInferRequest,
+  encodeInferRequestBinary,
+  encodeInferResponseBinary,
+} from './binary-codec.ts';
+export type { BinaryBody, RawInputMetadata } from './binary-codec.ts';
