@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { compileModelConfig } from './model-config.ts';
+import { compileServerConfig, envName, environmentLayer, flagsLayer, serverConfigDefaults } from './server-config.ts';
+import { ConfigError } from './validate.ts';
+import { parseYaml } from './yaml-file.ts';
+
+const defaults = serverConfigDefaults('/repo');
+
+function problemsOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('model config', () => {
+  it('an absent or empty file gives the defaults, threads from the cores', () => {
+    const config = compileModelConfig(undefined, 'm/config.yaml', { cpuCount: 8 });
+    expect(config).toEqual({ runtime: 'onnx', maxBatchSize: undefined, instanceCount: 1, threadsPerInstance: 8, inputs: [], outputs: [] });
+    expect(compileModelConfig({ instanceCount: 3 }, 'f', { cpuCount: 8 }).threadsPerInstance).toBe(2);
+    expect(compileModelConfig({ instanceCount: 4 }, 'f', { cpuCount: 2 }).threadsPerInstance).toBe(1);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names the file, the field path, the bad value and what is allowed', () => {
+    const message = problemsOf(() =>
+      compileModelConfig({ instanceCount: 0, inputs: [{ name: 'x', datatype: 'FLOAT' }], colour: 'red' }, '/r/m/config.yaml', { cpuCount: 2 }),
+    );
+    expect(message).toContain('/r/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64');
+    expect(message).toContain('/r/m/config.yaml: inputs[0].datatype: "FLOAT" is not allowed; expected one of "BOOL", "UINT8"');
+    expect(message).toContain('/r/m/config.yaml: colour: unknown field; allowed fields here: runtime, maxBatchSize, instanceCount');
+  });
+
+  it('rejects a config that is not a mapping', () => {
+    expect(problemsOf(() => compileModelConfig([1, 2], 'c.yaml', { cpuCount: 1 }))).toMatch(/^c\.yaml: \[1,2\] is not allowed; expected a mapping with fields runtime/);
+  });
+});
+
+describe('yaml files', () => {
+  it('names the line and column of a syntax error', () => {
+    expect(problemsOf(() => parseYaml('a: 1\nb: [1, 2\n', 'bad.yaml'))).toMatch(/^bad\.yaml: line \d+, column \d+: /);
+  });
+  it('rejects duplicate keys', () => {
+    expect(problemsOf(() => parseYaml('a: 1\na: 2\n', 'dup.yaml'))).toContain('dup.yaml');
+  });
+});
+
+describe('server config precedence: flags > environment > file > defaults', () => {
+  it('derives environment names from schema paths', () => {
+    expect(envName(['http', 'bodyLimitBytes'])).toBe('SIBYL_HTTP_BODY_LIMIT_BYTES');
+    expect(envName(['modelRepository'])).toBe('SIBYL_MODEL_REPOSITORY');
+  });
+
+  it('layers sources in order', () => {
+    const file = { path: 'sibyl.yaml', document: { host: '0.0.0.0', http: { port: 9000, bodyLimitBytes: 2048 }, logLevel: 'debug' } };
+    const env = environmentLayer({ SIBYL_HTTP_PORT: '9100', SIBYL_LOG_LEVEL: 'warn' }).layer;
+    const flags = flagsLayer({ httpPort: '9200' });
+    const config = compileServerConfig({ defaults, file, env, flags });
+    expect(config.http.port).toBe(9200); // flag beats environment and file
+    expect(config.logLevel).toBe('warn'); // environment beats file
+    expect(config.host).toBe('0.0.0.0'); // file beats default
+    expect(config.http.bodyLimitBytes).toBe(2048); // nested fields merge
+    expect(config.modelRepository).toBe('/repo'); // default
+    expect(compileServerConfig({ defaults, env: {}, flags: {} })).toEqual(defaults);
+  });
+
+  it('names the source of each bad value', () => {
+    expect(problemsOf(() => environmentLayer({ SIBYL_HTTP_PORT: 'eighty' }))).toBe('environment: http.port: SIBYL_HTTP_PORT: "eighty" is not a number');
+    expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpPort: '70000' }) }))).toBe(
+      'command line: http.port: 70000 is not allowed; expected an integer from 0 to 65535',
+    );
+    const lines = problemsOf(() =>
+      compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
+    ).split('\n');
+    expect(lines.sort()).toEqual([
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, http',
+      '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+    ]);
+  });
+
+  it('warns about unknown SIBYL_ variables', () => {
+    expect(environmentLayer({ SIBYL_HTTP_PROT: '1' }).warnings[0]).toContain('SIBYL_HTTP_PROT is not a Sibyl setting');
+  });
+});

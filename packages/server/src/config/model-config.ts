@@ -1,0 +1,84 @@
+// The per-model `config.yaml` document: its schema, and compile*() that turns a parsed file into
+// frozen options. Everything is optional: an ONNX model needs no config, its inputs, outputs and
+// batchability are read from the model file and the config only overrides them.
+import Type, { type Static } from 'typebox';
+import { DATATYPES } from '@sibyl/protocol';
+import { validateConfig } from './validate.ts';
+
+export const TensorConfigSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Name of the input or output in the model file.' }),
+    datatype: Type.Optional(
+      Type.Enum(DATATYPES, { description: 'Open Inference Protocol datatype; must equal the one in the model file.' }),
+    ),
+    shape: Type.Optional(
+      Type.Array(Type.Integer({ minimum: -1 }), {
+        description:
+          'Full shape including the batch dimension; -1 marks a variable dimension. May fix a dimension the model file leaves variable, never change a fixed one.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelConfigSchema = Type.Object(
+  {
+    runtime: Type.Optional(Type.Literal('onnx', { description: 'What executes the model. Default: onnx.' })),
+    maxBatchSize: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000,
+        description:
+          'Largest number of rows one execution may carry. 0: the model does not batch (the first dimension is not a batch dimension). Default: 64 when every input and output has a variable first dimension, else 0.',
+      }),
+    ),
+    instanceCount: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'Loaded copies of the model, each in its own worker thread. Default: 1.' }),
+    ),
+    threadsPerInstance: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 256,
+        description: "onnxruntime intra-op threads per instance. Default: the machine's cores divided by instanceCount (at least 1).",
+      }),
+    ),
+    inputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for inputs read from the model file, matched by name.' })),
+    outputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for outputs read from the model file, matched by name.' })),
+  },
+  { additionalProperties: false, title: 'Sibyl model configuration (config.yaml)' },
+);
+
+export type TensorConfig = Static<typeof TensorConfigSchema>;
+export type ModelConfigDocument = Static<typeof ModelConfigSchema>;
+
+/** A validated model config with defaults that do not depend on the model file filled in. */
+export interface ModelConfig {
+  readonly runtime: 'onnx';
+  /** undefined: decided from the model file (see ModelConfigSchema). */
+  readonly maxBatchSize: number | undefined;
+  readonly instanceCount: number;
+  readonly threadsPerInstance: number;
+  readonly inputs: readonly TensorConfig[];
+  readonly outputs: readonly TensorConfig[];
+}
+
+export interface ModelConfigDefaults {
+  cpuCount: number;
+}
+
+/**
+ * Validates a parsed config.yaml (undefined or null: no file, or an empty one) and compiles it.
+ * @throws ConfigError naming `source` (the file path), the field, the value and what is allowed.
+ */
+export function compileModelConfig(document: unknown, source: string, defaults: ModelConfigDefaults): ModelConfig {
+  const doc = validateConfig<ModelConfigDocument>(ModelConfigSchema, document ?? {}, source);
+  const instanceCount = doc.instanceCount ?? 1;
+  return Object.freeze({
+    runtime: doc.runtime ?? 'onnx',
+    maxBatchSize: doc.maxBatchSize,
+    instanceCount,
+    threadsPerInstance: doc.threadsPerInstance ?? Math.max(1, Math.floor(defaults.cpuCount / instanceCount)),
+    inputs: Object.freeze(doc.inputs ?? []),
+    outputs: Object.freeze(doc.outputs ?? []),
+  });
+}

@@ -1,0 +1,188 @@
+// The server configuration: one schema, one precedence order (flags > environment SIBYL_* >
+// sibyl.yaml > defaults), compiled once at start-up into frozen options. Environment variable
+// names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
+import Type, { type Static, type TSchema } from 'typebox';
+import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ServerConfigSchema = Type.Object(
+  {
+    modelRepository: Type.String({ minLength: 1, description: 'Folder of models: <repo>/<model>/<version>/model.onnx. Default: the bundled examples.' }),
+    host: Type.String({ minLength: 1, description: 'Address the HTTP server listens on. Default: 127.0.0.1.' }),
+    logLevel: Type.Enum(LOG_LEVELS, { description: 'Least severe log level written. Default: info.' }),
+    drainTimeoutMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits anyway. Default: 30000.',
+    }),
+    http: Type.Object(
+      {
+        port: Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP port (0: any free port). Default: 8000.' }),
+        bodyLimitBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 2 ** 31 - 1,
+          description: 'Largest request body accepted; larger bodies get 413. Default: 67108864 (64 MiB).',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
+);
+
+export type ServerConfig = Readonly<Static<typeof ServerConfigSchema>>;
+
+/** A partial document: what one source (file, environment, flags) says. */
+type Layer = Record<string, unknown>;
+
+export function serverConfigDefaults(exampleRepository: string): ServerConfig {
+  return {
+    modelRepository: exampleRepository,
+    host: '127.0.0.1',
+    logLevel: 'info',
+    drainTimeoutMs: 30_000,
+    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
+  };
+}
+
+interface Leaf {
+  path: string[];
+  schema: Record<string, unknown>;
+}
+
+/** Every leaf field of an object schema, with its path. */
+function leaves(schema: TSchema, prefix: string[] = []): Leaf[] {
+  const s = schema as Record<string, unknown>;
+  if (s.type !== 'object') return [{ path: prefix, schema: s }];
+  const props = s.properties as Record<string, TSchema>;
+  return Object.entries(props).flatMap(([key, sub]) => leaves(sub, [...prefix, key]));
+}
+
+const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** SIBYL_HTTP_PORT for ['http','port']. */
+export function envName(path: readonly string[]): string {
+  return `SIBYL_${path.map(snake).join('_')}`;
+}
+
+/** The environment variables the schema defines, with their field paths (for docs and --help). */
+export function serverEnvironmentVariables(): { name: string; path: string; description: string }[] {
+  return leaves(ServerConfigSchema).map((l) => ({
+    name: envName(l.path),
+    path: l.path.join('.'),
+    description: String(l.schema.description ?? ''),
+  }));
+}
+
+/** Turns a string (from the environment or a flag) into the leaf's type, or explains why not. */
+function coerce(text: string, schema: Record<string, unknown>): { value: unknown } | { error: string } {
+  switch (schema.type) {
+    case 'integer':
+    case 'number': {
+      const n = text.trim() === '' ? Number.NaN : Number(text);
+      return Number.isFinite(n) ? { value: n } : { error: `${JSON.stringify(text)} is not a number` };
+    }
+    case 'boolean':
+      if (/^(true|1|yes)$/i.test(text)) return { value: true };
+      if (/^(false|0|no)$/i.test(text)) return { value: false };
+      return { error: `${JSON.stringify(text)} is not true or false` };
+    default:
+      return { value: text };
+  }
+}
+
+function setPath(target: Layer, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Layer;
+  node[path[path.length - 1]!] = value;
+}
+
+/** Reads the SIBYL_* variables the schema defines; unknown SIBYL_* names are returned as warnings. */
+export function environmentLayer(env: NodeJS.ProcessEnv): { layer: Layer; warnings: string[] } {
+  const layer: Layer = {};
+  const problems: ConfigProblem[] = [];
+  const known = new Set<string>();
+  for (const leaf of leaves(ServerConfigSchema)) {
+    const name = envName(leaf.path);
+    known.add(name);
+    const text = env[name];
+    if (text === undefined) continue;
+    const result = coerce(text, leaf.schema);
+    if ('error' in result) problems.push({ path: leaf.path.join('.'), message: `${name}: ${result.error}` });
+    else setPath(layer, leaf.path, result.value);
+  }
+  if (problems.length > 0) throw new ConfigError('environment', problems);
+  // SIBYL_CONFIG names the file itself; anything else unknown is probably a typo.
+  const warnings = Object.keys(env)
+    .filter((k) => k.startsWith('SIBYL_') && !known.has(k) && k !== 'SIBYL_CONFIG')
+    .map((k) => `environment variable ${k} is not a Sibyl setting; known: ${[...known].join(', ')}`);
+  return { layer, warnings };
+}
+
+/** Command-line flags: their names and the field each sets. Values arrive as strings. */
+export const SERVE_FLAGS = [
+  { flag: '--model-repository <dir>', path: ['modelRepository'] },
+  { flag: '--host <address>', path: ['host'] },
+  { flag: '--http-port <port>', path: ['http', 'port'] },
+  { flag: '--log-level <level>', path: ['logLevel'] },
+  { flag: '--drain-timeout-ms <ms>', path: ['drainTimeoutMs'] },
+  { flag: '--http-body-limit-bytes <bytes>', path: ['http', 'bodyLimitBytes'] },
+] as const;
+
+export function flagsLayer(flags: Record<string, string | undefined>): Layer {
+  const layer: Layer = {};
+  const problems: ConfigProblem[] = [];
+  const bySchemaPath = new Map(leaves(ServerConfigSchema).map((l) => [l.path.join('.'), l.schema]));
+  for (const { flag, path } of SERVE_FLAGS) {
+    const key = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const text = flags[key];
+    if (text === undefined) continue;
+    const result = coerce(text, bySchemaPath.get(path.join('.'))!);
+    if ('error' in result) problems.push({ path: path.join('.'), message: `${flag.split(' ')[0]}: ${result.error}` });
+    else setPath(layer, path, result.value);
+  }
+  if (problems.length > 0) throw new ConfigError('command line', problems);
+  return layer;
+}
+
+function merge(base: Layer, over: Layer): Layer {
+  const out: Layer = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && prev !== null && typeof prev === 'object' && !Array.isArray(prev)
+        ? merge(prev as Layer, value as Layer)
+        : value;
+  }
+  return out;
+}
+
+/** The same fields, all optional: what one source may say. Unknown fields stay errors. */
+const PartialServerConfigSchema = Type.Object(
+  {
+    ...Type.Partial(ServerConfigSchema).properties,
+    http: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.http).properties, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Compiles the server configuration from its sources. Each source is validated on its own first,
+ * so an error names the file, variable or flag it came from.
+ * @throws ConfigError listing every problem.
+ */
+export function compileServerConfig(sources: {
+  defaults: ServerConfig;
+  file?: { path: string; document: unknown };
+  env: Layer;
+  flags: Layer;
+}): ServerConfig {
+  const fileLayer = sources.file === undefined ? {} : (sources.file.document ?? {});
+  if (sources.file !== undefined) validateConfig(PartialServerConfigSchema, fileLayer, sources.file.path);
+  validateConfig(PartialServerConfigSchema, sources.env, 'environment');
+  validateConfig(PartialServerConfigSchema, sources.flags, 'command line');
+  const merged = merge(merge(merge(sources.defaults as unknown as Layer, fileLayer as Layer), sources.env), sources.flags);
+  const config = validateConfig<ServerConfig>(ServerConfigSchema, merged, 'configuration');
+  return Object.freeze({ ...config, http: Object.freeze({ ...config.http }) });
+}

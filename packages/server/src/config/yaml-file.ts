@@ -1,0 +1,31 @@
+// Reads a YAML document from a file. Syntax errors name the file, line and column.
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { ConfigError } from './validate.ts';
+
+/** Parses YAML text; `source` names it in errors. An empty document is undefined. */
+export function parseYaml(text: string, source: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: '', message: `${pos === undefined ? '' : `line ${pos.line}, column ${pos.col}: `}${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
+      }),
+    );
+  }
+  return doc.toJS() as unknown;
+}
+
+/** Reads and parses a YAML file. @throws ConfigError when it cannot be read or parsed. */
+export async function readYamlFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, [{ path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return parseYaml(text, path);
+}
