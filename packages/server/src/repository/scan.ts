@@ -1,0 +1,71 @@
+// Reads the model repository layout: <repo>/<model>/<version>/model.onnx with numeric version
+// folders, and an optional <repo>/<model>/config.yaml. Scanning never loads anything.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export const ARTIFACT_FILE = 'model.onnx';
+export const MODEL_CONFIG_FILE = 'config.yaml';
+
+export interface VersionEntry {
+  version: number;
+  dir: string;
+  artifactPath: string;
+}
+
+export interface ModelEntry {
+  name: string;
+  dir: string;
+  /** Path of config.yaml when the model has one. */
+  configPath: string | undefined;
+  /** Numeric version folders, ascending. */
+  versions: VersionEntry[];
+  /** Folders of the model that are not version folders, with why (for warnings). */
+  ignored: string[];
+}
+
+const VERSION_NAME = /^[1-9][0-9]{0,15}$/;
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * Lists the models of a repository, sorted by name. Hidden entries (starting with '.') are skipped.
+ * @throws Error when the repository folder does not exist or cannot be read.
+ */
+export async function scanRepository(root: string): Promise<ModelEntry[]> {
+  let names: string[];
+  try {
+    if (!(await isDirectory(root))) throw new Error('not a folder');
+    names = (await readdir(root)).filter((n) => !n.startsWith('.')).sort();
+  } catch (err) {
+    throw new Error(`cannot read the model repository ${root}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message}`, { cause: err });
+  }
+  const models: ModelEntry[] = [];
+  for (const name of names) {
+    const dir = path.join(root, name);
+    if (!(await isDirectory(dir))) continue;
+    models.push(await scanModel(name, dir));
+  }
+  return models;
+}
+
+async function scanModel(name: string, dir: string): Promise<ModelEntry> {
+  const entry: ModelEntry = { name, dir, configPath: undefined, versions: [], ignored: [] };
+  for (const child of (await readdir(dir)).sort()) {
+    if (child.startsWith('.')) continue;
+    const childPath = path.join(dir, child);
+    if (child === MODEL_CONFIG_FILE) {
+      entry.configPath = childPath;
+    } else if (await isDirectory(childPath)) {
+      if (VERSION_NAME.test(child)) {
+        entry.versions.push({ version: Number(child), dir: childPath, artifactPath: path.join(childPath, ARTIFACT_FILE) });
+      } else {
+        entry.ignored.push(`folder '${child}' is not a version: version folders are positive integers (1, 2, 10, …)`);
+      }
+    }
+    // Other files (READMEs, samples, training notes) belong to the model's folder and are ignored.
+  }
+  entry.versions.sort((a, b) => a.version - b.version);
+  return entry;
+}

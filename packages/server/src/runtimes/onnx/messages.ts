@@ -1,0 +1,32 @@
+// Messages between the main thread and an ONNX worker. Tensors travel with their buffers
+// transferred, never copied.
+import type { Tensor } from '@sibyl/protocol';
+import type { ModelSignature } from '../runtime.ts';
+
+export interface OnnxWorkerData {
+  artifactPath: string;
+  threads: number;
+}
+
+/**
+ * `close`: release the session and exit after the run in progress. `crash`: exit at once with a
+ * failure code, as a crashed worker would (tests use it to exercise replacement).
+ */
+export type ToWorker = { type: 'run'; id: number; inputs: Tensor[]; outputNames: string[] } | { type: 'close' } | { type: 'crash' };
+
+export type FromWorker =
+  | { type: 'loaded'; signature: ModelSignature }
+  | { type: 'load-failed'; message: string }
+  | { type: 'result'; id: number; outputs: Tensor[] }
+  | { type: 'run-failed'; id: number; message: string };
+
+/** Buffers of the tensors' typed arrays, each once, for a transfer list. */
+export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of tensors) {
+    if (Array.isArray(t.data)) continue; // BYTES: small arrays of byte strings, cloned
+    const buffer = t.data.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) buffers.add(buffer);
+  }
+  return [...buffers];
+}

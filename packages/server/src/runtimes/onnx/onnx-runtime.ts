@@ -1,0 +1,142 @@
+// The `onnx` runtime: each instance is a worker thread holding one onnxruntime-node session.
+// The main thread only posts tensors (buffers transferred) and receives outputs.
+import { Worker } from 'node:worker_threads';
+import { SibylError, type Tensor } from '@sibyl/protocol';
+import type { Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtime.ts';
+import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
+
+const WORKER_URL = new URL('./onnx-worker-entry.js', import.meta.url);
+/** How long close() waits for an idle worker to release its session before terminating it. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+// Never terminate() a worker, nor exit the process, while onnxruntime runs in it: interrupting the
+// native call aborts the whole process ("terminate called after throwing an instance of
+// 'Napi::Error'", exit code 134; measured with onnxruntime-node 1.30 on Node 20). A run in
+// progress is always allowed to finish.
+
+interface Pending {
+  resolve: (outputs: Tensor[]) => void;
+  reject: (err: Error) => void;
+}
+
+class OnnxInstance implements Instance {
+  readonly label: string;
+  readonly exited: Promise<InstanceExit>;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+  private exitReason: string | undefined;
+
+  constructor(worker: Worker, label: string) {
+    this.worker = worker;
+    this.label = label;
+    this.exited = new Promise((resolve) => {
+      // 'error' (an uncaught exception in the worker) is always followed by 'exit'.
+      worker.on('error', (err) => {
+        this.exitReason = `worker error: ${err.message}`;
+      });
+      worker.on('exit', (code) => {
+        const expected = this.closing;
+        const reason = this.exitReason ?? (expected ? 'closed' : `worker exited with code ${code}`);
+        this.failPending(new SibylError('INSTANCE_CRASHED', `instance ${label} died (${reason}); it is being replaced`));
+        resolve({ expected, reason });
+      });
+    });
+    worker.on('message', (message: FromWorker) => this.onMessage(message));
+  }
+
+  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    if (this.closing || this.exitReason !== undefined) {
+      return Promise.reject(new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`));
+    }
+    const id = this.nextId++;
+    return new Promise<Tensor[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const message: ToWorker = { type: 'run', id, inputs: inputs as Tensor[], outputNames: outputNames as string[] };
+      this.worker.postMessage(message, transferList(inputs));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      // The worker handles `close` after the run in progress. Terminate only a worker that is
+      // idle yet has not exited in time (see the note at the top).
+      this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+      const timer = setInterval(() => {
+        if (this.pending.size === 0) void this.worker.terminate();
+      }, CLOSE_TIMEOUT_MS);
+      timer.unref();
+      await this.exited;
+      clearInterval(timer);
+    }
+    await this.exited;
+  }
+
+  /**
+   * Makes the worker exit at once with a failure code, as a crashed worker would: runs sent after
+   * this call fail with INSTANCE_CRASHED and the pool replaces the instance. For tests and drills.
+   */
+  simulateCrash(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type !== 'result' && message.type !== 'run-failed') return;
+    const pending = this.pending.get(message.id);
+    if (pending === undefined) return;
+    this.pending.delete(message.id);
+    if (message.type === 'result') pending.resolve(message.outputs);
+    else pending.reject(new SibylError('RUNTIME_FAILED', `onnxruntime failed on instance ${this.label}: ${message.message}`));
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
+export class OnnxRuntime implements Runtime {
+  readonly name = 'onnx';
+  readonly platform = 'onnxruntime_onnx';
+
+  /** Starts a worker, waits for its session, and returns it with the signature read from the file. */
+  loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
+    const workerData: OnnxWorkerData = { artifactPath: spec.artifactPath, threads: spec.threads };
+    const worker = new Worker(WORKER_URL, { workerData, name: `sibyl ${spec.label}` });
+    return new Promise<LoadedInstance>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        cleanup();
+        void worker.terminate();
+        reject(err);
+      };
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === 'loaded') {
+          cleanup();
+          resolve({ instance: new OnnxInstance(worker, spec.label), signature: message.signature satisfies ModelSignature });
+        } else if (message.type === 'load-failed') {
+          fail(new Error(message.message));
+        }
+      };
+      const onError = (err: Error): void => fail(new Error(`worker failed while loading: ${err.message}`));
+      const onExit = (code: number): void => fail(new Error(`worker exited with code ${code} while loading`));
+      const onAbort = (): void => fail(new Error('load aborted'));
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/** Whether an instance is an ONNX worker instance, which can simulate a crash. */
+export function canSimulateCrash(instance: Instance): instance is Instance & { simulateCrash(): void } {
+  return instance instanceof OnnxInstance;
+}

@@ -1,0 +1,85 @@
+// One onnxruntime session in its own worker thread. session.run computes synchronously on the
+// calling thread, so it must never run on the main thread (DESIGN.md, Performance stance).
+// Receives `run` messages one at a time from its instance and answers each with the outputs,
+// transferring their buffers back.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { Tensor, TensorMetadata } from '@sibyl/protocol';
+import { datatypeOfOrtType, ortTypeOf } from './datatypes.ts';
+import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
+
+const port = parentPort!;
+const data = workerData as OnnxWorkerData;
+const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function metadataOf(values: readonly ort.InferenceSession.ValueMetadata[], kind: 'input' | 'output'): TensorMetadata[] {
+  return values.map((v) => {
+    if (!v.isTensor) throw new Error(`${kind} '${v.name}' is not a tensor (sequences and maps are not supported)`);
+    const datatype = datatypeOfOrtType(v.type);
+    if (datatype === undefined) throw new Error(`${kind} '${v.name}' has element type ${v.type}, which onnxruntime-node cannot exchange`);
+    return { name: v.name, datatype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  });
+}
+
+function toOrt(tensor: Tensor): ort.Tensor {
+  const type = ortTypeOf(tensor.datatype)!; // the model manager validated datatypes against the signature
+  if (Array.isArray(tensor.data)) {
+    return new ort.Tensor('string', tensor.data.map((bytes) => utf8Decoder.decode(bytes)), tensor.shape);
+  }
+  return new ort.Tensor(type as 'float32', tensor.data as Float32Array, tensor.shape);
+}
+
+function fromOrt(name: string, value: ort.Tensor): Tensor {
+  const datatype = datatypeOfOrtType(value.type);
+  if (datatype === undefined) throw new Error(`output '${name}' has element type ${value.type}, which cannot be returned`);
+  const shape = value.dims.map(Number);
+  if (datatype === 'BYTES') return { name, datatype, shape, data: (value.data as string[]).map((s) => utf8Encoder.encode(s)) };
+  return { name, datatype, shape, data: value.data as Float32Array };
+}
+
+async function main(): Promise<void> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(data.artifactPath, {
+      intraOpNumThreads: data.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Idle intra-op threads must not spin: they would take CPU from the event loop and the
+      // other instances on a small machine.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+    send({ type: 'loaded', signature: { inputs: metadataOf(session.inputMetadata, 'input'), outputs: metadataOf(session.outputMetadata, 'output') } });
+  } catch (err) {
+    send({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    return; // nothing keeps the thread alive: it exits
+  }
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'close') {
+      void session.release().finally(() => port.close());
+      return;
+    }
+    if (message.type === 'crash') process.exit(70); // in a worker, ends only this thread
+    void run(session, message);
+  });
+}
+
+async function run(session: ort.InferenceSession, message: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of message.inputs) feeds[input.name] = toOrt(input);
+    const results = await session.run(feeds, message.outputNames);
+    const outputs = message.outputNames.map((name) => fromOrt(name, results[name]!));
+    send({ type: 'result', id: message.id, outputs }, transferList(outputs));
+  } catch (err) {
+    send({ type: 'run-failed', id: message.id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+await main();

@@ -1,0 +1,57 @@
+// What executes a model version. A runtime turns a model artifact into instances; an instance
+// runs one execution at a time. Runtimes know nothing of HTTP, queues or endpoints.
+import type { Tensor, TensorMetadata } from '@sibyl/protocol';
+
+/** Inputs and outputs as the model file declares them; -1 marks a variable dimension. */
+export interface ModelSignature {
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export interface InstanceSpec {
+  /** Path of the artifact, e.g. `<repo>/<model>/<version>/model.onnx`. */
+  artifactPath: string;
+  /** Intra-op threads this instance may use. */
+  threads: number;
+  /** `model:version#n`, for logs and thread names. */
+  label: string;
+}
+
+export interface InstanceExit {
+  /** True when close() ended it; false when it died on its own (a crash). */
+  expected: boolean;
+  reason: string;
+}
+
+export interface Instance {
+  readonly label: string;
+  /**
+   * Runs one execution. The caller (the instance pool) never calls it concurrently on one
+   * instance. Ownership of the inputs' buffers passes to the instance (they may be transferred
+   * to another thread and become detached); the returned tensors are the caller's.
+   * @throws SibylError RUNTIME_FAILED when the model rejects the inputs or fails,
+   *   INSTANCE_CRASHED when the instance died while running.
+   */
+  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]>;
+  /** Resolves once, when the instance has stopped for good. */
+  readonly exited: Promise<InstanceExit>;
+  /** Frees the instance. Idempotent; pending executions fail with INSTANCE_CRASHED. */
+  close(): Promise<void>;
+}
+
+export interface LoadedInstance {
+  instance: Instance;
+  /** Read from the artifact by this load. */
+  signature: ModelSignature;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Platform string reported in model metadata (`onnxruntime_onnx`, as Triton names it). */
+  readonly platform: string;
+  /**
+   * Loads one instance of an artifact. Expensive: this is where files are read and sessions
+   * built. @throws Error whose message says why the artifact cannot be loaded.
+   */
+  loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance>;
+}
