@@ -1,0 +1,60 @@
+// The `sibyl` command line. Commands parse flags and hand them to the server's compile step;
+// they hold no logic of their own.
+import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/validate.ts';
+import { SERVE_FLAGS, serverEnvironmentVariables } from '../config/server-config.ts';
+import { serve } from './serve.ts';
+
+/** The example model repository shipped in this repository: the default `--model-repository`. */
+export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
+
+const FLAG_HELP: Record<string, string> = {
+  '--model-repository': 'model repository folder: <dir>/<model>/<version>/model.onnx (default: the bundled examples)',
+  '--host': 'address to listen on (default: 127.0.0.1)',
+  '--http-port': 'HTTP port; 0 picks a free one (default: 8000)',
+  '--log-level': 'fatal|error|warn|info|debug|trace|silent (default: info)',
+  '--drain-timeout-ms': 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default: 30000)',
+  '--http-body-limit-bytes': 'largest request body; larger ones get 413 (default: 67108864)',
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('sibyl').description('Sibyl: serves ONNX models over the Open Inference Protocol (KServe V2).').showHelpAfterError();
+  program.exitOverride();
+
+  const serveCommand = program
+    .command('serve')
+    .description('Serve the models of a model repository over HTTP.')
+    .addOption(new Option('--config <file>', 'sibyl.yaml with any of the settings below').env('SIBYL_CONFIG'));
+  for (const { flag } of SERVE_FLAGS) serveCommand.option(flag, FLAG_HELP[flag.split(' ')[0]!] ?? '');
+  serveCommand.addHelpText(
+    'after',
+    [
+      '',
+      'Every setting can also come from the environment or from the --config file.',
+      'Precedence: flags > environment > file > defaults.',
+      '',
+      'Environment variables:',
+      ...serverEnvironmentVariables().map((v) => `  ${v.name.padEnd(30)} ${v.path}`),
+      '  SIBYL_CONFIG                   the --config file',
+    ].join('\n'),
+  );
+  let exitCode = 0;
+  serveCommand.action(async (flags: Record<string, string | undefined>) => {
+    exitCode = await serve(flags, EXAMPLE_REPOSITORY);
+  });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
+    if (typeof code === 'string' && code.startsWith('commander.')) return 2;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sibyl: configuration error\n${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return exitCode;
+}

@@ -1,0 +1,55 @@
+// `sibyl serve`: compile the configuration, start the server, print what it serves, and shut
+// down gracefully on SIGTERM/SIGINT (exit code 0).
+import path from 'node:path';
+import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
+import { readYamlFile } from '../config/yaml-file.ts';
+import { SibylServer } from '../server.ts';
+
+export async function serve(flags: Record<string, string | undefined>, exampleRepository: string): Promise<number> {
+  const file = flags.config === undefined ? undefined : { path: flags.config, document: await readYamlFile(flags.config) };
+  const env = environmentLayer(process.env);
+  const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
+  const server = new SibylServer({ config: { ...config, modelRepository: path.resolve(config.modelRepository) } });
+  for (const warning of env.warnings) server.log.warn(warning);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): void => {
+    if (stopping !== undefined) {
+      server.log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    server.log.info(`${signal} received`);
+    stopping = server.shutdown();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    const url = await server.start();
+    server.log.info({ url, modelRepository: config.modelRepository }, `Sibyl ${server.version} serves ${config.modelRepository} on ${url}`);
+    for (const m of server.models.list()) {
+      const served = m.served;
+      if (served !== undefined && served.ready) {
+        const inputs = served.signature.inputs.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
+        server.log.info({ model: m.name, version: served.version, state: 'READY' }, `  ${m.name} v${served.version} READY (${inputs}): POST ${url}/v2/models/${m.name}/infer`);
+      } else {
+        const v = m.versions.at(-1);
+        const reason = m.problem || v?.reason || '';
+        server.log.warn({ model: m.name, version: v?.version, state: 'UNAVAILABLE', reason }, `  ${m.name}${v === undefined ? '' : ` v${v.version}`} UNAVAILABLE: ${reason}`);
+      }
+    }
+  } catch (err) {
+    server.log.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    await server.shutdown().catch(() => undefined);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const wait = setInterval(() => {
+      if (stopping !== undefined) {
+        clearInterval(wait);
+        void stopping.then(resolve);
+      }
+    }, 50);
+  });
+  return 0;
+}

@@ -1,0 +1,53 @@
+// The HTTP frontend: a Fastify app with the V2 routes, one error format, raw bodies (decoded
+// by the protocol codecs, never by a generic JSON parser) and the draining gate.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { SibylError } from '@sibyl/protocol';
+import type { Logger } from 'pino';
+import { sendError, toHttpError } from './errors.ts';
+import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
+
+export interface HttpAppOptions extends V2RouteDeps {
+  log: Logger;
+  bodyLimitBytes: number;
+  /** True once shutdown began: every request but the liveness probe gets 503. */
+  isDraining: () => boolean;
+}
+
+const ALWAYS_ANSWERED = new Set(['/v2/health/live']);
+
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    // Access logging is off the hot path: per-request log lines are not written.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // Bodies stay raw bytes: inference requests are decoded by the protocol codecs straight into
+  // typed arrays, and binary tensor requests are not JSON at all.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (options.isDraining() && !ALWAYS_ANSWERED.has(request.url)) {
+      return sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const error = toHttpError(err as FastifyError, request, options.bodyLimitBytes);
+    if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') request.log.error({ err: error.cause ?? error, url: request.url }, error.message);
+    else request.log.debug({ reason: error.reason, url: request.url }, error.message);
+    return sendError(reply, error);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${request.method} ${request.url.split('?')[0]}; see docs/reference/rest-api.md`)),
+  );
+
+  registerV2Routes(app, options);
+  return app;
+}

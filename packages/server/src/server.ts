@@ -1,0 +1,105 @@
+// The composition root: the one place that constructs adapters and wires the layers together.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { createSystemClock, type Clock } from './core/clock.ts';
+import { readMachineInfo, type MachineInfo } from './core/machine.ts';
+import type { ServerConfig } from './config/server-config.ts';
+import { buildHttpApp } from './frontends/http/app.ts';
+import { ModelManager } from './models/model-manager.ts';
+import { InferenceService } from './routing/inference-service.ts';
+import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
+import type { Runtime } from './runtimes/runtime.ts';
+
+export interface SibylServerOptions {
+  config: ServerConfig;
+  log?: Logger;
+  clock?: Clock;
+  machine?: MachineInfo;
+  runtime?: Runtime;
+}
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export class SibylServer {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly models: ModelManager;
+  readonly inference: InferenceService;
+  readonly http: FastifyInstance;
+  private readonly clock: Clock;
+  private draining = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: SibylServerOptions) {
+    this.config = options.config;
+    this.clock = options.clock ?? createSystemClock();
+    this.log = options.log ?? pino({ level: options.config.logLevel, base: { service: 'sibyl' } });
+    this.models = new ModelManager({
+      repository: options.config.modelRepository,
+      runtime: options.runtime ?? new OnnxRuntime(),
+      clock: this.clock,
+      machine: options.machine ?? readMachineInfo(),
+      log: this.log,
+    });
+    this.inference = new InferenceService(this.models);
+    this.http = buildHttpApp({
+      log: this.log,
+      bodyLimitBytes: options.config.http.bodyLimitBytes,
+      models: this.models,
+      inference: this.inference,
+      serverName: 'sibyl',
+      serverVersion: PACKAGE_VERSION,
+      isDraining: () => this.draining,
+      isReady: () => !this.draining && this.models.loaded,
+      notReadyReason: () => (this.draining ? 'the server is shutting down' : 'models are still loading'),
+    });
+  }
+
+  /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
+  async start(): Promise<string> {
+    await this.http.listen({ host: this.config.host, port: this.config.http.port });
+    await this.models.loadAll();
+    return this.url;
+  }
+
+  /** `http://host:port` the server listens on (the real port when configured as 0). */
+  get url(): string {
+    const address = this.http.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    return `http://${host}:${port}`;
+  }
+
+  get version(): string {
+    return PACKAGE_VERSION;
+  }
+
+  /**
+   * Graceful shutdown: readiness turns false and new requests get 503 at once; in-flight
+   * requests finish, bounded by drainTimeoutMs; then the listener closes and models unload.
+   * Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.draining = true;
+    const timeoutMs = this.config.drainTimeoutMs;
+    const pending = this.inference.pending;
+    this.log.info({ pending, drainTimeoutMs: timeoutMs }, 'shutting down: draining in-flight requests');
+    let cancel: (() => void) | undefined;
+    const drained = await Promise.race([
+      this.inference.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => (cancel = this.clock.setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    cancel?.();
+    if (!drained) this.log.warn({ pending: this.inference.pending }, `drain timeout of ${timeoutMs} ms passed; closing with requests in flight`);
+    if (!drained) this.http.server.closeAllConnections();
+    await this.http.close();
+    await this.models.close(drained ? timeoutMs : 0);
+    this.log.info('shut down');
+  }
+}

@@ -1,0 +1,24 @@
+// @sibyl/server/testing: what tests (ours and users') need to build models and run servers.
+export { createTestServer, spawnSibyl } from './test-server.ts';
+export type { SpawnedServer, TestServerOptions } from './test-server.ts';
+export {
+  OnnxModelBuilder,
+  addSubModel,
+  attr,
+  corruptModelBytes,
+  fixedBatchModel,
+  identityModel,
+  linearClassifierExpected,
+  linearClassifierModel,
+  makeTempDir,
+  removeDir,
+  sampleValues,
+  slowModel,
+  slowModelExpected,
+  unsupportedOpModel,
+  writeModelRepository,
+} from './onnx/index.ts';
+export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
+export { FakeInstance, fakeTensor } from './fake-runtime.ts';
+export type { FakeExecution } from './fake-runtime.ts';
+export { ManualClock } from './manual-clock.ts';
