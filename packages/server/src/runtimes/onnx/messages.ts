@@ -6,6 +6,8 @@ import type { ModelSignature } from '../runtime.ts';
 export interface OnnxWorkerData {
   artifactPath: string;
   threads: number;
+  /** Nice value (0–19) for the worker and its intra-op threads; 0 leaves the priority alone. */
+  nice: number;
 }
 
 /**

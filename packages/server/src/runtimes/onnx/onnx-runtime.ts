@@ -97,13 +97,26 @@ class OnnxInstance implements Instance {
   }
 }
 
+export interface OnnxRuntimeOptions {
+  /**
+   * Nice value of inference threads (Linux). Default 10: below the event loop, so request handling
+   * preempts compute; 0 runs inference at the same priority as the event loop.
+   */
+  inferenceNice?: number;
+}
+
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnx';
   readonly platform = 'onnxruntime_onnx';
+  private readonly nice: number;
+
+  constructor(options: OnnxRuntimeOptions = {}) {
+    this.nice = options.inferenceNice ?? 10;
+  }
 
   /** Starts a worker, waits for its session, and returns it with the signature read from the file. */
   loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
-    const workerData: OnnxWorkerData = { artifactPath: spec.artifactPath, threads: spec.threads };
+    const workerData: OnnxWorkerData = { artifactPath: spec.artifactPath, threads: spec.threads, nice: this.nice };
     const worker = new Worker(WORKER_URL, { workerData, name: `sibyl ${spec.label}` });
     return new Promise<LoadedInstance>((resolve, reject) => {
       const fail = (err: Error): void => {

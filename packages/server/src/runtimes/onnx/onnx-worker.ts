@@ -2,6 +2,8 @@
 // calling thread, so it must never run on the main thread (DESIGN.md, Performance stance).
 // Receives `run` messages one at a time from its instance and answers each with the outputs,
 // transferring their buffers back.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { Tensor, TensorMetadata } from '@sibyl/protocol';
@@ -42,8 +44,25 @@ function fromOrt(name: string, value: ort.Tensor): Tensor {
   return { name, datatype, shape, data: value.data as Float32Array };
 }
 
+/**
+ * Lowers this thread's scheduling priority (Linux nice value) before the session exists, so the
+ * intra-op threads onnxruntime creates inherit it. Compute still takes every idle cycle, but the
+ * event loop preempts it at once when a request arrives, which keeps health checks and request
+ * parsing fast on a busy machine. Best effort: elsewhere than Linux it does nothing.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid)) setPriority(tid, nice);
+  } catch {
+    // No /proc or not permitted: run at the process's priority.
+  }
+}
+
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
+  lowerThreadPriority(data.nice);
   try {
     session = await ort.InferenceSession.create(data.artifactPath, {
       intraOpNumThreads: data.threads,
