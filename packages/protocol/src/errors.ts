@@ -76,7 +76,7 @@ export const CODE_STATUS = {
 export const REASONS = {
   // INVALID_ARGUMENT: the request is malformed or does not fit the model.
   MALFORMED_REQUEST: { code: 'INVALID_ARGUMENT', summary: 'the request body is not valid JSON or not an inference request' },
-  UNSUPPORTED_CONTENT_TYPE: { code: 'INVALID_ARGUMENT', summary: 'the request has a content type the endpoint does not accept', httpStatus: 415 },
+  UNSUPPORTED_CONTENT_ENCODING: { code: 'INVALID_ARGUMENT', summary: 'the request body has a Content-Encoding other than gzip, deflate or identity', httpStatus: 415 },
   INPUT_MISSING: { code: 'INVALID_ARGUMENT', summary: 'an input the model needs is absent from the request' },
   INPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request names an input the model does not have' },
   INPUT_DUPLICATE: { code: 'INVALID_ARGUMENT', summary: 'the request names the same input twice' },
@@ -85,6 +85,7 @@ export const REASONS = {
   INPUT_DATA_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's data does not match its shape or datatype (count, value type or range)" },
   INPUT_BATCH_MISMATCH: { code: 'INVALID_ARGUMENT', summary: 'inputs disagree on the batch size, or the batch is larger than the model allows' },
   OUTPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request asks for an output the model does not have' },
+  CLASSIFICATION_INVALID: { code: 'INVALID_ARGUMENT', summary: "an output's classification parameter is not a positive count, or the output is not numeric" },
   PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },
   INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is not a positive integer' },
   // NOT_FOUND
@@ -96,6 +97,7 @@ export const REASONS = {
   QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: "the model's queue is full" },
   // UNAVAILABLE
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
+  SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },
   SERVER_DRAINING: { code: 'UNAVAILABLE', summary: 'the server is shutting down and takes no new requests' },
   // DEADLINE_EXCEEDED / CANCELLED
   DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },

@@ -42,7 +42,7 @@ export class SibylServer {
       machine: options.machine ?? readMachineInfo(),
       log: this.log,
     });
-    this.inference = new InferenceService(this.models);
+    this.inference = new InferenceService(this.models, { clock: this.clock, requestTimeoutMs: options.config.requestTimeoutMs });
     this.http = buildHttpApp({
       log: this.log,
       bodyLimitBytes: options.config.http.bodyLimitBytes,
@@ -52,7 +52,7 @@ export class SibylServer {
       serverVersion: PACKAGE_VERSION,
       isDraining: () => this.draining,
       isReady: () => !this.draining && this.models.loaded,
-      notReadyReason: () => (this.draining ? 'the server is shutting down' : 'models are still loading'),
+      notReadyReason: () => 'the server is still loading its models',
     });
   }
 

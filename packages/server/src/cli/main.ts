@@ -15,6 +15,7 @@ const FLAG_HELP: Record<string, string> = {
   '--http-port': 'HTTP port; 0 picks a free one (default: 8000)',
   '--log-level': 'fatal|error|warn|info|debug|trace|silent (default: info)',
   '--drain-timeout-ms': 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default: 30000)',
+  '--request-timeout-ms': "deadline for requests that set none (Triton's timeout parameter); 0: none (default: 60000)",
   '--http-body-limit-bytes': 'largest request body; larger ones get 413 (default: 67108864)',
 };
 

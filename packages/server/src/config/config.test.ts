@@ -19,7 +19,21 @@ function problemsOf(fn: () => unknown): string {
 describe('model config', () => {
   it('an absent or empty file gives the defaults, threads from the cores', () => {
     const config = compileModelConfig(undefined, 'm/config.yaml', { cpuCount: 8 });
-    expect(config).toEqual({ runtime: 'onnx', maxBatchSize: undefined, instanceCount: 1, threadsPerInstance: 8, inputs: [], outputs: [] });
+    expect(config).toEqual({
+      runtime: 'onnx',
+      maxBatchSize: undefined,
+      instanceCount: 1,
+      threadsPerInstance: 8,
+      inputs: [],
+      outputs: [],
+      dynamicBatching: { enabled: true, maxQueueDelayMs: 0, preferredBatchSizes: [] },
+      maxQueueSize: 1000,
+    });
+    expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f', { cpuCount: 1 }).dynamicBatching).toEqual({
+      enabled: true,
+      maxQueueDelayMs: 0.25,
+      preferredBatchSizes: [8, 32],
+    });
     expect(compileModelConfig({ instanceCount: 3 }, 'f', { cpuCount: 8 }).threadsPerInstance).toBe(2);
     expect(compileModelConfig({ instanceCount: 4 }, 'f', { cpuCount: 2 }).threadsPerInstance).toBe(1);
     expect(Object.isFrozen(config)).toBe(true);
@@ -76,7 +90,7 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, http',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, http',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
   });

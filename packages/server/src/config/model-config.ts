@@ -42,6 +42,32 @@ export const ModelConfigSchema = Type.Object(
         description: "onnxruntime intra-op threads per instance. Default: the machine's cores divided by instanceCount (at least 1).",
       }),
     ),
+    dynamicBatching: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Combine concurrent requests into one execution. Default: true (for models that batch).' })),
+          maxQueueDelayMs: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 10_000,
+              description:
+                'How long the oldest queued request may wait for a fuller batch, in ms (fractional). Default: 0: a batch goes as soon as an instance is free, with whatever has queued meanwhile.',
+            }),
+          ),
+          preferredBatchSizes: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1 }), { description: 'Batch sizes dispatched at once when reached exactly, without waiting for maxQueueDelayMs.' }),
+          ),
+        },
+        { additionalProperties: false, description: 'How concurrent requests are combined into batches.' },
+      ),
+    ),
+    maxQueueSize: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 10_000_000,
+        description: 'Most requests waiting in the queue; more are refused with 429 and Retry-After. 0: no limit. Default: 1000.',
+      }),
+    ),
     inputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for inputs read from the model file, matched by name.' })),
     outputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for outputs read from the model file, matched by name.' })),
   },
@@ -60,6 +86,8 @@ export interface ModelConfig {
   readonly threadsPerInstance: number;
   readonly inputs: readonly TensorConfig[];
   readonly outputs: readonly TensorConfig[];
+  readonly dynamicBatching: { readonly enabled: boolean; readonly maxQueueDelayMs: number; readonly preferredBatchSizes: readonly number[] };
+  readonly maxQueueSize: number;
 }
 
 export interface ModelConfigDefaults {
@@ -80,5 +108,11 @@ export function compileModelConfig(document: unknown, source: string, defaults: 
     threadsPerInstance: doc.threadsPerInstance ?? Math.max(1, Math.floor(defaults.cpuCount / instanceCount)),
     inputs: Object.freeze(doc.inputs ?? []),
     outputs: Object.freeze(doc.outputs ?? []),
+    dynamicBatching: Object.freeze({
+      enabled: doc.dynamicBatching?.enabled ?? true,
+      maxQueueDelayMs: doc.dynamicBatching?.maxQueueDelayMs ?? 0,
+      preferredBatchSizes: Object.freeze([...new Set(doc.dynamicBatching?.preferredBatchSizes ?? [])].sort((a, b) => a - b)),
+    }),
+    maxQueueSize: doc.maxQueueSize ?? 1000,
   });
 }

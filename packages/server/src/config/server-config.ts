@@ -16,6 +16,12 @@ export const ServerConfigSchema = Type.Object(
       maximum: 3_600_000,
       description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits anyway. Default: 30000.',
     }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 0,
+      maximum: 86_400_000,
+      description:
+        "Deadline of a request that sets none (Triton's `timeout` parameter, in µs, sets one): a request still queued when it passes gets 504 and never runs. 0: no deadline. Default: 60000.",
+    }),
     http: Type.Object(
       {
         port: Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP port (0: any free port). Default: 8000.' }),
@@ -42,6 +48,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     host: '127.0.0.1',
     logLevel: 'info',
     drainTimeoutMs: 30_000,
+    requestTimeoutMs: 60_000,
     http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
   };
 }
@@ -127,6 +134,7 @@ export const SERVE_FLAGS = [
   { flag: '--http-port <port>', path: ['http', 'port'] },
   { flag: '--log-level <level>', path: ['logLevel'] },
   { flag: '--drain-timeout-ms <ms>', path: ['drainTimeoutMs'] },
+  { flag: '--request-timeout-ms <ms>', path: ['requestTimeoutMs'] },
   { flag: '--http-body-limit-bytes <bytes>', path: ['http', 'bodyLimitBytes'] },
 ] as const;
 

@@ -109,7 +109,16 @@ export class ModelManager {
           e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`),
       });
       instances = [];
-      const served = new ServedVersion(entry.name, newest.version, this.options.runtime.platform, resolved.signature, new Scheduler(pool, `model '${entry.name}' version ${newest.version}`), pool);
+      const signature = resolved.signature;
+      const scheduler = new Scheduler(pool, {
+        label: `model '${entry.name}' version ${newest.version}`,
+        clock: this.options.clock,
+        maxBatchSize: config.dynamicBatching.enabled ? signature.maxBatchSize : 0,
+        maxQueueDelayMs: config.dynamicBatching.maxQueueDelayMs,
+        preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
+        maxQueueSize: config.maxQueueSize,
+      });
+      const served = new ServedVersion(entry.name, newest.version, this.options.runtime.platform, signature, scheduler, pool);
       status.served = served;
       Object.assign(versionStatus, { state: 'READY', reason: '' });
       log.info(

@@ -3,7 +3,8 @@ import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Clock } from '../core/clock.ts';
 import type { Instance } from '../runtimes/runtime.ts';
 import type { InstancePool } from '../scheduling/instance-pool.ts';
-import type { Scheduler } from '../scheduling/scheduler.ts';
+import type { ScheduledRequest, Scheduler, SubmitOptions } from '../scheduling/scheduler.ts';
+import type { VersionStatistics } from '../scheduling/statistics.ts';
 import type { ModelState } from './model-state.ts';
 import type { ServedSignature } from './signature.ts';
 
@@ -33,9 +34,19 @@ export class ServedVersion {
     return this.pool.instances();
   }
 
-  /** Queues one execution on this version. See Scheduler.submit for ownership and errors. */
-  execute(inputs: Tensor[], outputNames: string[], signal?: AbortSignal): Promise<Tensor[]> {
-    return this.scheduler.submit(inputs, outputNames, signal);
+  /** Queues one request on this version. See Scheduler.submit for ownership and errors. */
+  execute(request: ScheduledRequest, options?: SubmitOptions): Promise<Tensor[]> {
+    return this.scheduler.submit(request, options);
+  }
+
+  /** Cumulative statistics of this version (Triton's statistics extension). */
+  get statistics(): VersionStatistics {
+    return this.scheduler.statistics;
+  }
+
+  /** Requests waiting in this version's queue. */
+  get queueDepth(): number {
+    return this.scheduler.queueDepth;
   }
 
   /**

@@ -1,7 +1,10 @@
 // The one path every frontend (and, later, batch jobs and streams) takes to a prediction:
 // resolve the version, validate the request against its signature, queue it, shape the answer.
 // Endpoints, traffic policies and caching will sit here (DESIGN.md, routing).
-import type { InferRequest, InferResponse } from '@sibyl/protocol';
+import { SibylError, type InferRequest, type InferResponse, type ParameterValue } from '@sibyl/protocol';
+import type { Clock } from '../core/clock.ts';
+import { batchKeyOf } from '../scheduling/scheduler.ts';
+import { classify } from './classification.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
@@ -10,7 +13,14 @@ export class InferenceService {
   private inFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly models: ModelManager) {}
+  constructor(
+    private readonly models: ModelManager,
+    private readonly options: {
+      clock: Clock;
+      /** Deadline of requests that set no `timeout` parameter, in ms; 0: none. */
+      requestTimeoutMs: number;
+    },
+  ) {}
 
   /** Requests between infer() and its answer. */
   get pending(): number {
@@ -31,9 +41,27 @@ export class InferenceService {
     this.inFlight++;
     try {
       const served = this.models.resolve(model, version);
-      const { outputNames } = validateInferRequest(request, served.signature, model);
-      const outputs = await served.execute(request.inputs, outputNames, signal);
-      const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs };
+      const { outputNames, batchSize } = validateInferRequest(request, served.signature, model);
+      const timeoutUs = integerParameter(request.parameters?.timeout, 'timeout', 'microseconds');
+      const priority = integerParameter(request.parameters?.priority, 'priority', 'a priority level (1 is highest, 0 the default)');
+      const timeoutMs = timeoutUs !== undefined && timeoutUs > 0 ? timeoutUs / 1000 : this.options.requestTimeoutMs;
+      const outputs = await served.execute(
+        { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
+        {
+          signal,
+          deadlineMs: timeoutMs > 0 ? this.options.clock.now() + timeoutMs : undefined,
+          // Triton's levels: 1 is the highest; 0 (or none) is the default, served after explicit levels.
+          priority: priority === undefined || priority === 0 ? Number.MAX_SAFE_INTEGER : priority,
+        },
+      );
+      const batched = served.signature.maxBatchSize > 0;
+      const shaped = request.outputs?.some((o) => o.parameters?.classification !== undefined)
+        ? outputs.map((o) => {
+            const k = request.outputs!.find((r) => r.name === o.name)?.parameters?.classification;
+            return k === undefined ? o : classify(o, k, batched);
+          })
+        : outputs;
+      const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs: shaped };
       if (request.id !== undefined) response.id = request.id;
       return response;
     } finally {
@@ -46,4 +74,14 @@ export class InferenceService {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
+}
+
+/** A non-negative integer request parameter, or undefined when absent. @throws PARAMETER_INVALID. */
+function integerParameter(value: ParameterValue | undefined, name: string, meaning: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new SibylError('PARAMETER_INVALID', `parameter '${name}' is ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}; expected a non-negative integer (${meaning})`);
+  }
+  return n;
 }

@@ -23,6 +23,15 @@ export interface InstanceExit {
   reason: string;
 }
 
+/** What one execution produced, with the time its phases took inside the instance. */
+export interface ExecutionResult {
+  outputs: Tensor[];
+  /** Time the model itself ran, in ms. */
+  inferMs: number;
+  /** Time turning the runtime's outputs into tensors, in ms. */
+  outputMs: number;
+}
+
 export interface Instance {
   readonly label: string;
   /**
@@ -32,9 +41,14 @@ export interface Instance {
    * @throws SibylError RUNTIME_FAILED when the model rejects the inputs or fails,
    *   INSTANCE_CRASHED when the instance died while running.
    */
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]>;
+  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult>;
   /** Resolves once, when the instance has stopped for good. */
   readonly exited: Promise<InstanceExit>;
+  /**
+   * False from the moment the instance stops (crash or close), before its pending executions are
+   * rejected, so nobody hands it new work in between.
+   */
+  readonly alive: boolean;
   /** Frees the instance. Idempotent; pending executions fail with INSTANCE_CRASHED. */
   close(): Promise<void>;
 }

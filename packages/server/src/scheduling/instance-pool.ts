@@ -40,17 +40,21 @@ export class InstancePool {
   }
 
   get idleCount(): number {
-    return this.idle.length;
+    let n = 0;
+    for (const instance of this.idle) if (instance.alive) n++;
+    return n;
   }
 
   /** An idle instance, now busy until release(); undefined when all are busy. */
   acquire(): Instance | undefined {
-    return this.idle.pop();
+    let instance = this.idle.pop();
+    while (instance !== undefined && !instance.alive) instance = this.idle.pop();
+    return instance;
   }
 
   /** Returns a busy instance. An instance that died meanwhile is not returned to the idle list. */
   release(instance: Instance): void {
-    if (this.closed || !this.all.has(instance)) return;
+    if (this.closed || !this.all.has(instance) || !instance.alive) return;
     this.idle.push(instance);
     this.notify();
   }

@@ -1,7 +1,7 @@
 // A scriptable instance for scheduler and pool tests: records what it was asked to run and
 // answers only when the test says so, or dies on demand like a crashed worker.
 import { SibylError, type Tensor } from '@sibyl/protocol';
-import type { Instance, InstanceExit } from '../runtimes/runtime.ts';
+import type { ExecutionResult, Instance, InstanceExit } from '../runtimes/runtime.ts';
 
 export interface FakeExecution {
   inputs: readonly Tensor[];
@@ -25,15 +25,19 @@ export class FakeInstance implements Instance {
     this.exited = new Promise((resolve) => (this.exit = resolve));
   }
 
+  get alive(): boolean {
+    return !this.dead;
+  }
+
   get current(): FakeExecution | undefined {
     return this.running;
   }
 
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult> {
     if (this.dead) return Promise.reject(new SibylError('INSTANCE_CRASHED', `${this.label} is dead`));
     this.concurrent++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
-    return new Promise<Tensor[]>((resolve, reject) => {
+    return new Promise<ExecutionResult>((resolve, reject) => {
       const done = (): void => {
         this.concurrent--;
         this.running = undefined;
@@ -43,7 +47,7 @@ export class FakeInstance implements Instance {
         outputNames,
         finish: (outputs) => {
           done();
-          resolve(outputs ?? inputs.map((t, i) => ({ ...t, name: outputNames[i] ?? t.name })));
+          resolve({ outputs: outputs ?? inputs.map((t, i) => ({ ...t, name: outputNames[i] ?? t.name })), inferMs: 1, outputMs: 0 });
         },
         fail: (err) => {
           done();

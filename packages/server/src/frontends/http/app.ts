@@ -3,13 +3,14 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
+import { inflateRequestBody } from './content-encoding.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
 
 export interface HttpAppOptions extends V2RouteDeps {
   log: Logger;
   bodyLimitBytes: number;
-  /** True once shutdown began: every request but the liveness probe gets 503. */
+  /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
   isDraining: () => boolean;
 }
 
@@ -31,14 +32,16 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+  app.addHook('preParsing', inflateRequestBody);
+
   app.addHook('onRequest', async (request, reply) => {
-    if (options.isDraining() && !ALWAYS_ANSWERED.has(request.url)) {
+    if (options.isDraining() && !ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) {
       return sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
     }
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const error = toHttpError(err as FastifyError, request, options.bodyLimitBytes);
+    const error = toHttpError(err as FastifyError, options.bodyLimitBytes);
     if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') request.log.error({ err: error.cause ?? error, url: request.url }, error.message);
     else request.log.debug({ reason: error.reason, url: request.url }, error.message);
     return sendError(reply, error);

@@ -1,30 +1,34 @@
 // Errors → HTTP. Status codes come from the shared table in @sibyl/protocol; bodies are the V2
 // `{"error": "..."}` with Sibyl's `code` and `reason` added. Fastify's own errors (body too
-// large, bad content type, unparsable request) are translated here so users see one format.
+// large, unparsable request) and zlib's (a corrupt compressed body) are translated here so users
+// see one format.
 import { SibylError, type ErrorBody } from '@sibyl/protocol';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 
-/** Translates an error of Fastify's (or anything thrown) into a SibylError. */
-export function toHttpError(err: FastifyError | Error, request: FastifyRequest, bodyLimitBytes: number): SibylError {
+/** Translates an error of Fastify's, zlib's (or anything thrown) into a SibylError. */
+export function toHttpError(err: FastifyError | Error, bodyLimitBytes: number): SibylError {
   if (err instanceof SibylError) return err;
   const code = (err as FastifyError).code;
-  switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new SibylError(
-        'BODY_TOO_LARGE',
-        `request body is larger than the limit of ${bodyLimitBytes} bytes; send a smaller request or raise http.bodyLimitBytes (SIBYL_HTTP_BODY_LIMIT_BYTES)`,
-      );
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SibylError('UNSUPPORTED_CONTENT_TYPE', `content type '${request.headers['content-type'] ?? ''}' is not accepted here; send application/json or application/octet-stream`);
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new SibylError('MALFORMED_REQUEST', 'request body is empty; expected a JSON inference request');
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new SibylError(
+      'BODY_TOO_LARGE',
+      `request body is larger than the limit of ${bodyLimitBytes} bytes; send a smaller request or raise http.bodyLimitBytes (SIBYL_HTTP_BODY_LIMIT_BYTES)`,
+    );
+  }
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new SibylError('MALFORMED_REQUEST', `request body does not decompress as its Content-Encoding says: ${err.message}`);
   }
   const status = (err as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) return new SibylError('MALFORMED_REQUEST', err.message);
   return new SibylError('INTERNAL_ERROR', 'internal server error; the server log has the details', { cause: err });
 }
 
+/**
+ * Sends an error body. The content type is exactly `application/json` (no charset): KServe's
+ * Python client reads the `error` field only then.
+ */
 export function sendError(reply: FastifyReply, err: SibylError, extra?: Record<string, unknown>): FastifyReply {
   const body: ErrorBody & Record<string, unknown> = { ...err.toBody(), ...extra };
-  return reply.code(err.httpStatus).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  if (err.reason === 'QUEUE_FULL') reply.header('Retry-After', String(err.details?.retryAfterSeconds ?? 1));
+  return reply.code(err.httpStatus).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }

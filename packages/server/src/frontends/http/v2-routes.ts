@@ -15,6 +15,8 @@ import {
 } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelManager } from '../../models/model-manager.ts';
+import type { ServedVersion } from '../../models/served-version.ts';
+import type { Duration } from '../../scheduling/statistics.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
 import { sendError } from './errors.ts';
 
@@ -25,14 +27,14 @@ export interface V2RouteDeps {
   serverVersion: string;
   /** False while starting (models loading) and while draining. */
   isReady: () => boolean;
-  /** Why the server is not ready, for the health body. */
+  /** Why the server is not ready (only asked while it is starting), for the health body. */
   notReadyReason: () => string;
 }
 
 type ModelParams = { model: string; version?: string };
 
 /** Extensions of the protocol this server implements, advertised by GET /v2. */
-export const V2_EXTENSIONS = ['binary_tensor_data'];
+export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification'];
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -60,7 +62,13 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
 
 async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
   const inferRequest = decodeBody(request, deps);
-  const response = await deps.inference.infer(request.params.model, request.params.version, inferRequest);
+  // A client that goes away before its answer has its queued request dropped.
+  const gone = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) gone.abort();
+  };
+  reply.raw.once('close', onClose);
+  const response = await deps.inference.infer(request.params.model, request.params.version, inferRequest, gone.signal);
   const isBinary = binaryOutputSelector(inferRequest);
   if (response.outputs.some((o) => isBinary(o.name))) {
     const { body, headerLength } = encodeInferResponseBinary(response, isBinary);
@@ -102,7 +110,7 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
     if (deps.isReady()) return { ready: true };
-    return sendError(reply, new SibylError('SERVER_DRAINING', deps.notReadyReason()), { ready: false });
+    return sendError(reply, new SibylError('SERVER_STARTING', deps.notReadyReason()), { ready: false });
   });
 
   app.get<{ Params: ModelParams }>('/v2/models/:model', async (request) => metadata(request.params, deps));
@@ -111,6 +119,13 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', async (request, reply) => modelReady(request, reply, deps));
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', (request, reply) => infer(request, reply, deps));
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', (request, reply) => infer(request, reply, deps));
+
+  // Triton's statistics extension.
+  app.get('/v2/models/stats', async () => ({ model_stats: deps.models.list().flatMap((m) => (m.served?.ready ? [statisticsOf(m.served)] : [])) }));
+  app.get<{ Params: ModelParams }>('/v2/models/:model/stats', async (request) => ({ model_stats: [statisticsOf(deps.models.resolve(request.params.model))] }));
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/stats', async (request) => ({
+    model_stats: [statisticsOf(deps.models.resolve(request.params.model, request.params.version))],
+  }));
 
   // Triton's model repository extension, read-only for now: every version with state and reason.
   app.post('/v2/repository/index', async (request) => {
@@ -130,4 +145,34 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
     const rows = deps.models.index();
     return readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
   });
+}
+
+const durationJson = (d: Duration) => ({ count: d.count, ns: d.ns });
+
+/** One `model_stats` entry of Triton's statistics extension. */
+function statisticsOf(served: ServedVersion): Record<string, unknown> {
+  const s = served.statistics;
+  return {
+    name: served.name,
+    version: String(served.version),
+    last_inference: s.lastInferenceMs,
+    inference_count: s.inferenceCount,
+    execution_count: s.executionCount,
+    inference_stats: {
+      success: durationJson(s.success),
+      fail: durationJson(s.fail),
+      queue: durationJson(s.queue),
+      compute_input: durationJson(s.computeInput),
+      compute_infer: durationJson(s.computeInfer),
+      compute_output: durationJson(s.computeOutput),
+      cache_hit: { count: 0, ns: 0 },
+      cache_miss: { count: 0, ns: 0 },
+    },
+    batch_stats: s.batchStatistics().map((b) => ({
+      batch_size: b.batchSize,
+      compute_input: durationJson(b.computeInput),
+      compute_infer: durationJson(b.computeInfer),
+      compute_output: durationJson(b.computeOutput),
+    })),
+  };
 }

@@ -19,7 +19,7 @@ export type ToWorker = { type: 'run'; id: number; inputs: Tensor[]; outputNames:
 export type FromWorker =
   | { type: 'loaded'; signature: ModelSignature }
   | { type: 'load-failed'; message: string }
-  | { type: 'result'; id: number; outputs: Tensor[] }
+  | { type: 'result'; id: number; outputs: Tensor[]; inferMs: number; outputMs: number }
   | { type: 'run-failed'; id: number; message: string };
 
 /** Buffers of the tensors' typed arrays, each once, for a transfer list. */

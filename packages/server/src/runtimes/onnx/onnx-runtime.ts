@@ -2,7 +2,7 @@
 // The main thread only posts tensors (buffers transferred) and receives outputs.
 import { Worker } from 'node:worker_threads';
 import { SibylError, type Tensor } from '@sibyl/protocol';
-import type { Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtime.ts';
+import type { ExecutionResult, Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtime.ts';
 import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
 
 const WORKER_URL = new URL('./onnx-worker-entry.js', import.meta.url);
@@ -15,7 +15,7 @@ const CLOSE_TIMEOUT_MS = 5_000;
 // progress is always allowed to finish.
 
 interface Pending {
-  resolve: (outputs: Tensor[]) => void;
+  resolve: (result: ExecutionResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -27,6 +27,7 @@ class OnnxInstance implements Instance {
   private nextId = 1;
   private closing = false;
   private exitReason: string | undefined;
+  alive = true;
 
   constructor(worker: Worker, label: string) {
     this.worker = worker;
@@ -37,21 +38,24 @@ class OnnxInstance implements Instance {
         this.exitReason = `worker error: ${err.message}`;
       });
       worker.on('exit', (code) => {
+        this.alive = false;
         const expected = this.closing;
         const reason = this.exitReason ?? (expected ? 'closed' : `worker exited with code ${code}`);
-        this.failPending(new SibylError('INSTANCE_CRASHED', `instance ${label} died (${reason}); it is being replaced`));
+        this.failPending(
+          new SibylError('INSTANCE_CRASHED', expected ? `instance ${label} was closed before it answered` : `instance ${label} died (${reason}); it is being replaced`),
+        );
         resolve({ expected, reason });
       });
     });
     worker.on('message', (message: FromWorker) => this.onMessage(message));
   }
 
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
-    if (this.closing || this.exitReason !== undefined) {
+  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult> {
+    if (this.closing || !this.alive) {
       return Promise.reject(new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`));
     }
     const id = this.nextId++;
-    return new Promise<Tensor[]>((resolve, reject) => {
+    return new Promise<ExecutionResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const message: ToWorker = { type: 'run', id, inputs: inputs as Tensor[], outputNames: outputNames as string[] };
       this.worker.postMessage(message, transferList(inputs));
@@ -87,7 +91,7 @@ class OnnxInstance implements Instance {
     const pending = this.pending.get(message.id);
     if (pending === undefined) return;
     this.pending.delete(message.id);
-    if (message.type === 'result') pending.resolve(message.outputs);
+    if (message.type === 'result') pending.resolve({ outputs: message.outputs, inferMs: message.inferMs, outputMs: message.outputMs });
     else pending.reject(new SibylError('RUNTIME_FAILED', `onnxruntime failed on instance ${this.label}: ${message.message}`));
   }
 

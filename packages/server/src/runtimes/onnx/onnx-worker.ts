@@ -79,13 +79,16 @@ async function main(): Promise<void> {
     return; // nothing keeps the thread alive: it exits
   }
 
+  // Runs arrive one at a time, but a `close` may arrive while session.run is still pending (it
+  // yields to the event loop before computing): release the session only after the last run.
+  let last: Promise<void> = Promise.resolve();
   port.on('message', (message: ToWorker) => {
     if (message.type === 'close') {
-      void session.release().finally(() => port.close());
+      void last.then(() => session.release()).finally(() => port.close());
       return;
     }
     if (message.type === 'crash') process.exit(70); // in a worker, ends only this thread
-    void run(session, message);
+    last = last.then(() => run(session, message));
   });
 }
 
@@ -93,9 +96,11 @@ async function run(session: ort.InferenceSession, message: Extract<ToWorker, { t
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of message.inputs) feeds[input.name] = toOrt(input);
+    const started = performance.now();
     const results = await session.run(feeds, message.outputNames);
+    const ran = performance.now();
     const outputs = message.outputNames.map((name) => fromOrt(name, results[name]!));
-    send({ type: 'result', id: message.id, outputs }, transferList(outputs));
+    send({ type: 'result', id: message.id, outputs, inferMs: ran - started, outputMs: performance.now() - ran }, transferList(outputs));
   } catch (err) {
     send({ type: 'run-failed', id: message.id, message: err instanceof Error ? err.message : String(err) });
   }

@@ -1,0 +1,35 @@
+// Triton's classification extension: an output requested with parameter `classification: k`
+// comes back as the top k classes per row, as BYTES strings "value:index".
+import { SibylError, type Tensor } from '@sibyl/protocol';
+
+const encoder = new TextEncoder();
+
+/**
+ * The top-k classes of each row of a numeric output (the last dimension holds the classes).
+ * @throws SibylError CLASSIFICATION_INVALID when k is not a positive integer or the output is
+ *   not numeric.
+ */
+export function classify(output: Tensor, k: unknown, batched: boolean): Tensor {
+  const count = typeof k === 'bigint' ? Number(k) : k;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+    throw new SibylError('CLASSIFICATION_INVALID', `output '${output.name}' has classification ${JSON.stringify(typeof k === 'bigint' ? String(k) : k)}; expected a positive integer (how many top classes to return)`);
+  }
+  if (Array.isArray(output.data) || output.datatype === 'BOOL' || output.datatype === 'FP16' || output.datatype === 'BF16') {
+    throw new SibylError('CLASSIFICATION_INVALID', `output '${output.name}' is ${output.datatype}; classification needs an INT*, UINT*, FP32 or FP64 output`);
+  }
+  const data = output.data;
+  const classes = output.shape.at(-1) ?? 1;
+  const rows = classes === 0 ? 0 : data.length / classes;
+  const top = Math.min(count, classes);
+  const elements: Uint8Array[] = [];
+  for (let r = 0; r < rows; r++) {
+    const order = Array.from({ length: classes }, (_, i) => i);
+    const value = (i: number): number => Number(data[r * classes + i]!);
+    order.sort((a, b) => value(b) - value(a) || a - b);
+    for (let i = 0; i < top; i++) {
+      const v = data[r * classes + order[i]!]!;
+      elements.push(encoder.encode(`${typeof v === 'bigint' ? String(v) : v.toFixed(6)}:${order[i]}`));
+    }
+  }
+  return { name: output.name, datatype: 'BYTES', shape: batched ? [rows, top] : [top], data: elements };
+}
