@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/validate.ts';
 import { SERVE_FLAGS, serverEnvironmentVariables } from '../config/server-config.ts';
 import { serve } from './serve.ts';
+import { registerBenchCommand } from './bench/command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -44,6 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   serveCommand.action(async (flags: Record<string, string | undefined>) => {
     exitCode = await serve(flags, EXAMPLE_REPOSITORY);
   });
+  registerBenchCommand(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -6,10 +6,11 @@ import { readYamlFile } from '../config/yaml-file.ts';
 import { SibylServer } from '../server.ts';
 
 export async function serve(flags: Record<string, string | undefined>, exampleRepository: string): Promise<number> {
-  const file = flags.config === undefined ? undefined : { path: flags.config, document: await readYamlFile(flags.config) };
+  const file = flags.config === undefined ? undefined : { path: flags.config, document: relativeToFile(await readYamlFile(flags.config), flags.config) };
   const env = environmentLayer(process.env);
   const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
-  const server = new SibylServer({ config: { ...config, modelRepository: path.resolve(config.modelRepository) } });
+  const modelRepository = path.resolve(config.modelRepository);
+  const server = new SibylServer({ config: { ...config, modelRepository } });
   for (const warning of env.warnings) server.log.warn(warning);
 
   let stopping: Promise<void> | undefined;
@@ -26,7 +27,7 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
 
   try {
     const url = await server.start();
-    server.log.info({ url, modelRepository: config.modelRepository }, `Sibyl ${server.version} serves ${config.modelRepository} on ${url}`);
+    server.log.info({ url, modelRepository }, `Sibyl ${server.version} serves ${modelRepository} on ${url}`);
     for (const m of server.models.list()) {
       const served = m.served;
       if (served !== undefined && served.ready) {
@@ -52,4 +53,12 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
     }, 50);
   });
   return 0;
+}
+
+/** A relative modelRepository in a config file means relative to the file's folder. */
+function relativeToFile(document: unknown, file: string): unknown {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
+  const repo = (document as { modelRepository?: unknown }).modelRepository;
+  if (typeof repo !== 'string' || repo === '' || path.isAbsolute(repo)) return document;
+  return { ...document, modelRepository: path.resolve(path.dirname(file), repo) };
 }

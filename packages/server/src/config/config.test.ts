@@ -28,6 +28,7 @@ describe('model config', () => {
       outputs: [],
       dynamicBatching: { enabled: true, maxQueueDelayMs: 0, preferredBatchSizes: [] },
       maxQueueSize: 1000,
+      executionsPerInstance: 2,
     });
     expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f', { cpuCount: 1 }).dynamicBatching).toEqual({
       enabled: true,

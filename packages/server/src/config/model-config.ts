@@ -68,6 +68,14 @@ export const ModelConfigSchema = Type.Object(
         description: 'Most requests waiting in the queue; more are refused with 429 and Retry-After. 0: no limit. Default: 1000.',
       }),
     ),
+    executionsPerInstance: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 8,
+        description:
+          "Batches an instance may hold at once. 2 lets the next batch wait in the instance's inbox while the current one computes, so the instance never idles between batches; it still runs them one at a time. Default: 2.",
+      }),
+    ),
     inputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for inputs read from the model file, matched by name.' })),
     outputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for outputs read from the model file, matched by name.' })),
   },
@@ -88,6 +96,7 @@ export interface ModelConfig {
   readonly outputs: readonly TensorConfig[];
   readonly dynamicBatching: { readonly enabled: boolean; readonly maxQueueDelayMs: number; readonly preferredBatchSizes: readonly number[] };
   readonly maxQueueSize: number;
+  readonly executionsPerInstance: number;
 }
 
 export interface ModelConfigDefaults {
@@ -114,5 +123,6 @@ export function compileModelConfig(document: unknown, source: string, defaults: 
       preferredBatchSizes: Object.freeze([...new Set(doc.dynamicBatching?.preferredBatchSizes ?? [])].sort((a, b) => a - b)),
     }),
     maxQueueSize: doc.maxQueueSize ?? 1000,
+    executionsPerInstance: doc.executionsPerInstance ?? 2,
   });
 }

@@ -166,14 +166,18 @@ function merge(base: Layer, over: Layer): Layer {
   return out;
 }
 
-/** The same fields, all optional: what one source may say. Unknown fields stay errors. */
-const PartialServerConfigSchema = Type.Object(
+/**
+ * The same fields, all optional: what one source (sibyl.yaml, the environment, flags) may say.
+ * Unknown fields stay errors. This is the schema of the sibyl.yaml file, exported for editors.
+ */
+export const ServerConfigFileSchema = Type.Object(
   {
     ...Type.Partial(ServerConfigSchema).properties,
     http: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.http).properties, { additionalProperties: false })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
+const PartialServerConfigSchema = ServerConfigFileSchema;
 
 /**
  * Compiles the server configuration from its sources. Each source is validated on its own first,

@@ -32,7 +32,7 @@ export interface ModelStatus {
   served: ServedVersion | undefined;
 }
 
-const VERSION_TEXT = /^[1-9][0-9]{0,15}$/;
+const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
 
 export class ModelManager {
   private readonly models = new Map<string, ModelStatus>();
@@ -105,6 +105,7 @@ export class ModelManager {
       const pool = InstancePool.fromInstances(instances, {
         load,
         clock: this.options.clock,
+        executionsPerInstance: config.executionsPerInstance,
         onEvent: (e) =>
           e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`),
       });

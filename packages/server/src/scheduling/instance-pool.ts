@@ -1,5 +1,5 @@
-// The instances of one model version. Hands an idle instance to the scheduler, takes it back
-// after the execution, and replaces an instance that dies on its own (a crashed worker): the
+// The instances of one model version. Hands the least busy instance to the scheduler, takes it
+// back after the execution, and replaces an instance that dies on its own (a crashed worker): the
 // dead instance's execution fails with INSTANCE_CRASHED, the version stays available.
 import type { Instance } from '../runtimes/runtime.ts';
 import type { Clock } from '../core/clock.ts';
@@ -8,6 +8,13 @@ export interface InstancePoolOptions {
   /** Loads the instance in slot `index` (used for the initial instances and for replacements). */
   load: (index: number) => Promise<Instance>;
   clock: Clock;
+  /**
+   * Executions an instance may hold at once: 1 runs strictly one after another; 2 lets the next
+   * batch wait in the instance's inbox while the current one computes, so the instance never
+   * waits for the event loop between batches. The instance still runs them one at a time.
+   * Default 1.
+   */
+  executionsPerInstance?: number;
   /** Told about crashes and replacements, for logs. */
   onEvent?: (event: { kind: 'crashed' | 'replaced' | 'replace-failed'; label: string; reason: string }) => void;
   /** Delay before retrying a failed replacement; doubles up to 30 s. */
@@ -15,12 +22,15 @@ export interface InstancePoolOptions {
 }
 
 export class InstancePool {
-  private readonly idle: Instance[] = [];
-  private readonly all = new Set<Instance>();
+  /** Every live instance → executions handed to it and not yet released. */
+  private readonly outstanding = new Map<Instance, number>();
   private readonly waiters: (() => void)[] = [];
+  private readonly depth: number;
   private closed = false;
 
-  private constructor(private readonly options: InstancePoolOptions) {}
+  private constructor(private readonly options: InstancePoolOptions) {
+    this.depth = Math.max(1, options.executionsPerInstance ?? 1);
+  }
 
   /** Loads `instances` (already loaded by the caller) into a pool. */
   static fromInstances(instances: readonly Instance[], options: InstancePoolOptions): InstancePool {
@@ -29,56 +39,66 @@ export class InstancePool {
     return pool;
   }
 
-  /** Instances currently alive (idle or busy). */
+  /** Instances currently alive (busy or not). */
   get size(): number {
-    return this.all.size;
+    return this.outstanding.size;
   }
 
-  /** The live instances (idle or busy), for observation; the pool keeps ownership. */
+  /** The live instances, for observation; the pool keeps ownership. */
   instances(): readonly Instance[] {
-    return [...this.all];
+    return [...this.outstanding.keys()];
   }
 
-  get idleCount(): number {
+  /** Instances that can take another execution now. */
+  get availableCount(): number {
     let n = 0;
-    for (const instance of this.idle) if (instance.alive) n++;
+    for (const [instance, count] of this.outstanding) if (instance.alive && count < this.depth) n++;
     return n;
   }
 
-  /** An idle instance, now busy until release(); undefined when all are busy. */
+  /**
+   * The live instance with the fewest executions, if it can take one more; it counts as holding
+   * one more execution until release(). Undefined when every instance is full.
+   */
   acquire(): Instance | undefined {
-    let instance = this.idle.pop();
-    while (instance !== undefined && !instance.alive) instance = this.idle.pop();
-    return instance;
+    let best: Instance | undefined;
+    let bestCount = this.depth;
+    for (const [instance, count] of this.outstanding) {
+      if (instance.alive && count < bestCount) {
+        best = instance;
+        bestCount = count;
+        if (count === 0) break;
+      }
+    }
+    if (best !== undefined) this.outstanding.set(best, bestCount + 1);
+    return best;
   }
 
-  /** Returns a busy instance. An instance that died meanwhile is not returned to the idle list. */
+  /** Ends one execution of an instance. An instance that died meanwhile is already gone. */
   release(instance: Instance): void {
-    if (this.closed || !this.all.has(instance) || !instance.alive) return;
-    this.idle.push(instance);
-    this.notify();
+    const count = this.outstanding.get(instance);
+    if (this.closed || count === undefined) return;
+    this.outstanding.set(instance, count - 1);
+    if (instance.alive) this.notify();
   }
 
-  /** Calls `fn` whenever an instance becomes idle (after release or replacement). */
+  /** Calls `fn` whenever an instance can take another execution (after release or replacement). */
   onIdle(fn: () => void): void {
     this.waiters.push(fn);
   }
 
-  /** Closes every instance. Busy executions fail with INSTANCE_CRASHED. Idempotent. */
+  /** Closes every instance; each finishes what it holds first (see Instance.close). Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    this.idle.length = 0;
-    await Promise.all([...this.all].map((i) => i.close()));
-    this.all.clear();
+    const instances = [...this.outstanding.keys()];
+    await Promise.all(instances.map((i) => i.close()));
+    this.outstanding.clear();
   }
 
   private adopt(instance: Instance, index: number): void {
-    this.all.add(instance);
-    this.idle.push(instance);
+    this.outstanding.set(instance, 0);
     void instance.exited.then((exit) => {
-      this.all.delete(instance);
-      const at = this.idle.indexOf(instance);
-      if (at >= 0) this.idle.splice(at, 1);
+      this.outstanding.delete(instance);
       if (exit.expected || this.closed) return;
       this.options.onEvent?.({ kind: 'crashed', label: instance.label, reason: exit.reason });
       this.replace(index, this.options.replaceRetryMs ?? 500);

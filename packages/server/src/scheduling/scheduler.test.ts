@@ -17,12 +17,13 @@ function request(id: number, rows = 1, width = 2): ScheduledRequest {
 
 const values = (outputs: Tensor[]) => [...(outputs[0]!.data as Float32Array)];
 
-function setup(count: number, over: Partial<SchedulerOptions> = {}, load?: (index: number) => Promise<FakeInstance>) {
+function setup(count: number, over: Partial<SchedulerOptions> = {}, load?: (index: number) => Promise<FakeInstance>, executionsPerInstance = 1) {
   const clock = new ManualClock();
   const instances = Array.from({ length: count }, (_, i) => new FakeInstance(`m:1#${i}`));
   const events: string[] = [];
   const pool = InstancePool.fromInstances(instances, {
     clock,
+    executionsPerInstance,
     load: load ?? (async (i) => new FakeInstance(`m:1#${i}-new`)),
     onEvent: (e) => events.push(`${e.kind} ${e.label}`),
   });
@@ -41,7 +42,7 @@ describe('Scheduler without batching', () => {
       await flush();
     }
     expect((await Promise.all(answers)).map((o) => values(o)[0])).toEqual([1000, 2000, 3000]);
-    expect(instances[0]!.maxConcurrent).toBe(1);
+    expect(instances[0]!.maxOutstanding).toBe(1);
     expect(scheduler.pending).toBe(0);
   });
 
@@ -218,14 +219,20 @@ describe('Scheduler with dynamic batching', () => {
 
   // Property: with random arrivals, sizes, widths, instance speeds and cancellations, every
   // request gets exactly its own rows, exactly once, and none is lost.
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])('random workload %i: no request receives another\'s rows; none lost or answered twice', async (seed) => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('random workload %i: no request receives another\'s rows; none lost or answered twice', async (seed) => {
     let state = seed * 2654435761;
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const { instances, scheduler, clock } = setup(1 + Math.floor(random() * 3), {
-      maxBatchSize: 1 + Math.floor(random() * 16),
-      maxQueueDelayMs: random() < 0.5 ? 0 : random() * 3,
-      preferredBatchSizes: random() < 0.5 ? [] : [4],
-    });
+    const depth = 1 + Math.floor(random() * 2);
+    const { instances, scheduler, clock } = setup(
+      1 + Math.floor(random() * 3),
+      {
+        maxBatchSize: 1 + Math.floor(random() * 16),
+        maxQueueDelayMs: random() < 0.5 ? 0 : random() * 3,
+        preferredBatchSizes: random() < 0.5 ? [] : [4],
+      },
+      undefined,
+      depth,
+    );
     const outcomes = new Map<number, { rows: number; width: number; settled: number; values?: number[]; error?: string }>();
     for (let id = 1; id <= 200; id++) {
       if (random() < 0.5) clock.advance(random() * 2);
@@ -265,12 +272,30 @@ describe('Scheduler with dynamic batching', () => {
     }
     const answered = [...outcomes.values()].filter((o) => o.values !== undefined).reduce((sum, o) => sum + o.rows, 0);
     expect(scheduler.statistics.inferenceCount).toBe(answered);
-    for (const instance of instances) expect(instance.maxConcurrent).toBe(1);
+    for (const instance of instances) expect(instance.maxOutstanding).toBeLessThanOrEqual(depth);
     expect(clock.pendingTimers).toBe(0);
   });
 });
 
 describe('InstancePool', () => {
+  it('with two executions per instance, the next batch waits in the instance while the current one runs', async () => {
+    const { instances, scheduler } = setup(1, { maxBatchSize: 8 }, undefined, 2);
+    const first = scheduler.submit(request(1));
+    const second = scheduler.submit(request(2));
+    const third = scheduler.submit(request(3));
+    expect(instances[0]!.outstanding).toBe(2); // request 1 running, request 2 in the inbox
+    expect(scheduler.queueDepth).toBe(1);
+    instances[0]!.current!.finish();
+    await first;
+    await flush();
+    expect(instances[0]!.outstanding).toBe(2); // 2 runs, 3 took the freed place
+    instances[0]!.current!.finish();
+    instances[0]!.current!.finish();
+    expect((await Promise.all([second, third])).map((o) => values(o)[0])).toEqual([2000, 3000]);
+    expect(instances[0]!.maxOutstanding).toBe(2);
+  });
+
+
   it('replaces an instance that crashes; its request fails with INSTANCE_CRASHED, the next one runs', async () => {
     const { instances, pool, scheduler, events } = setup(1);
     const doomed = scheduler.submit(request(1));

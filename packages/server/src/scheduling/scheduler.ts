@@ -1,6 +1,6 @@
 // The queue in front of one model version's instances: dynamic batching, priorities, deadlines
 // and backpressure. The decision of what to run is decideBatch() (pure); this class only keeps
-// the queue, the timer and the bookkeeping, and moves batches to idle instances.
+// the queue, the timer and the bookkeeping, and moves batches to instances with room for them.
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Clock, CancelTimer } from '../core/clock.ts';
 import { concatInputs, splitOutputs } from './batch-assembly.ts';
@@ -184,14 +184,14 @@ export class Scheduler {
     }
   }
 
-  /** Runs batches on idle instances while the decision says so; arms the timer otherwise. */
+  /** Runs batches on instances with room while the decision says so; arms the timer otherwise. */
   private pump(): void {
     const { clock } = this.options;
     let waitUntil = Number.POSITIVE_INFINITY;
     for (;;) {
       const now = clock.now();
       this.expire(now);
-      if (this.queue.length === 0 || this.pool.idleCount === 0) break;
+      if (this.queue.length === 0 || this.pool.availableCount === 0) break;
       const decision = decideBatch(this.queue, this.options, now);
       if (decision.kind === 'empty') break;
       if (decision.kind === 'wait') {

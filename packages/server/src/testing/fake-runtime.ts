@@ -1,5 +1,6 @@
-// A scriptable instance for scheduler and pool tests: records what it was asked to run and
-// answers only when the test says so, or dies on demand like a crashed worker.
+// A scriptable instance for scheduler and pool tests. Like a real worker it holds the executions
+// handed to it in an inbox and runs them in order; each answers only when the test says so, and
+// the instance can die on demand like a crashed worker.
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { ExecutionResult, Instance, InstanceExit } from '../runtimes/runtime.ts';
 
@@ -12,14 +13,14 @@ export interface FakeExecution {
 }
 
 export class FakeInstance implements Instance {
+  /** Every execution ever handed to this instance, in order. */
   readonly executions: FakeExecution[] = [];
   readonly exited: Promise<InstanceExit>;
-  private running: FakeExecution | undefined;
+  /** Most executions held at once (running plus waiting in the inbox). */
+  maxOutstanding = 0;
+  private readonly inbox: FakeExecution[] = [];
   private exit!: (exit: InstanceExit) => void;
   private dead = false;
-  /** Executions running at once, at most (must stay 1: the pool never overlaps them). */
-  maxConcurrent = 0;
-  private concurrent = 0;
 
   constructor(readonly label: string) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
@@ -29,47 +30,52 @@ export class FakeInstance implements Instance {
     return !this.dead;
   }
 
+  /** The execution running now (the oldest unanswered one). */
   get current(): FakeExecution | undefined {
-    return this.running;
+    return this.inbox[0];
+  }
+
+  /** Executions held: the running one and those waiting behind it. */
+  get outstanding(): number {
+    return this.inbox.length;
   }
 
   execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult> {
     if (this.dead) return Promise.reject(new SibylError('INSTANCE_CRASHED', `${this.label} is dead`));
-    this.concurrent++;
-    this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
     return new Promise<ExecutionResult>((resolve, reject) => {
-      const done = (): void => {
-        this.concurrent--;
-        this.running = undefined;
+      const settle = (): void => {
+        const at = this.inbox.indexOf(execution);
+        if (at >= 0) this.inbox.splice(at, 1);
       };
       const execution: FakeExecution = {
         inputs,
         outputNames,
         finish: (outputs) => {
-          done();
+          settle();
           resolve({ outputs: outputs ?? inputs.map((t, i) => ({ ...t, name: outputNames[i] ?? t.name })), inferMs: 1, outputMs: 0 });
         },
         fail: (err) => {
-          done();
+          settle();
           reject(err);
         },
       };
-      this.running = execution;
+      this.inbox.push(execution);
       this.executions.push(execution);
+      this.maxOutstanding = Math.max(this.maxOutstanding, this.inbox.length);
     });
   }
 
-  /** Dies like a crashed worker: the running execution fails with INSTANCE_CRASHED. */
+  /** Dies like a crashed worker: every execution it holds fails with INSTANCE_CRASHED. */
   crash(reason = 'simulated crash'): void {
     this.dead = true;
-    this.running?.fail(new SibylError('INSTANCE_CRASHED', `${this.label} died (${reason})`));
+    for (const e of [...this.inbox]) e.fail(new SibylError('INSTANCE_CRASHED', `${this.label} died (${reason})`));
     this.exit({ expected: false, reason });
   }
 
   async close(): Promise<void> {
     if (this.dead) return;
     this.dead = true;
-    this.running?.fail(new SibylError('INSTANCE_CRASHED', `${this.label} closed`));
+    for (const e of [...this.inbox]) e.fail(new SibylError('INSTANCE_CRASHED', `${this.label} closed`));
     this.exit({ expected: true, reason: 'closed' });
   }
 }
