@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CODE_STATUS, ERROR_CODES, REASONS, type ErrorReason } from '@sibyl/protocol';
-import { ModelConfigSchema, ServerConfigSchema, serverEnvironmentVariables } from '@sibyl/server/reference';
+import { ModelConfigSchema, ServerConfigFileSchema, serverEnvironmentVariables } from '@sibyl/server/reference';
 
 type Json = Record<string, unknown>;
 
@@ -46,8 +46,9 @@ export function configurationReference(): string {
     'environment variable. Precedence: flags > environment > file > defaults. All fields are optional in',
     'the file; the defaults fill the rest. JSON Schema for editors: [`sibyl.schema.json`](sibyl.schema.json).',
     '',
-    ...TABLE_HEAD,
-    ...fieldRows(ServerConfigSchema as unknown as Json).map((row) => row.replace(/ \| yes \| /, ' |  | ')),
+    '| field | type | meaning |',
+    '| --- | --- | --- |',
+    ...fieldRows(ServerConfigFileSchema as unknown as Json).map((row) => row.replace(/ \| {2}\| /, ' | ')),
     '',
     '| environment variable | field |',
     '| --- | --- |',
@@ -101,7 +102,7 @@ export function generatedDocs(): Record<string, string> {
   return {
     'docs/reference/configuration.md': configurationReference(),
     'docs/reference/errors.md': errorsReference(),
-    'docs/reference/sibyl.schema.json': jsonSchema(ServerConfigSchema, 'https://sibyl.dev/schemas/sibyl.schema.json'),
+    'docs/reference/sibyl.schema.json': jsonSchema(ServerConfigFileSchema, 'https://sibyl.dev/schemas/sibyl.schema.json'),
     'docs/reference/model-config.schema.json': jsonSchema(ModelConfigSchema, 'https://sibyl.dev/schemas/model-config.schema.json'),
   };
 }

@@ -36,7 +36,7 @@ beforeAll(async () => {
   repo = await makeTempDir('sibyl-sched-');
   await writeModelRepository(repo, {
     linear: { versions: { 1: linearClassifierModel({ weights: WEIGHTS, bias: BIAS }).bytes }, config: 'dynamicBatching:\n  maxQueueDelayMs: 20\n' },
-    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxQueueSize: 2\ndynamicBatching:\n  enabled: false\n' },
+    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxQueueSize: 2\nexecutionsPerInstance: 1\ndynamicBatching:\n  enabled: false\n' },
   });
   server = await createTestServer(repo);
 }, 60_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileModelConfig } from './model-config.ts';
+import { compileModelConfig, defaultThreadsPerInstance } from './model-config.ts';
 import { compileServerConfig, envName, environmentLayer, flagsLayer, serverConfigDefaults } from './server-config.ts';
 import { ConfigError } from './validate.ts';
 import { parseYaml } from './yaml-file.ts';
@@ -18,31 +18,37 @@ function problemsOf(fn: () => unknown): string {
 
 describe('model config', () => {
   it('an absent or empty file gives the defaults, threads from the cores', () => {
-    const config = compileModelConfig(undefined, 'm/config.yaml', { cpuCount: 8 });
+    const config = compileModelConfig(undefined, 'm/config.yaml');
     expect(config).toEqual({
       runtime: 'onnx',
       maxBatchSize: undefined,
       instanceCount: 1,
-      threadsPerInstance: 8,
+      threadsPerInstance: undefined,
       inputs: [],
       outputs: [],
       dynamicBatching: { enabled: true, maxQueueDelayMs: 0, preferredBatchSizes: [] },
       maxQueueSize: 1000,
       executionsPerInstance: 2,
     });
-    expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f', { cpuCount: 1 }).dynamicBatching).toEqual({
+    expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f').dynamicBatching).toEqual({
       enabled: true,
       maxQueueDelayMs: 0.25,
       preferredBatchSizes: [8, 32],
     });
-    expect(compileModelConfig({ instanceCount: 3 }, 'f', { cpuCount: 8 }).threadsPerInstance).toBe(2);
-    expect(compileModelConfig({ instanceCount: 4 }, 'f', { cpuCount: 2 }).threadsPerInstance).toBe(1);
+    expect(compileModelConfig({ threadsPerInstance: 3 }, 'f').threadsPerInstance).toBe(3);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('chooses threads from the cores and the model size when the config does not', () => {
+    expect(defaultThreadsPerInstance(8, 1, 50e6)).toBe(8);
+    expect(defaultThreadsPerInstance(8, 3, 50e6)).toBe(2);
+    expect(defaultThreadsPerInstance(2, 4, 50e6)).toBe(1);
+    expect(defaultThreadsPerInstance(8, 1, 300e3)).toBe(1); // a small model gains nothing from more
   });
 
   it('names the file, the field path, the bad value and what is allowed', () => {
     const message = problemsOf(() =>
-      compileModelConfig({ instanceCount: 0, inputs: [{ name: 'x', datatype: 'FLOAT' }], colour: 'red' }, '/r/m/config.yaml', { cpuCount: 2 }),
+      compileModelConfig({ instanceCount: 0, inputs: [{ name: 'x', datatype: 'FLOAT' }], colour: 'red' }, '/r/m/config.yaml'),
     );
     expect(message).toContain('/r/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64');
     expect(message).toContain('/r/m/config.yaml: inputs[0].datatype: "FLOAT" is not allowed; expected one of "BOOL", "UINT8"');
@@ -50,7 +56,7 @@ describe('model config', () => {
   });
 
   it('rejects a config that is not a mapping', () => {
-    expect(problemsOf(() => compileModelConfig([1, 2], 'c.yaml', { cpuCount: 1 }))).toMatch(/^c\.yaml: \[1,2\] is not allowed; expected a mapping with fields runtime/);
+    expect(problemsOf(() => compileModelConfig([1, 2], 'c.yaml'))).toMatch(/^c\.yaml: \[1,2\] is not allowed; expected a mapping with fields runtime/);
   });
 });
 

@@ -5,7 +5,8 @@ import { SibylError, type RepositoryIndexEntry } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { MachineInfo } from '../core/machine.ts';
-import { compileModelConfig, type ModelConfig } from '../config/model-config.ts';
+import { stat } from 'node:fs/promises';
+import { compileModelConfig, defaultThreadsPerInstance, type ModelConfig } from '../config/model-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
 import type { Instance, Runtime } from '../runtimes/runtime.ts';
 import { scanRepository, type ModelEntry } from '../repository/scan.ts';
@@ -82,7 +83,7 @@ export class ModelManager {
     let config: ModelConfig;
     try {
       const document = entry.configPath === undefined ? undefined : await readYamlFile(entry.configPath);
-      config = compileModelConfig(document, entry.configPath ?? `${entry.dir}/config.yaml`, { cpuCount: this.options.machine.cpuCount });
+      config = compileModelConfig(document, entry.configPath ?? `${entry.dir}/config.yaml`);
     } catch (err) {
       status.problem = `config error: ${(err as Error).message}`;
       return fail(status.problem);
@@ -90,11 +91,13 @@ export class ModelManager {
 
     const label = `${entry.name}:${newest.version}`;
     const started = this.options.clock.now();
+    const artifactBytes = (await stat(newest.artifactPath).catch(() => undefined))?.size ?? 0;
+    const threads = config.threadsPerInstance ?? defaultThreadsPerInstance(this.options.machine.cpuCount, config.instanceCount, artifactBytes);
     const load = async (index: number): Promise<Instance> =>
-      (await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads: config.threadsPerInstance, label: `${label}#${index}` })).instance;
+      (await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads, label: `${label}#${index}` })).instance;
     let instances: Instance[] = [];
     try {
-      const first = await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads: config.threadsPerInstance, label: `${label}#0` });
+      const first = await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads, label: `${label}#0` });
       instances.push(first.instance);
       const resolved = resolveSignature(first.signature, config);
       if ('problems' in resolved) {
@@ -123,7 +126,7 @@ export class ModelManager {
       status.served = served;
       Object.assign(versionStatus, { state: 'READY', reason: '' });
       log.info(
-        { version: newest.version, loadMs: Math.round(this.options.clock.now() - started), instances: config.instanceCount, threadsPerInstance: config.threadsPerInstance },
+        { version: newest.version, loadMs: Math.round(this.options.clock.now() - started), instances: config.instanceCount, threadsPerInstance: threads },
         `version ${newest.version} is READY`,
       );
     } catch (err) {

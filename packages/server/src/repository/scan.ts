@@ -23,7 +23,8 @@ export interface ModelEntry {
   ignored: string[];
 }
 
-const VERSION_NAME = /^[1-9][0-9]{0,15}$/;
+/** Positive integers below 2^53, so that a version is an exact JavaScript number. */
+const VERSION_NAME = /^[1-9][0-9]{0,14}$/;
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
@@ -35,11 +36,15 @@ async function isDirectory(p: string): Promise<boolean> {
  */
 export async function scanRepository(root: string): Promise<ModelEntry[]> {
   let names: string[];
+  const info = await stat(root).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) {
+    throw new Error(`cannot read the model repository ${root}: ${info.code === 'ENOENT' ? 'no such folder' : info.message}`, { cause: info });
+  }
+  if (!info.isDirectory()) throw new Error(`the model repository ${root} is a file, not a folder of models`);
   try {
-    if (!(await isDirectory(root))) throw new Error('not a folder');
     names = (await readdir(root)).filter((n) => !n.startsWith('.')).sort();
   } catch (err) {
-    throw new Error(`cannot read the model repository ${root}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message}`, { cause: err });
+    throw new Error(`cannot read the model repository ${root}: ${(err as Error).message}`, { cause: err });
   }
   const models: ModelEntry[] = [];
   for (const name of names) {

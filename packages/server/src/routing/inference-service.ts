@@ -2,6 +2,7 @@
 // resolve the version, validate the request against its signature, queue it, shape the answer.
 // Endpoints, traffic policies and caching will sit here (DESIGN.md, routing).
 import { SibylError, type InferRequest, type InferResponse, type ParameterValue } from '@sibyl/protocol';
+import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { classify } from './classification.ts';
@@ -37,7 +38,7 @@ export class InferenceService {
    * @throws SibylError: NOT_FOUND, INVALID_ARGUMENT (the request does not fit the model),
    *   UNAVAILABLE (not ready), INTERNAL (the runtime failed).
    */
-  async infer(model: string, version: string | undefined, request: InferRequest, signal?: AbortSignal): Promise<InferResponse> {
+  async infer(model: string, version: string | undefined, request: InferRequest, signal?: Cancellation): Promise<InferResponse> {
     this.inFlight++;
     try {
       const served = this.models.resolve(model, version);

@@ -35,13 +35,15 @@ export interface ExecutionResult {
 export interface Instance {
   readonly label: string;
   /**
-   * Runs one execution. The caller (the instance pool) never calls it concurrently on one
-   * instance. Ownership of the inputs' buffers passes to the instance (they may be transferred
+   * Runs one batch: `members` holds each request's inputs (same names, datatypes and non-batch
+   * dimensions); the instance concatenates them along the first dimension (see concatInputs)
+   * and returns outputs for the whole batch. Executions handed over while one runs wait and run
+   * in order. Ownership of the inputs' buffers passes to the instance (they may be transferred
    * to another thread and become detached); the returned tensors are the caller's.
    * @throws SibylError RUNTIME_FAILED when the model rejects the inputs or fails,
    *   INSTANCE_CRASHED when the instance died while running.
    */
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult>;
+  execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult>;
   /** Resolves once, when the instance has stopped for good. */
   readonly exited: Promise<InstanceExit>;
   /**

@@ -2,8 +2,9 @@
 // and backpressure. The decision of what to run is decideBatch() (pure); this class only keeps
 // the queue, the timer and the bookkeeping, and moves batches to instances with room for them.
 import { SibylError, type Tensor } from '@sibyl/protocol';
+import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock, CancelTimer } from '../core/clock.ts';
-import { concatInputs, splitOutputs } from './batch-assembly.ts';
+import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
 import { VersionStatistics } from './statistics.ts';
@@ -28,21 +29,23 @@ export interface ScheduledRequest {
 
 export interface SubmitOptions {
   /** Aborting removes a request that is still queued (a client that went away). */
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /** Clock time (ms) after which a still-queued request fails with DEADLINE_EXCEEDED, never run. */
   deadlineMs?: number;
   /** Lower runs first; requests of equal priority run in arrival order. Default: 0. */
   priority?: number;
 }
 
-interface Job extends ScheduledRequest {
-  seq: number;
+interface Job {
+  request: ScheduledRequest;
+  rows: number;
+  batchKey: string;
   priority: number;
   enqueuedAtMs: number;
   deadlineMs: number;
   resolve: (outputs: Tensor[]) => void;
   reject: (err: Error) => void;
-  signal: AbortSignal | undefined;
+  signal: Cancellation | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -56,7 +59,6 @@ export function batchKeyOf(inputs: readonly Tensor[], outputNames: readonly stri
 export class Scheduler {
   readonly statistics = new VersionStatistics();
   private readonly queue: Job[] = [];
-  private seq = 0;
   private inFlight = 0;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
@@ -106,29 +108,25 @@ export class Scheduler {
     }
     return new Promise<Tensor[]>((resolve, reject) => {
       const job: Job = {
-        ...request,
-        seq: this.seq++,
+        request,
+        rows: request.rows,
+        batchKey: request.batchKey,
         priority: options.priority ?? 0,
         enqueuedAtMs: now,
         deadlineMs: options.deadlineMs ?? Number.POSITIVE_INFINITY,
-        resolve: (outputs) => {
-          this.statistics.recordRequest(true, clock.now() - now);
-          resolve(outputs);
-        },
-        reject: (err) => {
-          this.statistics.recordRequest(false, clock.now() - now);
-          reject(err);
-        },
+        resolve,
+        reject,
         signal: options.signal,
         onAbort: undefined,
       };
       if (options.signal !== undefined) {
         job.onAbort = () => {
-          if (this.remove(job)) job.reject(new SibylError('REQUEST_CANCELLED', 'the client went away while the request was queued'));
+          if (this.remove(job)) this.fail(job, new SibylError('REQUEST_CANCELLED', 'the client went away while the request was queued'));
         };
         options.signal.addEventListener('abort', job.onAbort, { once: true });
       }
       this.insert(job);
+      if (job.deadlineMs < this.deadlineTimerAtMs) this.armDeadlineTimer(job.deadlineMs);
       this.pump();
     });
   }
@@ -140,8 +138,10 @@ export class Scheduler {
 
   /** Rejects every queued (not yet executing) request with `err`; executing ones finish. */
   cancelQueued(err: Error): void {
-    for (const job of this.queue.splice(0)) this.finishQueued(job, err);
-    this.rearm();
+    for (const job of this.queue.splice(0)) {
+      this.detach(job);
+      this.fail(job, err);
+    }
     this.notifyIfIdle();
   }
 
@@ -162,89 +162,139 @@ export class Scheduler {
     const at = this.queue.indexOf(job);
     if (at < 0) return false;
     this.queue.splice(at, 1);
-    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
-    this.rearm();
+    this.detach(job);
     this.notifyIfIdle();
     return true;
   }
 
-  private finishQueued(job: Job, err: Error): void {
-    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
+  private detach(job: Job): void {
+    if (job.onAbort !== undefined) job.signal!.removeEventListener('abort', job.onAbort);
+  }
+
+  private succeed(job: Job, outputs: Tensor[], now: number): void {
+    this.statistics.recordRequest(true, now - job.enqueuedAtMs);
+    job.resolve(outputs);
+  }
+
+  private fail(job: Job, err: Error): void {
+    this.statistics.recordRequest(false, this.options.clock.now() - job.enqueuedAtMs);
     job.reject(err);
   }
 
-  /** Fails queued requests whose deadline has passed; they are never run. */
-  private expire(now: number): void {
+  private deadlineError(job: Job, now: number): SibylError {
+    return new SibylError(
+      'DEADLINE_EXCEEDED',
+      `the request waited ${(now - job.enqueuedAtMs).toFixed(1)} ms in ${this.options.label}'s queue and its deadline passed before it could run`,
+    );
+  }
+
+  /**
+   * Deadlines are enforced by one timer at the earliest deadline seen. It is re-armed only when a
+   * request with an earlier deadline arrives, so a request costs no scan of the queue; when it
+   * fires, expired requests fail and the timer moves to the next deadline.
+   */
+  private deadlineTimerAtMs = Number.POSITIVE_INFINITY;
+  private cancelDeadlineTimer: CancelTimer | undefined;
+
+  private armDeadlineTimer(atMs: number): void {
+    this.cancelDeadlineTimer?.();
+    this.deadlineTimerAtMs = atMs;
+    this.cancelDeadlineTimer =
+      atMs === Number.POSITIVE_INFINITY ? undefined : this.options.clock.setTimeout(() => this.onDeadlineTimer(), atMs - this.options.clock.now());
+  }
+
+  private onDeadlineTimer(): void {
+    const now = this.options.clock.now();
+    let next = Number.POSITIVE_INFINITY;
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const job = this.queue[i]!;
       if (job.deadlineMs <= now) {
         this.queue.splice(i, 1);
-        this.finishQueued(job, new SibylError('DEADLINE_EXCEEDED', `the request waited ${(now - job.enqueuedAtMs).toFixed(1)} ms in ${this.options.label}'s queue and its deadline passed before it could run`));
+        this.detach(job);
+        this.fail(job, this.deadlineError(job, now));
+      } else if (job.deadlineMs < next) {
+        next = job.deadlineMs;
       }
     }
+    this.cancelDeadlineTimer = undefined;
+    this.deadlineTimerAtMs = Number.POSITIVE_INFINITY;
+    if (next !== Number.POSITIVE_INFINITY) this.armDeadlineTimer(next);
+    this.notifyIfIdle();
+    this.pump();
   }
 
-  /** Runs batches on instances with room while the decision says so; arms the timer otherwise. */
+  /** The batching wait: one timer at the time the batch decision asked to decide again. */
+  private delayTimerAtMs = Number.POSITIVE_INFINITY;
+  private cancelDelayTimer: CancelTimer | undefined;
+
+  private armDelayTimer(atMs: number): void {
+    if (atMs === this.delayTimerAtMs) return;
+    this.cancelDelayTimer?.();
+    this.delayTimerAtMs = atMs;
+    this.cancelDelayTimer =
+      atMs === Number.POSITIVE_INFINITY
+        ? undefined
+        : this.options.clock.setTimeout(() => {
+            this.cancelDelayTimer = undefined;
+            this.delayTimerAtMs = Number.POSITIVE_INFINITY;
+            this.pump();
+          }, atMs - this.options.clock.now());
+  }
+
+  /** Runs batches on instances with room while the decision says so; arms the delay timer otherwise. */
   private pump(): void {
-    const { clock } = this.options;
     let waitUntil = Number.POSITIVE_INFINITY;
-    for (;;) {
-      const now = clock.now();
-      this.expire(now);
-      if (this.queue.length === 0 || this.pool.availableCount === 0) break;
+    while (this.queue.length > 0 && this.pool.availableCount > 0) {
+      const now = this.options.clock.now();
       const decision = decideBatch(this.queue, this.options, now);
       if (decision.kind === 'empty') break;
       if (decision.kind === 'wait') {
         waitUntil = decision.untilMs;
         break;
       }
-      const instance = this.pool.acquire()!;
-      const members = decision.take.map((i) => this.queue[i]!);
-      for (let k = decision.take.length - 1; k >= 0; k--) this.queue.splice(decision.take[k]!, 1);
-      void this.execute(instance, members, decision.rows, now);
+      // Take the members out of the queue; one whose deadline has just passed (its timer not yet
+      // fired) fails instead of running.
+      let members: Job[] = [];
+      let rows = 0;
+      for (let k = decision.take.length - 1; k >= 0; k--) {
+        const job = this.queue.splice(decision.take[k]!, 1)[0]!;
+        this.detach(job);
+        if (job.deadlineMs <= now) this.fail(job, this.deadlineError(job, now));
+        else {
+          members.push(job);
+          rows += job.rows;
+        }
+      }
+      if (members.length === 0) continue;
+      members = members.reverse();
+      void this.execute(this.pool.acquire()!, members, rows, now);
     }
-    this.rearm(waitUntil);
+    this.armDelayTimer(waitUntil);
     this.notifyIfIdle();
-  }
-
-  /** Keeps one timer, at the earlier of the batching wait and the next deadline. */
-  private rearm(waitUntil = Number.POSITIVE_INFINITY): void {
-    let atMs = waitUntil;
-    for (const job of this.queue) if (job.deadlineMs < atMs) atMs = job.deadlineMs;
-    if (this.timer !== undefined && this.timer.atMs === atMs) return;
-    this.timer?.cancel();
-    this.timer = undefined;
-    if (atMs === Number.POSITIVE_INFINITY) return;
-    const cancel = this.options.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, atMs - this.options.clock.now());
-    this.timer = { atMs, cancel };
   }
 
   private async execute(instance: Parameters<InstancePool['release']>[0], members: Job[], rows: number, startMs: number): Promise<void> {
     const { clock } = this.options;
     this.inFlight += members.length;
-    for (const job of members) {
-      if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
-      this.statistics.recordQueued(startMs - job.enqueuedAtMs);
-    }
+    for (const job of members) this.statistics.recordQueued(startMs - job.enqueuedAtMs);
     try {
-      const inputs = concatInputs(members.map((m) => m.inputs));
-      const result = await instance.execute(inputs, members[0]!.outputNames);
+      const result = await instance.execute(
+        members.map((m) => m.request.inputs),
+        members[0]!.request.outputNames,
+      );
       const received = clock.now();
       const parts = splitOutputs(result.outputs, members.map((m) => m.rows));
       const done = clock.now();
       const executionMs = done - startMs;
       this.executionMsAverage = this.executionMsAverage === 0 ? executionMs : 0.8 * this.executionMsAverage + 0.2 * executionMs;
-      // compute_input: assembling the batch and moving tensors to and from the instance, i.e.
+      // compute_input: moving tensors to and from the instance and assembling the batch, i.e.
       // everything between dispatch and the answer that the instance did not spend computing.
       const inputMs = Math.max(0, received - startMs - result.inferMs - result.outputMs);
       this.statistics.recordExecution(rows, members.length, { inputMs, inferMs: result.inferMs, outputMs: result.outputMs + (done - received) }, clock.epochMs());
-      members.forEach((job, i) => job.resolve(parts[i]!));
+      for (let i = 0; i < members.length; i++) this.succeed(members[i]!, parts[i]!, done);
     } catch (err) {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
-      for (const job of members) job.reject(error);
+      for (const job of members) this.fail(job, error);
     } finally {
       this.inFlight -= members.length;
       this.pool.release(instance);
@@ -260,6 +310,8 @@ export class Scheduler {
   }
 
   private notifyIfIdle(): void {
+    // Nothing queued: no deadline left to watch.
+    if (this.queue.length === 0 && this.cancelDeadlineTimer !== undefined) this.armDeadlineTimer(Number.POSITIVE_INFINITY);
     if (this.pending !== 0) return;
     for (const fn of this.idleWaiters.splice(0)) fn();
   }

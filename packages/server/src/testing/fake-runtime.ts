@@ -2,9 +2,11 @@
 // handed to it in an inbox and runs them in order; each answers only when the test says so, and
 // the instance can die on demand like a crashed worker.
 import { SibylError, type Tensor } from '@sibyl/protocol';
+import { concatInputs } from '../core/batch-tensors.ts';
 import type { ExecutionResult, Instance, InstanceExit } from '../runtimes/runtime.ts';
 
 export interface FakeExecution {
+  /** The batch as the model sees it: the members' inputs concatenated. */
   inputs: readonly Tensor[];
   outputNames: readonly string[];
   /** Answers the execution with these outputs (default: the inputs renamed to the outputs). */
@@ -40,8 +42,9 @@ export class FakeInstance implements Instance {
     return this.inbox.length;
   }
 
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult> {
+  execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
     if (this.dead) return Promise.reject(new SibylError('INSTANCE_CRASHED', `${this.label} is dead`));
+    const inputs = concatInputs(members);
     return new Promise<ExecutionResult>((resolve, reject) => {
       const settle = (): void => {
         const at = this.inbox.indexOf(execution);

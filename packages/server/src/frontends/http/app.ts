@@ -32,12 +32,18 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.addHook('preParsing', inflateRequestBody);
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.headers['content-encoding'] === undefined) return done(null, payload);
+    inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
+  });
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (options.isDraining() && !ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) {
-      return sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
+      sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
+      return;
     }
+    done();
   });
 
   app.setErrorHandler((err, request, reply) => {

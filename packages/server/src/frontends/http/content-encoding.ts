@@ -5,8 +5,8 @@ import type { Readable } from 'node:stream';
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyRequest } from 'fastify';
 
-/** A Fastify preParsing hook. */
-export async function inflateRequestBody(request: FastifyRequest, _reply: unknown, payload: Readable): Promise<Readable> {
+/** The body stream to parse: `payload` itself, or an inflating stream over it. */
+export async function inflateRequestBody(request: FastifyRequest, payload: Readable): Promise<Readable> {
   const encoding = request.headers['content-encoding']?.trim().toLowerCase();
   if (encoding === undefined || encoding === '' || encoding === 'identity') return payload;
   let inflater;

@@ -18,6 +18,7 @@ import type { ModelManager } from '../../models/model-manager.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { Duration } from '../../scheduling/statistics.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
+import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { sendError } from './errors.ts';
 
 export interface V2RouteDeps {
@@ -63,12 +64,13 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
 async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
   const inferRequest = decodeBody(request, deps);
   // A client that goes away before its answer has its queued request dropped.
-  const gone = new AbortController();
-  const onClose = (): void => {
-    if (!reply.raw.writableFinished) gone.abort();
-  };
-  reply.raw.once('close', onClose);
-  const response = await deps.inference.infer(request.params.model, request.params.version, inferRequest, gone.signal);
+  const gone = watchConnection(request);
+  let response;
+  try {
+    response = await deps.inference.infer(request.params.model, request.params.version, inferRequest, gone);
+  } finally {
+    unwatchConnection(request, gone);
+  }
   const isBinary = binaryOutputSelector(inferRequest);
   if (response.outputs.some((o) => isBinary(o.name))) {
     const { body, headerLength } = encodeInferResponseBinary(response, isBinary);

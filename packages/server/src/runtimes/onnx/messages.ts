@@ -14,7 +14,7 @@ export interface OnnxWorkerData {
  * `close`: release the session and exit after the run in progress. `crash`: exit at once with a
  * failure code, as a crashed worker would (tests use it to exercise replacement).
  */
-export type ToWorker = { type: 'run'; id: number; inputs: Tensor[]; outputNames: string[] } | { type: 'close' } | { type: 'crash' };
+export type ToWorker = { type: 'run'; id: number; members: Tensor[][]; outputNames: string[] } | { type: 'close' } | { type: 'crash' };
 
 export type FromWorker =
   | { type: 'loaded'; signature: ModelSignature }

@@ -50,15 +50,15 @@ class OnnxInstance implements Instance {
     worker.on('message', (message: FromWorker) => this.onMessage(message));
   }
 
-  execute(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<ExecutionResult> {
+  execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
     if (this.closing || !this.alive) {
       return Promise.reject(new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`));
     }
     const id = this.nextId++;
     return new Promise<ExecutionResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const message: ToWorker = { type: 'run', id, inputs: inputs as Tensor[], outputNames: outputNames as string[] };
-      this.worker.postMessage(message, transferList(inputs));
+      const message: ToWorker = { type: 'run', id, members: members as Tensor[][], outputNames: outputNames as string[] };
+      this.worker.postMessage(message, transferList(members.flat()));
     });
   }
 

@@ -7,6 +7,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { Tensor, TensorMetadata } from '@sibyl/protocol';
+import { concatInputs } from '../../core/batch-tensors.ts';
 import { datatypeOfOrtType, ortTypeOf } from './datatypes.ts';
 import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
 
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
 async function run(session: ort.InferenceSession, message: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   try {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const input of message.inputs) feeds[input.name] = toOrt(input);
+    for (const input of concatInputs(message.members)) feeds[input.name] = toOrt(input);
     const started = performance.now();
     const results = await session.run(feeds, message.outputNames);
     const ran = performance.now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@sibyl/protocol';
-import { concatInputs, splitOutputs } from './batch-assembly.ts';
+import { concatInputs, splitOutputs } from './batch-tensors.ts';
 
 const t = (name: string, rows: number, values: number[]): Tensor => ({ name, datatype: 'FP32', shape: [rows, values.length / rows], data: Float32Array.from(values) });
 

@@ -1,6 +1,7 @@
-// Combining requests into one batch and splitting the batch's outputs back. Each request gets
-// exactly its own rows, in order. A batch of one request passes its tensors through untouched:
-// no copy on the path of an unbatched request.
+// Combining requests' tensors into one batch along the first dimension, and splitting a batch's
+// outputs back. Each request gets exactly its own rows, in order. A batch of one request passes
+// its tensors through untouched. Runtimes concatenate (in their own thread, so the event loop
+// never copies a batch); the scheduler splits (views, no copies).
 import { TYPED_ARRAY, type FixedDatatype, type Tensor, type TensorData, type TypedArray } from '@sibyl/protocol';
 
 /** Rows (first dimension) of each member, in batch order. */
