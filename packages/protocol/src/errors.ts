@@ -83,7 +83,7 @@ export const REASONS = {
   INPUT_DATATYPE_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's datatype is not the one the model expects" },
   INPUT_SHAPE_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's shape does not fit the model's shape" },
   INPUT_DATA_MISMATCH: { code: 'INVALID_ARGUMENT', summary: "an input's data does not match its shape or datatype (count, value type or range)" },
-  INPUT_BATCH_MISMATCH: { code: 'INVALID_ARGUMENT', summary: 'inputs disagree on the batch size, or the batch is larger than the model allows' },
+  INPUT_BATCH_MISMATCH: { code: 'INVALID_ARGUMENT', summary: 'inputs disagree on the batch size' },
   OUTPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request asks for an output the model does not have' },
   CLASSIFICATION_INVALID: { code: 'INVALID_ARGUMENT', summary: "an output's classification parameter is not a positive count, or the output is not numeric" },
   PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },

@@ -29,7 +29,7 @@ export const ModelConfigSchema = Type.Object(
         minimum: 0,
         maximum: 1_000_000,
         description:
-          'Largest number of rows one execution may carry. 0: the model does not batch (the first dimension is not a batch dimension). Default: 64 when every input and output has a variable first dimension, else 0.',
+          'Most rows the dynamic batcher combines from several requests into one execution (a single request with more rows runs alone). 0: the model does not batch (the first dimension is not a batch dimension). Default: 64 when every input and output has a variable first dimension, else 0.',
       }),
     ),
     instanceCount: Type.Optional(
@@ -40,7 +40,7 @@ export const ModelConfigSchema = Type.Object(
         minimum: 1,
         maximum: 256,
         description:
-          "onnxruntime intra-op threads per instance. Default: 1 for a model file under 1 MB (waking threads costs more than tiny models gain), else the machine's cores divided by instanceCount (at least 1).",
+          "onnxruntime intra-op threads per instance. Default: 1 for a model file under 1 MiB (waking threads costs more than tiny models gain), else the machine's cores divided by instanceCount (at least 1).",
       }),
     ),
     dynamicBatching: Type.Optional(

@@ -5,7 +5,7 @@ import { SibylError, type InferRequest, type InferResponse, type ParameterValue 
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
-import { classify } from './classification.ts';
+import { checkClassification, classify } from './classification.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
@@ -46,6 +46,14 @@ export class InferenceService {
       const timeoutUs = integerParameter(request.parameters?.timeout, 'timeout', 'microseconds');
       const priority = integerParameter(request.parameters?.priority, 'priority', 'a priority level (1 is highest, 0 the default)');
       const timeoutMs = timeoutUs !== undefined && timeoutUs > 0 ? timeoutUs / 1000 : this.options.requestTimeoutMs;
+      // Classification parameters are checked before the model runs, never after.
+      let classifications: Map<string, number> | undefined;
+      for (const requested of request.outputs ?? []) {
+        const k = requested.parameters?.classification;
+        if (k === undefined) continue;
+        classifications ??= new Map();
+        classifications.set(requested.name, checkClassification(served.signature.outputs.find((o) => o.name === requested.name)!, k));
+      }
       const outputs = await served.execute(
         { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
         {
@@ -56,12 +64,13 @@ export class InferenceService {
         },
       );
       const batched = served.signature.maxBatchSize > 0;
-      const shaped = request.outputs?.some((o) => o.parameters?.classification !== undefined)
-        ? outputs.map((o) => {
-            const k = request.outputs!.find((r) => r.name === o.name)?.parameters?.classification;
-            return k === undefined ? o : classify(o, k, batched);
-          })
-        : outputs;
+      const shaped =
+        classifications === undefined
+          ? outputs
+          : outputs.map((o) => {
+              const k = classifications.get(o.name);
+              return k === undefined ? o : classify(o, k, batched);
+            });
       const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs: shaped };
       if (request.id !== undefined) response.id = request.id;
       return response;

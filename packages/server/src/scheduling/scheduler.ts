@@ -49,10 +49,14 @@ interface Job {
   onAbort: (() => void) | undefined;
 }
 
-/** The batch key of a request: input names, datatypes and non-batch dimensions, and the outputs. */
+/**
+ * The batch key of a request: input names, datatypes and non-batch dimensions (in name order, so
+ * the order a client lists inputs in does not matter), and the outputs.
+ */
 export function batchKeyOf(inputs: readonly Tensor[], outputNames: readonly string[]): string {
+  const ordered = inputs.length > 1 ? [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : inputs;
   let key = '';
-  for (const t of inputs) key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
+  for (const t of ordered) key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
   return `${key}|${outputNames.join(',')}`;
 }
 

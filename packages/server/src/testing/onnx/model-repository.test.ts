@@ -71,8 +71,25 @@ describe('makeTempDir and removeDir', () => {
     await expect(removeDir(dir)).resolves.toBeUndefined();
   });
 
-  const outside = [tmpdir(), join(tmpdir(), '..'), '/work', join(tmpdir(), '..', 'etc'), '.'];
+  // Never '.', which may be inside the temporary folder when a checkout lives under /tmp.
+  const outside = [tmpdir(), join(tmpdir(), '..'), '/work', join(tmpdir(), '..', 'etc'), join(tmpdir(), 'not-ours'), join(tmpdir(), 'sibyl-x', 'nested')];
   it.each(outside)('refuses to remove %s', async (dir) => {
-    await expect(removeDir(dir)).rejects.toThrow(/only removes directories inside/);
+    await expect(removeDir(dir)).rejects.toThrow(/only removes directories made by makeTempDir/);
+  });
+
+  it('refuses the working directory even when it is a sibyl- folder in the temporary folder', async () => {
+    const dir = await makeTempDir('sibyl-cwd-');
+    const before = process.cwd();
+    process.chdir(dir);
+    try {
+      await expect(removeDir(dir)).rejects.toThrow(/only removes directories made by makeTempDir/);
+    } finally {
+      process.chdir(before);
+    }
+    await removeDir(dir);
+  });
+
+  it('makeTempDir insists on its prefix', async () => {
+    await expect(makeTempDir('other-')).rejects.toThrow(/must start with 'sibyl-'/);
   });
 });

@@ -3,7 +3,7 @@
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 /** One model of a repository to write. */
 export interface ModelFiles {
@@ -39,19 +39,27 @@ export async function writeModelRepository(dir: string, models: Readonly<Record<
   }
 }
 
+/** Prefix of every directory makeTempDir creates; removeDir removes nothing else. */
+const TEMP_PREFIX = 'sibyl-';
+
 /** Creates a fresh empty directory `<os.tmpdir()>/<prefix>XXXXXX` and returns its path. */
 export async function makeTempDir(prefix = 'sibyl-test-'): Promise<string> {
+  if (!prefix.startsWith(TEMP_PREFIX) || /[\\/]/.test(prefix)) throw new TypeError(`makeTempDir prefix must start with '${TEMP_PREFIX}' and name no folder; got ${JSON.stringify(prefix)}`);
   return mkdtemp(join(tmpdir(), prefix));
 }
 
 /**
- * Removes `dir` and everything in it (no error if it is gone). Refuses, with an Error, any
- * path that is not strictly inside os.tmpdir(): a guard against a test deleting real files.
+ * Removes a directory made by makeTempDir and everything in it (no error if it is gone). Refuses,
+ * with an Error, anything else: only a direct child of os.tmpdir() named `sibyl-…`, and never the
+ * working directory or a folder holding it (a checkout may itself live under /tmp).
  */
 export async function removeDir(dir: string): Promise<void> {
-  const inside = relative(resolve(tmpdir()), resolve(dir));
-  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw new Error(`removeDir only removes directories inside ${tmpdir()}, not ${dir}`);
+  const target = resolve(dir);
+  const cwd = process.cwd();
+  const madeByUs = dirname(target) === resolve(tmpdir()) && basename(target).startsWith(TEMP_PREFIX);
+  const holdsCwd = cwd === target || cwd.startsWith(`${target}${sep}`);
+  if (!madeByUs || holdsCwd) {
+    throw new Error(`removeDir only removes directories made by makeTempDir (${join(tmpdir(), `${TEMP_PREFIX}*`)}), not ${dir}`);
   }
-  await rm(dir, { recursive: true, force: true });
+  await rm(target, { recursive: true, force: true });
 }
