@@ -3,9 +3,23 @@
 import { Worker } from 'node:worker_threads';
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { ExecutionResult, Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtime.ts';
+import { concatInputs } from '../../core/batch-tensors.ts';
 import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
 
+/** Bytes of the members' fixed-size tensors (BYTES tensors count as small). */
+function batchBytes(members: readonly (readonly Tensor[])[]): number {
+  let bytes = 0;
+  for (const member of members) for (const t of member) bytes += Array.isArray(t.data) ? 0 : t.data.byteLength;
+  return bytes;
+}
+
 const WORKER_URL = new URL('./onnx-worker-entry.js', import.meta.url);
+/**
+ * Batches smaller than this are concatenated here before posting: one small copy costs the event
+ * loop less than cloning and transferring many small tensors. Larger batches are concatenated in
+ * the worker, so the event loop never copies megabytes.
+ */
+const CONCAT_HERE_BELOW_BYTES = 256 * 1024;
 /** How long close() waits for an idle worker to release its session before terminating it. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -57,8 +71,9 @@ class OnnxInstance implements Instance {
     const id = this.nextId++;
     return new Promise<ExecutionResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const message: ToWorker = { type: 'run', id, members: members as Tensor[][], outputNames: outputNames as string[] };
-      this.worker.postMessage(message, transferList(members.flat()));
+      const batch = members.length > 1 && batchBytes(members) < CONCAT_HERE_BELOW_BYTES ? [concatInputs(members)] : (members as Tensor[][]);
+      const message: ToWorker = { type: 'run', id, members: batch, outputNames: outputNames as string[] };
+      this.worker.postMessage(message, transferList(batch.flat()));
     });
   }
 
