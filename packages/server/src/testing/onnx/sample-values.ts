@@ -3,23 +3,11 @@
 // a test that loses a sign bit, truncates 64-bit integers or swaps bytes fails.
 
 import { bfloat16Bits, float16Bits } from './tensor-data.ts';
+import type { TypedArrayOf } from '@sibyl/protocol';
 import type { TensorDatatype } from './tensor-data.ts';
 
 /** The typed array (or string array for BYTES) holding sample values of each datatype. */
-export interface SampleValuesOf {
-  BOOL: Uint8Array;
-  UINT8: Uint8Array;
-  UINT16: Uint16Array;
-  UINT32: Uint32Array;
-  UINT64: BigUint64Array;
-  INT8: Int8Array;
-  INT16: Int16Array;
-  INT32: Int32Array;
-  INT64: BigInt64Array;
-  FP16: Uint16Array; // bit patterns
-  BF16: Uint16Array; // bit patterns
-  FP32: Float32Array;
-  FP64: Float64Array;
+export interface SampleValuesOf extends TypedArrayOf {
   BYTES: string[];
 }
 

@@ -1,23 +1,8 @@
 // Datatypes of tensors written into test models, and how their elements become TensorProto
-// bytes. Names are the Open Inference Protocol's; the union is spelled out here rather than
-// imported so this folder depends on nothing of ours, and it is identical to
-// `Datatype` of @sibyl/protocol, so values pass between the two unchanged.
+// bytes. Names are the Open Inference Protocol's (`Datatype` of @sibyl/protocol).
+import type { Datatype } from '@sibyl/protocol';
 
-export type TensorDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'BF16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
+export type TensorDatatype = Datatype;
 
 /** onnx.proto `TensorProto.DataType` of each datatype. */
 export const ONNX_DATA_TYPE: { readonly [D in TensorDatatype]: number } = {
