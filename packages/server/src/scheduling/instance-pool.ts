@@ -83,7 +83,7 @@ export class InstancePool {
   }
 
   /** Calls `fn` whenever an instance can take another execution (after release or replacement). */
-  onIdle(fn: () => void): void {
+  onAvailable(fn: () => void): void {
     this.waiters.push(fn);
   }
 

@@ -66,7 +66,6 @@ export class Scheduler {
   private inFlight = 0;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
-  private timer: { atMs: number; cancel: CancelTimer } | undefined;
   /** Recent execution time (ms, exponentially averaged), for Retry-After estimates. */
   private executionMsAverage = 0;
 
@@ -74,7 +73,7 @@ export class Scheduler {
     private readonly pool: InstancePool,
     private readonly options: SchedulerOptions,
   ) {
-    pool.onIdle(() => this.pump());
+    pool.onAvailable(() => this.pump());
   }
 
   /** Requests waiting for an instance. */
