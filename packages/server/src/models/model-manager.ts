@@ -122,9 +122,8 @@ export class ModelManager {
         preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
         maxQueueSize: config.maxQueueSize,
       });
-      const served = new ServedVersion(entry.name, newest.version, this.options.runtime.platform, signature, scheduler, pool);
-      status.served = served;
       Object.assign(versionStatus, { state: 'READY', reason: '' });
+      status.served = new ServedVersion(entry.name, this.options.runtime.platform, signature, versionStatus, scheduler, pool);
       log.info(
         { version: newest.version, loadMs: Math.round(this.options.clock.now() - started), instances: config.instanceCount, threadsPerInstance: threads },
         `version ${newest.version} is READY`,
@@ -187,13 +186,7 @@ export class ModelManager {
   async close(drainTimeoutMs: number): Promise<void> {
     await this.loading?.catch(() => undefined);
     await Promise.all(
-      this.list().map(async (m) => {
-        if (m.served === undefined) return;
-        const v = m.versions.find((s) => s.version === m.served!.version)!;
-        Object.assign(v, { state: 'UNLOADING', reason: 'server shutting down' });
-        await m.served.unload(drainTimeoutMs, this.options.clock);
-        Object.assign(v, { state: 'UNAVAILABLE', reason: 'unloaded: server shut down' });
-      }),
+      this.list().map((m) => m.served?.unload(drainTimeoutMs, this.options.clock, 'server shut down')),
     );
   }
 }

@@ -1,28 +1,31 @@
-// One model version as it is served: its signature, its scheduler and instances, its state.
+// One model version as it is served: its signature, its scheduler and instances. Its state is
+// the manager's VersionStatus record for it (one record, never a copy).
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Clock } from '../core/clock.ts';
 import type { Instance } from '../runtimes/runtime.ts';
 import type { InstancePool } from '../scheduling/instance-pool.ts';
 import type { ScheduledRequest, Scheduler, SubmitOptions } from '../scheduling/scheduler.ts';
 import type { VersionStatistics } from '../scheduling/statistics.ts';
-import type { ModelState } from './model-state.ts';
+import type { VersionStatus } from './model-state.ts';
 import type { ServedSignature } from './signature.ts';
 
 export class ServedVersion {
-  state: ModelState = 'READY';
-  reason = '';
-
   constructor(
     readonly name: string,
-    readonly version: number,
     readonly platform: string,
     readonly signature: ServedSignature,
+    /** The version's state record, shared with the model manager's index. */
+    readonly status: VersionStatus,
     private readonly scheduler: Scheduler,
     private readonly pool: InstancePool,
   ) {}
 
+  get version(): number {
+    return this.status.version;
+  }
+
   get ready(): boolean {
-    return this.state === 'READY';
+    return this.status.state === 'READY';
   }
 
   get instanceCount(): number {
@@ -54,16 +57,14 @@ export class ServedVersion {
    * cancels what is still queued, lets the executions in progress finish (a run cannot be
    * interrupted safely) and frees the instances.
    */
-  async unload(drainTimeoutMs: number, clock: Clock): Promise<void> {
-    this.state = 'UNLOADING';
-    this.reason = 'unloading';
+  async unload(drainTimeoutMs: number, clock: Clock, why: string): Promise<void> {
+    Object.assign(this.status, { state: 'UNLOADING', reason: why });
     this.scheduler.stop();
     let cancel: (() => void) | undefined;
     await Promise.race([this.scheduler.whenIdle(), new Promise<void>((resolve) => (cancel = clock.setTimeout(resolve, drainTimeoutMs)))]);
     cancel?.();
     this.scheduler.cancelQueued(new SibylError('MODEL_NOT_READY', `model '${this.name}' version ${this.version} unloaded before this request could run`));
     await this.pool.close();
-    this.state = 'UNAVAILABLE';
-    this.reason = 'unloaded';
+    Object.assign(this.status, { state: 'UNAVAILABLE', reason: `unloaded: ${why}` });
   }
 }
