@@ -14,6 +14,8 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
   for (const warning of env.warnings) server.log.warn(warning);
 
   let stopping: Promise<void> | undefined;
+  let stopped!: () => void;
+  const shutDown = new Promise<void>((resolve) => (stopped = resolve));
   const stop = (signal: string): void => {
     if (stopping !== undefined) {
       server.log.warn(`${signal} again: exiting now`);
@@ -21,6 +23,7 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
     }
     server.log.info(`${signal} received`);
     stopping = server.shutdown();
+    void stopping.then(stopped);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -44,14 +47,7 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
     await server.shutdown().catch(() => undefined);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const wait = setInterval(() => {
-      if (stopping !== undefined) {
-        clearInterval(wait);
-        void stopping.then(resolve);
-      }
-    }, 50);
-  });
+  await shutDown;
   return 0;
 }
 
