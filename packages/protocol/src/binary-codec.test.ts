@@ -7,31 +7,16 @@ import {
   encodeInferRequestBinary,
   encodeInferResponseBinary,
 } from './binary-codec.ts';
-import { SibylError } from './errors.ts';
-import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse } from './infer.ts';
 import { decodeInferResponse, encodeInferResponse } from './json-codec.ts';
 import { encodeBytesElements } from './tensor-bytes.ts';
+import { expectError } from './__fixtures__/errors.ts';
 import { ownsBuffer, sampleTensors } from './__fixtures__/tensors.ts';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-function caught(fn: () => unknown): SibylError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SibylError) return e;
-    throw e;
-  }
-  throw new Error('expected a SibylError');
-}
 
-function expectError(fn: () => unknown, reason: ErrorReason, ...fragments: string[]): void {
-  const e = caught(fn);
-  expect(e.reason, e.message).toBe(reason);
-  for (const f of fragments) expect(e.message).toContain(f);
-}
 
 /** A binary-extension body: header JSON then the given tensor bytes. */
 function binaryBody(header: unknown, ...parts: Uint8Array[]): { body: Uint8Array; headerLength: number } {

@@ -1,26 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { SibylError } from './errors.ts';
-import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Tensor } from './infer.ts';
 import { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from './json-codec.ts';
+import { caught, expectError } from './__fixtures__/errors.ts';
 import { ownsBuffer, sampleTensors } from './__fixtures__/tensors.ts';
 
-function caught(fn: () => unknown): SibylError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SibylError) return e;
-    throw e;
-  }
-  throw new Error('expected a SibylError');
-}
 
-function expectError(fn: () => unknown, reason: ErrorReason, ...fragments: string[]): SibylError {
-  const e = caught(fn);
-  expect(e.reason, e.message).toBe(reason);
-  for (const f of fragments) expect(e.message).toContain(f);
-  return e;
-}
 
 /** A request body with one input; `input` overrides fields of a valid FP32 [2] input. */
 function body(input: Record<string, unknown>, extra: Record<string, unknown> = {}): string {

@@ -1,19 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { SibylError } from './errors.ts';
 import { decodeBytesElements, encodeBytesElements, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
+import { caught } from './__fixtures__/errors.ts';
 import { ownsBuffer, sampleTensors } from './__fixtures__/tensors.ts';
 
 const utf8 = new TextEncoder();
 
-function caught(fn: () => unknown): SibylError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SibylError) return e;
-    throw e;
-  }
-  throw new Error('expected a SibylError');
-}
 
 describe('BYTES elements', () => {
   it('encodes each element as a little-endian u32 length and its bytes', () => {
