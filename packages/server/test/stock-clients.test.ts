@@ -21,6 +21,7 @@ import {
   removeDir,
   writeModelRepository,
 } from '../src/testing/index.ts';
+import { LINEAR_4X3 } from './fixtures.ts';
 import {
   InferInput,
   InferRequestedOutput,
@@ -32,13 +33,7 @@ import {
 import { HTTPStatusError, InferenceRESTClient, KInferInput, KInferRequest, KRequestedOutput } from './stock-clients/kserve.ts';
 import { asBigInts, asNumbers, asStrings, ndarray, type NdArray } from './stock-clients/python.ts';
 
-const WEIGHTS = [
-  [0.5, -1, 0.25],
-  [1.5, 0.5, -0.75],
-  [-0.5, 2, 1],
-  [1, -0.25, 0.5],
-];
-const BIAS = [0.1, -0.2, 0.3];
+const { weights: WEIGHTS, bias: BIAS } = LINEAR_4X3;
 // 0.1 and -0.3 are not float32-exact: numpy's float32 item() widens them to 0.10000000149011612…
 const ROWS = [
   [1, 2, 3, 4],
