@@ -82,8 +82,3 @@ export class FakeInstance implements Instance {
     this.exit({ expected: true, reason: 'closed' });
   }
 }
-
-/** A tensor for fake runs: FP32 [1, n] holding `values`. */
-export function fakeTensor(name: string, values: readonly number[]): Tensor {
-  return { name, datatype: 'FP32', shape: [1, values.length], data: Float32Array.from(values) };
-}

@@ -19,6 +19,6 @@ export {
   writeModelRepository,
 } from './onnx/index.ts';
 export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
-export { FakeInstance, fakeTensor } from './fake-runtime.ts';
+export { FakeInstance } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
