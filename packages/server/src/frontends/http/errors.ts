@@ -25,10 +25,12 @@ export function toHttpError(err: FastifyError | Error, bodyLimitBytes: number): 
 
 /**
  * Sends an error body. The content type is exactly `application/json` (no charset): KServe's
- * Python client reads the `error` field only then.
+ * Python client reads the `error` field only then. An error whose details say when to retry
+ * (`retryAfterSeconds`) gets a Retry-After header.
  */
 export function sendError(reply: FastifyReply, err: SibylError, extra?: Record<string, unknown>): FastifyReply {
   const body: ErrorBody & Record<string, unknown> = { ...err.toBody(), ...extra };
-  if (err.reason === 'QUEUE_FULL') reply.header('Retry-After', String(err.details?.retryAfterSeconds ?? 1));
+  const retryAfterSeconds = err.details?.retryAfterSeconds;
+  if (typeof retryAfterSeconds === 'number') reply.header('Retry-After', String(retryAfterSeconds));
   return reply.code(err.httpStatus).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }
