@@ -2,7 +2,7 @@
 // weights: the right shapes and cost for benchmarking, not a trained classifier.
 
 import { attr, OnnxModelBuilder } from '../../packages/server/src/testing/onnx/index.ts';
-import { mulberry32, normal } from './seeded-random.ts';
+import { normal, seededRandom } from './seeded-random.ts';
 
 /**
  * Input `input` FP32 [batch, 3, 224, 224] (batch symbolic) → output `logits` FP32
@@ -19,7 +19,7 @@ import { mulberry32, normal } from './seeded-random.ts';
  * intraOpNumThreads 2: batch 1 ≈ 10.4 ms (~96 images/s), batch 8 ≈ 79 ms (~100 images/s).
  */
 export function resnet18Model(seed = 18): Uint8Array {
-  const uniform = mulberry32(seed);
+  const uniform = seededRandom(seed);
   const gauss = normal(uniform);
   const b = new OnnxModelBuilder({ opset: 17, producerName: 'sibyl-bench', graphName: 'resnet18' });
   b.input('input', 'FP32', ['batch', 3, 224, 224]);

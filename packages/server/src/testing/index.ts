@@ -22,3 +22,5 @@ export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
 export { FakeInstance } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
+export { seededRandom } from '../core/random.ts';
+export type { Random } from '../core/random.ts';

@@ -9,7 +9,7 @@ import type { Datatype, ModelMetadata } from '@sibyl/protocol';
 import { BenchError } from '../../src/cli/bench/errors.ts';
 import { parseEndpoint, prepareRequest } from '../../src/cli/bench/http-request.ts';
 import { encodeBodies, INT_RANGE, loadInputFile, randomData, randomRequests, resolveInputSpecs } from '../../src/cli/bench/request-builder.ts';
-import { seededRandom } from '../../src/cli/bench/random.ts';
+import { seededRandom } from '../../src/core/random.ts';
 
 const metadata = (inputs: ModelMetadata['inputs']): ModelMetadata => ({ name: 'm', platform: 'test', inputs, outputs: [] });
 

@@ -1,5 +1,5 @@
-// A small seeded pseudo-random source (mulberry32): the same seed gives the same inputs and the
-// same Poisson arrival schedule on every run and machine. Not for cryptography.
+// A small seeded pseudo-random source (mulberry32): the same seed gives the same numbers on every
+// run and machine (bench inputs and arrivals, generated model weights). Not for cryptography.
 
 /** Returns numbers uniformly distributed in [0, 1). */
 export type Random = () => number;
