@@ -19,7 +19,10 @@ export interface SibylServerOptions {
   runtime?: Runtime;
 }
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The server package's version, read when a server is built (never at import time). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export class SibylServer {
   readonly config: ServerConfig;
@@ -27,12 +30,15 @@ export class SibylServer {
   readonly models: ModelManager;
   readonly inference: InferenceService;
   readonly http: FastifyInstance;
+  /** Version of the server package, as `GET /v2` reports it. */
+  readonly version: string;
   private readonly clock: Clock;
   private draining = false;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(options: SibylServerOptions) {
     this.config = options.config;
+    this.version = packageVersion();
     this.clock = options.clock ?? createSystemClock();
     this.log = options.log ?? pino({ level: options.config.logLevel, base: { service: 'sibyl' } });
     this.models = new ModelManager({
@@ -49,7 +55,7 @@ export class SibylServer {
       models: this.models,
       inference: this.inference,
       serverName: 'sibyl',
-      serverVersion: PACKAGE_VERSION,
+      serverVersion: this.version,
       isDraining: () => this.draining,
       isReady: () => !this.draining && this.models.loaded,
       notReadyReason: () => 'the server is still loading its models',
@@ -69,10 +75,6 @@ export class SibylServer {
     const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     return `http://${host}:${port}`;
-  }
-
-  get version(): string {
-    return PACKAGE_VERSION;
   }
 
   /**
