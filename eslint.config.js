@@ -11,6 +11,7 @@ const SERVER = './packages/server/src';
 const LAYERS = [
   'core',
   'config',
+  'state',
   'runtimes',
   'repository',
   'scheduling',

@@ -87,14 +87,22 @@ export const REASONS = {
   OUTPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request asks for an output the model does not have' },
   CLASSIFICATION_INVALID: { code: 'INVALID_ARGUMENT', summary: "an output's classification parameter is not a positive count, or the output is not numeric" },
   PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },
-  INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is not a positive integer' },
+  INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is neither a positive integer nor a label name' },
+  LABEL_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a label name is not valid, or a label is set to a version that cannot serve' },
+  STATE_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a state snapshot to restore is not one that sibyl snapshot writes' },
   // NOT_FOUND
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },
+  LABEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such label' },
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of the API has that method and path' },
   // RESOURCE_EXHAUSTED
   BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413 },
   QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: "the model's queue is full" },
+  RESIDENCY_EXHAUSTED: { code: 'RESOURCE_EXHAUSTED', summary: 'the version cannot be loaded within the memory budget or the limit of loaded models' },
+  // FAILED_PRECONDITION: the operation does not fit the server's or the model's state.
+  MODEL_CONTROL_DISABLED: { code: 'FAILED_PRECONDITION', summary: 'loading and unloading through the API needs --model-control-mode explicit' },
+  MODEL_LOAD_FAILED: { code: 'FAILED_PRECONDITION', summary: 'the model could not be loaded (its files or config are broken)' },
+  ROLLBACK_UNAVAILABLE: { code: 'FAILED_PRECONDITION', summary: 'the label has no earlier target to roll back to' },
   // UNAVAILABLE
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
   SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },
@@ -102,6 +110,8 @@ export const REASONS = {
   // DEADLINE_EXCEEDED / CANCELLED
   DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },
   REQUEST_CANCELLED: { code: 'CANCELLED', summary: 'the client went away or cancelled the request' },
+  // UNIMPLEMENTED
+  NOT_SUPPORTED: { code: 'UNIMPLEMENTED', summary: 'the request asks for a feature of the protocol this server does not implement' },
   // INTERNAL: the server's fault, never the user's.
   RUNTIME_FAILED: { code: 'INTERNAL', summary: 'the runtime failed while executing the model' },
   INSTANCE_CRASHED: { code: 'INTERNAL', summary: 'the worker running the model instance died; it is being replaced' },

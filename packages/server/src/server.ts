@@ -10,6 +10,8 @@ import { ModelManager } from './models/model-manager.ts';
 import { InferenceService } from './routing/inference-service.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
+import { SqliteStateStore } from './state/sqlite-state-store.ts';
+import type { StateStore } from './state/state-store.ts';
 
 export interface SibylServerOptions {
   config: ServerConfig;
@@ -17,6 +19,8 @@ export interface SibylServerOptions {
   clock?: Clock;
   machine?: MachineInfo;
   runtime?: Runtime;
+  /** Default: the SQLite file config.stateStore names, opened by create(). */
+  stateStore?: StateStore;
 }
 
 /** The server package's version, read when a server is built (never at import time). */
@@ -32,21 +36,37 @@ export class SibylServer {
   readonly http: FastifyInstance;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
+  readonly stateStore: StateStore;
   private readonly clock: Clock;
   private draining = false;
   private shutdownPromise: Promise<void> | undefined;
 
-  constructor(options: SibylServerOptions) {
-    this.config = options.config;
+  /** Opens the state store (unless one is given), then builds the server. */
+  static async create(options: SibylServerOptions): Promise<SibylServer> {
+    const stateStore = options.stateStore ?? (await SqliteStateStore.open(options.config.stateStore));
+    return new SibylServer({ ...options, stateStore });
+  }
+
+  constructor(options: SibylServerOptions & { stateStore: StateStore }) {
+    const config = options.config;
+    this.config = config;
     this.version = packageVersion();
     this.clock = options.clock ?? createSystemClock();
-    this.log = options.log ?? pino({ level: options.config.logLevel, base: { service: 'sibyl' } });
+    this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } });
+    this.stateStore = options.stateStore;
     this.models = new ModelManager({
-      repository: options.config.modelRepository,
+      repository: config.modelRepository,
       runtime: options.runtime ?? new OnnxRuntime(),
       clock: this.clock,
       machine: options.machine ?? readMachineInfo(),
       log: this.log,
+      store: this.stateStore,
+      controlMode: config.modelControlMode,
+      pollIntervalMs: config.repositoryPollIntervalMs,
+      startupModels: config.loadModels,
+      limits: { maxLoadedVersions: config.maxLoadedModels, memoryBudgetBytes: config.memoryBudgetBytes },
+      loadConcurrency: config.modelLoadConcurrency,
+      drainTimeoutMs: config.drainTimeoutMs,
     });
     this.inference = new InferenceService(this.models, { clock: this.clock, requestTimeoutMs: options.config.requestTimeoutMs });
     this.http = buildHttpApp({
@@ -65,7 +85,7 @@ export class SibylServer {
   /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
   async start(): Promise<string> {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
-    await this.models.loadAll();
+    await this.models.start();
     return this.url;
   }
 
@@ -102,6 +122,7 @@ export class SibylServer {
     if (!drained) this.http.server.closeAllConnections();
     await this.http.close();
     await this.models.close(drained ? timeoutMs : 0);
+    await this.stateStore.close();
     this.log.info('shut down');
   }
 }

@@ -99,7 +99,7 @@ describe('server endpoints', () => {
   it('GET /v2 names the server and advertises its protocol extensions', async () => {
     const res = await get('/v2');
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ name: 'sibyl', version: server.version, extensions: ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification'] });
+    expect(res.json()).toEqual({ name: 'sibyl', version: server.version, extensions: ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels'] });
   });
 
   it('is live and ready even though some models failed to load', async () => {
@@ -145,7 +145,9 @@ describe('model metadata and readiness', () => {
     expect(older.status).toBe(503);
     expect(older.json()).toMatchObject({ ready: false, state: 'UNAVAILABLE', reason: 'MODEL_NOT_READY' });
     expect((await get('/v2/models/multi/versions/2')).status).toBe(404);
-    expect((await get('/v2/models/multi/versions/x1')).json()).toMatchObject({ reason: 'INVALID_VERSION' });
+    expect((await get('/v2/models/multi/versions/007')).json()).toMatchObject({ reason: 'INVALID_VERSION' });
+    // A name where a version goes is a label (Sibyl's model_labels extension); this model has none.
+    expect((await get('/v2/models/multi/versions/x1')).json()).toMatchObject({ reason: 'LABEL_NOT_FOUND', error: "model 'multi' has no label 'x1'; it has no labels and its versions are 1, 3" });
   });
 
   it.each([

@@ -18,7 +18,17 @@ const FLAG_HELP: Record<string, string> = {
   '--drain-timeout-ms': 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default: 30000)',
   '--request-timeout-ms': "deadline for requests that set none (Triton's timeout parameter); 0: none (default: 60000)",
   '--http-body-limit-bytes': 'largest request body; larger ones get 413 (default: 67108864)',
+  '--model-control-mode': 'none: read the repository once; poll: follow its changes; explicit: load and unload through the API (default: none)',
+  '--repository-poll-interval-ms': 'poll mode: time between repository scans (default: 5000)',
+  '--load-model': "explicit mode: a model to load at start-up, '*' for all; repeat for several",
+  '--max-loaded-models': 'most model versions loaded at once; least recently used ones unload and load again on demand; 0: no limit (default: 0)',
+  '--memory-budget-bytes': 'most memory of loaded versions (model file size x instances, or memoryBytes); 0: none (default: 0)',
+  '--model-load-concurrency': 'model versions loading at the same time (default: 2)',
+  '--state-store': "SQLite file keeping labels, explicit loads and last known good versions; ':memory:' for none (default: .sibyl/state.sqlite)",
 };
+
+/** Flags that may be given several times; their values are collected into a list. */
+const REPEATABLE = new Set(['--load-model']);
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('sibyl').description('Sibyl: serves ONNX models over the Open Inference Protocol (KServe V2).').showHelpAfterError();
@@ -28,7 +38,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('serve')
     .description('Serve the models of a model repository over HTTP.')
     .addOption(new Option('--config <file>', 'sibyl.yaml with any of the settings below').env('SIBYL_CONFIG'));
-  for (const { flag } of SERVE_FLAGS) serveCommand.option(flag, FLAG_HELP[flag.split(' ')[0]!] ?? '');
+  for (const { flag } of SERVE_FLAGS) {
+    const name = flag.split(' ')[0]!;
+    const option = new Option(flag, FLAG_HELP[name] ?? '');
+    if (REPEATABLE.has(name)) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    serveCommand.addOption(option);
+  }
   serveCommand.addHelpText(
     'after',
     [
@@ -42,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ].join('\n'),
   );
   let exitCode = 0;
-  serveCommand.action(async (flags: Record<string, string | undefined>) => {
+  serveCommand.action(async (flags: Record<string, string | string[] | undefined>) => {
     exitCode = await serve(flags, EXAMPLE_REPOSITORY);
   });
   registerBenchCommand(program, (code) => (exitCode = code));

@@ -5,12 +5,13 @@ import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults
 import { readYamlFile } from '../config/yaml-file.ts';
 import { SibylServer } from '../server.ts';
 
-export async function serve(flags: Record<string, string | undefined>, exampleRepository: string): Promise<number> {
-  const file = flags.config === undefined ? undefined : { path: flags.config, document: relativeToFile(await readYamlFile(flags.config), flags.config) };
+export async function serve(flags: Record<string, string | string[] | undefined>, exampleRepository: string): Promise<number> {
+  const configFile = typeof flags.config === 'string' ? flags.config : undefined;
+  const file = configFile === undefined ? undefined : { path: configFile, document: relativeToFile(await readYamlFile(configFile), configFile) };
   const env = environmentLayer(process.env);
   const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
   const modelRepository = path.resolve(config.modelRepository);
-  const server = new SibylServer({ config: { ...config, modelRepository } });
+  const server = await SibylServer.create({ config: { ...config, modelRepository } });
   for (const warning of env.warnings) server.log.warn(warning);
 
   let stopping: Promise<void> | undefined;
@@ -33,9 +34,13 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
     server.log.info({ url, modelRepository }, `Sibyl ${server.version} serves ${modelRepository} on ${url}`);
     for (const m of server.models.list()) {
       const served = m.served;
-      if (served !== undefined && served.ready) {
+      if (served !== undefined) {
         const inputs = served.signature.inputs.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
         server.log.info({ model: m.name, version: served.version, state: 'READY' }, `  ${m.name} v${served.version} READY (${inputs}): POST ${url}/v2/models/${m.name}/infer`);
+      } else if (m.defaultVersion !== undefined) {
+        server.log.info({ model: m.name, version: m.defaultVersion, state: 'UNAVAILABLE', reason: 'loads on demand' }, `  ${m.name} v${m.defaultVersion} loads on the first request (residency limit)`);
+      } else if (!m.wanted) {
+        server.log.info({ model: m.name, state: 'UNAVAILABLE', reason: 'not loaded' }, `  ${m.name} not loaded (model control mode explicit): POST ${url}/v2/repository/models/${m.name}/load`);
       } else {
         const v = m.versions.at(-1);
         const reason = m.problem || v?.reason || '';
@@ -51,10 +56,13 @@ export async function serve(flags: Record<string, string | undefined>, exampleRe
   return 0;
 }
 
-/** A relative modelRepository in a config file means relative to the file's folder. */
+/** A relative modelRepository or stateStore in a config file means relative to the file's folder. */
 function relativeToFile(document: unknown, file: string): unknown {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
-  const repo = (document as { modelRepository?: unknown }).modelRepository;
-  if (typeof repo !== 'string' || repo === '' || path.isAbsolute(repo)) return document;
-  return { ...document, modelRepository: path.resolve(path.dirname(file), repo) };
+  const out = { ...(document as Record<string, unknown>) };
+  for (const field of ['modelRepository', 'stateStore']) {
+    const value = out[field];
+    if (typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value)) out[field] = path.resolve(path.dirname(file), value);
+  }
+  return out;
 }

@@ -29,6 +29,10 @@ describe('model config', () => {
       dynamicBatching: { enabled: true, maxQueueDelayMs: 0, preferredBatchSizes: [] },
       maxQueueSize: 1000,
       executionsPerInstance: 2,
+      versionPolicy: { kind: 'latest', count: 1 },
+      labels: {},
+      warmup: undefined,
+      memoryBytes: undefined,
     });
     expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f').dynamicBatching).toEqual({
       enabled: true,
@@ -97,9 +101,21 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, http',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, http',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
+  });
+
+  it('takes lists from repeated flags and comma-separated variables', () => {
+    const env = environmentLayer({ SIBYL_LOAD_MODELS: 'iris, churn,,', SIBYL_MODEL_CONTROL_MODE: 'explicit' }).layer;
+    expect(compileServerConfig({ defaults, env, flags: {} })).toMatchObject({ loadModels: ['iris', 'churn'], modelControlMode: 'explicit' });
+    const flags = flagsLayer({ loadModel: ['a', 'b,c'], maxLoadedModels: '20', stateStore: ':memory:' });
+    const config = compileServerConfig({ defaults, env, flags });
+    expect(config).toMatchObject({ loadModels: ['a', 'b', 'c'], maxLoadedModels: 20, stateStore: ':memory:' });
+    expect(Object.isFrozen(config.loadModels)).toBe(true);
+    expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ modelControlMode: 'watch' }) }))).toBe(
+      'command line: modelControlMode: "watch" is not allowed; expected one of "none", "poll", "explicit"',
+    );
   });
 
   it('warns about unknown SIBYL_ variables', () => {

@@ -3,7 +3,20 @@
 // batchability are read from the model file and the config only overrides them.
 import Type, { type Static } from 'typebox';
 import { DATATYPES } from '@sibyl/protocol';
-import { validateConfig } from './validate.ts';
+import path from 'node:path';
+import { ConfigError, validateConfig } from './validate.ts';
+
+/**
+ * A label name: starts with a letter (so it can never be read as a version number), then letters,
+ * digits, '_', '-' or '.', at most 64 characters.
+ */
+export const LABEL_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
+const LABEL_RE = new RegExp(LABEL_PATTERN);
+
+/** Whether `name` may be a label (see LABEL_PATTERN). */
+export function isLabelName(name: string): boolean {
+  return LABEL_RE.test(name);
+}
 
 export const TensorConfigSchema = Type.Object(
   {
@@ -77,6 +90,60 @@ export const ModelConfigSchema = Type.Object(
           "Batches an instance may hold at once. 2 lets the next batch wait in the instance's inbox while the current one computes, so the instance never idles between batches; it still runs them one at a time. Default: 2.",
       }),
     ),
+    versionPolicy: Type.Optional(
+      Type.Object(
+        {
+          latest: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Serve the N newest versions in the repository.' })),
+          specific: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, description: 'Serve exactly these versions (those present in the repository).' }),
+          ),
+          all: Type.Optional(Type.Literal(true, { description: 'Serve every version in the repository.' })),
+        },
+        {
+          additionalProperties: false,
+          description: 'Which versions are loaded: exactly one of latest, specific or all. Versions that labels point at are loaded too. Default: latest: 1.',
+        },
+      ),
+    ),
+    labels: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+        description:
+          'Named pointers to versions (stable: 2, canary: 3). A request may address a label instead of a version; unaddressed requests go to `stable` when it is set, else to the newest loaded version. Labels moved through the API override these until deleted there.',
+      }),
+    ),
+    warmup: Type.Optional(
+      Type.Object(
+        {
+          batchSizes: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1, maximum: 1_000_000 }), {
+              minItems: 1,
+              description: 'Run generated inputs of these batch sizes (rows) on every instance before the version reports READY. Default: [1] when warmup is present and samplesFile is not.',
+            }),
+          ),
+          data: Type.Optional(
+            Type.Union([Type.Literal('random'), Type.Literal('zero')], {
+              description: 'Generated inputs: random (floats in [0, 1), integers 0 or 1, short strings) or all zero. Default: random.',
+            }),
+          ),
+          samplesFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                'File of Open Inference Protocol (V2) inference requests in JSON, relative to the model folder: one request, a JSON array of requests, or JSON Lines. Each runs on every instance.',
+            }),
+          ),
+          iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Times each warm-up input runs on each instance. Default: 1.' })),
+        },
+        { additionalProperties: false, description: 'Warm-up executions run on every instance before a version reports READY; a failure makes the version UNAVAILABLE.' },
+      ),
+    ),
+    memoryBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "Memory one loaded version of this model takes, counted against the server's memoryBudgetBytes. Default: the size of model.onnx times instanceCount.",
+      }),
+    ),
     inputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for inputs read from the model file, matched by name.' })),
     outputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for outputs read from the model file, matched by name.' })),
   },
@@ -84,6 +151,18 @@ export const ModelConfigSchema = Type.Object(
 );
 
 export type TensorConfig = Static<typeof TensorConfigSchema>;
+
+/** Which versions of a model should be loaded (Triton's version_policy). */
+export type VersionPolicy = { readonly kind: 'latest'; readonly count: number } | { readonly kind: 'specific'; readonly versions: readonly number[] } | { readonly kind: 'all' };
+
+export interface WarmupConfig {
+  /** Rows of each generated warm-up input; empty when only samples run. */
+  readonly batchSizes: readonly number[];
+  readonly data: 'random' | 'zero';
+  /** Absolute path of the samples file, when set. */
+  readonly samplesPath: string | undefined;
+  readonly iterations: number;
+}
 export type ModelConfigDocument = Static<typeof ModelConfigSchema>;
 
 /** A validated model config with defaults that do not depend on the model file filled in. */
@@ -99,6 +178,13 @@ export interface ModelConfig {
   readonly dynamicBatching: { readonly enabled: boolean; readonly maxQueueDelayMs: number; readonly preferredBatchSizes: readonly number[] };
   readonly maxQueueSize: number;
   readonly executionsPerInstance: number;
+  readonly versionPolicy: VersionPolicy;
+  /** Label → version, as the config sets them. */
+  readonly labels: Readonly<Record<string, number>>;
+  /** undefined: no warm-up. */
+  readonly warmup: WarmupConfig | undefined;
+  /** undefined: estimated from the model file (see ModelConfigSchema). */
+  readonly memoryBytes: number | undefined;
 }
 
 /** Model files smaller than this get one intra-op thread by default. */
@@ -122,6 +208,15 @@ export function defaultThreadsPerInstance(cpuCount: number, instanceCount: numbe
 export function compileModelConfig(document: unknown, source: string): ModelConfig {
   const doc = validateConfig<ModelConfigDocument>(ModelConfigSchema, document ?? {}, source);
   const instanceCount = doc.instanceCount ?? 1;
+  const versionPolicy = compileVersionPolicy(doc.versionPolicy, source);
+  const badLabels = Object.keys(doc.labels ?? {}).filter((l) => !LABEL_RE.test(l));
+  if (badLabels.length > 0) {
+    throw new ConfigError(
+      source,
+      badLabels.map((l) => ({ path: `labels.${l}`, message: `${JSON.stringify(l)} is not a label name; expected a letter, then letters, digits, '_', '-' or '.' (at most 64 characters)` })),
+    );
+  }
+  const warmup = doc.warmup;
   return Object.freeze({
     runtime: doc.runtime ?? 'onnx',
     maxBatchSize: doc.maxBatchSize,
@@ -136,5 +231,33 @@ export function compileModelConfig(document: unknown, source: string): ModelConf
     }),
     maxQueueSize: doc.maxQueueSize ?? 1000,
     executionsPerInstance: doc.executionsPerInstance ?? 2,
+    versionPolicy,
+    labels: Object.freeze({ ...doc.labels }),
+    warmup:
+      warmup === undefined
+        ? undefined
+        : Object.freeze({
+            batchSizes: Object.freeze(warmup.batchSizes ?? (warmup.samplesFile === undefined ? [1] : [])),
+            data: warmup.data ?? 'random',
+            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(path.dirname(source), warmup.samplesFile),
+            iterations: warmup.iterations ?? 1,
+          }),
+    memoryBytes: doc.memoryBytes,
   });
+}
+
+function compileVersionPolicy(policy: ModelConfigDocument['versionPolicy'], source: string): VersionPolicy {
+  if (policy === undefined) return { kind: 'latest', count: 1 };
+  const set = (['latest', 'specific', 'all'] as const).filter((k) => policy[k] !== undefined);
+  if (set.length !== 1) {
+    throw new ConfigError(source, [
+      {
+        path: 'versionPolicy',
+        message: `${set.length === 0 ? 'sets none' : `sets ${set.join(' and ')}`}; expected exactly one of latest (a count), specific (a list of versions) or all: true`,
+      },
+    ]);
+  }
+  if (policy.latest !== undefined) return { kind: 'latest', count: policy.latest };
+  if (policy.specific !== undefined) return Object.freeze({ kind: 'specific', versions: Object.freeze([...new Set(policy.specific)].sort((a, b) => a - b)) });
+  return { kind: 'all' };
 }

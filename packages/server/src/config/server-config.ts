@@ -5,6 +5,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
 
 export const ServerConfigSchema = Type.Object(
   {
@@ -21,6 +22,36 @@ export const ServerConfigSchema = Type.Object(
       maximum: 86_400_000,
       description:
         "Deadline of a request that sets none (Triton's `timeout` parameter, in µs, sets one): a request still queued when it passes gets 504 and never runs. 0: no deadline. Default: 60000.",
+    }),
+    modelControlMode: Type.Enum(MODEL_CONTROL_MODES, {
+      description:
+        "How the loaded models follow the repository (Triton's names). none: read once at start-up. poll: scanned every repositoryPollIntervalMs; new versions load and become ready before old ones drain and unload. explicit: models load and unload only through the API (POST /v2/repository/models/{m}/load|unload) and loadModels. Default: none.",
+    }),
+    repositoryPollIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: 86_400_000,
+      description: 'poll mode: time between scans of the repository, in ms. Default: 5000.',
+    }),
+    loadModels: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        "explicit mode: models loaded at start-up ('*': every model), unless the state store recorded a load or unload of them through the API. As a flag, repeat --load-model; in the environment, separate names with commas. Default: none.",
+    }),
+    maxLoadedModels: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      description:
+        'Most model versions loaded at once (each loaded version counts one). When full, the least recently used version is unloaded to load one a request asks for, which waits for the load within its deadline. 0: no limit. Default: 0.',
+    }),
+    memoryBudgetBytes: Type.Integer({
+      minimum: 0,
+      description:
+        "Most memory of loaded versions, in bytes, as each model's memoryBytes counts it (default: its model.onnx size times its instances); least recently used versions are unloaded to stay within it. 0: no budget. Default: 0.",
+    }),
+    modelLoadConcurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Model versions loading at the same time. Default: 2.' }),
+    stateStore: Type.String({
+      minLength: 1,
+      description:
+        "SQLite file that keeps labels, explicit loads and last known good versions across restarts (created if missing; relative to the working directory). ':memory:' keeps them for the life of the process only. Default: .sibyl/state.sqlite.",
     }),
     http: Type.Object(
       {
@@ -49,6 +80,13 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     logLevel: 'info',
     drainTimeoutMs: 30_000,
     requestTimeoutMs: 60_000,
+    modelControlMode: 'none',
+    repositoryPollIntervalMs: 5000,
+    loadModels: [],
+    maxLoadedModels: 0,
+    memoryBudgetBytes: 0,
+    modelLoadConcurrency: 2,
+    stateStore: '.sibyl/state.sqlite',
     http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
   };
 }
@@ -82,8 +120,15 @@ export function serverEnvironmentVariables(): { name: string; path: string; desc
   }));
 }
 
-/** Turns a string (from the environment or a flag) into the leaf's type, or explains why not. */
-function coerce(text: string, schema: Record<string, unknown>): { value: unknown } | { error: string } {
+/**
+ * Turns a string (from the environment or a flag; a repeated flag gives several) into the leaf's
+ * type, or explains why not. Lists take comma-separated values.
+ */
+function coerce(input: string | readonly string[], schema: Record<string, unknown>): { value: unknown } | { error: string } {
+  if (schema.type === 'array') {
+    return { value: (typeof input === 'string' ? [input] : input).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '') };
+  }
+  const text = typeof input === 'string' ? input : (input.at(-1) ?? '');
   switch (schema.type) {
     case 'integer':
     case 'number': {
@@ -136,9 +181,16 @@ export const SERVE_FLAGS = [
   { flag: '--drain-timeout-ms <ms>', path: ['drainTimeoutMs'] },
   { flag: '--request-timeout-ms <ms>', path: ['requestTimeoutMs'] },
   { flag: '--http-body-limit-bytes <bytes>', path: ['http', 'bodyLimitBytes'] },
+  { flag: '--model-control-mode <mode>', path: ['modelControlMode'] },
+  { flag: '--repository-poll-interval-ms <ms>', path: ['repositoryPollIntervalMs'] },
+  { flag: '--load-model <model>', path: ['loadModels'] },
+  { flag: '--max-loaded-models <count>', path: ['maxLoadedModels'] },
+  { flag: '--memory-budget-bytes <bytes>', path: ['memoryBudgetBytes'] },
+  { flag: '--model-load-concurrency <count>', path: ['modelLoadConcurrency'] },
+  { flag: '--state-store <file>', path: ['stateStore'] },
 ] as const;
 
-export function flagsLayer(flags: Record<string, string | undefined>): Layer {
+export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
   const layer: Layer = {};
   const problems: ConfigProblem[] = [];
   const bySchemaPath = new Map(leaves(ServerConfigSchema).map((l) => [l.path.join('.'), l.schema]));
@@ -196,5 +248,5 @@ export function compileServerConfig(sources: {
   validateConfig(PartialServerConfigSchema, sources.flags, 'command line');
   const merged = merge(merge(merge(sources.defaults as unknown as Layer, fileLayer as Layer), sources.env), sources.flags);
   const config = validateConfig<ServerConfig>(ServerConfigSchema, merged, 'configuration');
-  return Object.freeze({ ...config, http: Object.freeze({ ...config.http }) });
+  return Object.freeze({ ...config, loadModels: Object.freeze([...config.loadModels]) as string[], http: Object.freeze({ ...config.http }) });
 }

@@ -43,8 +43,10 @@ function schemaAt(schema: Json, pointer: string): Json | undefined {
   for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
     if (current === undefined) return undefined;
     const props = current.properties as Record<string, Json> | undefined;
+    const patterns = current.patternProperties as Record<string, Json> | undefined;
     if (props !== undefined && Object.hasOwn(props, raw)) current = props[raw];
     else if (current.items !== undefined && /^\d+$/.test(raw)) current = current.items as Json;
+    else if (patterns !== undefined) current = Object.entries(patterns).find(([p]) => new RegExp(p).test(raw))?.[1];
     else return undefined;
   }
   return current;

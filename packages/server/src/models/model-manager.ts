@@ -1,20 +1,28 @@
-// Owns the served models: scans the repository, loads each model's newest version into its
-// instances, keeps every version's state with a reason, and answers which version serves a
-// request. A model that fails to load is UNAVAILABLE with its reason; the others still serve.
+// Owns the served models: scans the repository (once, or on every poll), keeps one ManagedModel
+// per model folder, decides residency (which versions stay loaded under the limits), routes each
+// request to a version (by number, label or the default route, loading on demand), and persists
+// what must survive a restart (labels, explicit loads, last known good versions) in the state
+// store. One broken model never affects the others.
 import { SibylError, type RepositoryIndexEntry } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.ts';
+import path from 'node:path';
+import type { Clock, CancelTimer } from '../core/clock.ts';
 import type { MachineInfo } from '../core/machine.ts';
-import { stat } from 'node:fs/promises';
-import { compileModelConfig, defaultThreadsPerInstance, type ModelConfig } from '../config/model-config.ts';
-import { readYamlFile } from '../config/yaml-file.ts';
-import type { Instance, Runtime } from '../runtimes/runtime.ts';
-import { scanRepository, type ModelEntry } from '../repository/scan.ts';
-import { InstancePool } from '../scheduling/instance-pool.ts';
-import { Scheduler } from '../scheduling/scheduler.ts';
+import { Semaphore } from '../core/semaphore.ts';
+import type { Cancellation } from '../core/cancellation.ts';
+import type { Runtime } from '../runtimes/runtime.ts';
+import { scanModel, scanRepository } from '../repository/scan.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { EffectiveLabel } from './labels.ts';
+import type { Admission, ManagedModel, ModelContext, ModelControlMode, VersionSelector } from './managed-model.ts';
+import { ModelControl, isDirectory } from './model-control.ts';
+import { STATE } from './state-namespaces.ts';
 import type { VersionStatus } from './model-state.ts';
-import { ServedVersion } from './served-version.ts';
-import { resolveSignature } from './signature.ts';
+import { chooseEvictions, fitsBeside, type ResidencyLimits } from './residency.ts';
+import type { ServedVersion } from './served-version.ts';
+import type { VersionRecord } from './version-record.ts';
+
+export type { ModelControlMode, VersionSelector } from './managed-model.ts';
 
 export interface ModelManagerOptions {
   repository: string;
@@ -22,155 +30,274 @@ export interface ModelManagerOptions {
   clock: Clock;
   machine: MachineInfo;
   log: Logger;
+  store: StateStore;
+  controlMode: ModelControlMode;
+  /** poll mode: time between repository scans. */
+  pollIntervalMs: number;
+  /** explicit mode: models to load at start-up ('*': all) unless the state store says otherwise. */
+  startupModels: readonly string[];
+  limits: ResidencyLimits;
+  /** Loads running at once. */
+  loadConcurrency: number;
+  /** How long an unloaded or replaced version may take to finish its requests. */
+  drainTimeoutMs: number;
 }
 
-/** What the manager knows of one model: its versions' states and the version it serves. */
+/** What the manager knows of one model. */
 export interface ModelStatus {
   name: string;
+  /** Every version known, ascending, with state and reason. */
   versions: VersionStatus[];
   /** A problem of the model as a whole (no version folders, a config error), else ''. */
   problem: string;
+  /** What is wrong but does not stop the model serving (a label at a missing version, …). */
+  warnings: string[];
+  labels: Map<string, EffectiveLabel>;
+  /** Whether the server wants it loaded (explicit mode: loaded through the API or at start-up). */
+  wanted: boolean;
+  /** The version requests without a version or label go to, when it is READY. */
   served: ServedVersion | undefined;
+  /** That version's number, READY or loading on demand. */
+  defaultVersion: number | undefined;
 }
 
-const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
 
 export class ModelManager {
-  private readonly models = new Map<string, ModelStatus>();
-  private loading: Promise<void> | undefined;
-
-  constructor(private readonly options: ModelManagerOptions) {}
-
+  readonly models = new Map<string, ManagedModel>();
+  readonly control: ModelControl;
+  private readonly context: ModelContext;
+  private readonly loadSlots: Semaphore;
+  private readonly background = new Set<Promise<unknown>>();
+  private starting: Promise<void> | undefined;
+  private stopPolling: CancelTimer | undefined;
+  private closed = false;
   /** True once the initial load has finished (whatever its outcome per model). */
   loaded = false;
 
-  /** Scans the repository and loads every model, each independently. Call once. */
-  loadAll(): Promise<void> {
-    this.loading ??= this.doLoadAll();
-    return this.loading;
-  }
-
-  private async doLoadAll(): Promise<void> {
-    const entries = await scanRepository(this.options.repository);
-    for (const entry of entries) {
-      this.models.set(entry.name, { name: entry.name, versions: entry.versions.map((v) => ({ version: v.version, state: 'LOADING', reason: 'loading' })), problem: '', served: undefined });
-    }
-    // Models load one after another: loading is CPU-bound (file parsing, graph optimisation) and
-    // parallel loads on a small machine only slow each other down.
-    for (const entry of entries) await this.loadModel(entry);
-    this.loaded = true;
-  }
-
-  private async loadModel(entry: ModelEntry): Promise<void> {
-    const status = this.models.get(entry.name)!;
-    const log = this.options.log.child({ model: entry.name });
-    for (const note of entry.ignored) log.warn(`${entry.dir}: ${note}`);
-    const newest = entry.versions.at(-1);
-    if (newest === undefined) {
-      status.problem = `no version folders in ${entry.dir}: expected <model>/<version>/model.onnx with a positive integer version`;
-      log.error(status.problem);
-      return;
-    }
-    for (const v of status.versions) {
-      if (v.version !== newest.version) Object.assign(v, { state: 'UNAVAILABLE', reason: `not served: only the newest version (${newest.version}) is loaded` });
-    }
-    const versionStatus = status.versions.find((v) => v.version === newest.version)!;
-    const fail = (reason: string): void => {
-      Object.assign(versionStatus, { state: 'UNAVAILABLE', reason });
-      log.error({ version: newest.version }, `version ${newest.version} is UNAVAILABLE: ${reason}`);
+  constructor(readonly options: ModelManagerOptions) {
+    this.loadSlots = new Semaphore(options.loadConcurrency);
+    this.context = {
+      runtime: options.runtime,
+      clock: options.clock,
+      cpuCount: options.machine.cpuCount,
+      log: options.log,
+      controlMode: options.controlMode,
+      drainTimeoutMs: options.drainTimeoutMs,
+      admit: (model, version, bytes, mode) => this.admit(model, version, bytes, mode),
+      withLoadSlot: (fn) => this.loadSlots.run(fn),
+      track: (work) => {
+        this.background.add(work);
+        void work.finally(() => this.background.delete(work)).catch(() => undefined);
+      },
+      onReady: (model, version) => {
+        if (model.lastKnownGood === version) return;
+        model.lastKnownGood = version;
+        this.persist(STATE.models, model.name, { lastKnownGood: version });
+      },
     };
+    this.control = new ModelControl(this);
+  }
 
-    let config: ModelConfig;
-    try {
-      const document = entry.configPath === undefined ? undefined : await readYamlFile(entry.configPath);
-      config = compileModelConfig(document, entry.configPath ?? `${entry.dir}/config.yaml`);
-    } catch (err) {
-      status.problem = `config error: ${(err as Error).message}`;
-      return fail(status.problem);
+  /** The context a model of this manager runs with, logging under its name. */
+  contextFor(name: string): ModelContext {
+    return { ...this.context, log: this.options.log.child({ model: name }) };
+  }
+
+  /** Restores the state store's state, scans the repository and loads what is wanted. Call once. */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const entries = await scanRepository(this.options.repository);
+    const state = await this.readState();
+    for (const entry of entries) this.models.set(entry.name, this.control.create(entry, state));
+    for (const name of this.options.startupModels) {
+      if (name !== '*' && !this.models.has(name)) this.options.log.warn(`--load-model ${name}: no model '${name}' in ${this.options.repository}`);
     }
+    await Promise.all([...this.models.values()].map(async (m) => {
+      await m.applyEntry(entries.find((e) => e.name === m.name)!);
+      await m.reconcile();
+    }));
+    this.loaded = true;
+    if (this.options.controlMode === 'poll') this.schedulePoll();
+  }
 
-    const label = `${entry.name}:${newest.version}`;
-    const started = this.options.clock.now();
-    const artifactBytes = (await stat(newest.artifactPath).catch(() => undefined))?.size ?? 0;
-    const threads = config.threadsPerInstance ?? defaultThreadsPerInstance(this.options.machine.cpuCount, config.instanceCount, artifactBytes);
-    const load = async (index: number): Promise<Instance> =>
-      (await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads, label: `${label}#${index}` })).instance;
-    let instances: Instance[] = [];
-    try {
-      const first = await this.options.runtime.loadInstance({ artifactPath: newest.artifactPath, threads, label: `${label}#0` });
-      instances.push(first.instance);
-      const resolved = resolveSignature(first.signature, config);
-      if ('problems' in resolved) {
-        await Promise.all(instances.map((i) => i.close()));
-        return fail(`config error: ${resolved.problems.map((p) => `${entry.configPath}: ${p}`).join('; ')}`);
+  /** What the state store holds for models, keyed by namespace then model. */
+  async readState(): Promise<PersistedState> {
+    const [labels, explicit, models] = await Promise.all([
+      this.options.store.list<Record<string, { version: number; history: number[] }>>(STATE.labels),
+      this.options.store.list<{ loaded: boolean; config?: unknown }>(STATE.explicit),
+      this.options.store.list<{ lastKnownGood?: number }>(STATE.models),
+    ]);
+    return { labels, explicit, models };
+  }
+
+  private schedulePoll(): void {
+    if (this.closed) return;
+    this.stopPolling = this.options.clock.setTimeout(() => {
+      this.poll()
+        .catch((err: unknown) => this.options.log.error(`repository poll failed: ${(err as Error).message}; the loaded models keep serving`))
+        .finally(() => this.schedulePoll());
+    }, this.options.pollIntervalMs);
+  }
+
+  /**
+   * Scans the repository once and takes in every change: new models and versions load, removed
+   * ones unload, changed files and configs reload; reconciliation runs in the background.
+   */
+  async poll(): Promise<void> {
+    const entries = await scanRepository(this.options.repository);
+    const names = new Set(entries.map((e) => e.name));
+    for (const entry of entries) {
+      let model = this.models.get(entry.name);
+      if (model === undefined) {
+        model = this.control.create(entry, await this.readState());
+        this.models.set(entry.name, model);
+        this.options.log.info({ model: entry.name }, `model '${entry.name}' appeared in the repository`);
       }
-      for (let i = 1; i < config.instanceCount; i++) instances.push(await load(i));
-      const pool = InstancePool.fromInstances(instances, {
-        load,
-        clock: this.options.clock,
-        executionsPerInstance: config.executionsPerInstance,
-        onEvent: (e) =>
-          e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`),
-      });
-      instances = [];
-      const signature = resolved.signature;
-      const scheduler = new Scheduler(pool, {
-        label: `model '${entry.name}' version ${newest.version}`,
-        clock: this.options.clock,
-        maxBatchSize: config.dynamicBatching.enabled ? signature.maxBatchSize : 0,
-        maxQueueDelayMs: config.dynamicBatching.maxQueueDelayMs,
-        preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
-        maxQueueSize: config.maxQueueSize,
-      });
-      Object.assign(versionStatus, { state: 'READY', reason: '' });
-      status.served = new ServedVersion(entry.name, this.options.runtime.platform, signature, versionStatus, scheduler, pool);
-      log.info(
-        { version: newest.version, loadMs: Math.round(this.options.clock.now() - started), instances: config.instanceCount, threadsPerInstance: threads },
-        `version ${newest.version} is READY`,
-      );
-    } catch (err) {
-      await Promise.all(instances.map((i) => i.close()));
-      fail(`load failed: ${(err as Error).message}`);
+      await model.applyEntry(entry);
+      void this.reconcileModel(model);
+    }
+    for (const [name, model] of this.models) {
+      if (names.has(name)) continue;
+      await model.applyEntry(await scanModel(name, path.join(this.options.repository, name)));
+      void this.reconcileModel(model);
+    }
+  }
+
+  /** Reconciles a model; drops it from the manager once its folder is gone and it is unloaded. */
+  async reconcileModel(model: ManagedModel): Promise<void> {
+    await model.reconcile();
+    await model.whenDrained();
+    if (model.present.length === 0 && model.idle && this.models.get(model.name) === model && !(await isDirectory(model.dir))) {
+      this.models.delete(model.name);
+      this.options.log.info({ model: model.name }, `model '${model.name}' left the repository and is unloaded`);
     }
   }
 
   /** Every known model, sorted by name. */
   list(): ModelStatus[] {
-    return [...this.models.values()];
+    return [...this.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => this.viewOf(m));
+  }
+
+  /** @throws SibylError MODEL_NOT_FOUND. */
+  model(name: string): ManagedModel {
+    const model = this.models.get(name);
+    if (model === undefined) {
+      const known = [...this.models.keys()].sort();
+      throw new SibylError('MODEL_NOT_FOUND', `model '${name}' is not in the repository${known.length > 0 ? `; known models: ${known.join(', ')}` : ''}`);
+    }
+    return model;
   }
 
   /** The status of a model. @throws SibylError MODEL_NOT_FOUND. */
   status(name: string): ModelStatus {
-    const status = this.models.get(name);
-    if (status === undefined) {
-      const known = [...this.models.keys()];
-      throw new SibylError('MODEL_NOT_FOUND', `model '${name}' is not in the repository${known.length > 0 ? `; known models: ${known.join(', ')}` : ''}`);
+    return this.viewOf(this.model(name));
+  }
+
+  private viewOf(m: ManagedModel): ModelStatus {
+    let route: VersionRecord | undefined;
+    try {
+      route = m.select({});
+    } catch {
+      route = undefined;
     }
-    return status;
+    return {
+      name: m.name,
+      versions: m.statuses(),
+      problem: m.problem,
+      warnings: m.warnings,
+      labels: m.labels(),
+      wanted: m.wanted,
+      served: route?.status.state === 'READY' ? route.served : undefined,
+      defaultVersion: route !== undefined && (route.status.state === 'READY' || route.status.loadsOnDemand === true) ? route.version : undefined,
+    };
   }
 
   /**
-   * The version that serves a request for `name` (and `version`, when the path names one).
-   * @throws SibylError MODEL_NOT_FOUND, INVALID_VERSION, VERSION_NOT_FOUND, or MODEL_NOT_READY
-   *   carrying the version's state and reason.
+   * The READY version a request goes to. Never loads: a version that loads on demand is
+   * MODEL_NOT_READY here (see acquire).
+   * @throws SibylError MODEL_NOT_FOUND, INVALID_VERSION, VERSION_NOT_FOUND, LABEL_NOT_FOUND, or
+   *   MODEL_NOT_READY carrying the version's state and reason.
    */
-  resolve(name: string, version?: string): ServedVersion {
-    const status = this.status(name);
-    let wanted: VersionStatus | undefined;
-    if (version !== undefined && version !== '') {
-      if (!VERSION_TEXT.test(version)) throw new SibylError('INVALID_VERSION', `version '${version}' is not a positive integer`);
-      wanted = status.versions.find((v) => v.version === Number(version));
-      if (wanted === undefined) {
-        throw new SibylError('VERSION_NOT_FOUND', `model '${name}' has no version ${version}; its versions are ${status.versions.map((v) => v.version).join(', ') || 'none'}`);
-      }
+  resolve(name: string, selector: VersionSelector = {}): ServedVersion {
+    const model = this.model(name);
+    const record = model.select(selector);
+    if (record?.served !== undefined && record.status.state === 'READY') {
+      record.lastUsedMs = this.options.clock.now();
+      return record.served;
     }
-    const served = status.served;
-    if (served !== undefined && served.ready && (wanted === undefined || wanted.version === served.version)) return served;
-    const reasonOf = wanted ?? status.versions.at(-1);
-    const why = status.problem !== '' ? status.problem : reasonOf === undefined ? 'no versions' : `${reasonOf.state}: ${reasonOf.reason}`;
-    throw new SibylError('MODEL_NOT_READY', `model '${name}'${wanted === undefined ? '' : ` version ${wanted.version}`} is not ready (${why})`, {
-      details: { state: reasonOf?.state ?? 'UNAVAILABLE', reason: why },
+    throw this.notReady(model, record, selector);
+  }
+
+  /**
+   * Like resolve, but a version that loads on demand (evicted, or beyond the residency limit) is
+   * loaded first; the caller waits until `deadlineMs` (clock time) at most.
+   * @throws as resolve, plus DEADLINE_EXCEEDED, REQUEST_CANCELLED and RESIDENCY_EXHAUSTED.
+   */
+  acquire(name: string, selector: VersionSelector, options: { deadlineMs?: number; signal?: Cancellation } = {}): ServedVersion | Promise<ServedVersion> {
+    const model = this.model(name);
+    const record = model.select(selector);
+    if (record?.served !== undefined && record.status.state === 'READY') {
+      record.lastUsedMs = this.options.clock.now();
+      return record.served;
+    }
+    if (record === undefined || record.status.loadsOnDemand !== true) throw this.notReady(model, record, selector);
+    return this.loadOnDemand(model, record, options);
+  }
+
+  private async loadOnDemand(model: ManagedModel, record: VersionRecord, options: { deadlineMs?: number; signal?: Cancellation }): Promise<ServedVersion> {
+    const { clock } = this.options;
+    let cancelTimer: CancelTimer | undefined;
+    let onAbort: (() => void) | undefined;
+    let why: 'deadline' | 'cancelled' | undefined;
+    const until = new Promise<void>((resolve) => {
+      if (options.deadlineMs !== undefined) cancelTimer = clock.setTimeout(() => resolve(void (why = 'deadline')), options.deadlineMs - clock.now());
+      if (options.signal !== undefined) {
+        onAbort = () => resolve(void (why = 'cancelled'));
+        options.signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
+    const started = clock.now();
+    try {
+      await model.demand(record, until);
+    } finally {
+      cancelTimer?.();
+      if (onAbort !== undefined) options.signal!.removeEventListener('abort', onAbort);
+    }
+    if (record.served !== undefined && record.status.state === 'READY') {
+      record.lastUsedMs = clock.now();
+      return record.served;
+    }
+    if (why === 'deadline') {
+      throw new SibylError('DEADLINE_EXCEEDED', `model '${model.name}' version ${record.version} was loading on demand and the request's deadline passed after ${Math.round(clock.now() - started)} ms; the load goes on`);
+    }
+    if (why === 'cancelled') throw new SibylError('REQUEST_CANCELLED', 'the client went away while the model was loading on demand');
+    if (record.demandError !== undefined) throw new SibylError('RESIDENCY_EXHAUSTED', `model '${model.name}' version ${record.version} cannot be loaded: ${record.demandError}`);
+    throw this.notReady(model, record, {});
+  }
+
+  private notReady(model: ManagedModel, record: VersionRecord | undefined, selector: VersionSelector): SibylError {
+    const addressed = selector.label !== undefined ? ` label '${selector.label}'` : record !== undefined && (selector.version ?? '') !== '' ? ` version ${record.version}` : '';
+    const why = model.problem !== '' ? model.problem : record === undefined ? 'no versions' : `${record.status.state}: ${record.status.reason}`;
+    return new SibylError('MODEL_NOT_READY', `model '${model.name}'${addressed} is not ready (${why})`, {
+      details: { state: record?.status.state ?? 'UNAVAILABLE', reason: why },
+    });
+  }
+
+  /** Whether a request for the selector would be served (READY, or loaded on demand), with why not. */
+  readiness(name: string, selector: VersionSelector = {}): { ready: true } | { ready: false; error: SibylError } {
+    const model = this.model(name);
+    const record = model.select(selector);
+    if (record !== undefined && (record.status.state === 'READY' || record.status.loadsOnDemand === true)) return { ready: true };
+    return { ready: false, error: this.notReady(model, record, selector) };
+  }
+
+  /** Every READY version of every model, by model name then version. */
+  servedVersions(): ServedVersion[] {
+    return this.list().flatMap((m) => m.versions.filter((v) => v.state === 'READY').map((v) => this.models.get(m.name)!.record(v.version)!.served!));
   }
 
   /** Triton's repository index: one row per version, plus a row for a model with no versions. */
@@ -182,11 +309,65 @@ export class ModelManager {
     );
   }
 
-  /** Unloads every served version: stops admission, drains (bounded), frees instances. */
+  /** Writes a state entry; a failed write is logged, never thrown into a request. */
+  persist(namespace: string, key: string, value: unknown): Promise<void> {
+    return this.options.store.put(namespace, key, value).catch((err: unknown) => {
+      this.options.log.error(`state store write ${namespace}/${key} failed: ${(err as Error).message}`);
+    });
+  }
+
+  // Residency.
+
+  private residentVersions(): { model: ManagedModel; record: VersionRecord }[] {
+    return [...this.models.values()].flatMap((model) => model.resident().map((record) => ({ model, record })));
+  }
+
+  private admit(model: ManagedModel, version: number, bytes: number, mode: 'demanded' | 'swap' | 'background'): Admission {
+    const { limits } = this.options;
+    if (limits.maxLoadedVersions === 0 && limits.memoryBudgetBytes === 0) return { ok: true };
+    if (limits.memoryBudgetBytes > 0 && bytes > limits.memoryBudgetBytes) {
+      return { ok: false, exhausted: true, reason: `not loaded: it needs ${bytes} bytes, more than the whole memory budget of ${limits.memoryBudgetBytes} bytes` };
+    }
+    const resident = this.residentVersions().filter((r) => !(r.model === model && r.record.version === version));
+    const asResident = resident.map((r) => ({
+      key: `${r.model.name}:${r.record.version}`,
+      lastUsedMs: r.record.lastUsedMs,
+      bytes: r.record.bytes,
+      evictable: r.record.served !== undefined && !r.record.loading,
+    }));
+    if (fitsBeside(asResident, limits, bytes) || mode === 'swap') return { ok: true };
+    const limitText = describeLimits(limits);
+    if (mode === 'background') return { ok: false, exhausted: false, reason: `not loaded yet: ${limitText} reached; loads on the first request` };
+    const evict = chooseEvictions(asResident, limits, bytes);
+    if (evict === undefined) return { ok: false, exhausted: true, reason: `${limitText} leaves no room: every loaded version is busy loading` };
+    for (const key of evict) {
+      const victim = resident.find((r) => `${r.model.name}:${r.record.version}` === key)!;
+      victim.model.evict(victim.record.version, `evicted: least recently used, to make room for ${model.name}:${version} (${limitText}); loads again on the next request`);
+    }
+    return { ok: true };
+  }
+
+  /** Unloads every model: stops polling, lets loads finish, drains (bounded), frees instances. */
   async close(drainTimeoutMs: number): Promise<void> {
-    await this.loading?.catch(() => undefined);
-    await Promise.all(
-      this.list().map((m) => m.served?.unload(drainTimeoutMs, this.options.clock, 'server shut down')),
-    );
+    this.closed = true;
+    this.stopPolling?.();
+    await this.starting?.catch(() => undefined);
+    await Promise.all([...this.models.values()].map((m) => m.close(drainTimeoutMs)));
+    await Promise.all([...this.background].map((p) => p.catch(() => undefined)));
   }
 }
+
+/** What the state store holds for models. */
+export interface PersistedState {
+  labels: Map<string, Record<string, { version: number; history: number[] }>>;
+  explicit: Map<string, { loaded: boolean; config?: unknown }>;
+  models: Map<string, { lastKnownGood?: number }>;
+}
+
+function describeLimits(limits: ResidencyLimits): string {
+  const parts = [];
+  if (limits.maxLoadedVersions > 0) parts.push(`the limit of ${limits.maxLoadedVersions} loaded versions`);
+  if (limits.memoryBudgetBytes > 0) parts.push(`the memory budget of ${limits.memoryBudgetBytes} bytes`);
+  return parts.join(' and ');
+}
+

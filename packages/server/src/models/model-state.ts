@@ -6,6 +6,16 @@ export type ModelState = (typeof MODEL_STATES)[number];
 export interface VersionStatus {
   version: number;
   state: ModelState;
-  /** Empty when READY; otherwise why (`load failed: …`, `not served: …`). */
+  /**
+   * Empty when READY and nothing is amiss; otherwise why (`load failed: …`, `not loaded: …`,
+   * `evicted: …`, or, on a READY version, that a reload with newer files failed).
+   */
   reason: string;
+  /** Duration of the last successful load, warm-up included, in ms. */
+  loadMs?: number;
+  /**
+   * True when the version is not loaded but a request for it loads it (evicted by the
+   * residency limit, or beyond it at start-up).
+   */
+  loadsOnDemand?: boolean;
 }

@@ -1,31 +1,30 @@
-// One model version as it is served: its signature, its scheduler and instances. Its state is
-// the manager's VersionStatus record for it (one record, never a copy).
+// One generation of a model version as it is served: its signature, its scheduler and instances.
+// The version's lifecycle state lives in the model manager's record; a served version only knows
+// whether it still admits requests (a version reloaded with new files is a new generation, and
+// the old one drains beside it).
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Clock } from '../core/clock.ts';
 import type { Instance } from '../runtimes/runtime.ts';
 import type { InstancePool } from '../scheduling/instance-pool.ts';
 import type { ScheduledRequest, Scheduler, SubmitOptions } from '../scheduling/scheduler.ts';
 import type { VersionStatistics } from '../scheduling/statistics.ts';
-import type { VersionStatus } from './model-state.ts';
 import type { ServedSignature } from './signature.ts';
 
 export class ServedVersion {
+  private draining = false;
+
   constructor(
     readonly name: string,
+    readonly version: number,
     readonly platform: string,
     readonly signature: ServedSignature,
-    /** The version's state record, shared with the model manager's index. */
-    readonly status: VersionStatus,
     private readonly scheduler: Scheduler,
     private readonly pool: InstancePool,
   ) {}
 
-  get version(): number {
-    return this.status.version;
-  }
-
-  get ready(): boolean {
-    return this.status.state === 'READY';
+  /** True until unload() begins. */
+  get admitting(): boolean {
+    return !this.draining;
   }
 
   get instanceCount(): number {
@@ -52,19 +51,24 @@ export class ServedVersion {
     return this.scheduler.queueDepth;
   }
 
+  /** Requests queued or executing. */
+  get pending(): number {
+    return this.scheduler.pending;
+  }
+
   /**
    * Stops admission and waits for queued and running requests, up to `drainTimeoutMs`; then
    * cancels what is still queued, lets the executions in progress finish (a run cannot be
-   * interrupted safely) and frees the instances.
+   * interrupted safely) and frees the instances. Idempotent.
    */
-  async unload(drainTimeoutMs: number, clock: Clock, why: string): Promise<void> {
-    Object.assign(this.status, { state: 'UNLOADING', reason: why });
+  async unload(drainTimeoutMs: number, clock: Clock): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
     this.scheduler.stop();
     let cancel: (() => void) | undefined;
     await Promise.race([this.scheduler.whenIdle(), new Promise<void>((resolve) => (cancel = clock.setTimeout(resolve, drainTimeoutMs)))]);
     cancel?.();
     this.scheduler.cancelQueued(new SibylError('MODEL_NOT_READY', `model '${this.name}' version ${this.version} unloaded before this request could run`));
     await this.pool.close();
-    Object.assign(this.status, { state: 'UNAVAILABLE', reason: `unloaded: ${why}` });
   }
 }

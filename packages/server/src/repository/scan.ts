@@ -10,6 +10,8 @@ export interface VersionEntry {
   version: number;
   dir: string;
   artifactPath: string;
+  /** Size and modification time of the artifact ('missing' without one): a change means new files. */
+  fingerprint: string;
 }
 
 export interface ModelEntry {
@@ -17,6 +19,8 @@ export interface ModelEntry {
   dir: string;
   /** Path of config.yaml when the model has one. */
   configPath: string | undefined;
+  /** Size and modification time of config.yaml ('none' without one). */
+  configFingerprint: string;
   /** Numeric version folders, ascending. */
   versions: VersionEntry[];
   /** Folders of the model that are not version folders, with why (for warnings). */
@@ -28,6 +32,11 @@ const VERSION_NAME = /^[1-9][0-9]{0,14}$/;
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function fingerprintOf(p: string, absent: string): Promise<string> {
+  const info = await stat(p).catch(() => undefined);
+  return info === undefined || !info.isFile() ? absent : `${info.size}:${info.mtimeMs}`;
 }
 
 /**
@@ -55,16 +64,20 @@ export async function scanRepository(root: string): Promise<ModelEntry[]> {
   return models;
 }
 
-async function scanModel(name: string, dir: string): Promise<ModelEntry> {
-  const entry: ModelEntry = { name, dir, configPath: undefined, versions: [], ignored: [] };
-  for (const child of (await readdir(dir)).sort()) {
+/** Reads one model folder. A folder that is gone (or goes while it is read) reads as a model with no versions. */
+export async function scanModel(name: string, dir: string): Promise<ModelEntry> {
+  const entry: ModelEntry = { name, dir, configPath: undefined, configFingerprint: 'none', versions: [], ignored: [] };
+  if (!(await isDirectory(dir))) return entry;
+  for (const child of (await readdir(dir).catch(() => [] as string[])).sort()) {
     if (child.startsWith('.')) continue;
     const childPath = path.join(dir, child);
     if (child === MODEL_CONFIG_FILE) {
       entry.configPath = childPath;
+      entry.configFingerprint = await fingerprintOf(childPath, 'none');
     } else if (await isDirectory(childPath)) {
       if (VERSION_NAME.test(child)) {
-        entry.versions.push({ version: Number(child), dir: childPath, artifactPath: path.join(childPath, ARTIFACT_FILE) });
+        const artifactPath = path.join(childPath, ARTIFACT_FILE);
+        entry.versions.push({ version: Number(child), dir: childPath, artifactPath, fingerprint: await fingerprintOf(artifactPath, 'missing') });
       } else {
         entry.ignored.push(`folder '${child}' is not a version: version folders are positive integers (1, 2, 10, …)`);
       }

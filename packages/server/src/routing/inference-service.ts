@@ -6,7 +6,7 @@ import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { checkClassification, classify } from './classification.ts';
-import type { ModelManager } from '../models/model-manager.ts';
+import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
 
@@ -28,24 +28,35 @@ export class InferenceService {
     return this.inFlight;
   }
 
-  /** The version a request for `model` (and `version`) goes to. See ModelManager.resolve. */
-  target(model: string, version?: string): ServedVersion {
-    return this.models.resolve(model, version);
+  /** The READY version a request for `model` (and a version or label) goes to. See ModelManager.resolve. */
+  target(model: string, selector: VersionSelector = {}): ServedVersion {
+    return this.models.resolve(model, selector);
   }
 
   /**
-   * Runs one inference request. Ownership of the request's tensor buffers passes to the service.
+   * Runs one inference request on the version the selector addresses (by number or label; the
+   * default route without either), loading it on demand within the request's deadline when it
+   * is not resident. Ownership of the request's tensor buffers passes to the service.
    * @throws SibylError: NOT_FOUND, INVALID_ARGUMENT (the request does not fit the model),
-   *   UNAVAILABLE (not ready), INTERNAL (the runtime failed).
+   *   UNAVAILABLE (not ready), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL (the runtime failed).
    */
-  async infer(model: string, version: string | undefined, request: InferRequest, signal?: Cancellation): Promise<InferResponse> {
+  async infer(model: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation): Promise<InferResponse> {
     this.inFlight++;
     try {
-      const served = this.models.resolve(model, version);
-      const { outputNames, batchSize } = validateInferRequest(request, served.signature, model);
       const timeoutUs = integerParameter(request.parameters?.timeout, 'timeout', 'microseconds');
       const priority = integerParameter(request.parameters?.priority, 'priority', 'a priority level (1 is highest, 0 the default)');
       const timeoutMs = timeoutUs !== undefined && timeoutUs > 0 ? timeoutUs / 1000 : this.options.requestTimeoutMs;
+      const deadlineMs = timeoutMs > 0 ? this.options.clock.now() + timeoutMs : undefined;
+      const target = this.models.acquire(model, selector, { deadlineMs, signal });
+      let served = target instanceof Promise ? await target : target;
+      // A version loaded on demand may have begun to drain while this request waited for it (its
+      // room taken by another on-demand load): route once more. Between here and execute() nothing
+      // yields, so a version admitting now admits the request.
+      if (!served.admitting) {
+        const again = this.models.acquire(model, selector, { deadlineMs, signal });
+        served = again instanceof Promise ? await again : again;
+      }
+      const { outputNames, batchSize } = validateInferRequest(request, served.signature, model);
       // Classification parameters are checked before the model runs, never after.
       let classifications: Map<string, number> | undefined;
       for (const requested of request.outputs ?? []) {
@@ -58,7 +69,7 @@ export class InferenceService {
         { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
         {
           signal,
-          deadlineMs: timeoutMs > 0 ? this.options.clock.now() + timeoutMs : undefined,
+          deadlineMs,
           // Triton's levels: 1 is the highest; 0 (or none) is the default, served after explicit levels.
           priority: priority === undefined || priority === 0 ? Number.MAX_SAFE_INTEGER : priority,
         },

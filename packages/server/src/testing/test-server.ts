@@ -4,24 +4,35 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { serverConfigDefaults, type ServerConfig } from '../config/server-config.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Runtime } from '../runtimes/runtime.ts';
 import { SibylServer } from '../server.ts';
+import type { StateStore } from '../state/state-store.ts';
 
-export interface TestServerOptions {
-  drainTimeoutMs?: number;
+export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | 'modelRepository' | 'stateStore'>> {
   bodyLimitBytes?: number;
+  clock?: Clock;
+  runtime?: Runtime;
+  /** Default: a fresh in-memory store. */
+  store?: StateStore;
 }
 
-/** An in-process server with its models loaded; not listening. Call `shutdown()` when done. */
+/**
+ * An in-process server with its models loaded; not listening. Settings default to the server's
+ * defaults, with a silent log and an in-memory state store. Call `shutdown()` when done.
+ */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
+  const { bodyLimitBytes, clock, runtime, store, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
-    drainTimeoutMs: options.drainTimeoutMs ?? defaults.drainTimeoutMs,
-    http: { port: 0, bodyLimitBytes: options.bodyLimitBytes ?? defaults.http.bodyLimitBytes },
+    stateStore: ':memory:',
+    ...settings,
+    http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes },
   };
-  const server = new SibylServer({ config, log: pino({ level: 'silent' }) });
-  await server.models.loadAll();
+  const server = await SibylServer.create({ config, log: pino({ level: 'silent' }), clock, runtime, stateStore: store });
+  await server.models.start();
   await server.http.ready();
   return server;
 }

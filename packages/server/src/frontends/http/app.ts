@@ -5,6 +5,7 @@ import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { inflateRequestBody } from './content-encoding.ts';
 import { sendError, toHttpError } from './errors.ts';
+import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
 
 export interface HttpAppOptions extends V2RouteDeps {
@@ -58,5 +59,6 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   );
 
   registerV2Routes(app, options);
+  registerRepositoryRoutes(app, options);
   return app;
 }

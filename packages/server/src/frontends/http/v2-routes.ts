@@ -14,7 +14,7 @@ import {
   type ServerMetadata,
 } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelManager } from '../../models/model-manager.ts';
+import type { ModelManager, VersionSelector } from '../../models/model-manager.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { Duration } from '../../scheduling/statistics.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
@@ -32,14 +32,21 @@ export interface V2RouteDeps {
   notReadyReason: () => string;
 }
 
-type ModelParams = { model: string; version?: string };
+type ModelParams = { model: string; version?: string; label?: string };
 
-/** Extensions of the protocol this server implements, advertised by GET /v2. */
-export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification'];
+/**
+ * Extensions of the protocol this server implements, advertised by GET /v2. `model_labels` is
+ * Sibyl's: `/v2/models/{m}/labels/{l}/…` paths, and a label name where a version goes.
+ */
+export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels'];
+
+/** The version or label a request's path addresses. */
+const selectorOf = (params: ModelParams): VersionSelector => ({ version: params.version, label: params.label });
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
-function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2RouteDeps): InferRequest {
+/** The request body decoded; a promise only for raw binary bodies (they need the model's signature). */
+function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2RouteDeps): InferRequest | Promise<InferRequest> {
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected a JSON inference request');
   const header = request.headers[HEADER_LENGTH];
@@ -52,8 +59,12 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
     );
   }
   if (headerLength > 0) return decodeInferRequestBinary(body, headerLength);
-  // Raw binary mode: the body is the only input's bytes.
-  const { signature } = deps.inference.target(request.params.model, request.params.version);
+  return decodeRawBody(request, body, deps);
+}
+
+/** Raw binary mode: the body is the only input's bytes. */
+async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, body: Buffer, deps: V2RouteDeps): Promise<InferRequest> {
+  const { signature } = await deps.models.acquire(request.params.model, selectorOf(request.params));
   if (signature.inputs.length !== 1) {
     throw new SibylError('MALFORMED_REQUEST', `raw binary requests (Inference-Header-Content-Length: 0) need a model with one input; '${request.params.model}' has ${signature.inputs.length}`);
   }
@@ -62,12 +73,13 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
 }
 
 async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
-  const inferRequest = decodeBody(request, deps);
+  const decoded = decodeBody(request, deps);
+  const inferRequest = decoded instanceof Promise ? await decoded : decoded;
   // A client that goes away before its answer has its queued request dropped.
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.inference.infer(request.params.model, request.params.version, inferRequest, gone);
+    response = await deps.inference.infer(request.params.model, selectorOf(request.params), inferRequest, gone);
   } finally {
     unwatchConnection(request, gone);
   }
@@ -82,9 +94,9 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
   return reply.type('application/json').send(encodeInferResponse(response));
 }
 
-function metadata(params: ModelParams, deps: V2RouteDeps): ModelMetadata {
+async function metadata(params: ModelParams, deps: V2RouteDeps): Promise<ModelMetadata> {
   const status = deps.models.status(params.model);
-  const served = deps.models.resolve(params.model, params.version);
+  const served = await deps.models.acquire(params.model, selectorOf(params));
   return {
     name: status.name,
     versions: status.versions.map((v) => String(v.version)),
@@ -94,15 +106,13 @@ function metadata(params: ModelParams, deps: V2RouteDeps): ModelMetadata {
   };
 }
 
+/** Ready means a request would be answered: the version is READY, or loads on demand. */
 function modelReady(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): FastifyReply {
-  const { model, version } = request.params;
-  try {
-    deps.models.resolve(model, version);
-    return reply.send({ name: model, ready: true });
-  } catch (err) {
-    if (!(err instanceof SibylError) || err.reason !== 'MODEL_NOT_READY') throw err;
-    return sendError(reply, err, { name: model, ready: false, state: err.details?.state, reason_detail: err.details?.reason });
-  }
+  const { model } = request.params;
+  const readiness = deps.models.readiness(model, selectorOf(request.params));
+  if (readiness.ready) return reply.send({ name: model, ready: true });
+  const err = readiness.error;
+  return sendError(reply, err, { name: model, ready: false, state: err.details?.state, reason_detail: err.details?.reason });
 }
 
 export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
@@ -115,38 +125,19 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
     return sendError(reply, new SibylError('SERVER_STARTING', deps.notReadyReason()), { ready: false });
   });
 
-  app.get<{ Params: ModelParams }>('/v2/models/:model', async (request) => metadata(request.params, deps));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version', async (request) => metadata(request.params, deps));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/ready', async (request, reply) => modelReady(request, reply, deps));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', async (request, reply) => modelReady(request, reply, deps));
-  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', (request, reply) => infer(request, reply, deps));
-  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', (request, reply) => infer(request, reply, deps));
+  // A model, one of its versions, or one of its labels (Sibyl's model_labels extension); a label
+  // name may also stand where a version goes.
+  for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version', '/v2/models/:model/labels/:label']) {
+    app.get<{ Params: ModelParams }>(prefix, async (request) => metadata(request.params, deps));
+    app.get<{ Params: ModelParams }>(`${prefix}/ready`, async (request, reply) => modelReady(request, reply, deps));
+    app.post<{ Params: ModelParams }>(`${prefix}/infer`, (request, reply) => infer(request, reply, deps));
+  }
 
-  // Triton's statistics extension.
-  app.get('/v2/models/stats', async () => ({ model_stats: deps.models.list().flatMap((m) => (m.served?.ready ? [statisticsOf(m.served)] : [])) }));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/stats', async (request) => ({ model_stats: [statisticsOf(deps.models.resolve(request.params.model))] }));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/stats', async (request) => ({
-    model_stats: [statisticsOf(deps.models.resolve(request.params.model, request.params.version))],
-  }));
-
-  // Triton's model repository extension, read-only for now: every version with state and reason.
-  app.post('/v2/repository/index', async (request) => {
-    const body = request.body as Buffer | undefined;
-    let readyOnly = false;
-    if (body !== undefined && body.length > 0) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch (err) {
-        throw new SibylError('MALFORMED_REQUEST', `request body is not valid JSON: ${(err as Error).message}; expected {"ready": true|false} or nothing`);
-      }
-      const ready = (parsed as { ready?: unknown } | null)?.ready;
-      if (ready !== undefined && typeof ready !== 'boolean') throw new SibylError('MALFORMED_REQUEST', `"ready" is ${JSON.stringify(ready)}; expected true or false`);
-      readyOnly = ready === true;
-    }
-    const rows = deps.models.index();
-    return readyOnly ? rows.filter((r) => r.state === 'READY') : rows;
-  });
+  // Triton's statistics extension: every READY version, or the one a path addresses.
+  app.get('/v2/models/stats', async () => ({ model_stats: deps.models.servedVersions().map(statisticsOf) }));
+  for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version', '/v2/models/:model/labels/:label']) {
+    app.get<{ Params: ModelParams }>(`${prefix}/stats`, async (request) => ({ model_stats: [statisticsOf(deps.models.resolve(request.params.model, selectorOf(request.params)))] }));
+  }
 }
 
 const durationJson = (d: Duration) => ({ count: d.count, ns: d.ns });

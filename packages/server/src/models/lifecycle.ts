@@ -1,0 +1,110 @@
+// The lifecycle decisions of one model, as pure functions of a snapshot (TF Serving's aspired
+// versions and AvailabilityPreservingPolicy): which versions should be loaded, and the next
+// transition that moves the loaded versions towards them. The model manager performs the
+// transition, takes a new snapshot and asks again until the answer is "nothing".
+import type { VersionPolicy } from '../config/model-config.ts';
+import { selectVersions } from '../repository/version-policy.ts';
+
+/** What a version is doing, as the decisions see it. */
+export type VersionPhase =
+  /** Nothing loaded (never loaded, unloaded, or evicted). */
+  | 'UNLOADED'
+  | 'LOADING'
+  | 'READY'
+  /** Draining before its instances are freed; takes no new requests. */
+  | 'UNLOADING'
+  /** Its last load failed, and its files and config have not changed since. */
+  | 'FAILED';
+
+export interface VersionSnapshot {
+  version: number;
+  phase: VersionPhase;
+  /** The version policy or a label wants it loaded (see desiredVersions). */
+  desired: boolean;
+  /**
+   * Desired, but loaded only when a request asks for it: evicted by the residency limit, or
+   * beyond it at start-up. Reconciliation does not load a dormant version.
+   */
+  dormant: boolean;
+  /** READY, but its model file or the model's config changed since it loaded. */
+  stale: boolean;
+}
+
+export interface ModelSnapshot {
+  versions: readonly VersionSnapshot[];
+  /**
+   * The newest version that was READY while desired (persisted). When every desired version
+   * fails, it is loaded again so that the model keeps serving.
+   */
+  lastKnownGood: number | undefined;
+  /** Versions in the repository now (a fallback must still have its files). */
+  present: readonly number[];
+}
+
+export type Transition =
+  | { kind: 'load'; version: number; reason: string }
+  /** Load a new generation of a READY version, switch to it, then drain the old one. */
+  | { kind: 'reload'; version: number; reason: string }
+  | { kind: 'unload'; version: number; reason: string };
+
+/**
+ * The versions that should be loaded: nothing when the model is not wanted (explicit mode, not
+ * loaded), else what the version policy selects from the versions present, plus the versions
+ * labels point at (a label must be able to answer).
+ */
+export function desiredVersions(input: {
+  wanted: boolean;
+  policy: VersionPolicy;
+  present: readonly number[];
+  labelTargets: readonly number[];
+}): Set<number> {
+  if (!input.wanted) return new Set();
+  const desired = new Set(selectVersions(input.policy, input.present));
+  for (const v of input.labelTargets) if (input.present.includes(v)) desired.add(v);
+  return desired;
+}
+
+const newestFirst = (a: VersionSnapshot, b: VersionSnapshot): number => b.version - a.version;
+
+/**
+ * The next step, or undefined when the loaded versions are where they should be. Availability is
+ * preserved: a version that is no longer desired is unloaded only once a desired version is READY
+ * and no other desired version is still on its way, so a failed load never replaces a good one.
+ * Stateless and idempotent: the same snapshot always gives the same answer.
+ */
+export function nextTransition(snapshot: ModelSnapshot): Transition | undefined {
+  const versions = [...snapshot.versions].sort(newestFirst);
+  const desired = versions.filter((v) => v.desired);
+  const pending = desired.filter((v) => (v.phase === 'UNLOADED' && !v.dormant) || v.phase === 'LOADING');
+
+  // 1. Load what is desired and not loaded, newest first, so the newest serves soonest.
+  const toLoad = desired.find((v) => v.phase === 'UNLOADED' && !v.dormant);
+  if (toLoad !== undefined) return { kind: 'load', version: toLoad.version, reason: 'desired and not loaded' };
+
+  // 2. Reload a READY version whose files or config changed (its old generation serves meanwhile).
+  const stale = desired.find((v) => v.phase === 'READY' && v.stale);
+  if (stale !== undefined) return { kind: 'reload', version: stale.version, reason: 'its model file or config changed' };
+
+  const anyReady = versions.some((v) => v.phase === 'READY');
+  const anyLoading = versions.some((v) => v.phase === 'LOADING');
+
+  // 3. Every desired version failed and nothing serves: fall back to the last known good version.
+  const lkg = snapshot.lastKnownGood;
+  if (desired.length > 0 && !anyReady && !anyLoading && desired.every((v) => v.phase === 'FAILED') && lkg !== undefined && snapshot.present.includes(lkg)) {
+    const fallback = versions.find((v) => v.version === lkg);
+    if (fallback === undefined || fallback.phase === 'UNLOADED') {
+      return { kind: 'load', version: lkg, reason: `every desired version failed to load; falling back to the last known good version ${lkg}` };
+    }
+  }
+
+  // 4. Unload what is no longer desired, once that cannot cost availability.
+  const desiredReady = desired.filter((v) => v.phase === 'READY');
+  const surplus = versions.filter((v) => !v.desired && v.phase === 'READY').reverse();
+  if (surplus.length > 0) {
+    if (desired.length === 0) return { kind: 'unload', version: surplus[0]!.version, reason: 'no longer desired' };
+    if (desiredReady.length > 0 && pending.length === 0) {
+      return { kind: 'unload', version: surplus[0]!.version, reason: `replaced by version ${desiredReady[0]!.version}` };
+    }
+  }
+  return undefined;
+}

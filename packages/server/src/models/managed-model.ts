@@ -1,0 +1,500 @@
+// One model under management: the versions its repository folder holds, the config, the labels,
+// and a reconcile loop that moves the loaded versions towards the desired ones one transition at
+// a time (decided by nextTransition, performed here). Transitions of one model never overlap;
+// drains run in the background so a slow client never holds up the next load.
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { SibylError } from '@sibyl/protocol';
+import type { Logger } from 'pino';
+import { compileModelConfig, type ModelConfig } from '../config/model-config.ts';
+import { readYamlFile } from '../config/yaml-file.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Runtime } from '../runtimes/runtime.ts';
+import type { ModelEntry } from '../repository/scan.ts';
+import { describeVersionPolicy, missingSpecificVersions } from '../repository/version-policy.ts';
+import { effectiveLabels, type EffectiveLabel, type LabelRecord } from './labels.ts';
+import { desiredVersions, nextTransition, type Transition, type VersionPhase } from './lifecycle.ts';
+import type { VersionStatus } from './model-state.ts';
+import type { ServedVersion } from './served-version.ts';
+import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
+import { VersionRecord } from './version-record.ts';
+
+export type ModelControlMode = 'none' | 'poll' | 'explicit';
+
+/** Why a load may not start now (residency), or that it may. */
+export type Admission = { ok: true } | { ok: false; reason: string; exhausted: boolean };
+
+/** What a managed model needs from the manager. */
+export interface ModelContext {
+  runtime: Runtime;
+  clock: Clock;
+  cpuCount: number;
+  log: Logger;
+  controlMode: ModelControlMode;
+  drainTimeoutMs: number;
+  /**
+   * Residency: whether a version of `bytes` may load now. Synchronous, called right before the
+   * load; `demanded` loads (a request waits) may evict others, `swap` loads (the model has a
+   * READY version) may exceed the limit while the old version drains, `background` loads wait
+   * for room.
+   */
+  admit(model: ManagedModel, version: number, bytes: number, mode: 'demanded' | 'swap' | 'background'): Admission;
+  /** Runs a load under the server's load concurrency. */
+  withLoadSlot<T>(fn: () => Promise<T>): Promise<T>;
+  /** Background work (drains) that close() must wait for. */
+  track(work: Promise<unknown>): void;
+  /** Told when a version became READY while desired (the last known good, persisted). */
+  onReady(model: ManagedModel, version: number): void;
+}
+
+/** Which version a request addresses: a number, a label, or neither (the default route). */
+export interface VersionSelector {
+  version?: string;
+  label?: string;
+}
+
+const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
+
+export class ManagedModel {
+  readonly name: string;
+  /** Wanted by the server: always in none/poll mode; in explicit mode once loaded through the API. */
+  wanted: boolean;
+  /** Config given with an explicit load, in place of config.yaml. */
+  configOverride: unknown;
+  lastKnownGood: number | undefined;
+  readonly apiLabels = new Map<string, LabelRecord>();
+  private entry: ModelEntry;
+  private config: ModelConfig | undefined;
+  private configFingerprint = '';
+  private configProblem = '';
+  private ignoredNotes = '';
+  private readonly records = new Map<number, VersionRecord>();
+  /** Versions a label is about to point at: desired until the label moves or the load fails. */
+  private readonly pendingLabelTargets = new Set<number>();
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private route: VersionRecord | null | undefined;
+
+  constructor(
+    entry: ModelEntry,
+    private readonly ctx: ModelContext,
+    options: { wanted: boolean },
+  ) {
+    this.name = entry.name;
+    this.entry = entry;
+    this.wanted = options.wanted;
+  }
+
+  private get log(): Logger {
+    return this.ctx.log;
+  }
+
+  /** The model folder. */
+  get dir(): string {
+    return this.entry.dir;
+  }
+
+  /** Versions the repository holds now, ascending. */
+  get present(): number[] {
+    return this.entry.versions.map((v) => v.version);
+  }
+
+  /** A problem of the model as a whole that keeps it from serving (config error, no versions), else ''. */
+  get problem(): string {
+    if (this.configProblem !== '' && this.config === undefined) return this.configProblem;
+    if (this.entry.versions.length === 0) return `no version folders in ${this.entry.dir}: expected <model>/<version>/model.onnx with a positive integer version`;
+    return this.configProblem;
+  }
+
+  /** Things wrong that do not stop the model serving: dangling labels, missing specific versions. */
+  get warnings(): string[] {
+    const out: string[] = [];
+    for (const [name, label] of this.labels()) {
+      if (!this.present.includes(label.version) && this.records.get(label.version)?.served === undefined) {
+        out.push(`label '${name}' points at version ${label.version}, which is not in the repository`);
+      }
+    }
+    if (this.config !== undefined) {
+      for (const v of missingSpecificVersions(this.config.versionPolicy, this.present)) out.push(`versionPolicy names version ${v}, which is not in the repository`);
+    }
+    return out;
+  }
+
+  /** Why the model, or a version it wants, cannot serve: for the answer to an explicit load. */
+  failures(): string[] {
+    if (this.config === undefined || this.entry.versions.length === 0) return [this.problem];
+    const desired = this.desired();
+    return [...this.records.values()]
+      .filter((r) => desired.has(r.version) && this.phaseOf(r) === 'FAILED')
+      .map((r) => `version ${r.version}: ${r.failure ?? 'load failed'}`);
+  }
+
+  labels(): Map<string, EffectiveLabel> {
+    return effectiveLabels(this.config?.labels ?? {}, this.apiLabels);
+  }
+
+  /** Every version known (in the repository or still loaded), ascending. */
+  statuses(): VersionStatus[] {
+    return [...this.records.values()].sort((a, b) => a.version - b.version).map((r) => r.status);
+  }
+
+  record(version: number): VersionRecord | undefined {
+    return this.records.get(version);
+  }
+
+  /** Versions loaded or loading, for residency accounting. */
+  resident(): VersionRecord[] {
+    return [...this.records.values()].filter((r) => r.served !== undefined || r.loading);
+  }
+
+  /** True when nothing of the model is loaded, loading or draining. */
+  get idle(): boolean {
+    return [...this.records.values()].every((r) => r.served === undefined && !r.loading && r.drains === 0);
+  }
+
+  /**
+   * Takes in a new scan of the model's folder: new and removed versions, changed files and
+   * config. A config that does not compile is reported and the one in use is kept.
+   */
+  async applyEntry(entry: ModelEntry): Promise<void> {
+    this.entry = entry;
+    const notes = entry.ignored.join('\n');
+    if (notes !== this.ignoredNotes) for (const note of entry.ignored) this.log.warn(`${entry.dir}: ${note}`);
+    this.ignoredNotes = notes;
+    await this.refreshConfig();
+    for (const v of entry.versions) if (!this.records.has(v.version)) this.records.set(v.version, new VersionRecord(v.version));
+    for (const [version, record] of this.records) {
+      if (!this.present.includes(version) && record.served === undefined && !record.loading && record.drains === 0) this.records.delete(version);
+    }
+    this.changed();
+  }
+
+  private async refreshConfig(): Promise<void> {
+    const override = this.configOverride;
+    const source = override !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`);
+    const fingerprint = override !== undefined ? `override:${createHash('sha256').update(JSON.stringify(override)).digest('hex')}` : `file:${this.entry.configFingerprint}`;
+    if (fingerprint === this.configFingerprint && this.config !== undefined) return;
+    try {
+      const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
+      this.config = compileModelConfig(document, source);
+      this.configFingerprint = fingerprint;
+      this.configProblem = '';
+    } catch (err) {
+      const problem = `config error: ${(err as Error).message}`;
+      if (problem !== this.configProblem) this.log.error(this.config === undefined ? problem : `${problem} (the previous config stays in use)`);
+      this.configProblem = problem;
+    }
+  }
+
+  /** The fingerprint a version loaded now would have: its model file and the config in use. */
+  private fingerprintOf(version: number): string | undefined {
+    const v = this.entry.versions.find((e) => e.version === version);
+    return v === undefined ? undefined : `${v.fingerprint}|${this.configFingerprint}`;
+  }
+
+  private desired(): Set<number> {
+    if (this.config === undefined) return new Set();
+    const labelTargets = [...[...this.labels().values()].map((l) => l.version), ...this.pendingLabelTargets];
+    return desiredVersions({ wanted: this.wanted, policy: this.config.versionPolicy, present: this.present, labelTargets });
+  }
+
+  private phaseOf(r: VersionRecord): VersionPhase {
+    if (r.loading) return 'LOADING';
+    if (r.served !== undefined) return 'READY';
+    if (r.drains > 0) return 'UNLOADING';
+    const fingerprint = this.fingerprintOf(r.version);
+    if (r.failedFingerprint !== undefined && r.failedFingerprint === fingerprint) return 'FAILED';
+    return 'UNLOADED';
+  }
+
+  /** Marks the model changed: statuses and the default route are recomputed, waiters told. */
+  private changed(): void {
+    this.route = undefined;
+    const desired = this.desired();
+    const policy = this.config === undefined ? '' : describeVersionPolicy(this.config.versionPolicy);
+    for (const r of this.records.values()) {
+      const phase = this.phaseOf(r);
+      const isDesired = desired.has(r.version);
+      let status: Omit<VersionStatus, 'version'>;
+      if (phase === 'LOADING') status = { state: 'LOADING', reason: r.served === undefined ? 'loading' : 'reloading with changed files; the earlier load serves meanwhile' };
+      else if (phase === 'READY') status = { state: 'READY', reason: r.reloadFailure ?? '' };
+      else if (phase === 'UNLOADING') status = { state: 'UNLOADING', reason: r.note };
+      else if (phase === 'FAILED') status = { state: 'UNAVAILABLE', reason: r.failure ?? 'load failed' };
+      else if (this.config === undefined) status = { state: 'UNAVAILABLE', reason: this.problem };
+      else if (isDesired && r.dormant) status = { state: 'UNAVAILABLE', reason: r.note, loadsOnDemand: true };
+      else if (isDesired) status = { state: 'LOADING', reason: 'waiting to load' };
+      else if (!this.wanted) {
+        status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : `not loaded: load the model with POST /v2/repository/models/${this.name}/load (model control mode explicit)` };
+      } else if (!this.present.includes(r.version)) status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : 'not in the repository' };
+      else status = { state: 'UNAVAILABLE', reason: `not served: the version policy (${policy}) selects ${[...desired].sort((a, b) => a - b).join(', ') || 'no version'}` };
+      r.setStatus(status);
+    }
+  }
+
+  /**
+   * Runs transitions until the loaded versions are where they should be. Concurrent calls share
+   * one loop; a call made while it runs makes it look again before it ends.
+   */
+  reconcile(): Promise<void> {
+    this.dirty = true;
+    this.running ??= this.loop().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      for (;;) {
+        const snapshot = {
+          versions: [...this.records.values()].map((r) => ({
+            version: r.version,
+            phase: this.phaseOf(r),
+            desired: this.desired().has(r.version),
+            dormant: r.dormant && !r.demanded,
+            stale: r.served !== undefined && r.fingerprint !== this.fingerprintOf(r.version) && r.failedFingerprint !== this.fingerprintOf(r.version) && this.present.includes(r.version),
+          })),
+          lastKnownGood: this.lastKnownGood,
+          present: this.present,
+        };
+        const transition = nextTransition(snapshot);
+        if (transition === undefined) break;
+        await this.perform(transition);
+        this.changed();
+      }
+    }
+    // A version asked for that reconciliation did not load (not desired, or failed) is no longer
+    // waited for; every waiter looks again.
+    for (const r of this.records.values()) {
+      if (r.demanded && !r.loading && r.served === undefined && r.drains === 0) r.demanded = false;
+      r.notify();
+    }
+  }
+
+  private async perform(t: Transition): Promise<void> {
+    let record = this.records.get(t.version);
+    if (record === undefined) {
+      record = new VersionRecord(t.version);
+      this.records.set(t.version, record);
+    }
+    if (t.kind === 'unload') return this.startUnload(record, `unloaded: ${t.reason}`);
+    await this.load(record, t);
+  }
+
+  private async load(record: VersionRecord, t: Transition): Promise<void> {
+    const entry = this.entry.versions.find((v) => v.version === record.version);
+    const config = this.config!;
+    const fingerprint = this.fingerprintOf(record.version);
+    if (entry === undefined || fingerprint === undefined) return;
+    const artifactBytes = (await stat(entry.artifactPath).catch(() => undefined))?.size ?? 0;
+    const spec: VersionLoadSpec = {
+      model: this.name,
+      version: record.version,
+      artifactPath: entry.artifactPath,
+      artifactBytes,
+      config,
+      configSource: this.configOverride !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`),
+    };
+    const bytes = config.memoryBytes ?? Math.max(1, artifactBytes) * config.instanceCount;
+    const mode = record.demanded ? 'demanded' : this.resident().some((r) => r.served !== undefined) ? 'swap' : 'background';
+    const admission = this.ctx.admit(this, record.version, bytes, mode);
+    if (!admission.ok) {
+      record.dormant = true;
+      record.note = admission.reason;
+      record.demandError = record.demanded && admission.exhausted ? admission.reason : undefined;
+      record.demanded = false;
+      record.notify();
+      return;
+    }
+    record.loading = true;
+    record.bytes = bytes;
+    record.dormant = false;
+    this.changed();
+    const started = this.ctx.clock.now();
+    let served: ServedVersion;
+    try {
+      served = await this.ctx.withLoadSlot(() => loadVersion(spec, this.ctx));
+    } catch (err) {
+      const reason = err instanceof VersionLoadError ? err.reason : `load failed: ${(err as Error).message}`;
+      record.loading = false;
+      record.demanded = false;
+      record.failedFingerprint = fingerprint;
+      if (t.kind === 'reload') {
+        record.reloadFailure = `reload with changed files failed, the earlier load keeps serving: ${reason}`;
+        this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
+      } else {
+        record.failure = reason;
+        this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
+      }
+      record.notify();
+      return;
+    }
+    const loadMs = Math.round(this.ctx.clock.now() - started);
+    const previous = record.served;
+    record.loading = false;
+    record.demanded = false;
+    record.served = served;
+    record.fingerprint = fingerprint;
+    record.failure = record.reloadFailure = record.failedFingerprint = record.demandError = undefined;
+    record.loadMs = loadMs;
+    record.lastUsedMs = this.ctx.clock.now();
+    if (previous !== undefined) this.drain(record, previous);
+    this.log.info(
+      { version: record.version, loadMs, instances: config.instanceCount, threadsPerInstance: threadsFor(spec, this.ctx.cpuCount) },
+      `version ${record.version} is READY${t.kind === 'reload' ? ' (reloaded with changed files)' : ''}`,
+    );
+    if (this.desired().has(record.version)) this.ctx.onReady(this, record.version);
+    this.changed();
+    record.notify();
+  }
+
+  /** Stops routing to a version and drains it in the background; `note` becomes its reason. */
+  private startUnload(record: VersionRecord, note: string): void {
+    const served = record.served;
+    if (served === undefined) return;
+    record.served = undefined;
+    record.fingerprint = undefined;
+    record.reloadFailure = undefined;
+    record.note = note;
+    this.log.info({ version: record.version }, `version ${record.version} ${note}; draining`);
+    this.drain(record, served);
+  }
+
+  private drain(record: VersionRecord, served: ServedVersion): void {
+    record.drains++;
+    this.changed();
+    const done = served.unload(this.ctx.drainTimeoutMs, this.ctx.clock).finally(() => {
+      record.drains--;
+      if (!this.present.includes(record.version) && record.served === undefined && !record.loading && record.drains === 0) this.records.delete(record.version);
+      this.changed();
+      record.notify();
+      void this.reconcile();
+    });
+    this.ctx.track(done);
+  }
+
+  /** Unloads a version to make room for another (residency); it loads again when a request asks. */
+  evict(version: number, reason: string): void {
+    const record = this.records.get(version);
+    if (record?.served === undefined) return;
+    record.dormant = true;
+    this.startUnload(record, reason);
+  }
+
+  /** Marks a version not loaded for want of room; it loads when a request asks. */
+  markDormant(version: number, reason: string): void {
+    const record = this.records.get(version);
+    if (record === undefined) return;
+    record.dormant = true;
+    record.note = reason;
+  }
+
+  /** The record a selector addresses. @throws SibylError INVALID_VERSION, VERSION_NOT_FOUND, LABEL_NOT_FOUND. */
+  select(selector: VersionSelector): VersionRecord | undefined {
+    const text = selector.label ?? selector.version;
+    if (text === undefined || text === '') return this.defaultRoute();
+    if (selector.label === undefined && VERSION_TEXT.test(text)) {
+      const record = this.records.get(Number(text));
+      if (record === undefined) {
+        throw new SibylError('VERSION_NOT_FOUND', `model '${this.name}' has no version ${text}; its versions are ${this.present.join(', ') || 'none'}`);
+      }
+      return record;
+    }
+    const label = this.labels().get(text);
+    if (label === undefined) {
+      const known = [...this.labels().keys()];
+      if (selector.label === undefined && !/^[A-Za-z]/.test(text)) throw new SibylError('INVALID_VERSION', `version '${text}' is neither a positive integer nor a label name`);
+      throw new SibylError(
+        'LABEL_NOT_FOUND',
+        `model '${this.name}' has no label '${text}'; ${known.length > 0 ? `its labels are ${known.join(', ')}` : 'it has no labels'}${selector.label === undefined ? ` and its versions are ${this.present.join(', ') || 'none'}` : ''}`,
+      );
+    }
+    const record = this.records.get(label.version);
+    if (record === undefined) {
+      throw new SibylError('MODEL_NOT_READY', `label '${text}' of model '${this.name}' points at version ${label.version}, which is not in the repository`, {
+        details: { state: 'UNAVAILABLE', reason: `version ${label.version} is not in the repository` },
+      });
+    }
+    return record;
+  }
+
+  /**
+   * Where a request without version or label goes: the `stable` label when its version can serve
+   * (READY, or loadable on demand), else the newest READY version, else the newest version that
+   * loads on demand. Cached until the model changes.
+   */
+  private defaultRoute(): VersionRecord | undefined {
+    if (this.route !== undefined) return this.route ?? undefined;
+    const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== undefined && (r.status.state === 'READY' || r.status.loadsOnDemand === true);
+    const stable = this.labels().get('stable');
+    const byLabel = stable === undefined ? undefined : this.records.get(stable.version);
+    const newestFirst = [...this.records.values()].sort((a, b) => b.version - a.version);
+    const route = canServe(byLabel)
+      ? byLabel
+      : (newestFirst.find((r) => r.status.state === 'READY') ?? newestFirst.find((r) => r.status.loadsOnDemand === true) ?? newestFirst.find((r) => this.present.includes(r.version)));
+    this.route = route ?? null;
+    return route;
+  }
+
+  /**
+   * Asks for a version to be loaded for a request (or a label) and waits until it is READY, its
+   * load failed or could not start, or `until` resolves. The caller reads the outcome from the
+   * record.
+   */
+  async demand(record: VersionRecord, until: Promise<void>): Promise<void> {
+    if (record.served !== undefined) return;
+    let gaveUp = false;
+    void until.then(() => (gaveUp = true));
+    record.demanded = true;
+    record.demandError = undefined;
+    void this.reconcile();
+    while (record.served === undefined && !gaveUp) {
+      if (record.demandError !== undefined || (!record.demanded && !record.loading && record.drains === 0)) return;
+      await Promise.race([record.settled(), until]);
+    }
+  }
+
+  /** Desired as a label's next target until the label moves (or the load fails). */
+  holdForLabel(version: number): () => void {
+    this.pendingLabelTargets.add(version);
+    this.changed();
+    return () => {
+      this.pendingLabelTargets.delete(version);
+      this.changed();
+    };
+  }
+
+  /** Call after labels, wanted or the override changed: recomputes and reconciles. */
+  async update(): Promise<void> {
+    await this.refreshConfig();
+    this.changed();
+    await this.reconcile();
+  }
+
+  /** Waits for every drain of this model to finish. */
+  async whenDrained(): Promise<void> {
+    for (;;) {
+      const draining = [...this.records.values()].filter((r) => r.drains > 0);
+      if (draining.length === 0) return;
+      await Promise.race(draining.map((r) => r.settled()));
+    }
+  }
+
+  /** Unloads every version (shutdown): no new loads start, drains are bounded by `drainTimeoutMs`. */
+  async close(drainTimeoutMs: number): Promise<void> {
+    this.wanted = false;
+    await this.running?.catch(() => undefined);
+    await Promise.all(
+      [...this.records.values()].map(async (r) => {
+        const served = r.served;
+        if (served === undefined) return;
+        r.served = undefined;
+        r.note = 'unloaded: server shut down';
+        r.drains++;
+        this.changed();
+        await served.unload(drainTimeoutMs, this.ctx.clock);
+        r.drains--;
+        this.changed();
+      }),
+    );
+  }
+}

@@ -1,0 +1,99 @@
+// Loading one version: its instances (each a runtime load), the signature resolved against the
+// config, warm-up on every instance, then the scheduler in front of them. Either a ready
+// ServedVersion comes back, or every instance made so far is closed and the error says why.
+import type { Logger } from 'pino';
+import { defaultThreadsPerInstance, type ModelConfig } from '../config/model-config.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Instance, Runtime } from '../runtimes/runtime.ts';
+import { InstancePool } from '../scheduling/instance-pool.ts';
+import { Scheduler } from '../scheduling/scheduler.ts';
+import { ServedVersion } from './served-version.ts';
+import { resolveSignature } from './signature.ts';
+import { generatedSamples, runWarmup, samplesFromFile } from './warmup.ts';
+
+export interface VersionLoadSpec {
+  model: string;
+  version: number;
+  artifactPath: string;
+  /** Size of the artifact in bytes (chooses the default threads). */
+  artifactBytes: number;
+  config: ModelConfig;
+  /** Where the config came from, for messages. */
+  configSource: string;
+}
+
+export interface VersionLoaderContext {
+  runtime: Runtime;
+  clock: Clock;
+  cpuCount: number;
+  log: Logger;
+}
+
+/** A load that failed: `reason` is the version's UNAVAILABLE reason (`load failed: …`, `config error: …`, `warm-up failed: …`). */
+export class VersionLoadError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'VersionLoadError';
+  }
+}
+
+/** Loads, warms and schedules one version. @throws VersionLoadError. */
+export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderContext): Promise<ServedVersion> {
+  const { config } = spec;
+  const label = `${spec.model}:${spec.version}`;
+  const threads = config.threadsPerInstance ?? defaultThreadsPerInstance(ctx.cpuCount, config.instanceCount, spec.artifactBytes);
+  const load = async (index: number): Promise<Instance> =>
+    (await ctx.runtime.loadInstance({ artifactPath: spec.artifactPath, threads, label: `${label}#${index}` })).instance;
+  const instances: Instance[] = [];
+  const fail = async (reason: string): Promise<never> => {
+    await Promise.all(instances.map((i) => i.close()));
+    throw new VersionLoadError(reason);
+  };
+  let first;
+  try {
+    first = await ctx.runtime.loadInstance({ artifactPath: spec.artifactPath, threads, label: `${label}#0` });
+  } catch (err) {
+    return fail(`load failed: ${(err as Error).message}`);
+  }
+  instances.push(first.instance);
+  const resolved = resolveSignature(first.signature, config);
+  if ('problems' in resolved) return fail(`config error: ${resolved.problems.map((p) => `${spec.configSource}: ${p}`).join('; ')}`);
+  const signature = resolved.signature;
+  try {
+    for (let i = 1; i < config.instanceCount; i++) instances.push(await load(i));
+  } catch (err) {
+    return fail(`load failed: ${(err as Error).message}`);
+  }
+  if (config.warmup !== undefined) {
+    try {
+      const samples = generatedSamples(config.warmup, signature);
+      if (config.warmup.samplesPath !== undefined) samples.push(...(await samplesFromFile(config.warmup.samplesPath, signature, spec.model)));
+      await runWarmup(instances, samples, config.warmup.iterations, signature);
+    } catch (err) {
+      const message = (err as Error).message;
+      return fail(message.startsWith('warm-up') ? message : `warm-up failed: ${message}`);
+    }
+  }
+  const log = ctx.log.child({ model: spec.model, version: spec.version });
+  const pool = InstancePool.fromInstances(instances, {
+    load,
+    clock: ctx.clock,
+    executionsPerInstance: config.executionsPerInstance,
+    onEvent: (e) => (e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`)),
+  });
+  const scheduler = new Scheduler(pool, {
+    label: `model '${spec.model}' version ${spec.version}`,
+    clock: ctx.clock,
+    maxBatchSize: config.dynamicBatching.enabled ? signature.maxBatchSize : 0,
+    maxQueueDelayMs: config.dynamicBatching.maxQueueDelayMs,
+    preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
+    maxQueueSize: config.maxQueueSize,
+  });
+  log.debug({ instances: config.instanceCount, threadsPerInstance: threads }, `version ${spec.version} loaded`);
+  return new ServedVersion(spec.model, spec.version, ctx.runtime.platform, signature, scheduler, pool);
+}
+
+/** Threads per instance a load will use (for the READY log line). */
+export function threadsFor(spec: Pick<VersionLoadSpec, 'config' | 'artifactBytes'>, cpuCount: number): number {
+  return spec.config.threadsPerInstance ?? defaultThreadsPerInstance(cpuCount, spec.config.instanceCount, spec.artifactBytes);
+}

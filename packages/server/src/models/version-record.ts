@@ -1,0 +1,60 @@
+// What the manager knows of one version of a model: the generation it serves, whether a load or
+// drains are under way, why it last failed, and its public status record (one object, updated in
+// place, so every view of it agrees).
+import type { VersionStatus } from './model-state.ts';
+import type { ServedVersion } from './served-version.ts';
+
+export class VersionRecord {
+  readonly status: VersionStatus;
+  /** The generation requests go to; undefined when not loaded. */
+  served: ServedVersion | undefined;
+  /** Fingerprint (files and config) of the generation served. */
+  fingerprint: string | undefined;
+  loading = false;
+  /** Generations still draining. */
+  drains = 0;
+  /** Fingerprint of the files and config whose load failed; the load is retried when they change. */
+  failedFingerprint: string | undefined;
+  /** Why the last load failed. */
+  failure: string | undefined;
+  /** Why the last reload (changed files of a READY version) failed, while the earlier load serves. */
+  reloadFailure: string | undefined;
+  /** Why it is not loaded, or was unloaded (`evicted: …`, `unloaded: …`). */
+  note = '';
+  /** Desired but not loaded for want of room: loads when a request asks (see `demanded`). */
+  dormant = false;
+  /** A request (or a label) waits for it: it loads even when dormant, evicting others. */
+  demanded = false;
+  /** Why a demanded load could not start (the residency limits cannot make room). */
+  demandError: string | undefined;
+  /** Clock time (ms) of the last request routed to it (least recently used goes first). */
+  lastUsedMs = 0;
+  /** Memory it is counted for while resident. */
+  bytes = 0;
+  /** Duration of the last successful load. */
+  loadMs: number | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly version: number) {
+    this.status = { version, state: 'UNAVAILABLE', reason: 'not loaded' };
+  }
+
+  /** Updates the status record in place. */
+  setStatus(next: Omit<VersionStatus, 'version'>): void {
+    this.status.state = next.state;
+    this.status.reason = next.reason;
+    if (this.loadMs !== undefined) this.status.loadMs = this.loadMs;
+    if (next.loadsOnDemand === true) this.status.loadsOnDemand = true;
+    else delete this.status.loadsOnDemand;
+  }
+
+  /** Resolves at the next change of load or drain outcome (see notify). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** A load ended (either way), could not start, or a drain ended. */
+  notify(): void {
+    for (const fn of this.waiters.splice(0)) fn();
+  }
+}
