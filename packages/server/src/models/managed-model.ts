@@ -21,8 +21,12 @@ import { VersionRecord } from './version-record.ts';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
 
-/** Why a load may not start now (residency), or that it may. */
-export type Admission = { ok: true } | { ok: false; reason: string; exhausted: boolean };
+/**
+ * Whether a load may start now (residency). When not: `never` (it cannot fit at all: it fails
+ * until its files or config change), `on-demand` (no room now: it loads when a request asks), or
+ * `busy` (a request asks, but nothing can be evicted now).
+ */
+export type Admission = { ok: true } | { ok: false; reason: string; retry: 'never' | 'on-demand' | 'busy' };
 
 /** What a managed model needs from the manager. */
 export interface ModelContext {
@@ -199,8 +203,9 @@ export class ManagedModel {
   }
 
   private phaseOf(r: VersionRecord): VersionPhase {
-    if (r.loading) return 'LOADING';
+    // A READY version reloading with changed files keeps serving its earlier load meanwhile.
     if (r.served !== undefined) return 'READY';
+    if (r.loading) return 'LOADING';
     if (r.drains > 0) return 'UNLOADING';
     const fingerprint = this.fingerprintOf(r.version);
     if (r.failedFingerprint !== undefined && r.failedFingerprint === fingerprint) return 'FAILED';
@@ -216,8 +221,8 @@ export class ManagedModel {
       const phase = this.phaseOf(r);
       const isDesired = desired.has(r.version);
       let status: Omit<VersionStatus, 'version'>;
-      if (phase === 'LOADING') status = { state: 'LOADING', reason: r.served === undefined ? 'loading' : 'reloading with changed files; the earlier load serves meanwhile' };
-      else if (phase === 'READY') status = { state: 'READY', reason: r.reloadFailure ?? '' };
+      if (phase === 'LOADING') status = { state: 'LOADING', reason: 'loading' };
+      else if (phase === 'READY') status = { state: 'READY', reason: r.loading ? 'reloading with changed files; the earlier load serves meanwhile' : (r.reloadFailure ?? '') };
       else if (phase === 'UNLOADING') status = { state: 'UNLOADING', reason: r.note };
       else if (phase === 'FAILED') status = { state: 'UNAVAILABLE', reason: r.failure ?? 'load failed' };
       else if (this.config === undefined) status = { state: 'UNAVAILABLE', reason: this.problem };
@@ -226,7 +231,10 @@ export class ManagedModel {
       else if (!this.wanted) {
         status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : `not loaded: load the model with POST /v2/repository/models/${this.name}/load (model control mode explicit)` };
       } else if (!this.present.includes(r.version)) status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : 'not in the repository' };
-      else status = { state: 'UNAVAILABLE', reason: `not served: the version policy (${policy}) selects ${[...desired].sort((a, b) => a - b).join(', ') || 'no version'}` };
+      else {
+        const selects = `the version policy (${policy}) selects ${[...desired].sort((a, b) => a - b).join(', ') || 'no version'}`;
+        status = { state: 'UNAVAILABLE', reason: r.note !== '' ? `${r.note}; ${selects}` : `not served: ${selects}` };
+      }
       r.setStatus(status);
     }
   }
@@ -298,9 +306,15 @@ export class ManagedModel {
     const mode = record.demanded ? 'demanded' : this.resident().some((r) => r.served !== undefined) ? 'swap' : 'background';
     const admission = this.ctx.admit(this, record.version, bytes, mode);
     if (!admission.ok) {
-      record.dormant = true;
-      record.note = admission.reason;
-      record.demandError = record.demanded && admission.exhausted ? admission.reason : undefined;
+      if (admission.retry === 'never') {
+        record.failure = admission.reason;
+        record.failedFingerprint = fingerprint;
+        record.dormant = false;
+      } else {
+        record.dormant = true;
+        record.note = admission.reason;
+      }
+      record.demandError = record.demanded && admission.retry === 'busy' ? admission.reason : undefined;
       record.demanded = false;
       record.notify();
       return;

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SibylError } from '@sibyl/protocol';
-import { isLabelName } from '../config/model-config.ts';
+import { compileModelConfig, isLabelName } from '../config/model-config.ts';
 import { scanModel, type ModelEntry } from '../repository/scan.ts';
 import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
 import { movedLabel, rolledBackLabel, type EffectiveLabel, type LabelRecord } from './labels.ts';
@@ -57,6 +57,13 @@ export class ModelControl {
    */
   async load(name: string, options: { config?: unknown } = {}): Promise<void> {
     this.requireExplicit('load');
+    if (options.config !== undefined) {
+      try {
+        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`);
+      } catch (err) {
+        throw new SibylError('MODEL_LOAD_FAILED', `model '${name}' was not loaded: config error: ${(err as Error).message}`);
+      }
+    }
     const entry = await scanModel(name, path.join(this.manager.options.repository, name));
     let model = this.manager.models.get(name);
     if (model === undefined) {

@@ -177,6 +177,11 @@ export class ModelManager {
     }
   }
 
+  /** Resolves once every model has converged and finished draining (for tests and tools). */
+  async whenSettled(): Promise<void> {
+    await Promise.all([...this.models.values()].map((m) => this.reconcileModel(m)));
+  }
+
   /** Every known model, sorted by name. */
   list(): ModelStatus[] {
     return [...this.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => this.viewOf(m));
@@ -326,7 +331,7 @@ export class ModelManager {
     const { limits } = this.options;
     if (limits.maxLoadedVersions === 0 && limits.memoryBudgetBytes === 0) return { ok: true };
     if (limits.memoryBudgetBytes > 0 && bytes > limits.memoryBudgetBytes) {
-      return { ok: false, exhausted: true, reason: `not loaded: it needs ${bytes} bytes, more than the whole memory budget of ${limits.memoryBudgetBytes} bytes` };
+      return { ok: false, retry: 'never', reason: `not loaded: it needs ${bytes} bytes, more than the whole memory budget of ${limits.memoryBudgetBytes} bytes (memoryBudgetBytes); raise the budget or set a smaller memoryBytes` };
     }
     const resident = this.residentVersions().filter((r) => !(r.model === model && r.record.version === version));
     const asResident = resident.map((r) => ({
@@ -337,9 +342,9 @@ export class ModelManager {
     }));
     if (fitsBeside(asResident, limits, bytes) || mode === 'swap') return { ok: true };
     const limitText = describeLimits(limits);
-    if (mode === 'background') return { ok: false, exhausted: false, reason: `not loaded yet: ${limitText} reached; loads on the first request` };
+    if (mode === 'background') return { ok: false, retry: 'on-demand', reason: `not loaded yet: ${limitText} reached; loads on the first request` };
     const evict = chooseEvictions(asResident, limits, bytes);
-    if (evict === undefined) return { ok: false, exhausted: true, reason: `${limitText} leaves no room: every loaded version is busy loading` };
+    if (evict === undefined) return { ok: false, retry: 'busy', reason: `${limitText} leaves no room: every other loaded version is still loading` };
     for (const key of evict) {
       const victim = resident.find((r) => `${r.model.name}:${r.record.version}` === key)!;
       victim.model.evict(victim.record.version, `evicted: least recently used, to make room for ${model.name}:${version} (${limitText}); loads again on the next request`);
