@@ -330,6 +330,7 @@ describe('residency', () => {
     expect(server.models.status('b').versions[0]!.reason).toBe('evicted: least recently used, to make room for c:1 (the limit of 2 loaded versions); loads again on the next request');
     expect(server.models.status('c').versions[0]!.loadMs).toBeGreaterThanOrEqual(0);
     expect(await infer(server, '/v2/models/b/infer')).toMatchObject({ status: 200, y: 3 });
+    await server.models.whenSettled(); // the version evicted for b has drained
     expect(runtime.live).toBe(2);
   });
 

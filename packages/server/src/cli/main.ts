@@ -6,6 +6,8 @@ import { ConfigError } from '../config/validate.ts';
 import { SERVE_FLAGS, serverEnvironmentVariables } from '../config/server-config.ts';
 import { serve } from './serve.ts';
 import { registerBenchCommand } from './bench/command.ts';
+import { registerModelsCommand } from './models-command.ts';
+import { registerStateCommands } from './state-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -61,6 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = await serve(flags, EXAMPLE_REPOSITORY);
   });
   registerBenchCommand(program, (code) => (exitCode = code));
+  registerModelsCommand(program, (code) => (exitCode = code));
+  registerStateCommands(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -284,7 +284,10 @@ export class ManagedModel {
       record = new VersionRecord(t.version);
       this.records.set(t.version, record);
     }
-    if (t.kind === 'unload') return this.startUnload(record, `unloaded: ${t.reason}`);
+    if (t.kind === 'unload') {
+      const why = !this.wanted ? 'unloaded through the API' : !this.present.includes(t.version) ? 'its folder left the repository' : t.reason;
+      return this.startUnload(record, `unloaded: ${why}`);
+    }
     await this.load(record, t);
   }
 

@@ -51,3 +51,15 @@ describe('OnnxRuntime batches', () => {
     expect(result.inferMs).toBeGreaterThan(0);
   });
 });
+
+describe('worker code', () => {
+  it('is one bundled module (no TypeScript loader to register in each worker)', async () => {
+    const { onnxWorkerUrl, UNBUNDLED_WORKER_URL } = await import('./worker-bundle.ts');
+    const url = await onnxWorkerUrl();
+    expect(url).not.toBe(UNBUNDLED_WORKER_URL);
+    expect(url.protocol).toBe('data:');
+    const code = Buffer.from(url.pathname.slice(url.pathname.indexOf(',') + 1), 'base64').toString('utf8');
+    expect(code).toMatch(/from "file:\/\/\/.*onnxruntime-node\/.*"/);
+    expect(code).not.toContain('tsx');
+  });
+});

@@ -5,6 +5,7 @@ import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { ExecutionResult, Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtime.ts';
 import { concatInputs } from '../../core/batch-tensors.ts';
 import { transferList, type FromWorker, type OnnxWorkerData, type ToWorker } from './messages.ts';
+import { onnxWorkerUrl } from './worker-bundle.ts';
 
 /** Bytes of the members' fixed-size tensors (BYTES tensors count as small). */
 function batchBytes(members: readonly (readonly Tensor[])[]): number {
@@ -13,7 +14,6 @@ function batchBytes(members: readonly (readonly Tensor[])[]): number {
   return bytes;
 }
 
-const WORKER_URL = new URL('./onnx-worker-entry.js', import.meta.url);
 /**
  * Batches smaller than this are concatenated here before posting: one small copy costs the event
  * loop less than cloning and transferring many small tensors. Larger batches are concatenated in
@@ -134,9 +134,9 @@ export class OnnxRuntime implements Runtime {
   }
 
   /** Starts a worker, waits for its session, and returns it with the signature read from the file. */
-  loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
+  async loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
     const workerData: OnnxWorkerData = { artifactPath: spec.artifactPath, threads: spec.threads, nice: this.nice };
-    const worker = new Worker(WORKER_URL, { workerData, name: `sibyl ${spec.label}` });
+    const worker = new Worker(await onnxWorkerUrl(), { workerData, name: `sibyl ${spec.label}` });
     return new Promise<LoadedInstance>((resolve, reject) => {
       const fail = (err: Error): void => {
         cleanup();

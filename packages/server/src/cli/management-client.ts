@@ -1,0 +1,53 @@
+// The management API as the CLI calls it: JSON over HTTP to a running `sibyl serve`. Errors
+// come back as ManagementError with the server's message, code and reason, or with what went
+// wrong reaching the server.
+import type { ErrorBody } from '@sibyl/protocol';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8000';
+
+export class ManagementError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly reason: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ManagementError';
+  }
+}
+
+/** The server URL: --url, else SIBYL_URL, else the default; without a trailing slash. */
+export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return (flag ?? env.SIBYL_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+}
+
+/** Calls the server and returns the parsed JSON answer. @throws ManagementError. */
+export async function callServer<T>(base: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new ManagementError(
+      `cannot reach the server at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}; is 'sibyl serve' running there? (set --url or SIBYL_URL)`,
+      undefined,
+      undefined,
+    );
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new ManagementError(`${method} ${base}${path} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, res.status, undefined);
+  }
+  if (!res.ok) {
+    const error = parsed as Partial<ErrorBody>;
+    throw new ManagementError(`${error.error ?? `${method} ${path} failed with status ${res.status}`}${error.reason === undefined ? '' : ` (${error.reason})`}`, res.status, error.reason);
+  }
+  return parsed as T;
+}

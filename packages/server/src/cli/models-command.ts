@@ -1,0 +1,171 @@
+// `sibyl models list|show|load|unload|label|rollback`: model management of a running server
+// through its management API (docs/reference/rest-api.md, model lifecycle). Exit codes: 0 done,
+// 1 the server refused or could not be reached (the message says why), 2 usage errors.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseYaml } from '../config/yaml-file.ts';
+import { ManagementError, callServer, serverUrl } from './management-client.ts';
+import { formatTable } from './table.ts';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A model as GET /v2/repository/models/{m} shows it. */
+interface ModelJson {
+  name: string;
+  wanted: boolean;
+  default_version: string | null;
+  problem: string;
+  warnings: string[];
+  labels: Record<string, { version: string; source: string; history: string[] }>;
+  versions: { version: string; state: string; reason: string; load_ms: number | null; loads_on_demand: boolean }[];
+}
+
+const enc = encodeURIComponent;
+
+/** One row per version: its labels, a `*` on the version unaddressed requests go to. */
+export function modelRows(models: readonly ModelJson[]): string {
+  const rows = models.flatMap((m) => {
+    if (m.versions.length === 0) return [[m.name, '-', 'UNAVAILABLE', '', '', m.problem]];
+    return m.versions.map((v) => {
+      const labels = Object.entries(m.labels)
+        .filter(([, l]) => l.version === v.version)
+        .map(([name]) => name);
+      const version = `${v.version}${m.default_version === v.version ? '*' : ''}`;
+      return [m.name, version, v.state, labels.join(','), v.load_ms === null ? '' : String(v.load_ms), v.reason];
+    });
+  });
+  return formatTable(['MODEL', 'VERSION', 'STATE', 'LABELS', 'LOAD_MS', 'REASON'], rows);
+}
+
+/** Reads a model config (YAML or JSON) for `load --config`. */
+async function readConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ManagementError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, undefined, undefined);
+  }
+  return parseYaml(text, file) ?? {};
+}
+
+export function registerModelsCommand(program: Command, setExitCode: (code: number) => void, io: CliIo = process): Command {
+  const models = program.command('models').description('Manage the models of a running server: list, load, unload, label, roll back.');
+  models.addHelpText(
+    'after',
+    `
+Every subcommand talks to a running 'sibyl serve' at --url (default: SIBYL_URL, else http://127.0.0.1:8000).
+
+Examples:
+  sibyl models list
+  sibyl models load churn                    # explicit mode: load (or reload) a model
+  sibyl models label churn stable 3          # point 'stable' at version 3 (loaded first if needed)
+  sibyl models rollback churn                # move 'stable' back to its previous version`,
+  );
+
+  /** An action: `fn` gets the server URL and the command (its args and opts); its text goes to stdout. */
+  const run = (fn: (base: string, command: Command) => Promise<string>) => async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const base = serverUrl(command.opts<{ url?: string }>().url, io.env);
+    try {
+      const out = await fn(base, command);
+      if (out !== '') io.stdout.write(`${out}\n`);
+      setExitCode(0);
+    } catch (err) {
+      if (!(err instanceof ManagementError) && !(err instanceof Error && err.name === 'ConfigError')) throw err;
+      io.stderr.write(`sibyl: ${(err as Error).message}\n`);
+      setExitCode(1);
+    }
+  };
+  const withUrl = (c: Command): Command => c.option('--url <url>', 'the server (default: SIBYL_URL, else http://127.0.0.1:8000)');
+
+  withUrl(models.command('list').description('Every model and version with state, labels, load time and reason; * marks where unaddressed requests go.'))
+    .option('--json', 'print the server\'s JSON')
+    .action(
+      run(async (base, command) => {
+        const { models: list } = await callServer<{ models: ModelJson[] }>(base, 'GET', '/v2/repository/models');
+        return command.opts<{ json?: boolean }>().json === true ? JSON.stringify(list, null, 2) : modelRows(list);
+      }),
+    );
+
+  withUrl(models.command('show').argument('<model>').description('One model: versions, labels with their history, problems and warnings.'))
+    .option('--json', 'print the server\'s JSON')
+    .action(
+      run(async (base, command) => {
+        const name = command.args[0]!;
+        const model = await callServer<ModelJson>(base, 'GET', `/v2/repository/models/${enc(name)}`);
+        if (command.opts<{ json?: boolean }>().json === true) return JSON.stringify(model, null, 2);
+        const labels = Object.entries(model.labels).map(([l, v]) => `  ${l} → ${v.version} (${v.source}${v.history.length > 0 ? `; earlier: ${v.history.join(', ')}` : ''})`);
+        return [
+          modelRows([model]),
+          ...(labels.length > 0 ? ['', 'labels:', ...labels] : []),
+          ...(model.problem !== '' ? ['', `problem: ${model.problem}`] : []),
+          ...model.warnings.map((w) => `warning: ${w}`),
+        ].join('\n');
+      }),
+    );
+
+  withUrl(models.command('load').argument('<model>').description('Load a model, or load it again with its current files (explicit mode).'))
+    .option('--config <file>', 'a model config (YAML or JSON) to use in place of its config.yaml')
+    .action(
+      run(async (base, command) => {
+        const name = command.args[0]!;
+        const file = command.opts<{ config?: string }>().config;
+        const body = file === undefined ? undefined : { parameters: { config: JSON.stringify(await readConfigFile(file)) } };
+        await callServer(base, 'POST', `/v2/repository/models/${enc(name)}/load`, body);
+        const model = await callServer<ModelJson>(base, 'GET', `/v2/repository/models/${enc(name)}`);
+        return modelRows([model]);
+      }),
+    );
+
+  withUrl(models.command('unload').argument('<model>').description('Unload every version of a model once its requests finish (explicit mode).')).action(
+    run(async (base, command) => {
+      const name = command.args[0]!;
+      await callServer(base, 'POST', `/v2/repository/models/${enc(name)}/unload`);
+      return `${name}: unloaded`;
+    }),
+  );
+
+  withUrl(
+    models
+      .command('label')
+      .argument('<model>')
+      .argument('<label>')
+      .argument('[version]')
+      .description('Point a label at a version (it loads first if needed, then the label moves at once), or --delete it.'),
+  )
+    .option('--delete', 'remove a label set through the API')
+    .action(
+      run(async (base, command) => {
+        const [name, label, version] = command.args as [string, string, string | undefined];
+        const path = `/v2/repository/models/${enc(name)}/labels/${enc(label)}`;
+        if (command.opts<{ delete?: boolean }>().delete === true) {
+          await callServer(base, 'DELETE', path);
+          return `${name}: label ${label} deleted`;
+        }
+        if (version === undefined) {
+          const { labels } = await callServer<{ labels: ModelJson['labels'] }>(base, 'GET', `/v2/repository/models/${enc(name)}/labels`);
+          const l = labels[label];
+          if (l === undefined) throw new ManagementError(`model '${name}' has no label '${label}'; its labels are ${Object.keys(labels).join(', ') || 'none'}`, 404, 'LABEL_NOT_FOUND');
+          return `${name}: ${label} → ${l.version} (${l.source})`;
+        }
+        const moved = await callServer<{ version: string; history: string[] }>(base, 'PUT', path, { version });
+        return `${name}: ${label} → ${moved.version}${moved.history.length > 0 ? ` (was ${moved.history.at(-1)})` : ''}`;
+      }),
+    );
+
+  withUrl(models.command('rollback').argument('<model>').description('Move a label (default: stable) back to its previous version.'))
+    .option('--label <label>', 'the label to roll back', 'stable')
+    .action(
+      run(async (base, command) => {
+        const name = command.args[0]!;
+        const label = command.opts<{ label: string }>().label;
+        const result = await callServer<{ version: string; previous_version: string }>(base, 'POST', `/v2/repository/models/${enc(name)}/labels/${enc(label)}/rollback`);
+        return `${name}: ${label} → ${result.version} (rolled back from ${result.previous_version})`;
+      }),
+    );
+  return models;
+}
