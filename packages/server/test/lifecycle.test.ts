@@ -370,6 +370,39 @@ describe('warm-up and fallback', () => {
     expect(runtime.liveLabels()).toEqual(['warm:1#0', 'warm:1#1']);
   });
 
+  it('runs the requests of a samples file, and names the sample that does not fit the model', async () => {
+    const sample = (x: number): string => JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [x] }] });
+    await writeModelRepository(repo, {
+      lines: { versions: { 1: 'add 1' }, config: 'warmup: { samplesFile: samples.jsonl }\n' },
+      wrong: { versions: { 1: 'add 1' }, config: 'warmup: { samplesFile: samples.json, batchSizes: [2] }\n' },
+      absent: { versions: { 1: 'add 1' }, config: 'warmup: { samplesFile: nothing.json }\n' },
+    });
+    await writeFile(path.join(repo, 'lines', 'samples.jsonl'), `${sample(1)}\n${sample(2)}\n\n${sample(3)}\n`);
+    await writeFile(path.join(repo, 'wrong', 'samples.json'), JSON.stringify([JSON.parse(sample(1)), { inputs: [{ name: 'z', datatype: 'FP32', shape: [1], data: [1] }] }]));
+    const server = await start();
+    expect(runtime.executionsOf('lines:1')).toBe(3);
+    expect(server.models.status('lines').versions[0]!.state).toBe('READY');
+    expect(server.models.status('wrong').versions[0]!.reason).toBe(
+      `warm-up sample 2 of ${repo}/wrong/samples.json: model 'wrong' has no input 'z'; its inputs are 'x' (FP32 [-1, 1])`,
+    );
+    expect(server.models.status('absent').versions[0]!.reason).toBe(`warm-up failed: cannot read the warm-up samples file ${repo}/absent/nothing.json: no such file`);
+  });
+
+  it('names what is wrong with a repository: stray folders, a version without model.onnx', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    await mkdir(path.join(repo, 'm', 'v2'));
+    const server = await start({ modelControlMode: 'poll' });
+    await mkdir(path.join(repo, 'm', '3'));
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(server.models.status('m').warnings).toEqual([`${repo}/m: folder 'v2' is not a version: version folders are positive integers (1, 2, 10, …)`]);
+    expect(server.models.status('m').versions.map((v) => [v.version, v.state, v.reason])).toEqual([
+      [1, 'READY', ''],
+      [3, 'UNAVAILABLE', `load failed: ${repo}/m/3/model.onnx is missing; a version folder holds its model as model.onnx`],
+    ]);
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ version: '1' });
+  });
+
   it('at restart, when every desired version fails, the last known good version serves', async () => {
     const stateFile = path.join(repo, '.state.sqlite');
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });

@@ -112,7 +112,7 @@ export class ManagedModel {
 
   /** Things wrong that do not stop the model serving: dangling labels, missing specific versions. */
   get warnings(): string[] {
-    const out: string[] = [];
+    const out: string[] = this.entry.ignored.map((note) => `${this.entry.dir}: ${note}`);
     for (const [name, label] of this.labels()) {
       if (!this.present.includes(label.version) && this.records.get(label.version)?.served === undefined) {
         out.push(`label '${name}' points at version ${label.version}, which is not in the repository`);
@@ -296,6 +296,14 @@ export class ManagedModel {
     const config = this.config!;
     const fingerprint = this.fingerprintOf(record.version);
     if (entry === undefined || fingerprint === undefined) return;
+    if (entry.fingerprint === 'missing') {
+      record.failure = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
+      record.failedFingerprint = fingerprint;
+      record.demanded = false;
+      this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${record.failure}`);
+      record.notify();
+      return;
+    }
     const artifactBytes = (await stat(entry.artifactPath).catch(() => undefined))?.size ?? 0;
     const spec: VersionLoadSpec = {
       model: this.name,
