@@ -397,7 +397,7 @@ describe('warm-up and fallback', () => {
     await server.models.whenSettled();
     expect(server.models.status('m').warnings).toEqual([`${repo}/m: folder 'v2' is not a version: version folders are positive integers (1, 2, 10, …)`]);
     expect(server.models.status('m').versions.map((v) => [v.version, v.state, v.reason])).toEqual([
-      [1, 'READY', ''],
+      [1, 'READY', 'serving as the fallback: the desired version (3) failed to load'],
       [3, 'UNAVAILABLE', `load failed: ${repo}/m/3/model.onnx is missing; a version folder holds its model as model.onnx`],
     ]);
     expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ version: '1' });

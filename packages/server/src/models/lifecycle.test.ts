@@ -84,6 +84,16 @@ describe('nextTransition', () => {
       expected: { kind: 'load', version: 2 },
     },
     {
+      name: 'with no last known good (a first start), the newest other version that has not failed loads',
+      snapshot: snap([v(1, 'UNLOADED'), v(2, 'FAILED'), v(3, 'FAILED', 'desired')]),
+      expected: { kind: 'load', version: 1 },
+    },
+    {
+      name: 'with no last known good, nothing left to try: nothing',
+      snapshot: snap([v(1, 'FAILED'), v(2, 'FAILED', 'desired')]),
+      expected: undefined,
+    },
+    {
       name: 'no fallback to a last known good whose files are gone',
       snapshot: snap([v(3, 'FAILED', 'desired')], 2, [3]),
       expected: undefined,

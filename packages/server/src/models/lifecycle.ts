@@ -88,13 +88,12 @@ export function nextTransition(snapshot: ModelSnapshot): Transition | undefined 
   const anyReady = versions.some((v) => v.phase === 'READY');
   const anyLoading = versions.some((v) => v.phase === 'LOADING');
 
-  // 3. Every desired version failed and nothing serves: fall back to the last known good version.
-  const lkg = snapshot.lastKnownGood;
-  if (desired.length > 0 && !anyReady && !anyLoading && desired.every((v) => v.phase === 'FAILED') && lkg !== undefined && snapshot.present.includes(lkg)) {
-    const fallback = versions.find((v) => v.version === lkg);
-    if (fallback === undefined || fallback.phase === 'UNLOADED') {
-      return { kind: 'load', version: lkg, reason: `every desired version failed to load; falling back to the last known good version ${lkg}` };
-    }
+  // 3. Every desired version failed and nothing serves: fall back to the last known good
+  // version, or, with none known (a first start), to the newest other version present that has
+  // not failed.
+  if (desired.length > 0 && !anyReady && !anyLoading && desired.every((v) => v.phase === 'FAILED')) {
+    const fallback = fallbackVersion(snapshot, versions);
+    if (fallback !== undefined) return { kind: 'load', version: fallback.version, reason: fallback.reason };
   }
 
   // 4. Unload what is no longer desired, once that cannot cost availability.
@@ -107,4 +106,15 @@ export function nextTransition(snapshot: ModelSnapshot): Transition | undefined 
     }
   }
   return undefined;
+}
+
+/** The version to load when every desired version failed, or undefined when none can be tried. */
+function fallbackVersion(snapshot: ModelSnapshot, versions: readonly VersionSnapshot[]): { version: number; reason: string } | undefined {
+  const untried = (v: number): boolean => snapshot.present.includes(v) && (versions.find((s) => s.version === v)?.phase ?? 'UNLOADED') === 'UNLOADED';
+  const lkg = snapshot.lastKnownGood;
+  if (lkg !== undefined) {
+    return untried(lkg) ? { version: lkg, reason: `every desired version failed to load; falling back to the last known good version ${lkg}` } : undefined;
+  }
+  const newest = [...snapshot.present].sort((a, b) => b - a).find((v) => !versions.some((s) => s.version === v && s.desired) && untried(v));
+  return newest === undefined ? undefined : { version: newest, reason: `every desired version failed to load and no version is known good; falling back to version ${newest}` };
 }

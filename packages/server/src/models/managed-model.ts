@@ -222,7 +222,15 @@ export class ManagedModel {
       const isDesired = desired.has(r.version);
       let status: Omit<VersionStatus, 'version'>;
       if (phase === 'LOADING') status = { state: 'LOADING', reason: 'loading' };
-      else if (phase === 'READY') status = { state: 'READY', reason: r.loading ? 'reloading with changed files; the earlier load serves meanwhile' : (r.reloadFailure ?? '') };
+      else if (phase === 'READY') {
+        const fallback = !isDesired && desired.size > 0 && [...desired].every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
+        const reason = r.loading
+          ? 'reloading with changed files; the earlier load serves meanwhile'
+          : fallback
+            ? `serving as the fallback: the desired version${desired.size > 1 ? 's' : ''} (${[...desired].sort((a, b) => a - b).join(', ')}) failed to load`
+            : (r.reloadFailure ?? '');
+        status = { state: 'READY', reason };
+      }
       else if (phase === 'UNLOADING') status = { state: 'UNLOADING', reason: r.note };
       else if (phase === 'FAILED') status = { state: 'UNAVAILABLE', reason: r.failure ?? 'load failed' };
       else if (this.config === undefined) status = { state: 'UNAVAILABLE', reason: this.problem };
