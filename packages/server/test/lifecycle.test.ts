@@ -217,12 +217,14 @@ describe('labels', () => {
     expect(moved).toEqual({ status: 200, json: { name: 'm', label: 'stable', version: '2', source: 'api', history: ['1'] } });
     expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ version: '2', y: 3 });
     await server.models.whenSettled();
-    // Version 1 is no longer wanted by a label or the policy (latest: 1 selects 2).
-    expect(states(server, 'm')).toEqual(['1:UNAVAILABLE', '2:READY']);
+    // Version 1, stable's previous target, stays loaded: a rollback switches at once.
+    expect(states(server, 'm')).toEqual(['1:READY', '2:READY']);
+    const loadsBefore = runtime.loads.length;
 
     const back = await call(server, 'POST', '/v2/repository/models/m/labels/stable/rollback');
     expect(back).toEqual({ status: 200, json: { name: 'm', label: 'stable', version: '1', previous_version: '2' } });
     expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ version: '1', y: 2 });
+    expect(runtime.loads.length).toBe(loadsBefore); // nothing had to load
     const none = await call(server, 'POST', '/v2/repository/models/m/labels/stable/rollback');
     expect(none).toMatchObject({ status: 400, json: { reason: 'ROLLBACK_UNAVAILABLE' } });
 

@@ -19,6 +19,10 @@ describe('desiredVersions', () => {
     const d = desiredVersions({ wanted: true, policy: { kind: 'latest', count: 1 }, present: [1, 2, 3], labelTargets: [1, 9] });
     expect([...d].sort()).toEqual([1, 3]);
   });
+  it('keeps the previous targets of labels loaded, for an instant rollback', () => {
+    const d = desiredVersions({ wanted: true, policy: { kind: 'latest', count: 1 }, present: [1, 2, 3, 4], labelTargets: [3], rollbackTargets: [2, 8] });
+    expect([...d].sort()).toEqual([2, 3, 4]);
+  });
 });
 
 describe('nextTransition', () => {

@@ -50,17 +50,20 @@ export type Transition =
 /**
  * The versions that should be loaded: nothing when the model is not wanted (explicit mode, not
  * loaded), else what the version policy selects from the versions present, plus the versions
- * labels point at (a label must be able to answer).
+ * labels point at (a label must be able to answer) and the ones labels pointed at just before
+ * (so that a rollback switches at once, to a loaded version).
  */
 export function desiredVersions(input: {
   wanted: boolean;
   policy: VersionPolicy;
   present: readonly number[];
   labelTargets: readonly number[];
+  /** The previous target of each label moved through the API. */
+  rollbackTargets?: readonly number[];
 }): Set<number> {
   if (!input.wanted) return new Set();
   const desired = new Set(selectVersions(input.policy, input.present));
-  for (const v of input.labelTargets) if (input.present.includes(v)) desired.add(v);
+  for (const v of [...input.labelTargets, ...(input.rollbackTargets ?? [])]) if (input.present.includes(v)) desired.add(v);
   return desired;
 }
 

@@ -11,7 +11,7 @@ import { readYamlFile } from '../config/yaml-file.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import type { ModelEntry } from '../repository/scan.ts';
-import { describeVersionPolicy, missingSpecificVersions } from '../repository/version-policy.ts';
+import { describeVersionPolicy, missingSpecificVersions, selectVersions } from '../repository/version-policy.ts';
 import { effectiveLabels, type EffectiveLabel, type LabelRecord } from './labels.ts';
 import { desiredVersions, nextTransition, type Transition, type VersionPhase } from './lifecycle.ts';
 import type { VersionStatus } from './model-state.ts';
@@ -199,7 +199,16 @@ export class ManagedModel {
   private desired(): Set<number> {
     if (this.config === undefined) return new Set();
     const labelTargets = [...[...this.labels().values()].map((l) => l.version), ...this.pendingLabelTargets];
-    return desiredVersions({ wanted: this.wanted, policy: this.config.versionPolicy, present: this.present, labelTargets });
+    const rollbackTargets = [...this.apiLabels.values()].flatMap((l) => l.history.slice(-1));
+    return desiredVersions({ wanted: this.wanted, policy: this.config.versionPolicy, present: this.present, labelTargets, rollbackTargets });
+  }
+
+  /** Why the versions loaded are those, in words: `the version policy (latest: 1) selects 3; labels point at 1`. */
+  private desiredText(desired: Set<number>): string {
+    const policy = this.config === undefined ? undefined : selectVersions(this.config.versionPolicy, this.present);
+    const byLabel = [...desired].filter((v) => !policy?.includes(v)).sort((a, b) => a - b);
+    const policyText = this.config === undefined ? '' : `the version policy (${describeVersionPolicy(this.config.versionPolicy)}) selects ${policy!.join(', ') || 'no version'}`;
+    return byLabel.length === 0 ? policyText : `${policyText}; labels keep ${byLabel.join(', ')}`;
   }
 
   private phaseOf(r: VersionRecord): VersionPhase {
@@ -216,7 +225,6 @@ export class ManagedModel {
   private changed(): void {
     this.route = undefined;
     const desired = this.desired();
-    const policy = this.config === undefined ? '' : describeVersionPolicy(this.config.versionPolicy);
     for (const r of this.records.values()) {
       const phase = this.phaseOf(r);
       const isDesired = desired.has(r.version);
@@ -240,7 +248,7 @@ export class ManagedModel {
         status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : `not loaded: load the model with POST /v2/repository/models/${this.name}/load (model control mode explicit)` };
       } else if (!this.present.includes(r.version)) status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : 'not in the repository' };
       else {
-        const selects = `the version policy (${policy}) selects ${[...desired].sort((a, b) => a - b).join(', ') || 'no version'}`;
+        const selects = this.desiredText(desired);
         status = { state: 'UNAVAILABLE', reason: r.note !== '' ? `${r.note}; ${selects}` : `not served: ${selects}` };
       }
       r.setStatus(status);
