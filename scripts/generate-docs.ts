@@ -14,6 +14,9 @@ function typeText(schema: Json): string {
   if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
   if ('const' in schema) return `\`${String(schema.const)}\``;
   if (schema.type === 'array') return `list of ${typeText(schema.items as Json)}`;
+  if (schema.type === 'object' && schema.patternProperties !== undefined) {
+    return `map of name → ${typeText(Object.values(schema.patternProperties as Record<string, Json>)[0]!)}`;
+  }
   const range =
     schema.minimum !== undefined || schema.maximum !== undefined ? ` (${schema.minimum ?? '−∞'} … ${schema.maximum ?? '∞'})` : '';
   return `${String(schema.type)}${range}`;
@@ -25,7 +28,7 @@ function fieldRows(schema: Json, prefix = ''): string[] {
   return Object.entries(props).flatMap(([name, sub]) => {
     const path = `${prefix}${name}`;
     const own = `| \`${path}\` | ${typeText(sub)} | ${required.has(name) ? 'yes' : ''} | ${String(sub.description ?? '').replace(/\|/g, '\\|')} |`;
-    if (sub.type === 'object') return fieldRows(sub, `${path}.`);
+    if (sub.type === 'object' && sub.properties !== undefined) return [...(sub.description === undefined ? [] : [own]), ...fieldRows(sub, `${path}.`)];
     if (sub.type === 'array' && (sub.items as Json).type === 'object') return [own, ...fieldRows(sub.items as Json, `${path}[].`)];
     return [own];
   });

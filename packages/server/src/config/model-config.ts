@@ -121,7 +121,7 @@ export const ModelConfigSchema = Type.Object(
             }),
           ),
           data: Type.Optional(
-            Type.Union([Type.Literal('random'), Type.Literal('zero')], {
+            Type.Enum(['random', 'zero'] as const, {
               description: 'Generated inputs: random (floats in [0, 1), integers 0 or 1, short strings) or all zero. Default: random.',
             }),
           ),
