@@ -10,7 +10,7 @@ import { ConfigError, validateConfig } from './validate.ts';
  * A label name: starts with a letter (so it can never be read as a version number), then letters,
  * digits, '_', '-' or '.', at most 64 characters.
  */
-export const LABEL_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
+const LABEL_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
 const LABEL_RE = new RegExp(LABEL_PATTERN);
 
 /** Whether `name` may be a label (see LABEL_PATTERN). */

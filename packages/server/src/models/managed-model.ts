@@ -4,7 +4,6 @@
 // drains run in the background so a slow client never holds up the next load.
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { compileModelConfig, type ModelConfig } from '../config/model-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
@@ -18,6 +17,10 @@ import type { VersionStatus } from './model-state.ts';
 import type { ServedVersion } from './served-version.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import { VersionRecord } from './version-record.ts';
+import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
+import { versionStatus } from './version-status.ts';
+
+export type { VersionSelector } from './version-selection.ts';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
 
@@ -51,13 +54,6 @@ export interface ModelContext {
   onReady(model: ManagedModel, version: number): void;
 }
 
-/** Which version a request addresses: a number, a label, or neither (the default route). */
-export interface VersionSelector {
-  version?: string;
-  label?: string;
-}
-
-const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
 
 export class ManagedModel {
   readonly name: string;
@@ -66,7 +62,8 @@ export class ManagedModel {
   /** Config given with an explicit load, in place of config.yaml. */
   configOverride: unknown;
   lastKnownGood: number | undefined;
-  readonly apiLabels = new Map<string, LabelRecord>();
+  /** Labels set through the API (persisted by the caller); change them with setApiLabels. */
+  private readonly apiLabelMap = new Map<string, LabelRecord>();
   private entry: ModelEntry;
   private config: ModelConfig | undefined;
   private configFingerprint = '';
@@ -78,6 +75,7 @@ export class ManagedModel {
   private running: Promise<void> | undefined;
   private dirty = false;
   private route: VersionRecord | null | undefined;
+  private labelCache: Map<string, EffectiveLabel> | undefined;
 
   constructor(
     entry: ModelEntry,
@@ -133,8 +131,24 @@ export class ManagedModel {
       .map((r) => `version ${r.version}: ${r.failure ?? 'load failed'}`);
   }
 
-  labels(): Map<string, EffectiveLabel> {
-    return effectiveLabels(this.config?.labels ?? {}, this.apiLabels);
+  get apiLabels(): ReadonlyMap<string, LabelRecord> {
+    return this.apiLabelMap;
+  }
+
+  /** Sets (a record) or removes (undefined) labels set through the API; routes change at once. */
+  setApiLabels(changes: Iterable<[string, LabelRecord | undefined]>, options: { replaceAll?: boolean } = {}): void {
+    if (options.replaceAll === true) this.apiLabelMap.clear();
+    for (const [name, record] of changes) {
+      if (record === undefined) this.apiLabelMap.delete(name);
+      else this.apiLabelMap.set(name, { version: record.version, history: [...record.history] });
+    }
+    this.changed();
+  }
+
+  /** Every label in effect (the config's, overridden by the API's). Cached until the model changes. */
+  labels(): ReadonlyMap<string, EffectiveLabel> {
+    this.labelCache ??= effectiveLabels(this.config?.labels ?? {}, this.apiLabelMap);
+    return this.labelCache;
   }
 
   /** Every version known (in the repository or still loaded), ascending. */
@@ -199,7 +213,7 @@ export class ManagedModel {
   private desired(): Set<number> {
     if (this.config === undefined) return new Set();
     const labelTargets = [...[...this.labels().values()].map((l) => l.version), ...this.pendingLabelTargets];
-    const rollbackTargets = [...this.apiLabels.values()].flatMap((l) => l.history.slice(-1));
+    const rollbackTargets = [...this.apiLabelMap.values()].flatMap((l) => l.history.slice(-1));
     return desiredVersions({ wanted: this.wanted, policy: this.config.versionPolicy, present: this.present, labelTargets, rollbackTargets });
   }
 
@@ -224,34 +238,30 @@ export class ManagedModel {
   /** Marks the model changed: statuses and the default route are recomputed, waiters told. */
   private changed(): void {
     this.route = undefined;
+    this.labelCache = undefined;
     const desired = this.desired();
+    const sortedDesired = [...desired].sort((a, b) => a - b);
+    const allFailed = desired.size > 0 && sortedDesired.every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
+    const selection = this.desiredText(desired);
     for (const r of this.records.values()) {
-      const phase = this.phaseOf(r);
       const isDesired = desired.has(r.version);
-      let status: Omit<VersionStatus, 'version'>;
-      if (phase === 'LOADING') status = { state: 'LOADING', reason: 'loading' };
-      else if (phase === 'READY') {
-        const fallback = !isDesired && desired.size > 0 && [...desired].every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
-        const reason = r.loading
-          ? 'reloading with changed files; the earlier load serves meanwhile'
-          : fallback
-            ? `serving as the fallback: the desired version${desired.size > 1 ? 's' : ''} (${[...desired].sort((a, b) => a - b).join(', ')}) failed to load`
-            : (r.reloadFailure ?? '');
-        status = { state: 'READY', reason };
-      }
-      else if (phase === 'UNLOADING') status = { state: 'UNLOADING', reason: r.note };
-      else if (phase === 'FAILED') status = { state: 'UNAVAILABLE', reason: r.failure ?? 'load failed' };
-      else if (this.config === undefined) status = { state: 'UNAVAILABLE', reason: this.problem };
-      else if (isDesired && r.dormant) status = { state: 'UNAVAILABLE', reason: r.note, loadsOnDemand: true };
-      else if (isDesired) status = { state: 'LOADING', reason: 'waiting to load' };
-      else if (!this.wanted) {
-        status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : `not loaded: load the model with POST /v2/repository/models/${this.name}/load (model control mode explicit)` };
-      } else if (!this.present.includes(r.version)) status = { state: 'UNAVAILABLE', reason: r.note !== '' ? r.note : 'not in the repository' };
-      else {
-        const selects = this.desiredText(desired);
-        status = { state: 'UNAVAILABLE', reason: r.note !== '' ? `${r.note}; ${selects}` : `not served: ${selects}` };
-      }
-      r.setStatus(status);
+      r.setStatus(
+        versionStatus({
+          model: this.name,
+          phase: this.phaseOf(r),
+          desired: isDesired,
+          dormant: r.dormant,
+          reloading: r.loading && r.served !== undefined,
+          fallbackFor: !isDesired && allFailed ? sortedDesired : undefined,
+          note: r.note,
+          failure: r.failure,
+          reloadFailure: r.reloadFailure,
+          configProblem: this.config === undefined ? this.problem : undefined,
+          wanted: this.wanted,
+          present: this.present.includes(r.version),
+          selection,
+        }),
+      );
     }
   }
 
@@ -421,59 +431,14 @@ export class ManagedModel {
     this.startUnload(record, reason);
   }
 
-  /** Marks a version not loaded for want of room; it loads when a request asks. */
-  markDormant(version: number, reason: string): void {
-    const record = this.records.get(version);
-    if (record === undefined) return;
-    record.dormant = true;
-    record.note = reason;
-  }
-
-  /** The record a selector addresses. @throws SibylError INVALID_VERSION, VERSION_NOT_FOUND, LABEL_NOT_FOUND. */
+  /** The record a selector addresses. @throws SibylError (see selectVersion). */
   select(selector: VersionSelector): VersionRecord | undefined {
-    const text = selector.label ?? selector.version;
-    if (text === undefined || text === '') return this.defaultRoute();
-    if (selector.label === undefined && VERSION_TEXT.test(text)) {
-      const record = this.records.get(Number(text));
-      if (record === undefined) {
-        throw new SibylError('VERSION_NOT_FOUND', `model '${this.name}' has no version ${text}; its versions are ${this.present.join(', ') || 'none'}`);
-      }
-      return record;
-    }
-    const label = this.labels().get(text);
-    if (label === undefined) {
-      const known = [...this.labels().keys()];
-      if (selector.label === undefined && !/^[A-Za-z]/.test(text)) throw new SibylError('INVALID_VERSION', `version '${text}' is neither a positive integer nor a label name`);
-      throw new SibylError(
-        'LABEL_NOT_FOUND',
-        `model '${this.name}' has no label '${text}'; ${known.length > 0 ? `its labels are ${known.join(', ')}` : 'it has no labels'}${selector.label === undefined ? ` and its versions are ${this.present.join(', ') || 'none'}` : ''}`,
-      );
-    }
-    const record = this.records.get(label.version);
-    if (record === undefined) {
-      throw new SibylError('MODEL_NOT_READY', `label '${text}' of model '${this.name}' points at version ${label.version}, which is not in the repository`, {
-        details: { state: 'UNAVAILABLE', reason: `version ${label.version} is not in the repository` },
-      });
-    }
-    return record;
-  }
-
-  /**
-   * Where a request without version or label goes: the `stable` label when its version can serve
-   * (READY, or loadable on demand), else the newest READY version, else the newest version that
-   * loads on demand. Cached until the model changes.
-   */
-  private defaultRoute(): VersionRecord | undefined {
-    if (this.route !== undefined) return this.route ?? undefined;
-    const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== undefined && (r.status.state === 'READY' || r.status.loadsOnDemand === true);
-    const stable = this.labels().get('stable');
-    const byLabel = stable === undefined ? undefined : this.records.get(stable.version);
-    const newestFirst = [...this.records.values()].sort((a, b) => b.version - a.version);
-    const route = canServe(byLabel)
-      ? byLabel
-      : (newestFirst.find((r) => r.status.state === 'READY') ?? newestFirst.find((r) => r.status.loadsOnDemand === true) ?? newestFirst.find((r) => this.present.includes(r.version)));
-    this.route = route ?? null;
-    return route;
+    const ctx = { model: this.name, records: this.records, labels: this.labels(), present: this.present };
+    return selectVersion(ctx, selector, () => {
+      // The default route is asked on every unaddressed request: cached until the model changes.
+      if (this.route === undefined) this.route = defaultRoute(ctx) ?? null;
+      return this.route ?? undefined;
+    });
   }
 
   /**

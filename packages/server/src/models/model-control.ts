@@ -36,8 +36,7 @@ export class ModelControl {
       model.wanted = explicit.loaded;
       model.configOverride = explicit.loaded ? explicit.config : undefined;
     }
-    model.apiLabels.clear();
-    for (const [label, record] of Object.entries(state.labels.get(model.name) ?? {})) model.apiLabels.set(label, { version: record.version, history: [...record.history] });
+    model.setApiLabels(Object.entries(state.labels.get(model.name) ?? {}), { replaceAll: true });
     model.lastKnownGood = state.models.get(model.name)?.lastKnownGood;
   }
 
@@ -111,7 +110,7 @@ export class ModelControl {
       throw new SibylError('LABEL_INVALID', `${JSON.stringify(label)} is not a label name; expected a letter, then letters, digits, '_', '-' or '.' (at most 64 characters)`);
     }
     await this.ensureServing(model, version, `cannot point label '${label}' of model '${name}' at version ${version}`);
-    model.apiLabels.set(label, movedLabel(model.apiLabels.get(label), model.labels().get(label)?.version, version));
+    model.setApiLabels([[label, movedLabel(model.apiLabels.get(label), model.labels().get(label)?.version, version)]]);
     await this.saveLabels(model);
     return model.labels().get(label)!;
   }
@@ -125,7 +124,7 @@ export class ModelControl {
       }
       throw new SibylError('LABEL_NOT_FOUND', `model '${name}' has no label '${label}'`);
     }
-    model.apiLabels.delete(label);
+    model.setApiLabels([[label, undefined]]);
     await this.saveLabels(model);
   }
 
@@ -149,7 +148,7 @@ export class ModelControl {
     } catch (err) {
       throw new SibylError('ROLLBACK_UNAVAILABLE', (err as Error).message);
     }
-    model.apiLabels.set(label, rolled);
+    model.setApiLabels([[label, rolled]]);
     await this.saveLabels(model);
     return { label, version: rolled.version, previous: current.version };
   }

@@ -52,7 +52,7 @@ export interface ModelStatus {
   problem: string;
   /** What is wrong but does not stop the model serving (a label at a missing version, …). */
   warnings: string[];
-  labels: Map<string, EffectiveLabel>;
+  labels: ReadonlyMap<string, EffectiveLabel>;
   /** Whether the server wants it loaded (explicit mode: loaded through the API or at start-up). */
   wanted: boolean;
   /** The version requests without a version or label go to, when it is READY. */

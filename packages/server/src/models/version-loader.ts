@@ -41,7 +41,7 @@ export class VersionLoadError extends Error {
 export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderContext): Promise<ServedVersion> {
   const { config } = spec;
   const label = `${spec.model}:${spec.version}`;
-  const threads = config.threadsPerInstance ?? defaultThreadsPerInstance(ctx.cpuCount, config.instanceCount, spec.artifactBytes);
+  const threads = threadsFor(spec, ctx.cpuCount);
   const load = async (index: number): Promise<Instance> =>
     (await ctx.runtime.loadInstance({ artifactPath: spec.artifactPath, threads, label: `${label}#${index}` })).instance;
   const instances: Instance[] = [];

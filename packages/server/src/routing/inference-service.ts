@@ -7,7 +7,6 @@ import type { Clock } from '../core/clock.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { checkClassification, classify } from './classification.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
-import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
 
 export class InferenceService {
@@ -26,11 +25,6 @@ export class InferenceService {
   /** Requests between infer() and its answer. */
   get pending(): number {
     return this.inFlight;
-  }
-
-  /** The READY version a request for `model` (and a version or label) goes to. See ModelManager.resolve. */
-  target(model: string, selector: VersionSelector = {}): ServedVersion {
-    return this.models.resolve(model, selector);
   }
 
   /**

@@ -1,0 +1,72 @@
+// Which version a request addresses: a number, a label (by path or where a version goes), or
+// neither (the default route). Pure functions of the model's versions and labels.
+import { SibylError } from '@sibyl/protocol';
+import type { EffectiveLabel } from './labels.ts';
+import type { VersionRecord } from './version-record.ts';
+
+/** Which version a request addresses: a number, a label, or neither (the default route). */
+export interface VersionSelector {
+  version?: string;
+  label?: string;
+}
+
+export interface SelectionContext {
+  model: string;
+  records: ReadonlyMap<number, VersionRecord>;
+  labels: ReadonlyMap<string, EffectiveLabel>;
+  /** Versions in the repository, ascending. */
+  present: readonly number[];
+}
+
+const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
+
+const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== undefined && (r.status.state === 'READY' || r.status.loadsOnDemand === true);
+
+/**
+ * Where a request without version or label goes: the `stable` label's version when it can serve
+ * (READY, or loadable on demand), else the newest READY version, else the newest that loads on
+ * demand, else the newest present (whose status then says why it cannot serve).
+ */
+export function defaultRoute(ctx: SelectionContext): VersionRecord | undefined {
+  const stable = ctx.labels.get('stable');
+  const byLabel = stable === undefined ? undefined : ctx.records.get(stable.version);
+  if (canServe(byLabel)) return byLabel;
+  const newestFirst = [...ctx.records.values()].sort((a, b) => b.version - a.version);
+  return (
+    newestFirst.find((r) => r.status.state === 'READY') ??
+    newestFirst.find((r) => r.status.loadsOnDemand === true) ??
+    newestFirst.find((r) => ctx.present.includes(r.version))
+  );
+}
+
+/**
+ * The record a selector addresses; `route` gives the default route when it names nothing.
+ * @throws SibylError INVALID_VERSION, VERSION_NOT_FOUND, LABEL_NOT_FOUND, or MODEL_NOT_READY for
+ *   a label at a version that is not in the repository.
+ */
+export function selectVersion(ctx: SelectionContext, selector: VersionSelector, route: () => VersionRecord | undefined): VersionRecord | undefined {
+  const text = selector.label ?? selector.version;
+  if (text === undefined || text === '') return route();
+  const versions = ctx.present.join(', ') || 'none';
+  if (selector.label === undefined && VERSION_TEXT.test(text)) {
+    const record = ctx.records.get(Number(text));
+    if (record === undefined) throw new SibylError('VERSION_NOT_FOUND', `model '${ctx.model}' has no version ${text}; its versions are ${versions}`);
+    return record;
+  }
+  const label = ctx.labels.get(text);
+  if (label === undefined) {
+    if (selector.label === undefined && !/^[A-Za-z]/.test(text)) throw new SibylError('INVALID_VERSION', `version '${text}' is neither a positive integer nor a label name`);
+    const known = [...ctx.labels.keys()];
+    throw new SibylError(
+      'LABEL_NOT_FOUND',
+      `model '${ctx.model}' has no label '${text}'; ${known.length > 0 ? `its labels are ${known.join(', ')}` : 'it has no labels'}${selector.label === undefined ? ` and its versions are ${versions}` : ''}`,
+    );
+  }
+  const record = ctx.records.get(label.version);
+  if (record === undefined) {
+    throw new SibylError('MODEL_NOT_READY', `label '${text}' of model '${ctx.model}' points at version ${label.version}, which is not in the repository`, {
+      details: { state: 'UNAVAILABLE', reason: `version ${label.version} is not in the repository` },
+    });
+  }
+  return record;
+}
