@@ -1,0 +1,338 @@
+// Endpoints: the names clients call, each with a traffic policy that decides which model
+// versions answer. One schema for an endpoint, in `sibyl.yaml` (`endpoints: {name: …}`) and in
+// the management API (PUT /v1/endpoints/{e}); compileEndpointConfig turns a document into frozen
+// options with every cross-field rule checked and named.
+import Type, { type Static } from 'typebox';
+import { DATATYPES } from '@sibyl/protocol';
+import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
+
+const modelField = Type.String({ minLength: 1, description: 'Model name in the repository.' });
+const versionField = Type.Integer({ minimum: 1, description: 'A version of the model. Omit both version and label for the model\'s default route.' });
+const labelField = Type.String({ minLength: 1, description: 'A label of the model (stable, canary, …) instead of a version.' });
+
+export const TargetSchema = Type.Object(
+  { model: modelField, version: Type.Optional(versionField), label: Type.Optional(labelField) },
+  { additionalProperties: false, description: 'A model version: by number, by label, or (neither) its default route.' },
+);
+
+const StickyKeySchema = Type.Object(
+  {
+    header: Type.Optional(Type.String({ minLength: 1, description: 'HTTP header (or gRPC metadata key) whose value keeps a caller in one arm, e.g. x-user-id.' })),
+    parameter: Type.Optional(Type.String({ minLength: 1, description: 'Request parameter whose value keeps a caller in one arm, e.g. user_id.' })),
+  },
+  { additionalProperties: false, description: 'Sticky assignment: requests with the same key go to the same arm (weighted rendezvous hashing). Without a key, arms are drawn at random by weight.' },
+);
+
+const ArmSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Arm name, reported in responses (sibyl_variant) and in the endpoint report.' }),
+    weight: Type.Number({ minimum: 0, description: 'Relative share of traffic.' }),
+    model: modelField,
+    version: Type.Optional(versionField),
+    label: Type.Optional(labelField),
+  },
+  { additionalProperties: false },
+);
+
+const AnalysisSchema = Type.Object(
+  {
+    minSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests the candidate must have answered in a stage before it is judged. Default: 100.' })),
+    maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "The candidate's server-error rate may not exceed this." })),
+    maxErrorRateIncrease: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: "The candidate's error rate may exceed the stable arm's by at most this. Default: 0.01 when no other limit is set." }),
+    ),
+    maxP99Ms: Type.Optional(Type.Number({ minimum: 0, description: "The candidate's p99 latency may not exceed this, in ms." })),
+    maxP99Ratio: Type.Optional(Type.Number({ minimum: 1, description: "The candidate's p99 latency may be at most this many times the stable arm's." })),
+  },
+  { additionalProperties: false, description: 'Limits the candidate is held to in every stage, against the stable arm.' },
+);
+
+const TensorValueSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    datatype: Type.Enum(DATATYPES),
+    shape: Type.Array(Type.Integer({ minimum: 0 })),
+    data: Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean()]), { description: 'Flat, row-major.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const EndpointConfigSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ description: 'What the endpoint is for (shown in reports).' })),
+    target: Type.Optional(TargetSchema),
+    split: Type.Optional(
+      Type.Object(
+        { arms: Type.Array(ArmSchema, { minItems: 1 }), stickyKey: Type.Optional(StickyKeySchema) },
+        { additionalProperties: false, description: 'Weighted split (A/B/n) across versions or models.' },
+      ),
+    ),
+    canary: Type.Optional(
+      Type.Object(
+        {
+          stable: TargetSchema,
+          candidate: TargetSchema,
+          stages: Type.Optional(
+            Type.Array(Type.Number({ minimum: 0, maximum: 100 }), {
+              minItems: 1,
+              description: 'Percent of traffic the candidate gets in each stage, ascending; after the last stage passes, the candidate is promoted. Default: [5, 25, 50, 100].',
+            }),
+          ),
+          stageDurationMs: Type.Integer({ minimum: 1, description: 'How long each stage lasts before it is judged and the next begins, in ms.' }),
+          analysis: Type.Optional(AnalysisSchema),
+          retryOnStable: Type.Optional(
+            Type.Boolean({ description: "A request the candidate fails (a server error) is answered by the stable arm, so callers never see the candidate's failures. Default: true." }),
+          ),
+          stickyKey: Type.Optional(StickyKeySchema),
+        },
+        { additionalProperties: false, description: 'Staged rollout of a candidate against the stable arm, promoted on success and rolled back on a breach.' },
+      ),
+    ),
+    blueGreen: Type.Optional(
+      Type.Object(
+        { blue: TargetSchema, green: TargetSchema, active: Type.Enum(['blue', 'green'] as const, { description: 'Which one answers. Default: blue.' }) },
+        { additionalProperties: false, description: 'Two versions loaded; all traffic to the active one; switching is atomic and instant both ways.' },
+      ),
+    ),
+    cascade: Type.Optional(
+      Type.Object(
+        {
+          stages: Type.Array(
+            Type.Object(
+              {
+                model: modelField,
+                version: Type.Optional(versionField),
+                label: Type.Optional(labelField),
+                output: Type.Optional(Type.String({ minLength: 1, description: "Output whose largest value per row is the stage's confidence. Default: the model's first output." })),
+                threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'A row answered with at least this confidence stops here. Required on every stage but the last.' })),
+              },
+              { additionalProperties: false },
+            ),
+            { minItems: 2 },
+          ),
+        },
+        { additionalProperties: false, description: 'Cheap models first: each row goes on to the next stage only while its confidence is below the threshold.' },
+      ),
+    ),
+    shadow: Type.Optional(
+      Type.Object(
+        {
+          target: TargetSchema,
+          fraction: Type.Number({ minimum: 0, maximum: 1, description: 'Share of requests copied to the shadow target.' }),
+          maxInFlight: Type.Optional(Type.Integer({ minimum: 1, description: 'Shadow requests running at once; more copies are dropped (and counted). Default: 64.' })),
+          compareOutput: Type.Optional(Type.String({ minLength: 1, description: "Output compared for agreement (same top class, max absolute difference). Default: the primary's first output." })),
+        },
+        { additionalProperties: false, description: "Copies of requests sent to a candidate in the background; the caller's answer never waits for them." },
+      ),
+    ),
+    fallback: Type.Optional(
+      Type.Object(
+        {
+          target: Type.Optional(TargetSchema),
+          response: Type.Optional(
+            Type.Object({ outputs: Type.Array(TensorValueSchema, { minItems: 1 }) }, { additionalProperties: false, description: 'A default answer, e.g. a probability of 0.01.' }),
+          ),
+          timeoutMs: Type.Optional(Type.Number({ minimum: 0, description: 'A target that takes longer is answered for by the fallback (its request is cancelled if still queued). Default: none.' })),
+        },
+        { additionalProperties: false, description: 'What answers while a target fails, times out or has its circuit breaker open: a fallback model, else a default response.' },
+      ),
+    ),
+    breaker: Type.Optional(
+      Type.Object(
+        {
+          consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, description: 'Failures in a row that open the breaker. Default: 5.' })),
+          errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'An error rate over windowMs that opens the breaker. Default: 0.5.' })),
+          windowMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Window of the error rate, in ms. Default: 10000.' })),
+          minRequests: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests in the window before the error rate counts. Default: 20.' })),
+          coolDownMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Time open before one probe request is let through (half-open). Default: 5000.' })),
+        },
+        { additionalProperties: false, description: 'A circuit breaker per target (used with fallback).' },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'Sibyl endpoint' },
+);
+
+export type EndpointConfigDocument = Static<typeof EndpointConfigSchema>;
+
+/** A model version an endpoint sends requests to. */
+export interface Target {
+  readonly model: string;
+  readonly version?: number;
+  readonly label?: string;
+}
+
+export interface StickyKey {
+  readonly header?: string;
+  readonly parameter?: string;
+}
+
+export interface Arm {
+  readonly name: string;
+  readonly weight: number;
+  readonly target: Target;
+}
+
+export interface CanaryAnalysisLimits {
+  readonly minSamples: number;
+  readonly maxErrorRate?: number;
+  readonly maxErrorRateIncrease?: number;
+  readonly maxP99Ms?: number;
+  readonly maxP99Ratio?: number;
+}
+
+export type TrafficPolicy =
+  | { readonly kind: 'single'; readonly target: Target }
+  | { readonly kind: 'split'; readonly arms: readonly Arm[]; readonly stickyKey?: StickyKey }
+  | {
+      readonly kind: 'canary';
+      readonly stable: Target;
+      readonly candidate: Target;
+      readonly stages: readonly number[];
+      readonly stageDurationMs: number;
+      readonly analysis: CanaryAnalysisLimits;
+      readonly retryOnStable: boolean;
+      readonly stickyKey?: StickyKey;
+    }
+  | { readonly kind: 'blueGreen'; readonly blue: Target; readonly green: Target; readonly active: 'blue' | 'green' }
+  | { readonly kind: 'cascade'; readonly stages: readonly { readonly target: Target; readonly output?: string; readonly threshold?: number }[] };
+
+export interface DefaultOutput {
+  readonly name: string;
+  readonly datatype: (typeof DATATYPES)[number];
+  readonly shape: readonly number[];
+  readonly data: readonly (number | string | boolean)[];
+}
+
+export interface EndpointConfig {
+  readonly description: string;
+  readonly policy: TrafficPolicy;
+  readonly shadow?: { readonly target: Target; readonly fraction: number; readonly maxInFlight: number; readonly compareOutput?: string };
+  readonly fallback?: { readonly target?: Target; readonly response?: readonly DefaultOutput[]; readonly timeoutMs?: number };
+  readonly breaker: { readonly consecutiveFailures: number; readonly errorRate: number; readonly windowMs: number; readonly minRequests: number; readonly coolDownMs: number };
+  /** The document it was compiled from (what the API returns and the state store keeps). */
+  readonly document: EndpointConfigDocument;
+}
+
+const POLICIES = ['target', 'split', 'canary', 'blueGreen', 'cascade'] as const;
+
+function target(t: { model: string; version?: number; label?: string }, path: string, problems: ConfigProblem[]): Target {
+  if (t.version !== undefined && t.label !== undefined) problems.push({ path, message: 'sets both version and label; expected one of them, or neither for the default route' });
+  return Object.freeze({ model: t.model, ...(t.version === undefined ? {} : { version: t.version }), ...(t.label === undefined ? {} : { label: t.label }) });
+}
+
+/**
+ * Validates an endpoint document and compiles it. `name` is the endpoint's name (its default
+ * target is the model of that name); `source` names the file or request in errors.
+ * @throws ConfigError naming the source, the field and what is allowed.
+ */
+export function compileEndpointConfig(name: string, document: unknown, source: string): EndpointConfig {
+  const doc = validateConfig<EndpointConfigDocument>(EndpointConfigSchema, document ?? {}, source);
+  const problems: ConfigProblem[] = [];
+  const set = POLICIES.filter((p) => doc[p] !== undefined);
+  if (set.length > 1) problems.push({ path: '', message: `sets ${set.join(' and ')}; an endpoint has one traffic policy: target, split, canary, blueGreen or cascade` });
+  let policy: TrafficPolicy;
+  if (doc.split !== undefined) {
+    const arms = doc.split.arms.map((a, i) => Object.freeze({ name: a.name, weight: a.weight, target: target(a, `split.arms[${i}]`, problems) }));
+    const names = arms.map((a) => a.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) problems.push({ path: 'split.arms', message: `arm name '${dup}' is used twice; arm names must differ` });
+    if (arms.every((a) => a.weight === 0)) problems.push({ path: 'split.arms', message: 'every weight is 0; at least one arm needs a positive weight' });
+    policy = { kind: 'split', arms: Object.freeze(arms), ...sticky(doc.split.stickyKey, 'split.stickyKey', problems) };
+  } else if (doc.canary !== undefined) {
+    const c = doc.canary;
+    const stages = c.stages ?? [5, 25, 50, 100];
+    stages.forEach((s, i) => {
+      if (i > 0 && s <= stages[i - 1]!) problems.push({ path: `canary.stages[${i}]`, message: `${s} is not above the stage before it (${stages[i - 1]}); stages must ascend` });
+    });
+    const a = c.analysis ?? {};
+    const limitsSet = a.maxErrorRate !== undefined || a.maxErrorRateIncrease !== undefined || a.maxP99Ms !== undefined || a.maxP99Ratio !== undefined;
+    policy = {
+      kind: 'canary',
+      stable: target(c.stable, 'canary.stable', problems),
+      candidate: target(c.candidate, 'canary.candidate', problems),
+      stages: Object.freeze([...stages]),
+      stageDurationMs: c.stageDurationMs,
+      analysis: Object.freeze({
+        minSamples: a.minSamples ?? 100,
+        ...(a.maxErrorRate === undefined ? {} : { maxErrorRate: a.maxErrorRate }),
+        ...(a.maxErrorRateIncrease === undefined ? (limitsSet ? {} : { maxErrorRateIncrease: 0.01 }) : { maxErrorRateIncrease: a.maxErrorRateIncrease }),
+        ...(a.maxP99Ms === undefined ? {} : { maxP99Ms: a.maxP99Ms }),
+        ...(a.maxP99Ratio === undefined ? {} : { maxP99Ratio: a.maxP99Ratio }),
+      }),
+      retryOnStable: c.retryOnStable ?? true,
+      ...sticky(c.stickyKey, 'canary.stickyKey', problems),
+    };
+  } else if (doc.blueGreen !== undefined) {
+    policy = { kind: 'blueGreen', blue: target(doc.blueGreen.blue, 'blueGreen.blue', problems), green: target(doc.blueGreen.green, 'blueGreen.green', problems), active: doc.blueGreen.active };
+  } else if (doc.cascade !== undefined) {
+    const stages = doc.cascade.stages.map((s, i) => {
+      if (i < doc.cascade!.stages.length - 1 && s.threshold === undefined) {
+        problems.push({ path: `cascade.stages[${i}].threshold`, message: 'is required on every stage but the last: the confidence at which a row stops here' });
+      }
+      return Object.freeze({ target: target(s, `cascade.stages[${i}]`, problems), ...(s.output === undefined ? {} : { output: s.output }), ...(s.threshold === undefined ? {} : { threshold: s.threshold }) });
+    });
+    policy = { kind: 'cascade', stages: Object.freeze(stages) };
+  } else {
+    policy = { kind: 'single', target: doc.target === undefined ? Object.freeze({ model: name }) : target(doc.target, 'target', problems) };
+  }
+  const fb = doc.fallback;
+  if (fb !== undefined && fb.target === undefined && fb.response === undefined) {
+    problems.push({ path: 'fallback', message: 'has neither target nor response; expected a target (a fallback model) or a response (a default answer)' });
+  }
+  const shadow =
+    doc.shadow === undefined
+      ? undefined
+      : Object.freeze({
+          target: target(doc.shadow.target, 'shadow.target', problems),
+          fraction: doc.shadow.fraction,
+          maxInFlight: doc.shadow.maxInFlight ?? 64,
+          ...(doc.shadow.compareOutput === undefined ? {} : { compareOutput: doc.shadow.compareOutput }),
+        });
+  const fallback =
+    fb === undefined
+      ? undefined
+      : Object.freeze({
+          ...(fb.target === undefined ? {} : { target: target(fb.target, 'fallback.target', problems) }),
+          ...(fb.response === undefined ? {} : { response: Object.freeze(fb.response.outputs) }),
+          ...(fb.timeoutMs === undefined ? {} : { timeoutMs: fb.timeoutMs }),
+        });
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  const b = doc.breaker ?? {};
+  return Object.freeze({
+    description: doc.description ?? '',
+    policy: Object.freeze(policy),
+    ...(shadow === undefined ? {} : { shadow }),
+    ...(fallback === undefined ? {} : { fallback }),
+    breaker: Object.freeze({
+      consecutiveFailures: b.consecutiveFailures ?? 5,
+      errorRate: b.errorRate ?? 0.5,
+      windowMs: b.windowMs ?? 10_000,
+      minRequests: b.minRequests ?? 20,
+      coolDownMs: b.coolDownMs ?? 5000,
+    }),
+    document: doc,
+  });
+}
+
+function sticky(key: { header?: string; parameter?: string } | undefined, path: string, problems: ConfigProblem[]): { stickyKey?: StickyKey } {
+  if (key === undefined) return {};
+  if ((key.header === undefined) === (key.parameter === undefined)) problems.push({ path, message: 'expected exactly one of header or parameter' });
+  return { stickyKey: Object.freeze({ ...key, ...(key.header === undefined ? {} : { header: key.header.toLowerCase() }) }) };
+}
+
+/** Every model version an endpoint may send requests to (to keep them loaded). */
+export function targetsOf(config: EndpointConfig): Target[] {
+  const p = config.policy;
+  const policyTargets =
+    p.kind === 'single'
+      ? [p.target]
+      : p.kind === 'split'
+        ? p.arms.map((a) => a.target)
+        : p.kind === 'canary'
+          ? [p.stable, p.candidate]
+          : p.kind === 'blueGreen'
+            ? [p.blue, p.green]
+            : p.stages.map((s) => s.target);
+  return [...policyTargets, ...(config.shadow === undefined ? [] : [config.shadow.target]), ...(config.fallback?.target === undefined ? [] : [config.fallback.target])];
+}
