@@ -94,6 +94,8 @@ export const REASONS = {
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },
   LABEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such label' },
+  ENDPOINT_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of that name is configured' },
+  FEEDBACK_UNMATCHED: { code: 'NOT_FOUND', summary: 'outcome feedback names a request the endpoint did not answer recently, or one that has its outcome already' },
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of the API has that method and path' },
   // RESOURCE_EXHAUSTED
   BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413 },
@@ -103,6 +105,8 @@ export const REASONS = {
   MODEL_CONTROL_DISABLED: { code: 'FAILED_PRECONDITION', summary: 'loading and unloading through the API needs --model-control-mode explicit' },
   MODEL_LOAD_FAILED: { code: 'FAILED_PRECONDITION', summary: 'the model could not be loaded (its files or config are broken)' },
   ROLLBACK_UNAVAILABLE: { code: 'FAILED_PRECONDITION', summary: 'the label has no earlier target to roll back to' },
+  ENDPOINT_ACTION_INVALID: { code: 'FAILED_PRECONDITION', summary: "the action does not apply to the endpoint's traffic policy or its state" },
+  ENDPOINT_INVALID: { code: 'INVALID_ARGUMENT', summary: 'an endpoint configuration is not valid' },
   // UNAVAILABLE
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
   SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },

@@ -7,7 +7,11 @@ import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { ModelManager } from './models/model-manager.ts';
+import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
+import { seededRandom, type Random } from './core/random.ts';
+import { Endpoints } from './routing/endpoints.ts';
 import { InferenceService } from './routing/inference-service.ts';
+import { Router } from './routing/router.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
@@ -21,6 +25,8 @@ export interface SibylServerOptions {
   runtime?: Runtime;
   /** Default: the SQLite file config.stateStore names, opened by create(). */
   stateStore?: StateStore;
+  /** Randomness of traffic policies (arm draws, shadow sampling). Default: seeded from the time. */
+  random?: Random;
 }
 
 /** The server package's version, read when a server is built (never at import time). */
@@ -33,6 +39,8 @@ export class SibylServer {
   readonly log: Logger;
   readonly models: ModelManager;
   readonly inference: InferenceService;
+  readonly endpoints: Endpoints;
+  readonly router: Router;
   readonly http: FastifyInstance;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
@@ -69,11 +77,25 @@ export class SibylServer {
       drainTimeoutMs: config.drainTimeoutMs,
     });
     this.inference = new InferenceService(this.models, { clock: this.clock, requestTimeoutMs: options.config.requestTimeoutMs });
+    const configured = new Map<string, EndpointConfig>(Object.entries(config.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
+    this.endpoints = new Endpoints({
+      configured,
+      store: this.stateStore,
+      models: this.models,
+      clock: this.clock,
+      random: options.random ?? seededRandom(Date.now()),
+      log: this.log,
+      run: (target, request, signal) =>
+        this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
+    });
+    this.router = new Router(this.inference, this.endpoints, this.models);
     this.http = buildHttpApp({
       log: this.log,
       bodyLimitBytes: options.config.http.bodyLimitBytes,
       models: this.models,
       inference: this.inference,
+      router: this.router,
+      endpoints: this.endpoints,
       serverName: 'sibyl',
       serverVersion: this.version,
       isDraining: () => this.draining,
@@ -85,7 +107,9 @@ export class SibylServer {
   /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
   async start(): Promise<string> {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
+    await this.endpoints.load();
     await this.models.start();
+    this.endpoints.checkTargets();
     return this.url;
   }
 
@@ -121,6 +145,7 @@ export class SibylServer {
     if (!drained) this.log.warn({ pending: this.inference.pending }, `drain timeout of ${timeoutMs} ms passed; closing with requests in flight`);
     if (!drained) this.http.server.closeAllConnections();
     await this.http.close();
+    this.endpoints.close();
     await this.models.close(drained ? timeoutMs : 0);
     await this.stateStore.close();
     this.log.info('shut down');

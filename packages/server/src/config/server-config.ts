@@ -2,6 +2,7 @@
 // sibyl.yaml > defaults), compiled once at start-up into frozen options. Environment variable
 // names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
 import Type, { type Static, type TSchema } from 'typebox';
+import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,6 +54,10 @@ export const ServerConfigSchema = Type.Object(
       description:
         "SQLite file that keeps labels, explicit loads and last known good versions across restarts (created if missing; relative to the working directory). ':memory:' keeps them for the life of the process only. Default: .sibyl/state.sqlite.",
     }),
+    endpoints: Type.Record(Type.String(), EndpointConfigSchema, {
+      description:
+        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen or cascade; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
+    }),
     http: Type.Object(
       {
         port: Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP port (0: any free port). Default: 8000.' }),
@@ -87,6 +92,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     memoryBudgetBytes: 0,
     modelLoadConcurrency: 2,
     stateStore: '.sibyl/state.sqlite',
+    endpoints: {},
     http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
   };
 }
@@ -100,6 +106,8 @@ interface Leaf {
 function leaves(schema: TSchema, prefix: string[] = []): Leaf[] {
   const s = schema as Record<string, unknown>;
   if (s.type !== 'object') return [{ path: prefix, schema: s }];
+  // Maps of names (endpoints) have no flag or variable: they come from the file or the API.
+  if (s.properties === undefined) return [];
   const props = s.properties as Record<string, TSchema>;
   return Object.entries(props).flatMap(([key, sub]) => leaves(sub, [...prefix, key]));
 }
@@ -248,5 +256,16 @@ export function compileServerConfig(sources: {
   validateConfig(PartialServerConfigSchema, sources.flags, 'command line');
   const merged = merge(merge(merge(sources.defaults as unknown as Layer, fileLayer as Layer), sources.env), sources.flags);
   const config = validateConfig<ServerConfig>(ServerConfigSchema, merged, 'configuration');
+  // The rules between an endpoint's fields, named by the file and the endpoint's path.
+  const problems: ConfigProblem[] = [];
+  for (const [name, document] of Object.entries(config.endpoints)) {
+    try {
+      compileEndpointConfig(name, document, sources.file?.path ?? 'configuration');
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => ({ path: `endpoints.${name}${p.path === '' ? '' : `.${p.path}`}`, message: p.message })));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
   return Object.freeze({ ...config, loadModels: Object.freeze([...config.loadModels]) as string[], http: Object.freeze({ ...config.http }) });
 }

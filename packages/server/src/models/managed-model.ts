@@ -72,6 +72,8 @@ export class ManagedModel {
   private readonly records = new Map<number, VersionRecord>();
   /** Versions a label is about to point at: desired until the label moves or the load fails. */
   private readonly pendingLabelTargets = new Set<number>();
+  /** Versions endpoints send requests to, by endpoint: desired while an endpoint needs them. */
+  private readonly pins = new Map<string, readonly number[]>();
   private running: Promise<void> | undefined;
   private dirty = false;
   private route: VersionRecord | null | undefined;
@@ -212,7 +214,7 @@ export class ManagedModel {
 
   private desired(): Set<number> {
     if (this.config === undefined) return new Set();
-    const labelTargets = [...[...this.labels().values()].map((l) => l.version), ...this.pendingLabelTargets];
+    const labelTargets = [...[...this.labels().values()].map((l) => l.version), ...this.pendingLabelTargets, ...[...this.pins.values()].flat()];
     const rollbackTargets = [...this.apiLabelMap.values()].flatMap((l) => l.history.slice(-1));
     return desiredVersions({ wanted: this.wanted, policy: this.config.versionPolicy, present: this.present, labelTargets, rollbackTargets });
   }
@@ -457,6 +459,13 @@ export class ManagedModel {
       if (record.demandError !== undefined || (!record.demanded && !record.loading && record.drains === 0)) return;
       await Promise.race([record.settled(), until]);
     }
+  }
+
+  /** Keeps `versions` loaded for `owner` (an endpoint), replacing what it pinned before; [] releases. */
+  pin(owner: string, versions: readonly number[]): void {
+    if (versions.length === 0) this.pins.delete(owner);
+    else this.pins.set(owner, [...versions]);
+    this.changed();
   }
 
   /** Desired as a label's next target until the label moves (or the load fails). */

@@ -67,8 +67,7 @@ export class ModelControl {
     let model = this.manager.models.get(name);
     if (model === undefined) {
       if (!(await isDirectory(entry.dir))) this.manager.model(name); // throws MODEL_NOT_FOUND, naming the known models
-      model = this.create(entry, await this.manager.readState());
-      this.manager.models.set(name, model);
+      model = this.manager.adopt(this.create(entry, await this.manager.readState()));
     }
     model.wanted = true;
     model.configOverride = options.config;

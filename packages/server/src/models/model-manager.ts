@@ -68,6 +68,8 @@ export class ModelManager {
   private readonly context: ModelContext;
   private readonly loadSlots: Semaphore;
   private readonly background = new Set<Promise<unknown>>();
+  /** Versions each endpoint keeps loaded (see pin). */
+  private readonly pins = new Map<string, readonly { model: string; version: number }[]>();
   private starting: Promise<void> | undefined;
   private stopPolling: CancelTimer | undefined;
   private closed = false;
@@ -112,7 +114,7 @@ export class ModelManager {
   private async doStart(): Promise<void> {
     const entries = await scanRepository(this.options.repository);
     const state = await this.readState();
-    for (const entry of entries) this.models.set(entry.name, this.control.create(entry, state));
+    for (const entry of entries) this.adopt(this.control.create(entry, state));
     for (const name of this.options.startupModels) {
       if (name !== '*' && !this.models.has(name)) this.options.log.warn(`--load-model ${name}: no model '${name}' in ${this.options.repository}`);
     }
@@ -153,8 +155,7 @@ export class ModelManager {
     for (const entry of entries) {
       let model = this.models.get(entry.name);
       if (model === undefined) {
-        model = this.control.create(entry, await this.readState());
-        this.models.set(entry.name, model);
+        model = this.adopt(this.control.create(entry, await this.readState()));
         this.options.log.info({ model: entry.name }, `model '${entry.name}' appeared in the repository`);
       }
       await model.applyEntry(entry);
@@ -298,6 +299,27 @@ export class ModelManager {
     const record = model.select(selector);
     if (record !== undefined && (record.status.state === 'READY' || record.status.loadsOnDemand === true)) return { ready: true };
     return { ready: false, error: this.notReady(model, record, selector) };
+  }
+
+  /**
+   * Keeps the versions an endpoint sends requests to loaded (each `{model, version}`), replacing
+   * what `owner` pinned before; models not in the repository are ignored. Reconciles in the
+   * background.
+   */
+  pin(owner: string, targets: readonly { model: string; version: number }[]): void {
+    if (targets.length === 0) this.pins.delete(owner);
+    else this.pins.set(owner, targets);
+    for (const model of this.models.values()) {
+      model.pin(owner, targets.filter((t) => t.model === model.name).map((t) => t.version));
+      void this.reconcileModel(model);
+    }
+  }
+
+  /** Takes a model that just appeared under management, with the versions endpoints pin of it. */
+  adopt(model: ManagedModel): ManagedModel {
+    for (const [owner, targets] of this.pins) model.pin(owner, targets.filter((t) => t.model === model.name).map((t) => t.version));
+    this.models.set(model.name, model);
+    return model;
   }
 
   /** Every READY version of every model, by model name then version. */

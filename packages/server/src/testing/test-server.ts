@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { serverConfigDefaults, type ServerConfig } from '../config/server-config.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Random } from '../core/random.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import { SibylServer } from '../server.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -15,6 +16,7 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
   runtime?: Runtime;
   /** Default: a fresh in-memory store. */
   store?: StateStore;
+  random?: Random;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
-  const { bodyLimitBytes, clock, runtime, store, ...settings } = options;
+  const { bodyLimitBytes, clock, runtime, store, random, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
@@ -31,7 +33,8 @@ export async function createTestServer(repository: string, options: TestServerOp
     ...settings,
     http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes },
   };
-  const server = await SibylServer.create({ config, log: pino({ level: 'silent' }), clock, runtime, stateStore: store });
+  const server = await SibylServer.create({ config, log: pino({ level: 'silent' }), clock, runtime, stateStore: store, random });
+  await server.endpoints.load();
   await server.models.start();
   await server.http.ready();
   return server;

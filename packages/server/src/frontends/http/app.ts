@@ -5,10 +5,11 @@ import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { inflateRequestBody } from './content-encoding.ts';
 import { sendError, toHttpError } from './errors.ts';
+import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
 
-export interface HttpAppOptions extends V2RouteDeps {
+export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps {
   log: Logger;
   bodyLimitBytes: number;
   /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
@@ -60,5 +61,6 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   registerV2Routes(app, options);
   registerRepositoryRoutes(app, options);
+  registerEndpointRoutes(app, options);
   return app;
 }

@@ -18,12 +18,15 @@ import type { ModelManager, VersionSelector } from '../../models/model-manager.t
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { Duration } from '../../scheduling/statistics.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
+import type { Router } from '../../routing/router.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { sendError } from './errors.ts';
 
 export interface V2RouteDeps {
   models: ModelManager;
   inference: InferenceService;
+  /** Names are endpoints or models; the router decides which answers. */
+  router: Router;
   serverName: string;
   serverVersion: string;
   /** False while starting (models loading) and while draining. */
@@ -64,7 +67,8 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
 
 /** Raw binary mode: the body is the only input's bytes. */
 async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, body: Buffer, deps: V2RouteDeps): Promise<InferRequest> {
-  const { signature } = await deps.models.acquire(request.params.model, selectorOf(request.params));
+  const target = deps.router.targetOf(request.params.model, selectorOf(request.params));
+  const { signature } = await deps.models.acquire(target.model, target.selector);
   if (signature.inputs.length !== 1) {
     throw new SibylError('MALFORMED_REQUEST', `raw binary requests (Inference-Header-Content-Length: 0) need a model with one input; '${request.params.model}' has ${signature.inputs.length}`);
   }
@@ -79,7 +83,7 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.inference.infer(request.params.model, selectorOf(request.params), inferRequest, gone);
+    response = await deps.router.infer(request.params.model, selectorOf(request.params), inferRequest, gone, { header: (name) => headerText(request.headers[name]) });
   } finally {
     unwatchConnection(request, gone);
   }
@@ -94,11 +98,16 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
   return reply.type('application/json').send(encodeInferResponse(response));
 }
 
+/** A header's value (the first, when repeated). */
+const headerText = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+/** Metadata of a model, or of the model an endpoint stands for (named as the endpoint). */
 async function metadata(params: ModelParams, deps: V2RouteDeps): Promise<ModelMetadata> {
-  const status = deps.models.status(params.model);
-  const served = await deps.models.acquire(params.model, selectorOf(params));
+  const target = deps.router.targetOf(params.model, selectorOf(params));
+  const status = deps.models.status(target.model);
+  const served = await deps.models.acquire(target.model, target.selector);
   return {
-    name: status.name,
+    name: params.model,
     versions: status.versions.map((v) => String(v.version)),
     platform: served.platform,
     inputs: served.signature.inputs,
@@ -109,7 +118,8 @@ async function metadata(params: ModelParams, deps: V2RouteDeps): Promise<ModelMe
 /** Ready means a request would be answered: the version is READY, or loads on demand. */
 function modelReady(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): FastifyReply {
   const { model } = request.params;
-  const readiness = deps.models.readiness(model, selectorOf(request.params));
+  const target = deps.router.targetOf(model, selectorOf(request.params));
+  const readiness = deps.models.readiness(target.model, target.selector);
   if (readiness.ready) return reply.send({ name: model, ready: true });
   const err = readiness.error;
   return sendError(reply, err, { name: model, ready: false, state: err.details?.state, reason_detail: err.details?.reason });
