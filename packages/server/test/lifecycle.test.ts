@@ -362,7 +362,7 @@ describe('warm-up and fallback', () => {
   it('runs warm-up on every instance before READY; a failing warm-up makes the version UNAVAILABLE', async () => {
     await writeModelRepository(repo, {
       warm: { versions: { 1: 'add 1' }, config: 'instanceCount: 2\nwarmup: { batchSizes: [1, 4], iterations: 3 }\n' },
-      cold: { versions: { 1: 'warmup-fails' }, config: 'warmup: {}\n' },
+      cold: { versions: { 1: 'fail-runs' }, config: 'warmup: {}\n' },
     });
     const server = await start();
     expect(runtime.executionsOf('warm:1#0')).toBe(6);

@@ -24,8 +24,7 @@ export interface EndpointReport {
 export function endpointReport(endpoint: Endpoint, source: 'file' | 'api'): EndpointReport {
   const { config } = endpoint;
   const p = config.policy;
-  const armNames = [...endpoint.arms.keys()];
-  const control = armNames[0] === undefined ? undefined : endpoint.arms.get(p.kind === 'canary' ? 'stable' : armNames[0]);
+  const control = endpoint.arms.values().next().value;
   const arms: Record<string, unknown> = {};
   for (const [name, stats] of endpoint.arms) {
     const report = stats.report();

@@ -80,6 +80,10 @@ export class Endpoint {
     this.caller = new TargetCaller(config, ctx.clock, ctx.run);
     const p = config.policy;
     this.cascadeStats = p.kind === 'cascade' ? p.stages.map(() => ({ answered: 0, rowsIn: 0 })) : [];
+    // Arms in the order the policy names them: the first is the control of the report's tests.
+    const names =
+      p.kind === 'split' ? p.arms.map((a) => a.name) : p.kind === 'canary' ? ['stable', 'candidate'] : p.kind === 'blueGreen' ? ['blue', 'green'] : p.kind === 'cascade' ? p.stages.map((_, i) => `stage-${i + 1}`) : ['default'];
+    for (const name of names) this.arms.set(name, new ArmStats());
     if (p.kind === 'canary') {
       this.state.canary ??= { status: 'running', stage: 0, stageStartedMs: ctx.clock.epochMs(), history: [] };
       this.scheduleCanary();

@@ -4,7 +4,7 @@
 //
 //   add 2              y = x + 2 for input x (FP32 [-1, 1]); any number
 //   fail <message>     the load fails with <message>
-//   warmup-fails       loads, but every execution fails (warm-up fails)
+//   fail-runs          loads, but every execution fails
 import { readFile } from 'node:fs/promises';
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { ExecutionResult, Instance, InstanceExit, InstanceSpec, LoadedInstance, Runtime } from '../runtimes/runtime.ts';
@@ -111,10 +111,10 @@ export class ScriptedRuntime implements Runtime {
     this.loads.push(spec.label);
     await this.gateFor('load', spec.label);
     const text = (await readFile(spec.artifactPath, 'utf8')).trim();
-    if (text.startsWith('fail')) throw new Error(text.slice(4).trim() || 'scripted load failure');
+    if (text === 'fail' || text.startsWith('fail ')) throw new Error(text.slice(4).trim() || 'scripted load failure');
     const add = /^add (-?[0-9.]+)$/.exec(text);
-    if (add === null && text !== 'warmup-fails') throw new Error(`scripted runtime: cannot read script ${JSON.stringify(text)} in ${spec.artifactPath}`);
-    const instance = new ScriptedInstance(spec.label, { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'warmup-fails' }, this);
+    if (add === null && text !== 'fail-runs') throw new Error(`scripted runtime: cannot read script ${JSON.stringify(text)} in ${spec.artifactPath}`);
+    const instance = new ScriptedInstance(spec.label, { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs' }, this);
     this.instances.push(instance);
     return { instance, signature: structuredClone(SCRIPTED_SIGNATURE) };
   }
