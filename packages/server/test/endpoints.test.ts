@@ -164,6 +164,22 @@ describe('canary', () => {
     expect((await report(again, 'm')).canary).toMatchObject({ status: 'rolled-back', history: [{ to: 'rolled-back' }] });
   });
 
+  it('a candidate too slow against its p99 limit is rolled back (real clock)', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1', 2: 'add 2 after 40' }, config: 'labels: { stable: 1 }\n' } });
+    const server = await createTestServer(repo, {
+      runtime,
+      random: seededRandom(3),
+      drainTimeoutMs: 1000,
+      endpoints: { m: { canary: { stable: { model: 'm', label: 'stable' }, candidate: { model: 'm', version: 2 }, stages: [50], stageDurationMs: 3_600_000, analysis: { minSamples: 10, maxP99Ms: 20 } } } } as never,
+    });
+    servers.push(server);
+    for (let i = 0; i < 40 && (await report(server, 'm')).canary.status === 'running'; i++) expect((await infer(server, 'm')).status).toBe(200);
+    const r = await report(server, 'm');
+    expect(r.canary.status).toBe('rolled-back');
+    // Judged after each of its answers: at the tenth, the minimum sample.
+    expect(r.canary.history[0].reason).toMatch(/^candidate p99 latency \d+\.\d ms over 10 requests exceeds maxP99Ms 20 ms$/);
+  });
+
   it('operators can pause, resume, promote or roll back, with a reason in the history', async () => {
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1', 2: 'add 2' }, config: 'labels: { stable: 1 }\n' } });
     const server = await start({ m: canary(2) });

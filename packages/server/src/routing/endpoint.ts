@@ -226,7 +226,7 @@ export class Endpoint {
     if (this.config.policy.kind !== 'canary' || !stage || (arm !== 'stable' && arm !== 'candidate')) return;
     this.stageArms[arm].record(outcome, latencyMs);
     // A breach rolls back at once, not at the next analysis tick.
-    if (arm === 'candidate' && outcome === 'server-error') this.analyse();
+    if (arm === 'candidate') this.analyse();
   }
 
   private remember(requestId: string, arm: string): void {

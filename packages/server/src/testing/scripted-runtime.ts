@@ -3,6 +3,7 @@
 // test releases them, so a test can look at the server mid-swap or mid-drain, deterministically.
 //
 //   add 2              y = x + 2 for input x (FP32 [-1, 1]); any number
+//   add 2 after 30     the same, answered 30 ms (real time) after each execution starts
 //   fail <message>     the load fails with <message>
 //   fail-runs          loads, but every execution fails
 import { readFile } from 'node:fs/promises';
@@ -41,7 +42,7 @@ class ScriptedInstance implements Instance {
 
   constructor(
     readonly label: string,
-    private readonly script: { offset: number; failExecutions: boolean },
+    private readonly script: { offset: number; failExecutions: boolean; delayMs: number },
     private readonly runtime: ScriptedRuntime,
   ) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
@@ -51,6 +52,7 @@ class ScriptedInstance implements Instance {
     if (!this.alive) throw new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`);
     this.executions++;
     await this.runtime.gateFor('execute', this.label);
+    if (this.script.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.script.delayMs));
     if (this.script.failExecutions) throw new SibylError('RUNTIME_FAILED', `instance ${this.label} fails every execution`);
     const [x] = concatInputs(members);
     const input = x!.data as Float32Array;
@@ -112,9 +114,10 @@ export class ScriptedRuntime implements Runtime {
     await this.gateFor('load', spec.label);
     const text = (await readFile(spec.artifactPath, 'utf8')).trim();
     if (text === 'fail' || text.startsWith('fail ')) throw new Error(text.slice(4).trim() || 'scripted load failure');
-    const add = /^add (-?[0-9.]+)$/.exec(text);
+    const add = /^add (-?[0-9.]+)(?: after ([0-9]+))?$/.exec(text);
     if (add === null && text !== 'fail-runs') throw new Error(`scripted runtime: cannot read script ${JSON.stringify(text)} in ${spec.artifactPath}`);
-    const instance = new ScriptedInstance(spec.label, { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs' }, this);
+    const script = { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs', delayMs: add?.[2] === undefined ? 0 : Number(add[2]) };
+    const instance = new ScriptedInstance(spec.label, script, this);
     this.instances.push(instance);
     return { instance, signature: structuredClone(SCRIPTED_SIGNATURE) };
   }
