@@ -12,6 +12,9 @@ import { seededRandom, type Random } from './core/random.ts';
 import { Endpoints } from './routing/endpoints.ts';
 import { InferenceService } from './routing/inference-service.ts';
 import { Router } from './routing/router.ts';
+import type { ResponseCache } from './routing/response-cache.ts';
+import { MemoryResponseCache } from './cache/memory-cache.ts';
+import { RedisResponseCache } from './cache/redis-cache.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
@@ -27,6 +30,15 @@ export interface SibylServerOptions {
   stateStore?: StateStore;
   /** Randomness of traffic policies (arm draws, shadow sampling). Default: seeded from the time. */
   random?: Random;
+  /** Default: the backend config.responseCache names. */
+  responseCache?: ResponseCache;
+}
+
+/** The response cache the configuration asks for (Redis connects in the background). */
+function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger): ResponseCache {
+  const c = config.responseCache;
+  if (c.backend === 'redis') return RedisResponseCache.create({ url: c.redisUrl, keyPrefix: c.redisKeyPrefix, timeoutMs: c.redisTimeoutMs, log });
+  return new MemoryResponseCache({ maxEntries: c.maxEntries, maxBytes: c.maxBytes, clock });
 }
 
 /** The server package's version, read when a server is built (never at import time). */
@@ -40,6 +52,7 @@ export class SibylServer {
   readonly models: ModelManager;
   readonly inference: InferenceService;
   readonly endpoints: Endpoints;
+  readonly responseCache: ResponseCache;
   readonly router: Router;
   readonly http: FastifyInstance;
   /** Version of the server package, as `GET /v2` reports it. */
@@ -76,7 +89,13 @@ export class SibylServer {
       loadConcurrency: config.modelLoadConcurrency,
       drainTimeoutMs: config.drainTimeoutMs,
     });
-    this.inference = new InferenceService(this.models, { clock: this.clock, requestTimeoutMs: options.config.requestTimeoutMs });
+    this.responseCache = options.responseCache ?? responseCacheFor(config, this.clock, this.log);
+    this.inference = new InferenceService(this.models, {
+      clock: this.clock,
+      requestTimeoutMs: config.requestTimeoutMs,
+      cache: this.responseCache,
+      cacheTtlMs: config.responseCache.ttlMs,
+    });
     const configured = new Map<string, EndpointConfig>(Object.entries(config.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
     this.endpoints = new Endpoints({
       configured,
@@ -148,6 +167,7 @@ export class SibylServer {
     this.endpoints.close();
     await this.models.close(drained ? timeoutMs : 0);
     await this.stateStore.close();
+    await this.responseCache.close();
     this.log.info('shut down');
   }
 }

@@ -27,6 +27,8 @@ const FLAG_HELP: Record<string, string> = {
   '--memory-budget-bytes': 'most memory of loaded versions (model file size x instances, or memoryBytes); 0: none (default: 0)',
   '--model-load-concurrency': 'model versions loading at the same time (default: 2)',
   '--state-store': "SQLite file keeping labels, explicit loads and last known good versions; ':memory:' for none (default: .sibyl/state.sqlite)",
+  '--response-cache': 'memory or redis: where cached answers of models with responseCache live (default: memory)',
+  '--response-cache-redis-url': 'the Redis server of --response-cache redis (default: redis://127.0.0.1:6379)',
 };
 
 /** Flags that may be given several times; their values are collected into a list. */

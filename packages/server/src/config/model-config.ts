@@ -137,6 +137,15 @@ export const ModelConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Warm-up executions run on every instance before a version reports READY; a failure makes the version UNAVAILABLE.' },
       ),
     ),
+    responseCache: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Answer repeated requests (the same inputs and outputs) from the response cache. Default: true when responseCache is present.' })),
+          ttlMs: Type.Optional(Type.Integer({ minimum: 1, description: "How long an answer is kept, in ms. Default: the server's responseCache.ttlMs." })),
+        },
+        { additionalProperties: false, description: "Opt in to the server's response cache for this model (see the server's responseCache)." },
+      ),
+    ),
     memoryBytes: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -185,6 +194,8 @@ export interface ModelConfig {
   readonly warmup: WarmupConfig | undefined;
   /** undefined: estimated from the model file (see ModelConfigSchema). */
   readonly memoryBytes: number | undefined;
+  /** undefined: not cached; ttlMs undefined: the server's default. */
+  readonly responseCache: { readonly ttlMs: number | undefined } | undefined;
 }
 
 /** Model files smaller than this get one intra-op thread by default. */
@@ -243,6 +254,7 @@ export function compileModelConfig(document: unknown, source: string): ModelConf
             iterations: warmup.iterations ?? 1,
           }),
     memoryBytes: doc.memoryBytes,
+    responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
   });
 }
 

@@ -54,6 +54,18 @@ export const ServerConfigSchema = Type.Object(
       description:
         "SQLite file that keeps labels, explicit loads and last known good versions across restarts (created if missing; relative to the working directory). ':memory:' keeps them for the life of the process only. Default: .sibyl/state.sqlite.",
     }),
+    responseCache: Type.Object(
+      {
+        backend: Type.Enum(['memory', 'redis'] as const, { description: 'Where cached answers live: memory (this process) or redis (shared by replicas). Default: memory.' }),
+        maxEntries: Type.Integer({ minimum: 1, description: 'memory: most answers kept; the least recently used go first. Default: 10000.' }),
+        maxBytes: Type.Integer({ minimum: 1024, description: 'memory: most bytes of answers kept. Default: 67108864 (64 MiB).' }),
+        ttlMs: Type.Integer({ minimum: 1, description: 'How long an answer is kept, unless its model sets its own. Default: 60000.' }),
+        redisUrl: Type.String({ minLength: 1, description: 'redis: the server, e.g. redis://127.0.0.1:6379/0. Default: redis://127.0.0.1:6379.' }),
+        redisKeyPrefix: Type.String({ description: 'redis: prefix of every key. Default: sibyl:cache:.' }),
+        redisTimeoutMs: Type.Integer({ minimum: 1, description: 'redis: a command that takes longer is a miss. Default: 100.' }),
+      },
+      { additionalProperties: false, description: 'The response cache. Models opt in with responseCache in their config.yaml.' },
+    ),
     endpoints: Type.Record(Type.String(), EndpointConfigSchema, {
       description:
         'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen or cascade; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
@@ -92,6 +104,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     memoryBudgetBytes: 0,
     modelLoadConcurrency: 2,
     stateStore: '.sibyl/state.sqlite',
+    responseCache: { backend: 'memory', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000, redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'sibyl:cache:', redisTimeoutMs: 100 },
     endpoints: {},
     http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
   };
@@ -196,6 +209,8 @@ export const SERVE_FLAGS = [
   { flag: '--memory-budget-bytes <bytes>', path: ['memoryBudgetBytes'] },
   { flag: '--model-load-concurrency <count>', path: ['modelLoadConcurrency'] },
   { flag: '--state-store <file>', path: ['stateStore'] },
+  { flag: '--response-cache <backend>', path: ['responseCache', 'backend'] },
+  { flag: '--response-cache-redis-url <url>', path: ['responseCache', 'redisUrl'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -234,6 +249,9 @@ export const ServerConfigFileSchema = Type.Object(
   {
     ...Type.Partial(ServerConfigSchema).properties,
     http: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.http).properties, { additionalProperties: false })),
+    responseCache: Type.Optional(
+      Type.Object(Type.Partial(ServerConfigSchema.properties.responseCache).properties, { additionalProperties: false, description: (ServerConfigSchema.properties.responseCache as { description?: string }).description }),
+    ),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -267,5 +285,10 @@ export function compileServerConfig(sources: {
     }
   }
   if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
-  return Object.freeze({ ...config, loadModels: Object.freeze([...config.loadModels]) as string[], http: Object.freeze({ ...config.http }) });
+  return Object.freeze({
+    ...config,
+    loadModels: Object.freeze([...config.loadModels]) as string[],
+    http: Object.freeze({ ...config.http }),
+    responseCache: Object.freeze({ ...config.responseCache }),
+  });
 }

@@ -20,6 +20,12 @@ export class ServedVersion {
     readonly signature: ServedSignature,
     private readonly scheduler: Scheduler,
     private readonly pool: InstancePool,
+    /**
+     * Set when the model opts in to the response cache: `generation` identifies the files and
+     * config this generation was loaded from (a hash of their contents), so cached answers never
+     * outlive them; `ttlMs` undefined is the server's default.
+     */
+    readonly cache?: { readonly generation: string; readonly ttlMs: number | undefined },
   ) {}
 
   /** True until unload() begins. */

@@ -1,6 +1,9 @@
 // Loading one version: its instances (each a runtime load), the signature resolved against the
 // config, warm-up on every instance, then the scheduler in front of them. Either a ready
 // ServedVersion comes back, or every instance made so far is closed and the error says why.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { defaultThreadsPerInstance, type ModelConfig } from '../config/model-config.ts';
 import type { Clock } from '../core/clock.ts';
@@ -90,7 +93,18 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     maxQueueSize: config.maxQueueSize,
   });
   log.debug({ instances: config.instanceCount, threadsPerInstance: threads }, `version ${spec.version} loaded`);
-  return new ServedVersion(spec.model, spec.version, ctx.runtime.platform, signature, scheduler, pool);
+  const cache = config.responseCache === undefined ? undefined : { generation: await generationOf(spec), ttlMs: config.responseCache.ttlMs };
+  return new ServedVersion(spec.model, spec.version, ctx.runtime.platform, signature, scheduler, pool, cache);
+}
+
+/**
+ * What identifies a loaded generation across replicas: a hash of the model file's contents and
+ * of the config. (Sizes and modification times differ between copies of the same files.)
+ */
+async function generationOf(spec: VersionLoadSpec): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(spec.artifactPath), hash);
+  return createHash('sha256').update(hash.digest('hex')).update(JSON.stringify(spec.config)).digest('base64url').slice(0, 22);
 }
 
 /** Threads per instance a load will use (for the READY log line). */

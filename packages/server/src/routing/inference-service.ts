@@ -1,13 +1,15 @@
 // The one path every frontend (and, later, batch jobs and streams) takes to a prediction:
 // resolve the version, validate the request against its signature, queue it, shape the answer.
 // Endpoints, traffic policies and caching will sit here (DESIGN.md, routing).
-import { SibylError, type InferRequest, type InferResponse, type ParameterValue } from '@sibyl/protocol';
+import { SibylError, type InferRequest, type InferResponse, type ParameterValue, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { checkClassification, classify } from './classification.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
+import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
+import { responseCacheKey, type ResponseCache } from './response-cache.ts';
 
 export class InferenceService {
   private inFlight = 0;
@@ -19,6 +21,10 @@ export class InferenceService {
       clock: Clock;
       /** Deadline of requests that set no `timeout` parameter, in ms; 0: none. */
       requestTimeoutMs: number;
+      /** Where models that opt in keep their answers; undefined: no response cache. */
+      cache?: ResponseCache;
+      /** TTL of cached answers whose model sets none; default 60 s. */
+      cacheTtlMs?: number;
     },
   ) {}
 
@@ -59,6 +65,19 @@ export class InferenceService {
         classifications ??= new Map();
         classifications.set(requested.name, checkClassification(served.signature.outputs.find((o) => o.name === requested.name)!, k));
       }
+      // The response cache (models that opt in): the key is taken before execute() hands the
+      // input buffers to the instance. A version that began to drain during the lookup is routed
+      // again.
+      let cacheKey: string | undefined;
+      const cache = this.options.cache;
+      if (cache !== undefined && served.cache !== undefined) {
+        cacheKey = responseCacheKey(served.name, served.version, served.cache.generation, request.inputs, outputNames.map((name) => ({ name, classification: classifications?.get(name) })));
+        const started = this.options.clock.now();
+        const hit = await cache.get(cacheKey);
+        served.statistics.recordCacheLookup(hit !== undefined, this.options.clock.now() - started);
+        if (hit !== undefined) return this.answer(served, request, hit, 'hit');
+        if (!served.admitting) return await this.infer(model, selector, request, signal);
+      }
       const outputs = await served.execute(
         { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
         {
@@ -76,12 +95,18 @@ export class InferenceService {
               const k = classifications.get(o.name);
               return k === undefined ? o : classify(o, k, batched);
             });
-      const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs: shaped };
-      if (request.id !== undefined) response.id = request.id;
-      return response;
+      if (cacheKey !== undefined) void cache!.set(cacheKey, shaped, served.cache!.ttlMs ?? this.options.cacheTtlMs ?? 60_000);
+      return this.answer(served, request, shaped, cacheKey === undefined ? undefined : 'miss');
     } finally {
       if (--this.inFlight === 0) for (const fn of this.idleWaiters.splice(0)) fn();
     }
+  }
+
+  private answer(served: ServedVersion, request: InferRequest, outputs: Tensor[], cache: 'hit' | 'miss' | undefined): InferResponse {
+    const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs };
+    if (request.id !== undefined) response.id = request.id;
+    if (cache !== undefined) response.parameters = { sibyl_cache: cache };
+    return response;
   }
 
   /** Resolves when no request is in flight. */

@@ -33,11 +33,18 @@ export class VersionStatistics {
   readonly computeInput = zero();
   readonly computeInfer = zero();
   readonly computeOutput = zero();
+  /** Answers from the response cache, and lookups that found none (with the lookup's time). */
+  readonly cacheHit = zero();
+  readonly cacheMiss = zero();
   private readonly byBatchSize = new Map<number, BatchSizeStatistics>();
 
   /** A request finished: `totalMs` from its arrival at the scheduler to its answer. */
   recordRequest(ok: boolean, totalMs: number): void {
     add(ok ? this.success : this.fail, totalMs);
+  }
+
+  recordCacheLookup(hit: boolean, lookupMs: number): void {
+    add(hit ? this.cacheHit : this.cacheMiss, lookupMs);
   }
 
   recordQueued(queueMs: number): void {

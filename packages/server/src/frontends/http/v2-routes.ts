@@ -168,8 +168,8 @@ function statisticsOf(served: ServedVersion): Record<string, unknown> {
       compute_input: durationJson(s.computeInput),
       compute_infer: durationJson(s.computeInfer),
       compute_output: durationJson(s.computeOutput),
-      cache_hit: { count: 0, ns: 0 },
-      cache_miss: { count: 0, ns: 0 },
+      cache_hit: durationJson(s.cacheHit),
+      cache_miss: durationJson(s.cacheMiss),
     },
     batch_stats: s.batchStatistics().map((b) => ({
       batch_size: b.batchSize,
