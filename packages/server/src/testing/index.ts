@@ -12,6 +12,7 @@ export {
   linearClassifierModel,
   makeTempDir,
   removeDir,
+  runtimeFailureModel,
   sampleValues,
   slowModel,
   slowModelExpected,

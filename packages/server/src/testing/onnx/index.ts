@@ -17,6 +17,7 @@ export {
   identityModel,
   linearClassifierExpected,
   linearClassifierModel,
+  runtimeFailureModel,
   slowModel,
   slowModelExpected,
   unsupportedOpModel,

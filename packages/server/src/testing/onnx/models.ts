@@ -173,6 +173,24 @@ export function unsupportedOpModel(): { bytes: Uint8Array; opType: string; domai
   return { bytes, opType: 'DoesNotExist', domain };
 }
 
+/**
+ * A model that loads but fails every run that is not a multiple of 7 values: it has the
+ * signature of linearClassifierModel with `features` inputs and `classes` outputs (input
+ * `features` FP32 [batch, n], outputs `logits` and `probabilities` FP32 [batch, k]) and reshapes
+ * its input to [7, -1], which onnxruntime refuses at run time. A broken release for tests.
+ */
+export function runtimeFailureModel(params: { features: number; classes: number }): { bytes: Uint8Array } {
+  const bytes = new OnnxModelBuilder()
+    .input('features', 'FP32', ['batch', params.features])
+    .initializer('shape', 'INT64', [2], [7n, -1n])
+    .node('Reshape', ['features', 'shape'], ['logits'])
+    .node('Softmax', ['logits'], ['probabilities'], { axis: -1 })
+    .output('logits', 'FP32', ['batch', params.classes])
+    .output('probabilities', 'FP32', ['batch', params.classes])
+    .build();
+  return { bytes };
+}
+
 /** Text that a `model.onnx` may hold but no protobuf parser accepts (a stray end-group tag). */
 export const CORRUPT_MODEL_TEXT = 'this is not an ONNX model\n';
 
