@@ -6,6 +6,7 @@ import { ConfigError } from '../config/validate.ts';
 import { SERVE_FLAGS, serverEnvironmentVariables } from '../config/server-config.ts';
 import { serve } from './serve.ts';
 import { registerBenchCommand } from './bench/command.ts';
+import { registerEndpointsCommand } from './endpoints-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 
@@ -66,6 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   registerBenchCommand(program, (code) => (exitCode = code));
   registerModelsCommand(program, (code) => (exitCode = code));
+  registerEndpointsCommand(program, (code) => (exitCode = code));
   registerStateCommands(program, (code) => (exitCode = code));
 
   try {

@@ -2,6 +2,13 @@
 // come back as ManagementError with the server's message, code and reason, or with what went
 // wrong reaching the server.
 import type { ErrorBody } from '@sibyl/protocol';
+import type { Command } from 'commander';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 
@@ -50,4 +57,30 @@ export async function callServer<T>(base: string, method: 'GET' | 'POST' | 'PUT'
     throw new ManagementError(`${error.error ?? `${method} ${path} failed with status ${res.status}`}${error.reason === undefined ? '' : ` (${error.reason})`}`, res.status, error.reason);
   }
   return parsed as T;
+}
+
+/** Adds the --url option every management subcommand takes. */
+export function withUrl(command: Command): Command {
+  return command.option('--url <url>', 'the server (default: SIBYL_URL, else http://127.0.0.1:8000)');
+}
+
+/**
+ * A subcommand's action: `fn` gets the server URL and the command (its args and opts) and
+ * returns the text for stdout; exit code 0. A refusal or an unreachable server prints
+ * `sibyl: <why>` on stderr, exit code 1.
+ */
+export function managementAction(io: CliIo, setExitCode: (code: number) => void, fn: (base: string, command: Command) => Promise<string>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const base = serverUrl(command.opts<{ url?: string }>().url, io.env);
+    try {
+      const out = await fn(base, command);
+      if (out !== '') io.stdout.write(`${out}\n`);
+      setExitCode(0);
+    } catch (err) {
+      if (!(err instanceof ManagementError) && !(err instanceof Error && err.name === 'ConfigError')) throw err;
+      io.stderr.write(`sibyl: ${(err as Error).message}\n`);
+      setExitCode(1);
+    }
+  };
 }

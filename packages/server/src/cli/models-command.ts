@@ -4,14 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseYaml } from '../config/yaml-file.ts';
-import { ManagementError, callServer, serverUrl } from './management-client.ts';
+import { ManagementError, callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
 import { formatTable } from './table.ts';
-
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
 
 /** A model as GET /v2/repository/models/{m} shows it. */
 interface ModelJson {
@@ -66,21 +60,7 @@ Examples:
   sibyl models rollback churn                # move 'stable' back to its previous version`,
   );
 
-  /** An action: `fn` gets the server URL and the command (its args and opts); its text goes to stdout. */
-  const run = (fn: (base: string, command: Command) => Promise<string>) => async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const base = serverUrl(command.opts<{ url?: string }>().url, io.env);
-    try {
-      const out = await fn(base, command);
-      if (out !== '') io.stdout.write(`${out}\n`);
-      setExitCode(0);
-    } catch (err) {
-      if (!(err instanceof ManagementError) && !(err instanceof Error && err.name === 'ConfigError')) throw err;
-      io.stderr.write(`sibyl: ${(err as Error).message}\n`);
-      setExitCode(1);
-    }
-  };
-  const withUrl = (c: Command): Command => c.option('--url <url>', 'the server (default: SIBYL_URL, else http://127.0.0.1:8000)');
+  const run = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
 
   withUrl(models.command('list').description('Every model and version with state, labels, load time and reason; * marks where unaddressed requests go.'))
     .option('--json', 'print the server\'s JSON')

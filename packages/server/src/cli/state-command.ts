@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { SqliteStateStore } from '../state/sqlite-state-store.ts';
 import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
 import { ManagementError, callServer, serverUrl } from './management-client.ts';
-import type { CliIo } from './models-command.ts';
+import type { CliIo } from './management-client.ts';
 
 interface Target {
   url?: string;

@@ -1,0 +1,157 @@
+// `sibyl endpoints list|show|set|delete|switch|promote|rollback|pause|resume|feedback`: the
+// endpoints of a running server through its management API (/v1/endpoints). Exit codes: 0 done,
+// 1 the server refused or could not be reached (the message says why), 2 usage errors.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseYaml } from '../config/yaml-file.ts';
+import { ManagementError, callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
+import { formatTable } from './table.ts';
+
+interface ArmJson {
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  feedback: { outcomes: number; successes: number; rate: number | null };
+  versusControl?: { difference: number; pValue: number; significant: boolean };
+}
+
+interface ReportJson {
+  name: string;
+  policy: string;
+  source: string;
+  description: string;
+  arms: Record<string, ArmJson>;
+  canary?: { status: string; stage: number; stages: number[]; candidateShare: number; stable: string; candidate: string; history: { at: string; from: string; to: string; reason: string }[] };
+  blueGreen?: { active: string; blue: string; green: string };
+  shadow?: { target: string; sent: number; dropped: number; failed: number; sameTopClassRate: number | null; maxAbsDiff: number | null };
+  cascade?: { stages: { target: string; threshold: number | null; rowsIn: number; answered: number }[] };
+  fallback: { answered: number; byReason: Record<string, number> };
+  breakers: Record<string, string>;
+}
+
+const enc = encodeURIComponent;
+const ms = (v: number | null): string => (v === null ? '' : v.toFixed(2));
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '' : `${(v * 100).toFixed(1)}%`);
+
+/** The report as text: the arms as a table, then the policy's own state. */
+export function reportText(r: ReportJson): string {
+  const arms = formatTable(
+    ['ARM', 'REQUESTS', 'ERRORS', 'P50_MS', 'P99_MS', 'OUTCOMES', 'RATE', 'VS_CONTROL'],
+    Object.entries(r.arms).map(([name, a]) => [
+      name,
+      String(a.requests),
+      String(a.errors),
+      ms(a.p50Ms),
+      ms(a.p99Ms),
+      String(a.feedback.outcomes),
+      pct(a.feedback.rate),
+      a.versusControl === undefined ? '' : `${a.versusControl.difference >= 0 ? '+' : ''}${pct(a.versusControl.difference)} p=${a.versusControl.pValue.toFixed(3)}${a.versusControl.significant ? ' significant' : ''}`,
+    ]),
+  );
+  const lines = [`${r.name}: ${r.policy} (${r.source})${r.description === '' ? '' : ` — ${r.description}`}`, '', arms];
+  if (r.canary !== undefined) {
+    const c = r.canary;
+    lines.push('', `canary: ${c.status}, stage ${c.stage} of ${c.stages.length} (${c.stages.join('% → ')}%), candidate ${c.candidate} gets ${pct(c.candidateShare)}; stable ${c.stable}`);
+    for (const h of c.history) lines.push(`  ${h.at}  ${h.from} → ${h.to}: ${h.reason}`);
+  }
+  if (r.blueGreen !== undefined) lines.push('', `blue-green: ${r.blueGreen.active} answers (blue ${r.blueGreen.blue}, green ${r.blueGreen.green})`);
+  if (r.shadow !== undefined) {
+    const s = r.shadow;
+    lines.push('', `shadow ${s.target}: ${s.sent} sent, ${s.dropped} dropped, ${s.failed} failed; same top class ${pct(s.sameTopClassRate)}, max |diff| ${s.maxAbsDiff ?? ''}`);
+  }
+  if (r.cascade !== undefined) for (const [i, s] of r.cascade.stages.entries()) lines.push(`${i === 0 ? '\n' : ''}cascade stage ${i + 1} ${s.target}: ${s.rowsIn} rows in, ${s.answered} answered${s.threshold === null ? '' : ` (threshold ${s.threshold})`}`);
+  if (r.fallback.answered > 0) lines.push('', `fallback answered ${r.fallback.answered}: ${Object.entries(r.fallback.byReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const open = Object.entries(r.breakers).filter(([, mode]) => mode !== 'closed');
+  if (open.length > 0) lines.push(`breakers: ${open.map(([k, m]) => `${k} ${m}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function registerEndpointsCommand(program: Command, setExitCode: (code: number) => void, io: CliIo = process): Command {
+  const endpoints = program.command('endpoints').description('Manage the endpoints of a running server: traffic policies, canaries, blue-green, feedback.');
+  endpoints.addHelpText(
+    'after',
+    `
+Every subcommand talks to a running 'sibyl serve' at --url (default: SIBYL_URL, else http://127.0.0.1:8000).
+
+Examples:
+  sibyl endpoints list
+  sibyl endpoints set churn --file canary.yaml     # start a canary (YAML or JSON, the fields of endpoints.<name>)
+  sibyl endpoints show churn                       # arms, stages, history
+  sibyl endpoints rollback churn --reason "p99 regressed"
+  sibyl endpoints switch web green                 # blue-green
+  sibyl endpoints feedback churn <response id> true`,
+  );
+
+  const run = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
+  const show = async (base: string, name: string, json: boolean | undefined): Promise<string> => {
+    const r = await callServer<ReportJson>(base, 'GET', `/v1/endpoints/${enc(name)}`);
+    return json === true ? JSON.stringify(r, null, 2) : reportText(r);
+  };
+
+  withUrl(endpoints.command('list').description('Every endpoint with its policy and where it was set.')).action(
+    run(async (base) => {
+      const { endpoints: list } = await callServer<{ endpoints: { name: string; policy: string; source: string; description: string }[] }>(base, 'GET', '/v1/endpoints');
+      return formatTable(['ENDPOINT', 'POLICY', 'SOURCE', 'DESCRIPTION'], list.map((e) => [e.name, e.policy, e.source, e.description]));
+    }),
+  );
+
+  withUrl(endpoints.command('show').argument('<endpoint>').description('The endpoint report: arms, canary stages and history, shadow agreement, fallbacks.'))
+    .option('--json', "print the server's JSON")
+    .action(run(async (base, command) => show(base, command.args[0]!, command.opts<{ json?: boolean }>().json)));
+
+  withUrl(endpoints.command('set').argument('<endpoint>').description('Set an endpoint from a file (YAML or JSON: the fields of endpoints.<name> in sibyl.yaml).'))
+    .requiredOption('--file <file>', 'the endpoint configuration')
+    .action(
+      run(async (base, command) => {
+        const file = command.opts<{ file: string }>().file;
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          throw new ManagementError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, undefined, undefined);
+        }
+        const r = await callServer<ReportJson>(base, 'PUT', `/v1/endpoints/${enc(command.args[0]!)}`, parseYaml(text, file) ?? {});
+        return reportText(r);
+      }),
+    );
+
+  withUrl(endpoints.command('delete').argument('<endpoint>').description('Delete an endpoint set through the API (one of sibyl.yaml applies again).')).action(
+    run(async (base, command) => {
+      const { result } = await callServer<{ result: string }>(base, 'DELETE', `/v1/endpoints/${enc(command.args[0]!)}`);
+      return `${command.args[0]}: ${result}`;
+    }),
+  );
+
+  withUrl(endpoints.command('switch').argument('<endpoint>').argument('[colour]', 'blue or green (default: the other one)').description('Blue-green: switch which one answers, atomically.')).action(
+    run(async (base, command) => {
+      const [name, to] = command.args as [string, string | undefined];
+      const { active } = await callServer<{ active: string }>(base, 'POST', `/v1/endpoints/${enc(name)}/switch`, to === undefined ? undefined : { to });
+      return `${name}: ${active} answers`;
+    }),
+  );
+
+  for (const action of ['promote', 'rollback', 'pause', 'resume'] as const) {
+    withUrl(endpoints.command(action).argument('<endpoint>').description(`Canary: ${action} now.`))
+      .option('--reason <text>', 'recorded in the canary history')
+      .action(
+        run(async (base, command) => {
+          const reason = command.opts<{ reason?: string }>().reason;
+          const c = await callServer<NonNullable<ReportJson['canary']>>(base, 'POST', `/v1/endpoints/${enc(command.args[0]!)}/canary/${action}`, reason === undefined ? undefined : { reason });
+          const last = c.history.at(-1);
+          return `${command.args[0]}: canary ${c.status}${last === undefined ? '' : ` (${last.from} → ${last.to}: ${last.reason})`}`;
+        }),
+      );
+  }
+
+  withUrl(endpoints.command('feedback').argument('<endpoint>').argument('<id>', "the response's id").argument('<outcome>', 'true or false').description('Record the outcome of an answered request for the arm that answered it.')).action(
+    run(async (base, command) => {
+      const [name, id, outcome] = command.args as [string, string, string];
+      if (outcome !== 'true' && outcome !== 'false') throw new ManagementError(`outcome is ${JSON.stringify(outcome)}; expected true or false`, undefined, undefined);
+      const { recorded } = await callServer<{ recorded: { id: string; arm: string }[] }>(base, 'POST', `/v1/endpoints/${enc(name)}/feedback`, { id, outcome: outcome === 'true' });
+      return `${name}: outcome recorded for arm ${recorded[0]!.arm}`;
+    }),
+  );
+  return endpoints;
+}
