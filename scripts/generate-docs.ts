@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CODE_STATUS, ERROR_CODES, REASONS, type ErrorReason } from '@sibyl/protocol';
-import { ModelConfigSchema, ServerConfigFileSchema, serverEnvironmentVariables } from '@sibyl/server/reference';
+import { EndpointConfigSchema, ModelConfigSchema, ServerConfigFileSchema, serverEnvironmentVariables } from '@sibyl/server/reference';
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +57,15 @@ export function configurationReference(): string {
     '| --- | --- |',
     ...env.map((v) => `| \`${v.name}\` | \`${v.path}\` |`),
     '| `SIBYL_CONFIG` | the configuration file itself |',
+    '',
+    '## Endpoint: `endpoints.<name>`',
+    '',
+    'An entry of `endpoints` in `sibyl.yaml`, or the JSON body of `PUT /v1/endpoints/{name}`: one traffic',
+    'policy (`target`, `split`, `canary`, `blueGreen` or `cascade`; none: the model of the same name) and',
+    'optionally `shadow`, `fallback` and `breaker`. See [endpoints](../endpoints.md).',
+    '',
+    ...TABLE_HEAD,
+    ...fieldRows(EndpointConfigSchema as unknown as Json),
     '',
     '## Model: `<repo>/<model>/config.yaml`',
     '',

@@ -84,7 +84,13 @@ export function describeSchema(schema: Json): string {
       return schema.minLength === 1 ? 'a non-empty string' : 'a string';
     case 'array': {
       const items = schema.items as Json | undefined;
-      return items === undefined ? 'a list' : `a list of ${describeSchema(items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
+      const list = (schema.minItems as number | undefined) === undefined || schema.minItems === 0 ? 'a list' : 'a non-empty list';
+      if (items === undefined) return list;
+      if (items.type === 'object') {
+        const props = Object.keys((items.properties as Json | undefined) ?? {});
+        return `${list} of mappings${props.length === 0 ? '' : ` with fields ${props.join(', ')}`}`;
+      }
+      return `${list} of ${describeSchema(items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
     }
     case 'object': {
       const props = Object.keys((schema.properties as Json | undefined) ?? {});
