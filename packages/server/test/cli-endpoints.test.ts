@@ -1,9 +1,9 @@
 // `sibyl endpoints …` against a server listening on a real port (in process, scripted runtime).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerEndpointsCommand } from '../src/cli/endpoints-command.ts';
+import { cliRunner } from './cli-harness.ts';
 import type { SibylServer } from '../src/server.ts';
 import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, seededRandom, writeModelRepository } from '../src/testing/index.ts';
 
@@ -22,16 +22,7 @@ afterAll(async () => {
   await removeDir(repo);
 });
 
-async function sibyl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: { SIBYL_URL: server.url } } as never;
-  const program = new Command('sibyl').exitOverride();
-  registerEndpointsCommand(program, (c) => (code = c), io);
-  await program.parseAsync(['node', 'sibyl', ...args]);
-  return { code, out, err };
-}
+const sibyl = cliRunner(() => server.url, registerEndpointsCommand);
 
 describe('sibyl endpoints', () => {
   it('sets endpoints from YAML, lists and shows them, switches and rolls back', async () => {

@@ -3,10 +3,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerModelsCommand } from '../src/cli/models-command.ts';
 import { registerStateCommands } from '../src/cli/state-command.ts';
+import { cliRunner } from './cli-harness.ts';
 import type { SibylServer } from '../src/server.ts';
 import { SqliteStateStore } from '../src/state/sqlite-state-store.ts';
 import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
@@ -29,17 +29,7 @@ afterAll(async () => {
 });
 
 /** Runs `sibyl <args>`; returns the exit code and what it printed. */
-async function sibyl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: { SIBYL_URL: url } } as never;
-  const program = new Command('sibyl').exitOverride();
-  registerModelsCommand(program, (c) => (code = c), io);
-  registerStateCommands(program, (c) => (code = c), io);
-  await program.parseAsync(['node', 'sibyl', ...args]);
-  return { code, out, err };
-}
+const sibyl = cliRunner(() => url, registerModelsCommand, registerStateCommands);
 
 describe('sibyl models', () => {
   it('lists every version with state, labels and the default route', async () => {

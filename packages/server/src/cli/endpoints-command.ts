@@ -1,10 +1,8 @@
 // `sibyl endpoints list|show|set|delete|switch|promote|rollback|pause|resume|feedback`: the
 // endpoints of a running server through its management API (/v1/endpoints). Exit codes: 0 done,
 // 1 the server refused or could not be reached (the message says why), 2 usage errors.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseYaml } from '../config/yaml-file.ts';
-import { ManagementError, callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
+import { ManagementError, callServer, managementAction, readDocumentFile, withUrl, type CliIo } from './management-client.ts';
 import { formatTable } from './table.ts';
 
 interface ArmJson {
@@ -105,14 +103,8 @@ Examples:
     .requiredOption('--file <file>', 'the endpoint configuration')
     .action(
       run(async (base, command) => {
-        const file = command.opts<{ file: string }>().file;
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch (err) {
-          throw new ManagementError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, undefined, undefined);
-        }
-        const r = await callServer<ReportJson>(base, 'PUT', `/v1/endpoints/${enc(command.args[0]!)}`, parseYaml(text, file) ?? {});
+        const document = await readDocumentFile(command.opts<{ file: string }>().file);
+        const r = await callServer<ReportJson>(base, 'PUT', `/v1/endpoints/${enc(command.args[0]!)}`, document);
         return reportText(r);
       }),
     );

@@ -2,7 +2,9 @@
 // come back as ManagementError with the server's message, code and reason, or with what went
 // wrong reaching the server.
 import type { ErrorBody } from '@sibyl/protocol';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { parseYaml } from '../config/yaml-file.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -83,4 +85,15 @@ export function managementAction(io: CliIo, setExitCode: (code: number) => void,
       setExitCode(1);
     }
   };
+}
+
+/** A YAML or JSON document from a file, for bodies of management calls. @throws ManagementError, ConfigError. */
+export async function readDocumentFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ManagementError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, undefined, undefined);
+  }
+  return parseYaml(text, file) ?? {};
 }

@@ -1,10 +1,8 @@
 // `sibyl models list|show|load|unload|label|rollback`: model management of a running server
 // through its management API (docs/reference/rest-api.md, model lifecycle). Exit codes: 0 done,
 // 1 the server refused or could not be reached (the message says why), 2 usage errors.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseYaml } from '../config/yaml-file.ts';
-import { ManagementError, callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
+import { ManagementError, callServer, managementAction, readDocumentFile, withUrl, type CliIo } from './management-client.ts';
 import { formatTable } from './table.ts';
 
 /** A model as GET /v2/repository/models/{m} shows it. */
@@ -33,17 +31,6 @@ export function modelRows(models: readonly ModelJson[]): string {
     });
   });
   return formatTable(['MODEL', 'VERSION', 'STATE', 'LABELS', 'LOAD_MS', 'REASON'], rows);
-}
-
-/** Reads a model config (YAML or JSON) for `load --config`. */
-async function readConfigFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ManagementError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, undefined, undefined);
-  }
-  return parseYaml(text, file) ?? {};
 }
 
 export function registerModelsCommand(program: Command, setExitCode: (code: number) => void, io: CliIo = process): Command {
@@ -94,7 +81,7 @@ Examples:
       run(async (base, command) => {
         const name = command.args[0]!;
         const file = command.opts<{ config?: string }>().config;
-        const body = file === undefined ? undefined : { parameters: { config: JSON.stringify(await readConfigFile(file)) } };
+        const body = file === undefined ? undefined : { parameters: { config: JSON.stringify(await readDocumentFile(file)) } };
         await callServer(base, 'POST', `/v2/repository/models/${enc(name)}/load`, body);
         const model = await callServer<ModelJson>(base, 'GET', `/v2/repository/models/${enc(name)}`);
         return modelRows([model]);
