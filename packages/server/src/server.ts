@@ -6,10 +6,12 @@ import { createSystemClock, type Clock } from './core/clock.ts';
 import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
+import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { ModelManager } from './models/model-manager.ts';
 import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
 import { seededRandom, type Random } from './core/random.ts';
 import { Endpoints } from './routing/endpoints.ts';
+import { createObservability, type Observability, type ObservabilityOptions } from './observability/observability.ts';
 import { InferenceService } from './routing/inference-service.ts';
 import { Router } from './routing/router.ts';
 import type { ResponseCache } from './routing/response-cache.ts';
@@ -32,6 +34,10 @@ export interface SibylServerOptions {
   random?: Random;
   /** Default: the backend config.responseCache names. */
   responseCache?: ResponseCache;
+  /** Environment for OTEL_* (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Test hooks of observability: sampling randomness, a sink, a span exporter. */
+  observability?: Pick<ObservabilityOptions, 'random' | 'openSink' | 'tracing'>;
 }
 
 /** The response cache the configuration asks for (Redis connects in the background). */
@@ -55,6 +61,10 @@ export class SibylServer {
   readonly responseCache: ResponseCache;
   readonly router: Router;
   readonly http: FastifyInstance;
+  /** Metrics, prediction log, drift and tracing (the parts that are on). */
+  readonly observability: Observability;
+  /** The listener of `metrics.port`, when configured. */
+  readonly metricsHttp: FastifyInstance | undefined;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
   readonly stateStore: StateStore;
@@ -73,7 +83,8 @@ export class SibylServer {
     this.config = config;
     this.version = packageVersion();
     this.clock = options.clock ?? createSystemClock();
-    this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } });
+    // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
+    this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
     this.stateStore = options.stateStore;
     this.models = new ModelManager({
       repository: config.modelRepository,
@@ -88,6 +99,17 @@ export class SibylServer {
       limits: { maxLoadedVersions: config.maxLoadedModels, memoryBudgetBytes: config.memoryBudgetBytes },
       loadConcurrency: config.modelLoadConcurrency,
       drainTimeoutMs: config.drainTimeoutMs,
+      observeScheduler: (model, version) => this.observability.observer?.schedulerObserver(model, version),
+    });
+    this.observability = createObservability({
+      config: options.config,
+      log: this.log,
+      clock: this.clock,
+      models: this.models,
+      inFlight: () => this.inference.pending,
+      serverVersion: this.version,
+      env: options.env ?? process.env,
+      ...options.observability,
     });
     this.responseCache = options.responseCache ?? responseCacheFor(config, this.clock, this.log);
     this.inference = new InferenceService(this.models, {
@@ -95,6 +117,7 @@ export class SibylServer {
       requestTimeoutMs: config.requestTimeoutMs,
       cache: this.responseCache,
       cacheTtlMs: config.responseCache.ttlMs,
+      observer: this.observability.observer,
     });
     const configured = new Map<string, EndpointConfig>(Object.entries(config.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
     this.endpoints = new Endpoints({
@@ -108,7 +131,14 @@ export class SibylServer {
         this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
     });
     this.router = new Router(this.inference, this.endpoints, this.models);
+    const { metrics, predictions, drift, tracing } = this.observability;
+    this.metricsHttp = metrics !== undefined && options.config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
     this.http = buildHttpApp({
+      metrics,
+      predictions,
+      drift,
+      tracing,
+      accessLog: options.config.accessLog,
       log: this.log,
       bodyLimitBytes: options.config.http.bodyLimitBytes,
       models: this.models,
@@ -127,6 +157,7 @@ export class SibylServer {
   async start(): Promise<string> {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
     await this.endpoints.load();
+    await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });
     await this.models.start();
     this.endpoints.checkTargets();
     return this.url;
@@ -134,8 +165,17 @@ export class SibylServer {
 
   /** `http://host:port` the server listens on (the real port when configured as 0). */
   get url(): string {
-    const address = this.http.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+    return this.urlOf(this.http, this.config.http.port);
+  }
+
+  /** `http://host:port` of the metrics listener, when there is one. */
+  get metricsUrl(): string | undefined {
+    return this.metricsHttp === undefined ? undefined : this.urlOf(this.metricsHttp, this.config.metrics.port ?? 0);
+  }
+
+  private urlOf(app: FastifyInstance, configuredPort: number): string {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : configuredPort;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     return `http://${host}:${port}`;
   }
@@ -165,7 +205,9 @@ export class SibylServer {
     if (!drained) this.http.server.closeAllConnections();
     await this.http.close();
     this.endpoints.close();
+    await this.metricsHttp?.close();
     await this.models.close(drained ? timeoutMs : 0);
+    await this.observability.close();
     await this.stateStore.close();
     await this.responseCache.close();
     this.log.info('shut down');

@@ -33,6 +33,8 @@ describe('model config', () => {
       labels: {},
       warmup: undefined,
       memoryBytes: undefined,
+      predictionLog: { sampleRate: 0, fields: {}, defaultRule: 'keep', retentionDays: undefined },
+      drift: undefined,
     });
     expect(compileModelConfig({ dynamicBatching: { maxQueueDelayMs: 0.25, preferredBatchSizes: [32, 8, 8] } }, 'f').dynamicBatching).toEqual({
       enabled: true,
@@ -57,6 +59,18 @@ describe('model config', () => {
     expect(message).toContain('/r/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64');
     expect(message).toContain('/r/m/config.yaml: inputs[0].datatype: "FLOAT" is not allowed; expected one of "BOOL", "UINT8"');
     expect(message).toContain('/r/m/config.yaml: colour: unknown field; allowed fields here: runtime, maxBatchSize, instanceCount');
+  });
+
+  it('compiles the prediction log and drift sections, with paths relative to the config file', () => {
+    const config = compileModelConfig(
+      { predictionLog: { sampleRate: 0.25, fields: { email: 'hash', photo: 'drop' } }, drift: { baselineFile: 'reference.csv', windowRows: 500 } },
+      '/r/m/config.yaml',
+    );
+    expect(config.predictionLog).toEqual({ sampleRate: 0.25, fields: { email: 'hash', photo: 'drop' }, defaultRule: 'keep', retentionDays: undefined });
+    expect(config.drift).toEqual({ baselineFile: '/r/m/reference.csv', baselineRows: 1000, windowRows: 500, bins: 10, psiThreshold: 0.2, ksThreshold: 0.2 });
+    expect(problemsOf(() => compileModelConfig({ predictionLog: { sampleRate: 2, fields: { x: 'mask' } } }, 'c.yaml'))).toBe(
+      ['c.yaml: predictionLog.sampleRate: 2 is not allowed; expected a number from 0 to 1', 'c.yaml: predictionLog.fields.x: "mask" is not allowed; expected one of "keep", "drop", "hash"'].join('\n'),
+    );
   });
 
   it('rejects a config that is not a mapping', () => {
@@ -101,7 +115,7 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, accessLog, metrics, predictionLog',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
   });
@@ -115,6 +129,16 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(Object.isFrozen(config.loadModels)).toBe(true);
     expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ modelControlMode: 'watch' }) }))).toBe(
       'command line: modelControlMode: "watch" is not allowed; expected one of "none", "poll", "explicit"',
+    );
+  });
+
+  it('reads the metrics port and the prediction log sink from flags and the environment', () => {
+    const env = environmentLayer({ SIBYL_PREDICTION_LOG_SINK: 'jsonl', SIBYL_PREDICTION_LOG_HASH_KEY: 'k3y' }).layer;
+    const config = compileServerConfig({ defaults, env, flags: flagsLayer({ metricsPort: '9090', predictionLogPath: '/var/log/p.jsonl' }) });
+    expect(config.metrics).toEqual({ enabled: true, port: 9090 });
+    expect(config.predictionLog).toMatchObject({ sink: 'jsonl', path: '/var/log/p.jsonl', hashKey: 'k3y', retentionDays: 30 });
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { predictionLog: { sink: 'mysql' } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: predictionLog.sink: "mysql" is not allowed; expected one of "sqlite", "jsonl", "postgres"',
     );
   });
 

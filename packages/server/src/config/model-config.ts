@@ -4,6 +4,8 @@
 import Type, { type Static } from 'typebox';
 import { DATATYPES } from '@sibyl/protocol';
 import path from 'node:path';
+import { DriftModelSchema, compileModelDrift, type ModelDriftConfig } from './drift-config.ts';
+import { PredictionLogModelSchema, compileModelPredictionLog, type ModelPredictionLogConfig } from './prediction-log-config.ts';
 import { ConfigError, validateConfig } from './validate.ts';
 
 /**
@@ -155,6 +157,8 @@ export const ModelConfigSchema = Type.Object(
     ),
     inputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for inputs read from the model file, matched by name.' })),
     outputs: Type.Optional(Type.Array(TensorConfigSchema, { description: 'Overrides for outputs read from the model file, matched by name.' })),
+    predictionLog: Type.Optional(PredictionLogModelSchema),
+    drift: Type.Optional(DriftModelSchema),
   },
   { additionalProperties: false, title: 'Sibyl model configuration (config.yaml)' },
 );
@@ -196,6 +200,9 @@ export interface ModelConfig {
   readonly memoryBytes: number | undefined;
   /** undefined: not cached; ttlMs undefined: the server's default. */
   readonly responseCache: { readonly ttlMs: number | undefined } | undefined;
+  readonly predictionLog: ModelPredictionLogConfig;
+  /** undefined: drift monitoring is off. */
+  readonly drift: ModelDriftConfig | undefined;
 }
 
 /** Model files smaller than this get one intra-op thread by default. */
@@ -255,6 +262,8 @@ export function compileModelConfig(document: unknown, source: string): ModelConf
           }),
     memoryBytes: doc.memoryBytes,
     responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
+    predictionLog: compileModelPredictionLog(doc.predictionLog),
+    drift: compileModelDrift(doc.drift, (file) => path.resolve(path.dirname(source), file)),
   });
 }
 

@@ -1,8 +1,9 @@
 // The server configuration: one schema, one precedence order (flags > environment SIBYL_* >
 // sibyl.yaml > defaults), compiled once at start-up into frozen options. Environment variable
 // names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
+import { PredictionLogServerSchema, predictionLogServerDefaults } from './prediction-log-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,6 +82,19 @@ export const ServerConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    accessLog: Type.Boolean({
+      description: 'Write one info line per HTTP request (method, url, status, ms, request id), asynchronously, off the request path. Default: false.',
+    }),
+    metrics: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'Serve Prometheus metrics at /metrics and record them. Default: true.' }),
+        port: Type.Optional(
+          Type.Integer({ minimum: 0, maximum: 65535, description: 'Also serve /metrics on this port, on the same host (0: any free port). Default: none (only the HTTP port).' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    predictionLog: PredictionLogServerSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -107,6 +121,9 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     responseCache: { backend: 'memory', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000, redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'sibyl:cache:', redisTimeoutMs: 100 },
     endpoints: {},
     http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
+    accessLog: false,
+    metrics: { enabled: true },
+    predictionLog: predictionLogServerDefaults(),
   };
 }
 
@@ -211,6 +228,10 @@ export const SERVE_FLAGS = [
   { flag: '--state-store <file>', path: ['stateStore'] },
   { flag: '--response-cache <backend>', path: ['responseCache', 'backend'] },
   { flag: '--response-cache-redis-url <url>', path: ['responseCache', 'redisUrl'] },
+  { flag: '--metrics-port <port>', path: ['metrics', 'port'] },
+  { flag: '--access-log <bool>', path: ['accessLog'] },
+  { flag: '--prediction-log-sink <sink>', path: ['predictionLog', 'sink'] },
+  { flag: '--prediction-log-path <path>', path: ['predictionLog', 'path'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -245,13 +266,18 @@ function merge(base: Layer, over: Layer): Layer {
  * The same fields, all optional: what one source (sibyl.yaml, the environment, flags) may say.
  * Unknown fields stay errors. This is the schema of the sibyl.yaml file, exported for editors.
  */
+/** A section of the file: the same fields, all optional, unknown ones still errors. */
+const partialSection = (section: TObject) =>
+  Type.Optional(Type.Object((Type.Partial(section) as TObject).properties, { additionalProperties: false, description: (section as { description?: string }).description }));
 export const ServerConfigFileSchema = Type.Object(
   {
     ...Type.Partial(ServerConfigSchema).properties,
-    http: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.http).properties, { additionalProperties: false })),
+    http: partialSection(ServerConfigSchema.properties.http),
     responseCache: Type.Optional(
       Type.Object(Type.Partial(ServerConfigSchema.properties.responseCache).properties, { additionalProperties: false, description: (ServerConfigSchema.properties.responseCache as { description?: string }).description }),
     ),
+    metrics: partialSection(ServerConfigSchema.properties.metrics),
+    predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -290,5 +316,7 @@ export function compileServerConfig(sources: {
     loadModels: Object.freeze([...config.loadModels]) as string[],
     http: Object.freeze({ ...config.http }),
     responseCache: Object.freeze({ ...config.responseCache }),
+    metrics: Object.freeze({ ...config.metrics }),
+    predictionLog: Object.freeze({ ...config.predictionLog }),
   });
 }

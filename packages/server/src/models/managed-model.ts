@@ -15,6 +15,7 @@ import { effectiveLabels, type EffectiveLabel, type LabelRecord } from './labels
 import { desiredVersions, nextTransition, type Transition, type VersionPhase } from './lifecycle.ts';
 import type { VersionStatus } from './model-state.ts';
 import type { ServedVersion } from './served-version.ts';
+import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import { VersionRecord } from './version-record.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
@@ -39,6 +40,8 @@ export interface ModelContext {
   log: Logger;
   controlMode: ModelControlMode;
   drainTimeoutMs: number;
+  /** The observer of a version's scheduler (metrics, tracing), asked once per loaded version. */
+  observeScheduler?: (model: string, version: number) => SchedulerObserver | undefined;
   /**
    * Residency: whether a version of `bytes` may load now. Synchronous, called right before the
    * load; `demanded` loads (a request waits) may evict others, `swap` loads (the model has a

@@ -17,6 +17,7 @@ import type { EffectiveLabel } from './labels.ts';
 import type { Admission, ManagedModel, ModelContext, ModelControlMode, VersionSelector } from './managed-model.ts';
 import { ModelControl, isDirectory } from './model-control.ts';
 import { STATE } from './state-namespaces.ts';
+import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import type { VersionStatus } from './model-state.ts';
 import { chooseEvictions, fitsBeside, type ResidencyLimits } from './residency.ts';
 import type { ServedVersion } from './served-version.ts';
@@ -41,6 +42,8 @@ export interface ModelManagerOptions {
   loadConcurrency: number;
   /** How long an unloaded or replaced version may take to finish its requests. */
   drainTimeoutMs: number;
+  /** The observer of a version's scheduler (metrics, tracing), asked once per loaded version. */
+  observeScheduler?: (model: string, version: number) => SchedulerObserver | undefined;
 }
 
 /** What the manager knows of one model. */
@@ -85,6 +88,7 @@ export class ModelManager {
       log: options.log,
       controlMode: options.controlMode,
       drainTimeoutMs: options.drainTimeoutMs,
+      observeScheduler: options.observeScheduler,
       admit: (model, version, bytes, mode) => this.admit(model, version, bytes, mode),
       withLoadSlot: (fn) => this.loadSlots.run(fn),
       track: (work) => {

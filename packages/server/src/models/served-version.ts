@@ -4,6 +4,7 @@
 // the old one drains beside it).
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Clock } from '../core/clock.ts';
+import type { ModelConfig } from '../config/model-config.ts';
 import type { Instance } from '../runtimes/runtime.ts';
 import type { InstancePool } from '../scheduling/instance-pool.ts';
 import type { ScheduledRequest, Scheduler, SubmitOptions } from '../scheduling/scheduler.ts';
@@ -26,6 +27,8 @@ export class ServedVersion {
      * outlive them; `ttlMs` undefined is the server's default.
      */
     readonly cache?: { readonly generation: string; readonly ttlMs: number | undefined },
+    /** The model's compiled config.yaml (observers read its predictionLog and drift sections). */
+    readonly config?: ModelConfig,
   ) {}
 
   /** True until unload() begins. */

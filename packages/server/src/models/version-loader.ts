@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Instance, Runtime } from '../runtimes/runtime.ts';
 import { InstancePool } from '../scheduling/instance-pool.ts';
 import { Scheduler } from '../scheduling/scheduler.ts';
+import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { ServedVersion } from './served-version.ts';
 import { resolveSignature } from './signature.ts';
 import { generatedSamples, runWarmup, samplesFromFile } from './warmup.ts';
@@ -30,6 +31,8 @@ export interface VersionLoaderContext {
   clock: Clock;
   cpuCount: number;
   log: Logger;
+  /** The observer of a version's scheduler (metrics, tracing), asked once per loaded version. */
+  observeScheduler?: (model: string, version: number) => SchedulerObserver | undefined;
 }
 
 /** A load that failed: `reason` is the version's UNAVAILABLE reason (`load failed: …`, `config error: …`, `warm-up failed: …`). */
@@ -91,10 +94,11 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     maxQueueDelayMs: config.dynamicBatching.maxQueueDelayMs,
     preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
     maxQueueSize: config.maxQueueSize,
+    observer: ctx.observeScheduler?.(spec.model, spec.version),
   });
   log.debug({ instances: config.instanceCount, threadsPerInstance: threads }, `version ${spec.version} loaded`);
   const cache = config.responseCache === undefined ? undefined : { generation: await generationOf(spec), ttlMs: config.responseCache.ttlMs };
-  return new ServedVersion(spec.model, spec.version, ctx.runtime.platform, signature, scheduler, pool, cache);
+  return new ServedVersion(spec.model, spec.version, ctx.runtime.platform, signature, scheduler, pool, cache, config);
 }
 
 /**

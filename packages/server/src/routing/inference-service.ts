@@ -10,6 +10,7 @@ import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
 import { responseCacheKey, type ResponseCache } from './response-cache.ts';
+import type { InferContext, InferenceObserver } from './inference-observer.ts';
 
 export class InferenceService {
   private inFlight = 0;
@@ -25,8 +26,15 @@ export class InferenceService {
       cache?: ResponseCache;
       /** TTL of cached answers whose model sets none; default 60 s. */
       cacheTtlMs?: number;
+      /** Told about every request (metrics, prediction log, drift, tracing). */
+      observer?: InferenceObserver;
     },
   ) {}
+
+  /** Whether requests are observed: frontends then pass an InferContext (else it is not needed). */
+  get observed(): boolean {
+    return this.options.observer !== undefined;
+  }
 
   /** Requests between infer() and its answer. */
   get pending(): number {
@@ -40,7 +48,47 @@ export class InferenceService {
    * @throws SibylError: NOT_FOUND, INVALID_ARGUMENT (the request does not fit the model),
    *   UNAVAILABLE (not ready), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL (the runtime failed).
    */
-  async infer(model: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation): Promise<InferResponse> {
+  infer(model: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation, context?: InferContext): Promise<InferResponse> {
+    const observer = this.options.observer;
+    if (observer === undefined) return this.run(model, selector, request, signal, undefined, undefined);
+    return this.observe(observer, model, selector, request, signal, context);
+  }
+
+  /**
+   * A frontend could not turn a request for `model` into an InferRequest (an undecodable body):
+   * observers count it like any failed request.
+   */
+  rejected(model: string, selector: VersionSelector, error: SibylError, context?: InferContext): void {
+    const observer = this.options.observer;
+    if (observer === undefined) return;
+    let served: ServedVersion | undefined;
+    try {
+      served = this.models.resolve(model, selector);
+    } catch {
+      served = undefined;
+    }
+    observer.finished({ model, served, request: undefined, response: undefined, error, totalMs: context?.elapsedBeforeMs ?? 0, context, token: undefined });
+  }
+
+  /** infer() with an observer: told once when the request is queued and once when it ends. */
+  private async observe(observer: InferenceObserver, model: string, selector: VersionSelector, request: InferRequest, signal: Cancellation | undefined, context: InferContext | undefined): Promise<InferResponse> {
+    const watch: Watch = { observer, startMs: this.options.clock.now(), served: undefined, started: false, token: undefined };
+    const finish = (response: InferResponse | undefined, error: SibylError | undefined): void => {
+      const totalMs = this.options.clock.now() - watch.startMs + (context?.elapsedBeforeMs ?? 0);
+      observer.finished({ model, served: watch.served, request, response, error, totalMs, context, token: watch.token });
+    };
+    let response: InferResponse;
+    try {
+      response = await this.run(model, selector, request, signal, context, watch);
+    } catch (err) {
+      finish(undefined, err instanceof SibylError ? err : new SibylError('INTERNAL_ERROR', (err as Error).message, { cause: err }));
+      throw err;
+    }
+    finish(response, undefined);
+    return response;
+  }
+
+  private async run(model: string, selector: VersionSelector, request: InferRequest, signal: Cancellation | undefined, context: InferContext | undefined, watch: Watch | undefined): Promise<InferResponse> {
     this.inFlight++;
     try {
       const timeoutUs = integerParameter(request.parameters?.timeout, 'timeout', 'microseconds');
@@ -65,6 +113,12 @@ export class InferenceService {
         classifications ??= new Map();
         classifications.set(requested.name, checkClassification(served.signature.outputs.find((o) => o.name === requested.name)!, k));
       }
+      if (watch !== undefined) {
+        watch.served = served;
+        // Once per request, before execute() takes ownership of the input buffers.
+        if (!watch.started) watch.token = watch.observer.started(served, request, context);
+        watch.started = true;
+      }
       // The response cache (models that opt in): the key is taken before execute() hands the
       // input buffers to the instance. A version that began to drain during the lookup is routed
       // again.
@@ -76,7 +130,7 @@ export class InferenceService {
         const hit = await cache.get(cacheKey);
         served.statistics.recordCacheLookup(hit !== undefined, this.options.clock.now() - started);
         if (hit !== undefined) return this.answer(served, request, hit, 'hit');
-        if (!served.admitting) return await this.infer(model, selector, request, signal);
+        if (!served.admitting) return await this.run(model, selector, request, signal, context, watch);
       }
       const outputs = await served.execute(
         { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
@@ -85,6 +139,7 @@ export class InferenceService {
           deadlineMs,
           // Triton's levels: 1 is the highest; 0 (or none) is the default, served after explicit levels.
           priority: priority === undefined || priority === 0 ? Number.MAX_SAFE_INTEGER : priority,
+          trace: context?.trace,
         },
       );
       const batched = served.signature.maxBatchSize > 0;
@@ -114,6 +169,17 @@ export class InferenceService {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
+}
+
+/** The observer of one request, and what it learnt on the way. */
+interface Watch {
+  observer: InferenceObserver;
+  /** Clock time infer() began. */
+  startMs: number;
+  served: ServedVersion | undefined;
+  /** Whether started() was called (a request routed twice is still one request). */
+  started: boolean;
+  token: unknown;
 }
 
 /** A non-negative integer request parameter, or undefined when absent. @throws PARAMETER_INVALID. */

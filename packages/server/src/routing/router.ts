@@ -7,6 +7,7 @@ import type { Cancellation } from '../core/cancellation.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
 import type { RequestContext } from './endpoint.ts';
 import type { Endpoints } from './endpoints.ts';
+import type { InferContext } from './inference-observer.ts';
 import type { InferenceService } from './inference-service.ts';
 
 const addressesVersion = (s: VersionSelector): boolean => (s.version !== undefined && s.version !== '') || (s.label !== undefined && s.label !== '');
@@ -22,12 +23,12 @@ export class Router {
    * Answers a request for `name`: through its endpoint when it has one and the request names no
    * version or label, else through the model. See InferenceService.infer for ownership and errors.
    */
-  infer(name: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation, context?: Omit<RequestContext, 'signal'>): Promise<InferResponse> {
+  infer(name: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation, context?: Omit<RequestContext, 'signal'> & { observed?: InferContext }): Promise<InferResponse> {
     const endpoint = this.endpoints.get(name);
-    if (endpoint === undefined) return this.inference.infer(name, selector, request, signal);
+    if (endpoint === undefined) return this.inference.infer(name, selector, request, signal, context?.observed);
     if (!addressesVersion(selector)) return endpoint.infer(request, { signal, header: context?.header });
     if (!this.models.models.has(name)) return Promise.reject(this.notAModel(name));
-    return this.inference.infer(name, selector, request, signal);
+    return this.inference.infer(name, selector, request, signal, context?.observed);
   }
 
   /**

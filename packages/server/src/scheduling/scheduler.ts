@@ -7,6 +7,7 @@ import type { Clock, CancelTimer } from '../core/clock.ts';
 import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
+import type { SchedulerObserver } from './scheduler-observer.ts';
 import { VersionStatistics } from './statistics.ts';
 
 export interface SchedulerOptions extends BatchingPolicy {
@@ -15,6 +16,8 @@ export interface SchedulerOptions extends BatchingPolicy {
   clock: Clock;
   /** `model 'm' version 1`, for messages. */
   label: string;
+  /** Told about every execution (metrics, tracing). */
+  observer?: SchedulerObserver;
 }
 
 /** One request as the scheduler sees it. */
@@ -34,6 +37,8 @@ export interface SubmitOptions {
   deadlineMs?: number;
   /** Lower runs first; requests of equal priority run in arrival order. Default: 0. */
   priority?: number;
+  /** Handed back to the observer with this request's execution (see ExecutedMember.trace). */
+  trace?: unknown;
 }
 
 interface Job {
@@ -47,6 +52,7 @@ interface Job {
   reject: (err: Error) => void;
   signal: Cancellation | undefined;
   onAbort: (() => void) | undefined;
+  trace: unknown;
 }
 
 /**
@@ -121,6 +127,7 @@ export class Scheduler {
         reject,
         signal: options.signal,
         onAbort: undefined,
+        trace: options.trace,
       };
       if (options.signal !== undefined) {
         job.onAbort = () => {
@@ -294,9 +301,11 @@ export class Scheduler {
       // everything between dispatch and the answer that the instance did not spend computing.
       const inputMs = Math.max(0, received - startMs - result.inferMs - result.outputMs);
       this.statistics.recordExecution(rows, members.length, { inputMs, inferMs: result.inferMs, outputMs: result.outputMs + (done - received) }, clock.epochMs());
+      this.options.observer?.executed({ rows, startMs, endMs: done, members, failed: false });
       for (let i = 0; i < members.length; i++) this.succeed(members[i]!, parts[i]!, done);
     } catch (err) {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
+      this.options.observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true });
       for (const job of members) this.fail(job, error);
     } finally {
       this.inFlight -= members.length;

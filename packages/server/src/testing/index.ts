@@ -26,3 +26,5 @@ export { ManualClock } from './manual-clock.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
 export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';
+export { histogramBuckets, histogramQuantile, parsePrometheusText, sampleValue } from './prometheus-text.ts';
+export type { PromFamily, PromSample } from './prometheus-text.ts';

@@ -2,12 +2,12 @@
 // inject, no socket), and the real `sibyl serve` binary started on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { serverConfigDefaults, type ServerConfig } from '../config/server-config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
-import { SibylServer } from '../server.ts';
+import { SibylServer, type SibylServerOptions } from '../server.ts';
 import type { StateStore } from '../state/state-store.ts';
 
 export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | 'modelRepository' | 'stateStore'>> {
@@ -17,6 +17,11 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
   /** Default: a fresh in-memory store. */
   store?: StateStore;
   random?: Random;
+  /** Default: silent. Pass one to read what the server logs. */
+  log?: Logger;
+  /** Environment for OTEL_* (default: none). */
+  env?: NodeJS.ProcessEnv;
+  observability?: SibylServerOptions['observability'];
 }
 
 /**
@@ -25,7 +30,7 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
-  const { bodyLimitBytes, clock, runtime, store, random, ...settings } = options;
+  const { bodyLimitBytes, clock, runtime, store, random, log, env, observability, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
@@ -33,7 +38,7 @@ export async function createTestServer(repository: string, options: TestServerOp
     ...settings,
     http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes },
   };
-  const server = await SibylServer.create({ config, log: pino({ level: 'silent' }), clock, runtime, stateStore: store, random });
+  const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability });
   await server.endpoints.load();
   await server.models.start();
   await server.http.ready();

@@ -7,16 +7,22 @@ import { inflateRequestBody } from './content-encoding.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
+import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
+import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
+import type { Tracing } from '../../observability/tracing/tracing.ts';
 
-export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps {
+export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<ObservabilityRouteDeps, 'log' | 'models'> {
   log: Logger;
   bodyLimitBytes: number;
   /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
   isDraining: () => boolean;
+  /** One log line per request (see installAccessLog). */
+  accessLog?: boolean;
+  tracing?: Tracing;
 }
 
-const ALWAYS_ANSWERED = new Set(['/v2/health/live']);
+const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
 
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
@@ -59,8 +65,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     sendError(reply, new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${request.method} ${request.url.split('?')[0]}; see docs/reference/rest-api.md`)),
   );
 
+  if (options.tracing !== undefined) installTracingHooks(app, options.tracing);
+  if (options.accessLog === true) installAccessLog(app);
   registerV2Routes(app, options);
   registerRepositoryRoutes(app, options);
   registerEndpointRoutes(app, options);
+  registerObservabilityRoutes(app, options);
   return app;
 }

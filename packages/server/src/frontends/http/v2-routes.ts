@@ -17,10 +17,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelManager, VersionSelector } from '../../models/model-manager.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { Duration } from '../../scheduling/statistics.ts';
+import type { InferContext } from '../../routing/inference-observer.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { sendError } from './errors.ts';
+import { requestSpan } from './tracing-hooks.ts';
 
 export interface V2RouteDeps {
   models: ModelManager;
@@ -77,13 +79,20 @@ async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, b
 }
 
 async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
-  const decoded = decodeBody(request, deps);
-  const inferRequest = decoded instanceof Promise ? await decoded : decoded;
+  const observed: InferContext | undefined = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: reply.elapsedTime, trace: requestSpan(request) } : undefined;
+  let inferRequest: InferRequest;
+  try {
+    const decoded = decodeBody(request, deps);
+    inferRequest = decoded instanceof Promise ? await decoded : decoded;
+  } catch (err) {
+    if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(request.params.model, selectorOf(request.params), err, observed);
+    throw err;
+  }
   // A client that goes away before its answer has its queued request dropped.
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.router.infer(request.params.model, selectorOf(request.params), inferRequest, gone, { header: (name) => headerText(request.headers[name]) });
+    response = await deps.router.infer(request.params.model, selectorOf(request.params), inferRequest, gone, { header: (name) => headerText(request.headers[name]), observed });
   } finally {
     unwatchConnection(request, gone);
   }

@@ -1,0 +1,79 @@
+// The prediction log's settings: where records go (server-wide, in sibyl.yaml) and what each
+// model records (in its config.yaml). Compiled with the documents they belong to.
+import Type, { type Static } from 'typebox';
+
+export const PREDICTION_LOG_SINKS = ['sqlite', 'jsonl', 'postgres'] as const;
+export type PredictionLogSink = (typeof PREDICTION_LOG_SINKS)[number];
+
+export const FIELD_RULES = ['keep', 'drop', 'hash'] as const;
+export type FieldRule = (typeof FIELD_RULES)[number];
+
+export const PredictionLogServerSchema = Type.Object(
+  {
+    sink: Type.Enum(PREDICTION_LOG_SINKS, {
+      description: 'Where prediction records are written: sqlite (a local file), jsonl (JSON Lines, one record a line) or postgres. Default: sqlite.',
+    }),
+    path: Type.String({
+      description: "File of the sqlite or jsonl sink, created on the first record. '': sibyl-predictions.sqlite (or .jsonl) in the working directory. Default: ''.",
+    }),
+    postgresUrl: Type.String({ description: "Connection string of the postgres sink (postgres://user@host:5432/db); '' uses the PG* environment variables. Default: ''." }),
+    postgresTable: Type.String({
+      minLength: 1,
+      pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$',
+      description: 'Table of the postgres sink, created if missing. Default: sibyl_predictions.',
+    }),
+    hashKey: Type.String({
+      description:
+        "Secret key of the HMAC-SHA256 that `hash` field rules apply. '' makes a random key at start (hashes then differ between runs). Set it through SIBYL_PREDICTION_LOG_HASH_KEY rather than a file. Default: ''.",
+    }),
+    queueRecords: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'Most records waiting to be written; beyond it records are dropped (and counted), never the request slowed. Default: 10000.',
+    }),
+    flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000, description: 'How often waiting records are written, in ms. Default: 200.' }),
+    retentionDays: Type.Number({
+      minimum: 0,
+      maximum: 36_500,
+      description: 'Records older than this are deleted (checked hourly and at start), unless a model sets its own. 0: kept forever. Default: 30.',
+    }),
+  },
+  { additionalProperties: false, description: 'The prediction log sink, shared by every model that logs predictions.' },
+);
+
+export type PredictionLogServerConfig = Readonly<Static<typeof PredictionLogServerSchema>>;
+
+export function predictionLogServerDefaults(): PredictionLogServerConfig {
+  return { sink: 'sqlite', path: '', postgresUrl: '', postgresTable: 'sibyl_predictions', hashKey: '', queueRecords: 10_000, flushIntervalMs: 200, retentionDays: 30 };
+}
+
+export const PredictionLogModelSchema = Type.Object(
+  {
+    sampleRate: Type.Number({ minimum: 0, maximum: 1, description: 'Share of requests recorded, from 0 (none) to 1 (all). Default: 0.' }),
+    fields: Type.Optional(
+      Type.Record(Type.String(), Type.Enum(FIELD_RULES), {
+        description: 'Rule per input or output name: keep (as sent), drop (never recorded) or hash (each element replaced by its keyed HMAC-SHA256).',
+      }),
+    ),
+    defaultRule: Type.Optional(Type.Enum(FIELD_RULES, { description: 'Rule for inputs and outputs that fields does not name. Default: keep.' })),
+    retentionDays: Type.Optional(Type.Number({ minimum: 0, maximum: 36_500, description: "Records of this model older than this are deleted. Default: the server's predictionLog.retentionDays." })),
+  },
+  { additionalProperties: false, description: 'Sampled records of requests and answers (see docs/observability.md).' },
+);
+
+export interface ModelPredictionLogConfig {
+  readonly sampleRate: number;
+  readonly fields: Readonly<Record<string, FieldRule>>;
+  readonly defaultRule: FieldRule;
+  /** undefined: the server's retentionDays. */
+  readonly retentionDays: number | undefined;
+}
+
+export function compileModelPredictionLog(doc: Static<typeof PredictionLogModelSchema> | undefined): ModelPredictionLogConfig {
+  return Object.freeze({
+    sampleRate: doc?.sampleRate ?? 0,
+    fields: Object.freeze({ ...(doc?.fields ?? {}) }),
+    defaultRule: doc?.defaultRule ?? 'keep',
+    retentionDays: doc?.retentionDays,
+  });
+}

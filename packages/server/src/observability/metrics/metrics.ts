@@ -1,0 +1,157 @@
+// The Prometheus exporter: a prom-client registry holding exactly the metrics of the catalogue,
+// plus prom-client's process metrics. Hot-path metrics (requests, latencies, batch sizes) are
+// plain accumulators per version (VersionMetrics) turned into samples at scrape time; model
+// state, instances and queue depth are read from the model manager at scrape time; the rare
+// events (prediction log, drift) use prom-client counters and gauges directly.
+import { REASONS } from '@sibyl/protocol';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { ModelStatus } from '../../models/model-manager.ts';
+import { MODEL_STATES } from '../../models/model-state.ts';
+import type { ServedVersion } from '../../models/served-version.ts';
+import type { InferOutcome } from '../../routing/inference-observer.ts';
+import type { BucketHistogram } from './bucket-histogram.ts';
+import { METRICS, metricDefinition, type MetricDefinition, type MetricName } from './catalogue.ts';
+import { VersionMetrics } from './version-metrics.ts';
+
+export interface MetricsSources {
+  /** The manager's models (ModelManager.list), read at every scrape. */
+  models: () => readonly ModelStatus[];
+  /** Requests in flight over all models (InferenceService.pending). */
+  inFlight: () => number;
+  serverVersion: string;
+  /** Also export prom-client's process and Node.js metrics. Default true. */
+  processMetrics?: boolean;
+}
+
+interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+type Labels = Record<string, string>;
+
+/** A metric whose samples are computed when scraped; registered with prom-client as any other. */
+function collectedMetric(definition: MetricDefinition, collect: () => Sample[]): Metric {
+  const { name, help, type } = definition;
+  const metric = { name, help, type, aggregator: 'sum', get: async () => ({ name, help, type, aggregator: 'sum', values: collect() }) };
+  return metric as unknown as Metric;
+}
+
+function histogramSamples(name: string, labels: Labels, histogram: BucketHistogram, out: Sample[]): void {
+  const cumulative = histogram.cumulative();
+  histogram.bounds.forEach((bound, i) => out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative[i]! }));
+  out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: histogram.count });
+  out.push({ metricName: `${name}_sum`, labels, value: histogram.sum });
+  out.push({ metricName: `${name}_count`, labels, value: histogram.count });
+}
+
+export class SibylMetrics {
+  readonly registry = new Registry();
+  private readonly versions = new Map<string, VersionMetrics>();
+  private readonly byServed = new WeakMap<ServedVersion, VersionMetrics>();
+  private readonly direct = new Map<string, Counter | Gauge>();
+
+  constructor(private readonly sources: MetricsSources) {
+    if (sources.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const perVersion = (name: MetricName, samples: (v: VersionMetrics, labels: Labels, out: Sample[]) => void): Metric =>
+      collectedMetric(metricDefinition(name), () => {
+        const out: Sample[] = [];
+        for (const v of this.versions.values()) samples(v, { model: v.model, version: v.version }, out);
+        return out;
+      });
+    const histogram = (name: MetricName, pick: (v: VersionMetrics) => BucketHistogram, include: (v: VersionMetrics) => boolean = () => true): Metric =>
+      perVersion(name, (v, labels, out) => {
+        if (include(v)) histogramSamples(name, labels, pick(v), out);
+      });
+    const known = (v: VersionMetrics) => v.version !== '';
+    const collected: Record<string, Metric> = {
+      sibyl_inference_requests_total: perVersion('sibyl_inference_requests_total', (v, labels, out) => {
+        if (known(v)) out.push({ labels: { ...labels, outcome: 'success', code: 'OK', reason: '' }, value: v.succeeded });
+        for (const [reason, count] of v.failed) {
+          out.push({ labels: { ...labels, outcome: 'error', code: REASONS[reason].code, reason }, value: count });
+        }
+      }),
+      sibyl_inference_request_duration_seconds: histogram('sibyl_inference_request_duration_seconds', (v) => v.requestSeconds, known),
+      sibyl_inference_queue_duration_seconds: histogram('sibyl_inference_queue_duration_seconds', (v) => v.queueSeconds, known),
+      sibyl_inference_compute_duration_seconds: histogram('sibyl_inference_compute_duration_seconds', (v) => v.computeSeconds, known),
+      sibyl_inference_batch_size: histogram('sibyl_inference_batch_size', (v) => v.batchRows, known),
+      sibyl_inference_queue_depth: this.perServed('sibyl_inference_queue_depth', (s) => s.queueDepth),
+      sibyl_model_instances: this.perServed('sibyl_model_instances', (s) => s.instanceCount),
+      sibyl_inference_requests_in_flight: collectedMetric(metricDefinition('sibyl_inference_requests_in_flight'), () => [{ labels: {}, value: sources.inFlight() }]),
+      sibyl_model_state: collectedMetric(metricDefinition('sibyl_model_state'), () =>
+        sources.models().flatMap((m) =>
+          m.versions.flatMap((v) => MODEL_STATES.map((state) => ({ labels: { model: m.name, version: String(v.version), state }, value: v.state === state ? 1 : 0 }))),
+        ),
+      ),
+      sibyl_model_load_duration_seconds: collectedMetric(metricDefinition('sibyl_model_load_duration_seconds'), () =>
+        sources.models().flatMap((m) => m.versions.flatMap((v) => (v.loadMs === undefined ? [] : [{ labels: { model: m.name, version: String(v.version) }, value: v.loadMs / 1000 }]))),
+      ),
+      sibyl_build_info: collectedMetric(metricDefinition('sibyl_build_info'), () => [{ labels: { version: sources.serverVersion, node: process.version }, value: 1 }]),
+    };
+    for (const definition of METRICS) {
+      const metric = collected[definition.name];
+      if (metric !== undefined) this.registry.registerMetric(metric);
+      else if (definition.type === 'counter') this.direct.set(definition.name, new Counter({ name: definition.name, help: definition.help, labelNames: [...definition.labels], registers: [this.registry] }));
+      else if (definition.type === 'gauge') this.direct.set(definition.name, new Gauge({ name: definition.name, help: definition.help, labelNames: [...definition.labels], registers: [this.registry] }));
+      else throw new Error(`metric ${definition.name}: histograms must be collected from accumulators`);
+    }
+  }
+
+  /** A prom-client counter of the catalogue, for events off the hot path (prediction log, drift). */
+  counter(name: MetricName): Counter {
+    const metric = this.direct.get(name);
+    if (!(metric instanceof Counter)) throw new Error(`${name} is not a directly updated counter`);
+    return metric;
+  }
+
+  /** A prom-client gauge of the catalogue, for values set off the hot path (drift). */
+  gauge(name: MetricName): Gauge {
+    const metric = this.direct.get(name);
+    if (!(metric instanceof Gauge)) throw new Error(`${name} is not a directly updated gauge`);
+    return metric;
+  }
+
+  /** The accumulators of one version (created on first use); they observe its scheduler too. */
+  version(model: string, version: string): VersionMetrics {
+    const key = `${model}\u0000${version}`;
+    let metrics = this.versions.get(key);
+    if (metrics === undefined) {
+      metrics = new VersionMetrics(model, version);
+      this.versions.set(key, metrics);
+    }
+    return metrics;
+  }
+
+  /** Counts one finished request (see InferenceObserver.finished). */
+  observe(outcome: InferOutcome): void {
+    const served = outcome.served;
+    let metrics: VersionMetrics;
+    if (served !== undefined) {
+      metrics = this.byServed.get(served) ?? this.remember(served);
+    } else {
+      // Unknown model names are client input: they never become label values.
+      const reason = outcome.error?.reason;
+      metrics = this.version(reason === 'MODEL_NOT_FOUND' ? '' : outcome.model, '');
+    }
+    if (outcome.error === undefined) metrics.recordSuccess(outcome.totalMs);
+    else metrics.recordFailure(outcome.error.reason);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private remember(served: ServedVersion): VersionMetrics {
+    const metrics = this.version(served.name, String(served.version));
+    this.byServed.set(served, metrics);
+    return metrics;
+  }
+
+  private perServed(name: MetricName, value: (served: ServedVersion) => number): Metric {
+    return collectedMetric(metricDefinition(name), () =>
+      this.sources.models().flatMap((m) => (m.served === undefined ? [] : [{ labels: { model: m.name, version: String(m.served.version) }, value: value(m.served) }])),
+    );
+  }
+}
