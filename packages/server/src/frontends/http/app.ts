@@ -57,7 +57,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const error = toHttpError(err as FastifyError, options.bodyLimitBytes);
     if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') request.log.error({ err: error.cause ?? error, url: request.url }, error.message);
-    else request.log.debug({ reason: error.reason, url: request.url }, error.message);
+    // A client error's message may quote input values (a redacted field, say): only its reason is logged.
+    else request.log.debug({ reason: error.reason, url: request.url }, `request failed: ${error.reason}`);
     return sendError(reply, error);
   });
 

@@ -61,7 +61,7 @@ export class PredictionLogger {
   /** Decides whether to record this request; if so, captures its inputs (redacted). */
   sample(served: ServedVersion, request: InferRequest): Capture | undefined {
     const redactor = this.redactorOf(served);
-    if (redactor === null || this.random() >= redactor.sampleRate) return undefined;
+    if (redactor === null || (redactor.sampleRate < 1 && this.random() >= redactor.sampleRate)) return undefined;
     return { inputs: request.inputs.map((t) => redactor.apply(t)), redactor };
   }
 
