@@ -126,7 +126,7 @@ export function metricsReference(): string {
     '| --- | --- | --- | --- |',
     ...METRICS.map(row),
     '',
-    `Duration buckets (seconds, ${DURATION_BUCKETS_SECONDS.length} bounds, 10 per decade, neighbours 26% apart): ${DURATION_BUCKETS_SECONDS.join(', ')}, +Inf.`,
+    `Duration buckets (seconds, ${DURATION_BUCKETS_SECONDS.length} bounds, 10 per decade, neighbours 25–28% apart): ${DURATION_BUCKETS_SECONDS.join(', ')}, +Inf.`,
     '',
     "Process metrics are prom-client's defaults under their usual names (`process_cpu_seconds_total`,",
     '`process_resident_memory_bytes`, `process_open_fds`, `nodejs_eventloop_lag_seconds`,',

@@ -9,6 +9,7 @@ import { registerBenchCommand } from './bench/command.ts';
 import { registerEndpointsCommand } from './endpoints-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -30,6 +31,10 @@ const FLAG_HELP: Record<string, string> = {
   '--state-store': "SQLite file keeping labels, explicit loads and last known good versions; ':memory:' for none (default: .sibyl/state.sqlite)",
   '--response-cache': 'memory or redis: where cached answers of models with responseCache live (default: memory)',
   '--response-cache-redis-url': 'the Redis server of --response-cache redis (default: redis://127.0.0.1:6379)',
+  '--metrics-port': 'also serve GET /metrics on this port (default: only on the HTTP port)',
+  '--access-log': 'true: one log line per HTTP request, written asynchronously (default: false)',
+  '--prediction-log-sink': 'sqlite|jsonl|postgres: where sampled prediction records go (default: sqlite)',
+  '--prediction-log-path': 'file of the sqlite or jsonl sink (default: ./sibyl-predictions.sqlite or .jsonl)',
 };
 
 /** Flags that may be given several times; their values are collected into a list. */
@@ -69,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerModelsCommand(program, (code) => (exitCode = code));
   registerEndpointsCommand(program, (code) => (exitCode = code));
   registerStateCommands(program, (code) => (exitCode = code));
+  registerAdminCommands(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -31,7 +31,8 @@ export async function serve(flags: Record<string, string | string[] | undefined>
 
   try {
     const url = await server.start();
-    server.log.info({ url, modelRepository }, `Sibyl ${server.version} serves ${modelRepository} on ${url}`);
+    const metricsUrl = server.metricsUrl;
+    server.log.info({ url, modelRepository, ...(metricsUrl === undefined ? {} : { metricsUrl }) }, `Sibyl ${server.version} serves ${modelRepository} on ${url}${metricsUrl === undefined ? '' : `; metrics on ${metricsUrl}/metrics`}`);
     for (const m of server.models.list()) {
       const served = m.served;
       if (served !== undefined) {

@@ -50,6 +50,8 @@ const BIN = fileURLToPath(new URL('../../bin/sibyl.js', import.meta.url));
 export interface SpawnedServer {
   process: ChildProcess;
   url: string;
+  /** The metrics listener's URL, when started with --metrics-port. */
+  metricsUrl: string | undefined;
   /** Every log line so far (pino JSON, parsed). */
   logs: Record<string, unknown>[];
   /** Resolves with the exit code once the process has exited. */
@@ -96,6 +98,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
           resolve({
             process: child,
             url,
+            metricsUrl: typeof entry.metricsUrl === 'string' ? entry.metricsUrl : undefined,
             logs,
             exited,
             stop: () => {

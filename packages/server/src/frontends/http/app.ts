@@ -27,8 +27,9 @@ const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
-    // Access logging is off the hot path: per-request log lines are not written.
-    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify's own per-request log lines are off (the optional access log is one line, after the
+    // response); log lines about a request carry its id (x-request-id, or one made here) as requestId.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,

@@ -15,7 +15,7 @@ export interface MetricDefinition {
 
 /**
  * Latency buckets in seconds: 10 per decade (the R10 series 1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5,
- * 6.3, 8) from 0.1 ms to 10 s, so neighbouring bounds differ by 26% and a histogram_quantile
+ * 6.3, 8) from 0.1 ms to 10 s, so neighbouring bounds differ by 25–28% and a histogram_quantile
  * lands within one such step of the true quantile anywhere in that range.
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = (() => {
