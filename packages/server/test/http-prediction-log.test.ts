@@ -75,7 +75,7 @@ describe.each(['sqlite', 'jsonl'] as const)('prediction log on the %s sink', (si
       },
     });
     server = await createTestServer(repo, {
-      config: { predictionLog: { sink, path: path.join(logDir, `predictions.${sink}`), postgresUrl: '', postgresTable: 'unused', hashKey: HASH_KEY, queueRecords: 1000, flushIntervalMs: 50, retentionDays: 30 } },
+      predictionLog: { sink, path: path.join(logDir, `predictions.${sink}`), postgresUrl: '', postgresTable: 'unused', hashKey: HASH_KEY, queueRecords: 1000, flushIntervalMs: 50, retentionDays: 30 },
       log: pino({ level: 'debug' }, capture),
       observability: { random: seededRandom(7) },
     });
