@@ -34,6 +34,7 @@ beforeAll(async () => {
     // Waits until exactly 4 rows are queued, then runs them as one batch.
     batched: { versions: { 2: linear }, config: 'dynamicBatching:\n  maxQueueDelayMs: 10000\n  preferredBatchSizes: [4]\n' },
     broken: { versions: { 1: 'not an onnx file' } },
+    two: { versions: { 1: linear, 2: linear }, config: 'versionPolicy:\n  all: true\n' },
   });
   server = await createTestServer(repo);
 
@@ -46,6 +47,8 @@ beforeAll(async () => {
   const batch = await Promise.all([0, 1, 2, 3].map((i) => post('/v2/models/batched/infer', row([i, i, i, i]))));
   expect(batch.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
   expect((await post('/v2/models/broken/infer', row([1, 2, 3, 4]))).statusCode).toBe(503);
+  // Two READY versions of one model: the default route (the newest) and version 1 by number.
+  for (const url of ['/v2/models/two/infer', '/v2/models/two/infer', '/v2/models/two/versions/1/infer']) expect((await post(url, row([1, 1, 1, 1]))).statusCode).toBe(200);
 
   const res = await server.http.inject({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
@@ -73,6 +76,8 @@ describe('request counters', () => {
         { model: 'linear', version: '1', outcome: 'error', code: 'INVALID_ARGUMENT', reason: 'INPUT_DATATYPE_MISMATCH', value: 1 },
         { model: 'linear', version: '1', outcome: 'error', code: 'INVALID_ARGUMENT', reason: 'MALFORMED_REQUEST', value: 1 },
         { model: 'linear', version: '1', outcome: 'success', code: 'OK', reason: '', value: 3 },
+        { model: 'two', version: '1', outcome: 'success', code: 'OK', reason: '', value: 1 },
+        { model: 'two', version: '2', outcome: 'success', code: 'OK', reason: '', value: 2 },
       ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
   });
@@ -122,6 +127,12 @@ describe('model gauges', () => {
     expect(sampleValue(families, 'sibyl_model_state', { model: 'broken', version: '1', state: 'UNAVAILABLE' })).toBe(1);
     expect(sampleValue(families, 'sibyl_model_state', { model: 'broken', version: '1', state: 'READY' })).toBe(0);
     expect(sampleValue(families, 'sibyl_model_instances', linear)).toBe(1);
+    // Every READY version has its own series.
+    expect(families.get('sibyl_model_instances')!.samples.filter((s) => s.labels.model === 'two').map((s) => [s.labels.version, s.value])).toEqual([
+      ['1', 1],
+      ['2', 1],
+    ]);
+    expect(sampleValue(families, 'sibyl_inference_batch_size_count', { model: 'two', version: '2' })).toBe(2);
     expect(sampleValue(families, 'sibyl_inference_queue_depth', batched)).toBe(0);
     expect(sampleValue(families, 'sibyl_inference_requests_in_flight')).toBe(0);
     expect(sampleValue(families, 'sibyl_model_load_duration_seconds', linear)).toBeGreaterThan(0);

@@ -44,7 +44,7 @@ export interface Observability extends ObservabilityParts {
 export function createObservability(options: ObservabilityOptions): Observability {
   const { config, log, clock } = options;
   const metrics = config.metrics.enabled
-    ? new SibylMetrics({ models: () => options.models.list(), inFlight: options.inFlight, serverVersion: options.serverVersion })
+    ? new SibylMetrics({ models: () => options.models.list(), served: () => options.models.servedVersions(), inFlight: options.inFlight, serverVersion: options.serverVersion })
     : undefined;
   const predictions = new PredictionLogger({
     config: config.predictionLog,

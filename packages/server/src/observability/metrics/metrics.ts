@@ -16,6 +16,8 @@ import { VersionMetrics } from './version-metrics.ts';
 export interface MetricsSources {
   /** The manager's models (ModelManager.list), read at every scrape. */
   models: () => readonly ModelStatus[];
+  /** Every READY version (ModelManager.servedVersions), read at every scrape. */
+  served: () => readonly ServedVersion[];
   /** Requests in flight over all models (InferenceService.pending). */
   inFlight: () => number;
   serverVersion: string;
@@ -150,8 +152,6 @@ export class SibylMetrics {
   }
 
   private perServed(name: MetricName, value: (served: ServedVersion) => number): Metric {
-    return collectedMetric(metricDefinition(name), () =>
-      this.sources.models().flatMap((m) => (m.served === undefined ? [] : [{ labels: { model: m.name, version: String(m.served.version) }, value: value(m.served) }])),
-    );
+    return collectedMetric(metricDefinition(name), () => this.sources.served().map((s) => ({ labels: { model: s.name, version: String(s.version) }, value: value(s) })));
   }
 }
