@@ -6,48 +6,16 @@
 //   npx tsx bench/models-src/build-resnet18.ts   # once
 //   npx tsx bench/run-scenarios.ts [secondsPerRun=10]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawnSibyl, type SpawnedServer } from '@sibyl/server/testing';
+import { ROOT, bench as benchRun, machine as machineInfo, repository as repositoryIn, runNode, type BenchSummary } from './scenario-tools.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SIBYL = path.join(ROOT, 'packages/server/bin/sibyl.js');
 const seconds = Number(process.argv[2] ?? 10);
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'sibyl-scenarios-'));
-
-interface BenchSummary {
-  requestsPerSecond: number;
-  rowsPerSecond: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-}
-
-function runNode(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited with ${code}`))));
-  });
-}
-
-async function bench(url: string, model: string, concurrency: number, extra: string[] = []): Promise<BenchSummary> {
-  const file = path.join(scratch, `bench-${Date.now()}.json`);
-  await runNode([SIBYL, 'bench', '--url', url, '--model', model, '-c', String(concurrency), '--duration-seconds', String(seconds), '--warmup-seconds', '2', '-q', '-o', file, ...extra]);
-  const r = JSON.parse(readFileSync(file, 'utf8')) as {
-    throughput: { requestsPerSecond: number; rowsPerSecond: number };
-    latency: { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number };
-    counts: { failed?: number; errors?: number };
-    errors: { byStatus: Record<string, { count: number }>; byFailure: Record<string, { count: number }> };
-  };
-  const errors = [...Object.values(r.errors.byStatus), ...Object.values(r.errors.byFailure)].reduce((s, e) => s + e.count, 0);
-  return { ...r.throughput, p50Ms: r.latency.p50Ms, p90Ms: r.latency.p90Ms, p99Ms: r.latency.p99Ms, maxMs: r.latency.maxMs, errors };
-}
+const bench = (url: string, model: string, concurrency: number, extra: string[] = []): Promise<BenchSummary> => benchRun(scratch, url, model, concurrency, seconds, extra);
+const repository = (name: string, models: Record<string, { artifact: string; config?: string }>): string => repositoryIn(scratch, name, models);
 
 function startBareFastify(port: number): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
@@ -55,16 +23,6 @@ function startBareFastify(port: number): Promise<{ url: string; child: ChildProc
     child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve({ url: (JSON.parse(line) as { url: string }).url, child }));
     child.once('exit', (code) => reject(new Error(`bare-fastify exited with ${code}`)));
   });
-}
-
-function repository(name: string, models: Record<string, { artifact: string; config?: string }>): string {
-  const dir = path.join(scratch, name);
-  for (const [model, { artifact, config }] of Object.entries(models)) {
-    mkdirSync(path.join(dir, model, '1'), { recursive: true });
-    cpSync(artifact, path.join(dir, model, '1', 'model.onnx'));
-    if (config !== undefined) writeFileSync(path.join(dir, model, 'config.yaml'), config);
-  }
-  return dir;
 }
 
 async function withSibyl<T>(repo: string, fn: (server: SpawnedServer) => Promise<T>): Promise<T> {
@@ -127,7 +85,7 @@ await withSibyl(repository('resnet', { resnet18: { artifact: resnetArtifact, con
   log('sibyl/resnet18/c16/health-live', live);
 });
 
-const machine = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+const machine = machineInfo();
 const date = new Date().toISOString();
 const outDir = path.join(ROOT, 'bench/results');
 mkdirSync(outDir, { recursive: true });

@@ -22,6 +22,7 @@ import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { sendError } from './errors.ts';
+import { ArrivalClock } from './arrival-clock.ts';
 import { requestSpan } from './tracing-hooks.ts';
 
 export interface V2RouteDeps {
@@ -78,8 +79,14 @@ async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, b
   return decodeRawInferRequest(body, input, { batched: signature.maxBatchSize > 0 });
 }
 
-async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
-  const observed: InferContext | undefined = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: reply.elapsedTime, trace: requestSpan(request) } : undefined;
+/** Ms since the request arrived (see ArrivalClock), when infer() is about to be called. */
+function elapsedSinceArrival(reply: FastifyReply, arrivals: ArrivalClock): number {
+  const now = performance.now();
+  return now - arrivals.arrivalMs(now - reply.elapsedTime);
+}
+
+async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps, arrivals: ArrivalClock): Promise<FastifyReply> {
+  const observed: InferContext | undefined = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: elapsedSinceArrival(reply, arrivals), trace: requestSpan(request) } : undefined;
   let inferRequest: InferRequest;
   try {
     const decoded = decodeBody(request, deps);
@@ -135,6 +142,7 @@ function modelReady(request: FastifyRequest<{ Params: ModelParams }>, reply: Fas
 }
 
 export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
+  const arrivals = new ArrivalClock();
   const serverMetadata: ServerMetadata = { name: deps.serverName, version: deps.serverVersion, extensions: V2_EXTENSIONS };
 
   app.get('/v2', async () => serverMetadata);
@@ -149,7 +157,7 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version', '/v2/models/:model/labels/:label']) {
     app.get<{ Params: ModelParams }>(prefix, async (request) => metadata(request.params, deps));
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, async (request, reply) => modelReady(request, reply, deps));
-    app.post<{ Params: ModelParams }>(`${prefix}/infer`, (request, reply) => infer(request, reply, deps));
+    app.post<{ Params: ModelParams }>(`${prefix}/infer`, (request, reply) => infer(request, reply, deps, arrivals));
   }
 
   // Triton's statistics extension: every READY version, or the one a path addresses.

@@ -117,7 +117,6 @@ export class DriftMonitor {
       const reference = await readReferenceCsv(file);
       drift.setInputBaseline(reference.columns, reference.names);
       this.options.metrics?.gauge('sibyl_drift_baseline_rows').labels(drift.model).set(drift.inputs.baselineRows);
-      drift.referencing = true;
       await this.runReference(drift, served, reference.columns);
       drift.finishOutputBaseline();
       this.options.log.info({ model: drift.model, rows: drift.inputs.baselineRows, file }, `drift: baseline of model '${drift.model}' from ${file}`);
@@ -125,7 +124,7 @@ export class DriftMonitor {
       drift.problem = (err as Error).message;
       this.options.log.error({ model: drift.model, file }, `drift: ${drift.problem}`);
     } finally {
-      drift.referencing = false;
+      drift.awaitingReference = false;
     }
   }
 

@@ -56,8 +56,11 @@ export class ModelDrift {
   readonly outputs = new Side();
   /** Why monitoring does not run (a bad reference file), else ''. */
   problem = '';
-  /** While true, live outputs are not read: the reference data's outputs are being collected. */
-  referencing = false;
+  /**
+   * True from construction until the reference file is read and run (when the config names one):
+   * live traffic is ignored meanwhile, and only the reference data's outputs are collected.
+   */
+  awaitingReference: boolean;
   /** Rows of the output baseline: baselineRows, or the reference file's rows. */
   private outputBaselineRows: number;
 
@@ -70,6 +73,7 @@ export class ModelDrift {
   ) {
     this.inputs.slots = this.inputSlotsFromSignature();
     this.outputBaselineRows = config.baselineRows;
+    this.awaitingReference = config.baselineFile !== undefined;
   }
 
   /** The input slots, once known: tensor name and values per row, in column order. */
@@ -92,6 +96,7 @@ export class ModelDrift {
 
   /** Reads a request's inputs (before they are handed to the scheduler). */
   observeInputs(tensors: readonly Tensor[]): void {
+    if (this.awaitingReference) return;
     const side = this.inputs;
     if (side.slots === undefined) side.slots = this.slotsFrom(tensors, side, 'inputs');
     this.observe(side, 'inputs', tensors);
@@ -99,7 +104,7 @@ export class ModelDrift {
 
   /** Reads an answer's outputs. `reference`: outputs of the reference data, not of a request. */
   observeOutputs(tensors: readonly Tensor[], reference = false): void {
-    if (this.referencing !== reference) return;
+    if (this.awaitingReference !== reference) return;
     const side = this.outputs;
     if (side.slots === undefined) side.slots = this.slotsFrom(tensors, side, 'outputs');
     this.observe(side, 'outputs', tensors);
@@ -119,6 +124,7 @@ export class ModelDrift {
       rows = shape.rows;
       readers.push(read);
     }
+    if (kind === 'inputs' && side.features !== undefined) return this.countInputs(side, slots, tensors, rows);
     const collector = side.features === undefined ? (side.collector ??= new Collector(side.categories.length, kind === 'outputs' ? this.outputBaselineRows : this.config.baselineRows)) : undefined;
     for (let r = 0; r < rows; r++) {
       if (collector !== undefined && collector.full) break;
@@ -132,6 +138,33 @@ export class ModelDrift {
       else if (++side.windowFill >= this.config.windowRows) this.completeWindow(side, kind);
     }
     if (collector !== undefined && collector.full) this.buildBaseline(side, collector);
+  }
+
+  /**
+   * The hot path (every request once the baseline is built): inputs are numeric features only,
+   * read straight from their typed arrays. Windows complete on row boundaries.
+   */
+  private countInputs(side: Side, slots: readonly Slot[], tensors: readonly Tensor[], rows: number): void {
+    const features = side.features as NumericFeature[];
+    let r = 0;
+    while (r < rows) {
+      const take = Math.min(rows - r, this.config.windowRows - side.windowFill);
+      for (const slot of slots) {
+        const tensor = tensors.find((t) => t.name === slot.name)!;
+        const data = tensor.data;
+        const direct = !Array.isArray(data) && tensor.datatype !== 'INT64' && tensor.datatype !== 'UINT64' && tensor.datatype !== 'FP16' && tensor.datatype !== 'BF16';
+        const read = direct ? undefined : numericReader(tensor)!;
+        const values = data as Float32Array;
+        const { perRow, offset } = slot;
+        for (let j = 0; j < perRow; j++) {
+          const feature = features[offset + j]!;
+          for (let k = r; k < r + take; k++) feature.add(direct ? values[k * perRow + j]! : read!(k * perRow + j));
+        }
+      }
+      r += take;
+      side.windowFill += take;
+      if (side.windowFill >= this.config.windowRows) this.completeWindow(side, 'inputs');
+    }
   }
 
   /** A row of class scores: the predicted class (argmax) and its score (confidence). */
