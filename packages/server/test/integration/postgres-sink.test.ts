@@ -1,11 +1,11 @@
-// The PostgreSQL prediction sink against the shared contract, on a real server: SIBYL_TEST_POSTGRES_URL,
-// default postgres://postgres@127.0.0.1:5432/test (see the README for starting it). Each test uses
-// its own uniquely named table and drops it. Fails, never skips, when the server is missing.
+// The PostgreSQL prediction sink against the shared contract, on a real server (see postgres.ts).
+// Each test uses its own uniquely named table and drops it. Fails, never skips, when the server
+// is missing.
 import pg from 'pg';
 import { PostgresSink } from '../../src/observability/prediction-log/sinks/postgres-sink.ts';
 import { describePredictionSinkContract } from '../../src/testing/prediction-sink-contract.ts';
+import { POSTGRES_URL } from './postgres.ts';
 
-export const POSTGRES_URL = process.env.SIBYL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let n = 0;
 describePredictionSinkContract('PostgreSQL', async () => {
