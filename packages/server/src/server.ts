@@ -99,7 +99,7 @@ export class SibylServer {
       limits: { maxLoadedVersions: config.maxLoadedModels, memoryBudgetBytes: config.memoryBudgetBytes },
       loadConcurrency: config.modelLoadConcurrency,
       drainTimeoutMs: config.drainTimeoutMs,
-      observeScheduler: (model, version) => this.observability.observer?.schedulerObserver(model, version),
+      observeScheduler: (model, version) => this.observability.observer.schedulerObserver(model, version),
     });
     this.observability = createObservability({
       config: options.config,

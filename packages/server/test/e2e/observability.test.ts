@@ -89,8 +89,8 @@ describe('observability of sibyl serve over TCP', () => {
     ]);
     const missing = await sibyl(['predictions', 'nosuchmodel', '--url', server.url]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("404 from");
-    expect(missing.stderr).toContain("model 'nosuchmodel' is not in the repository");
+    expect(missing.stderr).toContain("sibyl: model 'nosuchmodel' is not in the repository");
+    expect(missing.stderr).toContain('(MODEL_NOT_FOUND)');
   });
 
   it('sibyl log-level reads and changes the level at runtime', async () => {

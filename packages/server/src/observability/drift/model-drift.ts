@@ -5,7 +5,7 @@
 import type { Tensor, TensorMetadata } from '@sibyl/protocol';
 import type { ModelDriftConfig } from '../../config/drift-config.ts';
 import { CategoricalFeature, NumericFeature, type FeatureComparison, type FeatureDrift } from './feature-drift.ts';
-import { numericReader, rowsOf } from './tensor-values.ts';
+import { isNumeric, rowsOf, tensorNamed, valueAt } from './tensor-values.ts';
 
 /** One tensor's place among the watched values. */
 interface Slot {
@@ -49,6 +49,8 @@ class Side {
   windowsCompleted = 0;
   last: FeatureComparison[] = [];
   baselineRows = 0;
+  /** Scratch: the tensors of the slots in the request being read. */
+  readonly found: Tensor[] = [];
 }
 
 export class ModelDrift {
@@ -113,26 +115,27 @@ export class ModelDrift {
   private observe(side: Side, kind: 'inputs' | 'outputs', tensors: readonly Tensor[]): void {
     const slots = side.slots!;
     if (slots.length === 0) return;
+    // The slots' tensors, found once per request into a reused array.
+    const found = side.found;
     let rows = -1;
-    const readers: ((i: number) => number)[] = [];
-    for (const slot of slots) {
-      const tensor = tensors.find((t) => t.name === slot.name);
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!;
+      const tensor = tensorNamed(tensors, slot.name);
       if (tensor === undefined) return; // the request asked for other outputs: nothing to compare
       const shape = rowsOf(tensor, this.batched);
-      const read = numericReader(tensor);
-      if (read === undefined || shape.perRow !== slot.perRow || (rows >= 0 && shape.rows !== rows)) return;
+      if (!isNumeric(tensor) || shape.perRow !== slot.perRow || (rows >= 0 && shape.rows !== rows)) return;
       rows = shape.rows;
-      readers.push(read);
+      found[k] = tensor;
     }
-    if (kind === 'inputs' && side.features !== undefined) return this.countInputs(side, slots, tensors, rows);
+    if (kind === 'inputs' && side.features !== undefined) return this.countInputs(side, slots, found, rows);
     const collector = side.features === undefined ? (side.collector ??= new Collector(side.categories.length, kind === 'outputs' ? this.outputBaselineRows : this.config.baselineRows)) : undefined;
     for (let r = 0; r < rows; r++) {
       if (collector !== undefined && collector.full) break;
       for (let k = 0; k < slots.length; k++) {
         const slot = slots[k]!;
-        const read = readers[k]!;
-        if (kind === 'outputs' && slot.perRow > 1) this.addScores(side, collector, slot, read, r);
-        else for (let j = 0; j < slot.perRow; j++) this.add(side, collector, slot.offset + j, read(r * slot.perRow + j));
+        const tensor = found[k]!;
+        if (kind === 'outputs' && slot.perRow > 1) this.addScores(side, collector, slot, tensor, r);
+        else for (let j = 0; j < slot.perRow; j++) this.add(side, collector, slot.offset + j, valueAt(tensor, r * slot.perRow + j));
       }
       if (collector !== undefined) collector.rows++;
       else if (++side.windowFill >= this.config.windowRows) this.completeWindow(side, kind);
@@ -141,24 +144,20 @@ export class ModelDrift {
   }
 
   /**
-   * The hot path (every request once the baseline is built): inputs are numeric features only,
-   * read straight from their typed arrays. Windows complete on row boundaries.
+   * The hot path (every request once the baseline is built): inputs are numeric features only.
+   * Windows complete on row boundaries.
    */
-  private countInputs(side: Side, slots: readonly Slot[], tensors: readonly Tensor[], rows: number): void {
+  private countInputs(side: Side, slots: readonly Slot[], found: readonly Tensor[], rows: number): void {
     const features = side.features as NumericFeature[];
     let r = 0;
     while (r < rows) {
       const take = Math.min(rows - r, this.config.windowRows - side.windowFill);
-      for (const slot of slots) {
-        const tensor = tensors.find((t) => t.name === slot.name)!;
-        const data = tensor.data;
-        const direct = !Array.isArray(data) && tensor.datatype !== 'INT64' && tensor.datatype !== 'UINT64' && tensor.datatype !== 'FP16' && tensor.datatype !== 'BF16';
-        const read = direct ? undefined : numericReader(tensor)!;
-        const values = data as Float32Array;
-        const { perRow, offset } = slot;
+      for (let k = 0; k < slots.length; k++) {
+        const { perRow, offset } = slots[k]!;
+        const tensor = found[k]!;
         for (let j = 0; j < perRow; j++) {
           const feature = features[offset + j]!;
-          for (let k = r; k < r + take; k++) feature.add(direct ? values[k * perRow + j]! : read!(k * perRow + j));
+          for (let i = r; i < r + take; i++) feature.add(valueAt(tensor, i * perRow + j));
         }
       }
       r += take;
@@ -168,11 +167,11 @@ export class ModelDrift {
   }
 
   /** A row of class scores: the predicted class (argmax) and its score (confidence). */
-  private addScores(side: Side, collector: Collector | undefined, slot: Slot, read: (i: number) => number, row: number): void {
+  private addScores(side: Side, collector: Collector | undefined, slot: Slot, tensor: Tensor, row: number): void {
     let best = 0;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < slot.perRow; j++) {
-      const score = read(row * slot.perRow + j);
+      const score = valueAt(tensor, row * slot.perRow + j);
       if (score > bestScore) {
         bestScore = score;
         best = j;
@@ -237,7 +236,7 @@ export class ModelDrift {
     const slots: Slot[] = [];
     let offset = 0;
     for (const tensor of tensors) {
-      if (numericReader(tensor) === undefined) continue;
+      if (!isNumeric(tensor)) continue;
       const { perRow } = rowsOf(tensor, this.batched);
       if (kind === 'outputs' && perRow > 1) {
         slots.push({ name: tensor.name, perRow, offset });
