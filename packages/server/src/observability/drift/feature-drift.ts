@@ -1,7 +1,8 @@
 // One monitored feature: its baseline as counts over fixed bins, and the counts of the current
 // window. Numeric features use fine bins at baseline percentiles (for KS) grouped into `bins`
 // coarser bins (for PSI); categorical ones (a classifier's predicted class) one bin per class.
-import { binOf, groupBins, ksStatistic, psi, quantileEdges } from './statistics.ts';
+import { bucketIndex } from '../../core/bounds.ts';
+import { groupBins, ksStatistic, psi, quantileEdges } from './statistics.ts';
 
 export interface FeatureComparison {
   name: string;
@@ -33,22 +34,12 @@ export class NumericFeature {
     const sorted = Float64Array.from(values).sort();
     this.edges = quantileEdges(sorted, bins * this.groupSize);
     this.baseline = new Float64Array(bins * this.groupSize);
-    for (let i = 0; i < sorted.length; i++) this.baseline[binOf(this.edges, sorted[i]!)]!++;
+    for (let i = 0; i < sorted.length; i++) this.baseline[bucketIndex(this.edges, sorted[i]!)]!++;
     this.window = new Float64Array(this.baseline.length);
   }
 
   add(value: number): void {
-    if (value !== value) return; // NaN is not counted
-    // binOf, inlined: this runs for every value of every request.
-    const edges = this.edges;
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (value <= edges[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    this.window[lo]!++;
+    if (value === value) this.window[bucketIndex(this.edges, value)]!++; // NaN is not counted
   }
 
   /** Compares the window with the baseline and starts a new window. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { binOf, groupBins, ksStatistic, psi, quantileEdges, PSI_FLOOR } from './statistics.ts';
+import { bucketIndex } from '../../core/bounds.ts';
+import { groupBins, ksStatistic, psi, quantileEdges, PSI_FLOOR } from './statistics.ts';
 
 describe('drift statistics', () => {
   it('PSI is 0 for equal shares and Σ (a − e) ln(a / e) otherwise', () => {
@@ -16,12 +17,12 @@ describe('drift statistics', () => {
     expect(ksStatistic([1, 2, 3], [2, 4, 6])).toBe(0);
   });
 
-  it('quantile edges split a sample into equal shares; binOf finds the bin', () => {
+  it('quantile edges split a sample into equal shares; bucketIndex finds the bin', () => {
     const sorted = Float64Array.from({ length: 10 }, (_, i) => i + 1);
     expect([...quantileEdges(sorted, 2)]).toEqual([6]);
     expect([...quantileEdges(sorted, 5)]).toEqual([3, 5, 7, 9]);
     const edges = Float64Array.from([3, 5, 7, 9]);
-    expect([0, 3, 3.5, 9, 9.5, 100].map((v) => binOf(edges, v))).toEqual([0, 0, 1, 3, 4, 4]);
+    expect([0, 3, 3.5, 9, 9.5, 100].map((v) => bucketIndex(edges, v))).toEqual([0, 0, 1, 3, 4, 4]);
     expect([...groupBins([1, 2, 3, 4, 5], 2)]).toEqual([3, 7, 5]);
   });
 });

@@ -16,18 +16,6 @@ export function quantileEdges(sorted: ArrayLike<number>, bins: number): Float64A
   return edges;
 }
 
-/** The bin of a value: the first edge it does not exceed, else the last bin. */
-export function binOf(edges: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (value <= edges[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 const total = (counts: ArrayLike<number>): number => {
   let n = 0;
   for (let i = 0; i < counts.length; i++) n += counts[i]!;
