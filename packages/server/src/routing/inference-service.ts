@@ -104,6 +104,7 @@ export class InferenceService {
         const again = this.models.acquire(model, selector, { deadlineMs, signal });
         served = again instanceof Promise ? await again : again;
       }
+      if (watch !== undefined) watch.served = served;
       const { outputNames, batchSize } = validateInferRequest(request, served.signature, model);
       // Classification parameters are checked before the model runs, never after.
       let classifications: Map<string, number> | undefined;
@@ -114,7 +115,6 @@ export class InferenceService {
         classifications.set(requested.name, checkClassification(served.signature.outputs.find((o) => o.name === requested.name)!, k));
       }
       if (watch !== undefined) {
-        watch.served = served;
         // Once per request, before execute() takes ownership of the input buffers.
         if (!watch.started) watch.token = watch.observer.started(served, request, context);
         watch.started = true;
