@@ -2,51 +2,42 @@
 // prediction log (GET /v1/models/{m}/predictions), `sibyl log-level` reads or sets the log level
 // (GET/POST /v2/logging). Exit codes: 0 done, 1 the server refused or could not be reached, 2 usage.
 import type { Command } from 'commander';
-import { ManagementError, callServer, serverUrl } from './management-client.ts';
-import type { CliIo } from './models-command.ts';
+import { callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
 
 export function registerAdminCommands(program: Command, setExitCode: (code: number) => void, io: CliIo = process): void {
-  /** An action: `fn` gets the server URL and the command's arguments; its text goes to stdout. */
-  const run = (fn: (base: string, ...args: never[]) => Promise<string>) => async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    try {
-      io.stdout.write(await fn(serverUrl(command.opts<{ url?: string }>().url, io.env), ...(args.slice(0, -1) as never[])));
-      setExitCode(0);
-    } catch (err) {
-      if (!(err instanceof ManagementError)) throw err;
-      io.stderr.write(`sibyl: ${err.message}\n`);
-      setExitCode(1);
-    }
-  };
+  const action = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
 
-  program
-    .command('predictions')
-    .description('Print records of the prediction log of a running server, oldest first, one JSON object per line.')
-    .argument('<model>', 'model whose records to read')
-    .option('--url <url>', 'the server (default: SIBYL_URL, else http://127.0.0.1:8000)')
+  withUrl(
+    program
+      .command('predictions')
+      .description('Print records of the prediction log of a running server, oldest first, one JSON object per line.')
+      .argument('<model>', 'model whose records to read'),
+  )
     .option('--since <time>', 'first time to include: ISO 8601 (2026-01-31T12:00:00Z) or ms since the epoch (default: the beginning)')
     .option('--until <time>', 'first time to exclude (default: now)')
     .option('--version <version>', 'only records of this model version')
     .option('--limit <n>', 'most records to print, 1 to 10000', '100')
     .option('--json', 'print one JSON document {model, predictions} instead of JSON Lines')
     .action(
-      run(async (base, model: string, flags: { since?: string; until?: string; version?: string; limit: string; json?: boolean }) => {
+      action(async (base, command) => {
+        const flags = command.opts<{ since?: string; until?: string; version?: string; limit: string; json?: boolean }>();
         const query = new URLSearchParams({ limit: flags.limit });
         for (const key of ['since', 'until', 'version'] as const) if (flags[key] !== undefined) query.set(key, flags[key]);
-        const body = await callServer<{ model: string; predictions: unknown[] }>(base, 'GET', `/v1/models/${encodeURIComponent(model)}/predictions?${query}`);
-        return flags.json === true ? `${JSON.stringify(body, null, 2)}\n` : body.predictions.map((p) => `${JSON.stringify(p)}\n`).join('');
+        const body = await callServer<{ model: string; predictions: unknown[] }>(base, 'GET', `/v1/models/${encodeURIComponent(command.args[0]!)}/predictions?${query}`);
+        return flags.json === true ? JSON.stringify(body, null, 2) : body.predictions.map((p) => JSON.stringify(p)).join('\n');
       }),
     );
 
-  program
-    .command('log-level')
-    .description('Print the log level of a running server, or set it (takes effect at once, until restart).')
-    .argument('[level]', 'fatal|error|warn|info|debug|trace|silent')
-    .option('--url <url>', 'the server (default: SIBYL_URL, else http://127.0.0.1:8000)')
-    .action(
-      run(async (base, level: string | undefined) => {
-        const body = level === undefined ? await callServer<{ level: string }>(base, 'GET', '/v2/logging') : await callServer<{ level: string }>(base, 'POST', '/v2/logging', { level });
-        return `${body.level}\n`;
-      }),
-    );
+  withUrl(
+    program
+      .command('log-level')
+      .description('Print the log level of a running server, or set it (takes effect at once, until restart).')
+      .argument('[level]', 'fatal|error|warn|info|debug|trace|silent'),
+  ).action(
+    action(async (base, command) => {
+      const level = command.args[0];
+      const body = level === undefined ? await callServer<{ level: string }>(base, 'GET', '/v2/logging') : await callServer<{ level: string }>(base, 'POST', '/v2/logging', { level });
+      return body.level;
+    }),
+  );
 }
