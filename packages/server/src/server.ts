@@ -107,6 +107,7 @@ export class SibylServer {
       clock: this.clock,
       models: this.models,
       inFlight: () => this.inference.pending,
+      endpoints: () => this.endpoints.list().map((e) => e.endpoint),
       serverVersion: this.version,
       env: options.env ?? process.env,
       ...options.observability,

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { SqliteStateStore } from '../src/state/sqlite-state-store.ts';
 import { ManualClock, ScriptedRuntime, createTestServer, makeTempDir, removeDir, seededRandom, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
+import { parsePrometheusText, sampleValue } from '../src/testing/prometheus-text.ts';
 import path from 'node:path';
 
 let repo: string;
@@ -343,5 +344,41 @@ describe('endpoints through the API', () => {
     expect(await infer(again, 'web')).toMatchObject({ version: '1' }); // the switch to blue persisted
     expect(await call(again, 'DELETE', '/v1/endpoints/web')).toEqual({ status: 200, json: { result: 'removed' } });
     expect(await infer(again, 'web')).toMatchObject({ status: 404, body: { reason: 'MODEL_NOT_FOUND' } });
+  });
+});
+
+describe('endpoint metrics', () => {
+  it('counts requests and latencies per arm, shadows, fallbacks, breakers and cache lookups, exactly', async () => {
+    await writeModelRepository(repo, {
+      m: { versions: { 1: 'add 1', 2: 'add 2', 3: 'fail-runs' }, config: 'versionPolicy: { all: true }\nresponseCache: {}\n' },
+    });
+    const server = await start({
+      bg: { blueGreen: { blue: { model: 'm', version: 1 }, green: { model: 'm', version: 2 }, active: 'blue' }, shadow: { target: { model: 'm', version: 2 }, fraction: 1 } },
+      safe: { target: { model: 'm', version: 3 }, fallback: { response: { outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 1], data: [0] }] } }, breaker: { consecutiveFailures: 2 } },
+    });
+    for (let i = 0; i < 3; i++) await infer(server, 'bg', [i]);
+    await infer(server, 'bg', [0]); // the same input again: a cache hit
+    await call(server, 'POST', '/v1/endpoints/bg/switch');
+    await infer(server, 'bg', [5]);
+    const bad = await infer(server, 'bg', [1, 2], { url: '/v2/models/bg/infer' });
+    expect(bad.status).toBe(200);
+    for (let i = 0; i < 3; i++) await infer(server, 'safe');
+    await new Promise((r) => setTimeout(r, 30)); // shadows run after the answers
+    const text = (await server.http.inject({ method: 'GET', url: '/metrics' })).body;
+    const m = parsePrometheusText(text);
+    expect(sampleValue(m, 'sibyl_endpoint_requests_total', { endpoint: 'bg', arm: 'blue', outcome: 'success' })).toBe(4);
+    expect(sampleValue(m, 'sibyl_endpoint_requests_total', { endpoint: 'bg', arm: 'green', outcome: 'success' })).toBe(2);
+    expect(sampleValue(m, 'sibyl_endpoint_request_duration_seconds_count', { endpoint: 'bg', arm: 'blue' })).toBe(4);
+    expect(sampleValue(m, 'sibyl_endpoint_shadow_requests_total', { endpoint: 'bg', outcome: 'sent' })).toBe(6);
+    expect(sampleValue(m, 'sibyl_endpoint_shadow_requests_total', { endpoint: 'bg', outcome: 'compared' })).toBe(6);
+    // blue (add 1) against green (add 2): one column, so the top class always agrees.
+    expect(sampleValue(m, 'sibyl_endpoint_shadow_rows_total', { endpoint: 'bg', agreement: 'same_top_class' })).toBe(7);
+    expect(sampleValue(m, 'sibyl_endpoint_shadow_max_abs_difference', { endpoint: 'bg' })).toBe(1);
+    expect(sampleValue(m, 'sibyl_endpoint_requests_total', { endpoint: 'safe', arm: 'default', outcome: 'server_error' })).toBe(3);
+    expect(sampleValue(m, 'sibyl_endpoint_fallbacks_total', { endpoint: 'safe', reason: 'failed' })).toBe(2);
+    expect(sampleValue(m, 'sibyl_endpoint_fallbacks_total', { endpoint: 'safe', reason: 'breaker open' })).toBe(1);
+    expect(sampleValue(m, 'sibyl_endpoint_breaker_open', { endpoint: 'safe', target: 'm:3' })).toBe(1);
+    expect(sampleValue(m, 'sibyl_response_cache_lookups_total', { model: 'm', version: '1', result: 'hit' })).toBe(1);
+    expect(sampleValue(m, 'sibyl_response_cache_lookups_total', { model: 'm', version: '1', result: 'miss' })).toBe(3);
   });
 });

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { ModelManager } from '../models/model-manager.ts';
+import type { Endpoint } from '../routing/endpoint.ts';
 import { DriftMonitor } from './drift/drift-monitor.ts';
 import { SibylMetrics } from './metrics/metrics.ts';
 import { PredictionLogger } from './prediction-log/prediction-logger.ts';
@@ -19,6 +20,8 @@ export interface ObservabilityOptions {
   clock: Clock;
   models: ModelManager;
   inFlight: () => number;
+  /** The server's endpoints (for their metrics), read at every scrape. */
+  endpoints?: () => readonly Endpoint[];
   serverVersion: string;
   env: NodeJS.ProcessEnv;
   /** Sampling of the prediction log; default Math.random. */
@@ -47,7 +50,13 @@ export interface Observability extends ObservabilityParts {
 export function createObservability(options: ObservabilityOptions): Observability {
   const { config, log, clock } = options;
   const metrics = config.metrics.enabled
-    ? new SibylMetrics({ models: () => options.models.list(), served: () => options.models.servedVersions(), inFlight: options.inFlight, serverVersion: options.serverVersion })
+    ? new SibylMetrics({
+        models: () => options.models.list(),
+        served: () => options.models.servedVersions(),
+        inFlight: options.inFlight,
+        endpoints: options.endpoints,
+        serverVersion: options.serverVersion,
+      })
     : undefined;
   const predictions = new PredictionLogger({
     config: config.predictionLog,

@@ -61,8 +61,9 @@ export class TargetCaller {
     this.breakers.set(key, admitted.state);
     if (!admitted.admit) {
       const why = `the circuit breaker of ${key} is ${describeBreaker(admitted.state, limits, now)}`;
-      if (!this.hasFallback) throw new SibylError('MODEL_NOT_READY', `${why}; the endpoint has no fallback`);
-      return this.answerForTarget(request, signal, spare, why, undefined);
+      const error = new SibylError('MODEL_NOT_READY', `${why}; the endpoint has no fallback`);
+      if (!this.hasFallback) throw error;
+      return this.answerForTarget(request, signal, spare, why, error);
     }
     const timeoutMs = this.config.fallback?.timeoutMs;
     try {

@@ -8,8 +8,10 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'pr
 import type { ModelStatus } from '../../models/model-manager.ts';
 import { MODEL_STATES } from '../../models/model-state.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
+import type { Endpoint } from '../../routing/endpoint.ts';
 import type { InferOutcome } from '../../routing/inference-observer.ts';
-import type { BucketHistogram } from './bucket-histogram.ts';
+import { candidateShare } from '../../routing/policies/canary.ts';
+import type { BucketHistogram } from '../../core/bucket-histogram.ts';
 import { METRICS, metricDefinition, type MetricDefinition, type MetricName } from './catalogue.ts';
 import { VersionMetrics } from './version-metrics.ts';
 
@@ -23,6 +25,8 @@ export interface MetricsSources {
   serverVersion: string;
   /** Also export prom-client's process and Node.js metrics. Default true. */
   processMetrics?: boolean;
+  /** The server's endpoints, read at every scrape. */
+  endpoints?: () => readonly Endpoint[];
 }
 
 interface Sample {
@@ -90,6 +94,17 @@ export class SibylMetrics {
         sources.models().flatMap((m) => m.versions.flatMap((v) => (v.loadMs === undefined ? [] : [{ labels: { model: m.name, version: String(v.version) }, value: v.loadMs / 1000 }]))),
       ),
       sibyl_build_info: collectedMetric(metricDefinition('sibyl_build_info'), () => [{ labels: { version: sources.serverVersion, node: process.version }, value: 1 }]),
+      sibyl_response_cache_lookups_total: collectedMetric(metricDefinition('sibyl_response_cache_lookups_total'), () =>
+        sources.served().flatMap((s) =>
+          s.cache === undefined
+            ? []
+            : [
+                { labels: { model: s.name, version: String(s.version), result: 'hit' }, value: s.statistics.cacheHit.count },
+                { labels: { model: s.name, version: String(s.version), result: 'miss' }, value: s.statistics.cacheMiss.count },
+              ],
+        ),
+      ),
+      ...endpointMetrics(sources.endpoints ?? (() => [])),
     };
     for (const definition of METRICS) {
       const metric = collected[definition.name];
@@ -155,3 +170,65 @@ export class SibylMetrics {
     return collectedMetric(metricDefinition(name), () => this.sources.served().map((s) => ({ labels: { model: s.name, version: String(s.version) }, value: value(s) })));
   }
 }
+
+/** The endpoint metrics, all read from the endpoints' own counters at scrape time. */
+function endpointMetrics(endpoints: () => readonly Endpoint[]): Record<string, Metric> {
+  const each = (name: MetricName, samples: (e: Endpoint, out: Sample[]) => void): Metric =>
+    collectedMetric(metricDefinition(name), () => {
+      const out: Sample[] = [];
+      for (const e of endpoints()) samples(e, out);
+      return out;
+    });
+  return {
+    sibyl_endpoint_requests_total: each('sibyl_endpoint_requests_total', (e, out) => {
+      for (const [arm, s] of e.arms) {
+        out.push({ labels: { endpoint: e.name, arm, outcome: 'success' }, value: s.requests - s.errors - s.clientErrors });
+        out.push({ labels: { endpoint: e.name, arm, outcome: 'server_error' }, value: s.errors });
+        out.push({ labels: { endpoint: e.name, arm, outcome: 'client_error' }, value: s.clientErrors });
+      }
+    }),
+    sibyl_endpoint_request_duration_seconds: each('sibyl_endpoint_request_duration_seconds', (e, out) => {
+      for (const [arm, s] of e.arms) histogramSamples('sibyl_endpoint_request_duration_seconds', { endpoint: e.name, arm }, s.latency, out);
+    }),
+    sibyl_endpoint_feedback_total: each('sibyl_endpoint_feedback_total', (e, out) => {
+      for (const [arm, s] of e.arms) {
+        out.push({ labels: { endpoint: e.name, arm, outcome: 'success' }, value: s.successes });
+        out.push({ labels: { endpoint: e.name, arm, outcome: 'failure' }, value: s.outcomes - s.successes });
+      }
+    }),
+    sibyl_endpoint_canary_candidate_share: each('sibyl_endpoint_canary_candidate_share', (e, out) => {
+      const p = e.config.policy;
+      if (p.kind === 'canary' && e.canary !== undefined) out.push({ labels: { endpoint: e.name }, value: candidateShare(p, e.canary) });
+    }),
+    sibyl_endpoint_canary_state: each('sibyl_endpoint_canary_state', (e, out) => {
+      if (e.canary === undefined) return;
+      for (const state of ['running', 'paused', 'promoted', 'rolled-back']) out.push({ labels: { endpoint: e.name, state }, value: e.canary.status === state ? 1 : 0 });
+    }),
+    sibyl_endpoint_shadow_requests_total: each('sibyl_endpoint_shadow_requests_total', (e, out) => {
+      if (e.config.shadow === undefined) return;
+      const s = e.shadowStats;
+      for (const [outcome, value] of [['sent', s.sent], ['dropped', s.dropped], ['failed', s.failed], ['compared', s.compared]] as const) out.push({ labels: { endpoint: e.name, outcome }, value });
+    }),
+    sibyl_endpoint_shadow_rows_total: each('sibyl_endpoint_shadow_rows_total', (e, out) => {
+      if (e.config.shadow === undefined) return;
+      out.push({ labels: { endpoint: e.name, agreement: 'same_top_class' }, value: e.shadowStats.sameTopClass });
+      out.push({ labels: { endpoint: e.name, agreement: 'different_top_class' }, value: e.shadowStats.rows - e.shadowStats.sameTopClass });
+    }),
+    sibyl_endpoint_shadow_max_abs_difference: each('sibyl_endpoint_shadow_max_abs_difference', (e, out) => {
+      if (e.config.shadow !== undefined && e.shadowStats.compared > 0) out.push({ labels: { endpoint: e.name }, value: e.shadowStats.maxAbsDiff });
+    }),
+    sibyl_endpoint_cascade_rows_total: each('sibyl_endpoint_cascade_rows_total', (e, out) => {
+      e.cascadeStats.forEach((s, i) => {
+        out.push({ labels: { endpoint: e.name, stage: String(i + 1), outcome: 'in' }, value: s.rowsIn });
+        out.push({ labels: { endpoint: e.name, stage: String(i + 1), outcome: 'answered' }, value: s.answered });
+      });
+    }),
+    sibyl_endpoint_fallbacks_total: each('sibyl_endpoint_fallbacks_total', (e, out) => {
+      for (const [reason, value] of e.caller.fallbackReasons) out.push({ labels: { endpoint: e.name, reason }, value });
+    }),
+    sibyl_endpoint_breaker_open: each('sibyl_endpoint_breaker_open', (e, out) => {
+      for (const [target, b] of e.caller.breakers) out.push({ labels: { endpoint: e.name, target }, value: b.mode === 'closed' ? 0 : 1 });
+    }),
+  };
+}
+

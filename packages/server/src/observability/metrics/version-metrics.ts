@@ -3,7 +3,7 @@
 import type { ErrorReason } from '@sibyl/protocol';
 import type { ExecutedBatch, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
 import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS_SECONDS } from './catalogue.ts';
-import { BucketHistogram } from './bucket-histogram.ts';
+import { BucketHistogram } from '../../core/bucket-histogram.ts';
 
 export class VersionMetrics implements SchedulerObserver {
   succeeded = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { histogramQuantile } from '../../testing/prometheus-text.ts';
+import { histogramQuantile } from '../testing/prometheus-text.ts';
 import { BucketHistogram } from './bucket-histogram.ts';
-import { DURATION_BUCKETS_SECONDS } from './catalogue.ts';
+import { DURATION_BUCKETS_SECONDS } from './duration-buckets.ts';
 
 describe('bucket histogram', () => {
   it('counts each value in the first bucket whose bound it does not exceed', () => {
