@@ -30,10 +30,14 @@ export function runNode(args: string[]): Promise<string> {
   });
 }
 
-/** One closed-loop `sibyl bench` run of `seconds` (after 2 s of warm-up) against `url`. */
-export async function bench(scratch: string, url: string, model: string, concurrency: number, seconds: number, extra: string[] = []): Promise<BenchSummary> {
+/**
+ * One `sibyl bench` run of `seconds` (after 2 s of warm-up) against `url`: closed loop at
+ * `concurrency`, or, with undefined, whatever `extra` says (an open-loop `--rate`).
+ */
+export async function bench(scratch: string, url: string, model: string, concurrency: number | undefined, seconds: number, extra: string[] = []): Promise<BenchSummary> {
   const file = path.join(scratch, `bench-${Date.now()}.json`);
-  await runNode([SIBYL, 'bench', '--url', url, '--model', model, '-c', String(concurrency), '--duration-seconds', String(seconds), '--warmup-seconds', '2', '-q', '-o', file, ...extra]);
+  const loop = concurrency === undefined ? [] : ['-c', String(concurrency)];
+  await runNode([SIBYL, 'bench', '--url', url, '--model', model, ...loop, '--duration-seconds', String(seconds), '--warmup-seconds', '2', '-q', '-o', file, ...extra]);
   const r = JSON.parse(readFileSync(file, 'utf8')) as {
     throughput: { requestsPerSecond: number; rowsPerSecond: number };
     latency: { p50Ms: number; p90Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
