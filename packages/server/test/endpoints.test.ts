@@ -159,10 +159,13 @@ describe('canary', () => {
     for (let i = 0; i < 50; i++) await infer(server, 'm');
     expect(runtime.executionsOf('m:2')).toBe(executions);
 
-    // The rollback survives a restart.
+    // The rollback survives a restart; a changed canary in sibyl.yaml starts afresh.
     await server.shutdown();
     const again = await start({ m: canary(2) }, { store: await SqliteStateStore.open(path.join(repo, '.state.sqlite')) });
     expect((await report(again, 'm')).canary).toMatchObject({ status: 'rolled-back', history: [{ to: 'rolled-back' }] });
+    await again.shutdown();
+    const changed = await start({ m: canary(2, { stages: [20, 100] }) }, { store: await SqliteStateStore.open(path.join(repo, '.state.sqlite')) });
+    expect((await report(changed, 'm')).canary).toMatchObject({ status: 'running', stage: 1, history: [] });
   });
 
   it('a candidate too slow against its p99 limit is rolled back (real clock)', async () => {

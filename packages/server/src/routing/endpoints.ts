@@ -2,6 +2,7 @@
 // (which override the file's until deleted). Each endpoint's config and state (canary progress,
 // blue-green colour) persist in the state store; the versions its targets name are pinned in the
 // model manager so they stay loaded.
+import { createHash } from 'node:crypto';
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { compileEndpointConfig, targetsOf, type EndpointConfig, type EndpointConfigDocument, type Target } from '../config/endpoint-config.ts';
@@ -17,9 +18,14 @@ import type { RunTarget } from './target-call.ts';
 export const ENDPOINT_STATE = 'endpoints';
 
 interface Persisted {
+  /** Set through the API: the endpoint's configuration. */
   config?: EndpointConfigDocument;
   state?: EndpointState;
+  /** Hash of the configuration the state belongs to: a changed sibyl.yaml starts afresh. */
+  configHash?: string;
 }
+
+const hashOf = (document: EndpointConfigDocument): string => createHash('sha256').update(JSON.stringify(document)).digest('base64url').slice(0, 16);
 
 export interface EndpointsOptions {
   /** From sibyl.yaml, compiled. */
@@ -48,7 +54,10 @@ export class Endpoints {
     const persisted = await store.list<Persisted>(ENDPOINT_STATE);
     for (const [name, config] of configured) {
       const saved = persisted.get(name);
-      if (saved?.config === undefined) this.install(name, config, saved?.state ?? {}, 'file');
+      if (saved?.config !== undefined) continue;
+      // State saved for another version of the file's endpoint (a new canary, say) does not apply.
+      const state = saved?.configHash === hashOf(config.document) ? (saved.state ?? {}) : {};
+      this.install(name, config, state, 'file');
     }
     for (const [name, saved] of persisted) {
       if (saved.config === undefined) continue;
@@ -110,7 +119,8 @@ export class Endpoints {
   private async save(name: string, state: EndpointState): Promise<void> {
     const source = this.sources.get(name);
     const current = await this.options.store.get<Persisted>(ENDPOINT_STATE, name);
-    const next: Persisted = { ...(source === 'api' && current?.config !== undefined ? { config: current.config } : {}), state };
+    const config = this.endpoints.get(name)?.config.document;
+    const next: Persisted = { ...(source === 'api' && current?.config !== undefined ? { config: current.config } : {}), state, ...(config === undefined ? {} : { configHash: hashOf(config) }) };
     await this.options.models.persist(ENDPOINT_STATE, name, next);
   }
 
