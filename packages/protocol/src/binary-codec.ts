@@ -11,7 +11,7 @@ import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, Tensor } from './infer.ts';
 import { checkTensorData } from './json-data.ts';
 import { decodeInferRequest, decodeInferResponse, writeInferRequest, writeInferResponse } from './json-codec.ts';
-import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
+import { copyBytes, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 export { decodeBytesElements, encodeBytesElements } from './tensor-bytes.ts';
 
@@ -95,8 +95,8 @@ export function decodeRawInferRequest(body: Uint8Array, input: RawInputMetadata,
       );
     }
     shape = batched ? [1, 1] : [1];
-    // The body is the element itself; slice() copies it into an array owning its buffer.
-    const data = [body.slice()];
+    // The body is the element itself, copied into an array owning its buffer.
+    const data = [copyBytes(body)];
     return { inputs: [{ name, datatype, shape, data }], parameters: { binary_data_output: true } };
   }
   const size = TYPED_ARRAY[datatype].BYTES_PER_ELEMENT;

@@ -6,6 +6,17 @@ describe('@sibyl/protocol public surface', () => {
     expect(Object.keys(protocol).sort()).toEqual(
       [
         'CODE_STATUS',
+        'CONTENTS_FIELD',
+        'GRPC_LOADER_OPTIONS',
+        'GRPC_PROTO_FILES',
+        'decodeGrpcInferRequest',
+        'decodeGrpcInferResponse',
+        'encodeGrpcInferRequest',
+        'encodeGrpcInferResponse',
+        'parametersFromGrpc',
+        'parametersToGrpc',
+        'parseJsonExact',
+        'tensorDataFromJson',
         'DATATYPES',
         'ERROR_CODES',
         'GRPC_STATUS',

@@ -34,7 +34,7 @@ export { fromBFloat16Bits, fromFloat16Bits, toBFloat16Bits, toFloat16Bits } from
 
 export { decodeBytesElements, encodeBytesElements, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
-export { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from './json-codec.ts';
+export { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse, parseJsonExact, tensorDataFromJson } from './json-codec.ts';
 
 export {
   binaryOutputSelector,
@@ -45,3 +45,25 @@ export {
   encodeInferResponseBinary,
 } from './binary-codec.ts';
 export type { BinaryBody, RawInputMetadata } from './binary-codec.ts';
+
+export {
+  CONTENTS_FIELD,
+  GRPC_LOADER_OPTIONS,
+  GRPC_PROTO_FILES,
+  decodeGrpcInferRequest,
+  decodeGrpcInferResponse,
+  encodeGrpcInferRequest,
+  encodeGrpcInferResponse,
+  parametersFromGrpc,
+  parametersToGrpc,
+} from './grpc-codec.ts';
+export type {
+  GrpcInferParameter,
+  GrpcInferTarget,
+  GrpcInt64,
+  GrpcModelInferRequest,
+  GrpcModelInferResponse,
+  GrpcParameters,
+  GrpcTensor,
+  GrpcTensorContents,
+} from './grpc-codec.ts';

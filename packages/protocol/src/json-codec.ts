@@ -5,7 +5,7 @@
 // Runs in Node and browsers.
 import { parse as parseLossless } from 'lossless-json';
 import { DATATYPES, isDatatype } from './datatypes.ts';
-import type { TensorData } from './datatypes.ts';
+import type { Datatype, TensorData } from './datatypes.ts';
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
@@ -464,4 +464,33 @@ export function encodeInferResponse(response: InferResponse): string {
  */
 export function encodeInferRequest(request: InferRequest): string {
   return writeInferRequest(request);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON tensor data for other JSON dialects (TF Serving's REST API)
+
+/**
+ * Parses JSON text exactly: integers beyond 2^53 written as plain digits become bigint, every
+ * other number stays a number (the document equals JSON.parse's wherever JSON.parse is exact).
+ * Throws MALFORMED_REQUEST naming the problem when the text is not JSON.
+ */
+export function parseJsonExact(text: string): unknown {
+  try {
+    return parseLossless(text, null, LOSSLESS_OPTIONS);
+  } catch (e) {
+    throw tooDeep({ response: false, lossless: true, tail: undefined, offset: 0 }, e);
+  }
+}
+
+/**
+ * Decodes the JSON data (flat or nested, row-major; only the element count is checked against
+ * the shape) of an input into a fresh typed array, with the V2 codec's element rules. Data must
+ * come from parseJsonExact (or JSON.parse, when no integer is beyond 2^53). Throws
+ * INPUT_DATA_MISMATCH naming the input, the element and what was expected.
+ */
+export function tensorDataFromJson(input: { name: string; datatype: Datatype; shape: readonly number[] }, data: readonly unknown[]): TensorData {
+  let count = 1;
+  for (const d of input.shape) count *= d;
+  const ctx: DataContext = { kind: 'input', name: input.name, datatype: input.datatype, shape: input.shape, lossless: true, nullIsNaN: false, reason: 'INPUT_DATA_MISMATCH' };
+  return readJsonData(data, count, ctx);
 }

@@ -7,6 +7,14 @@ const utf8 = new TextEncoder();
 
 
 describe('BYTES elements', () => {
+  it('are copies owning their buffers even when decoded from a pooled Node Buffer (whose slice() is a view)', () => {
+    const pooled = Buffer.from(encodeBytesElements([utf8.encode('ab'), utf8.encode('cde')]));
+    const elements = decodeBytesElements(pooled, 2);
+    pooled.fill(0);
+    expect(elements.map((e) => new TextDecoder().decode(e))).toEqual(['ab', 'cde']);
+    expect(elements.every((e) => e.constructor === Uint8Array && e.byteOffset === 0 && e.buffer.byteLength === e.length)).toBe(true);
+  });
+
   it('encodes each element as a little-endian u32 length and its bytes', () => {
     const bytes = encodeBytesElements([utf8.encode('ab'), new Uint8Array([]), new Uint8Array([0xff])]);
     expect([...bytes]).toEqual([2, 0, 0, 0, 0x61, 0x62, 0, 0, 0, 0, 1, 0, 0, 0, 0xff]);

@@ -22,6 +22,16 @@ function swapBytes(bytes: Uint8Array, size: number): void {
 }
 
 /**
+ * A copy of `bytes[start, end)` in a plain Uint8Array owning its buffer. Not `bytes.slice()`:
+ * on a Node Buffer (what HTTP bodies and gRPC messages are) slice() is a view of the pool.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}
+
+/**
  * Concatenates BYTES elements into the wire encoding: each element as a 4-byte little-endian
  * length then its bytes. Returns a fresh array owning its buffer.
  */
@@ -69,7 +79,7 @@ function splitBytesElements(bytes: Uint8Array, count: number | undefined, label:
     if (p + 4 + n > bytes.length) {
       throw new SibylError(reason, `${label} BYTES element ${out.length} declares ${n} bytes at byte ${p} but only ${bytes.length - p - 4} remain`);
     }
-    out.push(bytes.slice(p + 4, p + 4 + n));
+    out.push(copyBytes(bytes, p + 4, p + 4 + n));
     p += 4 + n;
   }
   if (count !== undefined && out.length !== count) {
