@@ -99,7 +99,6 @@ const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
   UINT32: [0, 4294967295],
 };
 
-const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 // ---------------------------------------------------------------------------------------------
