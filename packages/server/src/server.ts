@@ -5,8 +5,10 @@ import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
 import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
+import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
+import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
 import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
 import { seededRandom, type Random } from './core/random.ts';
@@ -65,6 +67,7 @@ export class SibylServer {
   readonly observability: Observability;
   /** The listener of `metrics.port`, when configured. */
   readonly metricsHttp: FastifyInstance | undefined;
+  readonly grpc: GrpcFrontend;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
   readonly stateStore: StateStore;
@@ -144,23 +147,37 @@ export class SibylServer {
       bodyLimitBytes: options.config.http.bodyLimitBytes,
       models: this.models,
       inference: this.inference,
-      router: this.router,
+      inference: this.inference,
       endpoints: this.endpoints,
       serverName: 'sibyl',
       serverVersion: this.version,
       isDraining: () => this.draining,
       isReady: () => !this.draining && this.models.loaded,
       notReadyReason: () => 'the server is still loading its models',
+      corsOrigins: options.config.http.corsOrigins,
+    });
+    this.grpc = new GrpcFrontend({
+      log: this.log,
+      models: this.models,
+      inference: this.inference,
+      serverName: 'sibyl',
+      serverVersion: this.version,
+      extensions: V2_EXTENSIONS,
+      maxMessageBytes: options.config.grpc.maxMessageBytes,
+      isReady: () => !this.draining && this.models.loaded,
+      isDraining: () => this.draining,
     });
   }
 
   /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
   async start(): Promise<string> {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
+    await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.endpoints.load();
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });
     await this.models.start();
     this.endpoints.checkTargets();
+    this.grpc.refreshHealth();
     return this.url;
   }
 
@@ -181,6 +198,12 @@ export class SibylServer {
     return `http://${host}:${port}`;
   }
 
+  /** `host:port` of the gRPC server (the real port when configured as 0), once listening. */
+  get grpcAddress(): string {
+    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    return `${host}:${this.grpc.boundPort ?? this.config.grpc.port}`;
+  }
+
   /**
    * Graceful shutdown: readiness turns false and new requests get 503 at once; in-flight
    * requests finish, bounded by drainTimeoutMs; then the listener closes and models unload.
@@ -193,6 +216,7 @@ export class SibylServer {
 
   private async doShutdown(): Promise<void> {
     this.draining = true;
+    this.grpc.refreshHealth();
     const timeoutMs = this.config.drainTimeoutMs;
     const pending = this.inference.pending;
     this.log.info({ pending, drainTimeoutMs: timeoutMs }, 'shutting down: draining in-flight requests');
@@ -207,6 +231,8 @@ export class SibylServer {
     await this.http.close();
     this.endpoints.close();
     await this.metricsHttp?.close();
+    // Open streams with nothing in flight would hold the gRPC server open: a short grace, then close.
+    await this.grpc.close(drained ? 1000 : 0);
     await this.models.close(drained ? timeoutMs : 0);
     await this.observability.close();
     await this.stateStore.close();

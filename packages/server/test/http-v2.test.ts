@@ -99,7 +99,7 @@ describe('server endpoints', () => {
   it('GET /v2 names the server and advertises its protocol extensions', async () => {
     const res = await get('/v2');
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ name: 'sibyl', version: server.version, extensions: ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels'] });
+    expect(res.json()).toEqual({ name: 'sibyl', version: server.version, extensions: ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels', 'model_configuration'] });
   });
 
   it('is live and ready even though some models failed to load', async () => {

@@ -35,6 +35,9 @@ const FLAG_HELP: Record<string, string> = {
   '--access-log': 'true: one log line per HTTP request, written asynchronously (default: false)',
   '--prediction-log-sink': 'sqlite|jsonl|postgres: where sampled prediction records go (default: sqlite)',
   '--prediction-log-path': 'file of the sqlite or jsonl sink (default: ./sibyl-predictions.sqlite or .jsonl)',
+  '--http-cors-origins': 'comma-separated origins whose web pages may call the HTTP API; * for any (default: none)',
+  '--grpc-port': 'gRPC port (Open Inference Protocol, health, reflection); 0 picks a free one (default: 8001)',
+  '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
 };
 
 /** Flags that may be given several times; their values are collected into a list. */
@@ -46,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const serveCommand = program
     .command('serve')
-    .description('Serve the models of a model repository over HTTP.')
+    .description('Serve the models of a model repository over HTTP and gRPC.')
     .addOption(new Option('--config <file>', 'sibyl.yaml with any of the settings below').env('SIBYL_CONFIG'));
   for (const { flag } of SERVE_FLAGS) {
     const name = flag.split(' ')[0]!;

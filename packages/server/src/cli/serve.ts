@@ -32,7 +32,11 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   try {
     const url = await server.start();
     const metricsUrl = server.metricsUrl;
-    server.log.info({ url, modelRepository, ...(metricsUrl === undefined ? {} : { metricsUrl }) }, `Sibyl ${server.version} serves ${modelRepository} on ${url}${metricsUrl === undefined ? '' : `; metrics on ${metricsUrl}/metrics`}`);
+    const grpcAddress = server.grpcAddress;
+    server.log.info(
+      { url, grpcAddress, modelRepository, ...(metricsUrl === undefined ? {} : { metricsUrl }) },
+      `Sibyl ${server.version} serves ${modelRepository} on ${url} and gRPC ${grpcAddress}${metricsUrl === undefined ? '' : `; metrics on ${metricsUrl}/metrics`}`,
+    );
     for (const m of server.models.list()) {
       const served = m.served;
       if (served !== undefined) {

@@ -106,6 +106,14 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(compileServerConfig({ defaults, env: {}, flags: {} })).toEqual(defaults);
   });
 
+  it('reads gRPC settings and comma-separated CORS origins from flags and the environment', () => {
+    const env = environmentLayer({ SIBYL_HTTP_CORS_ORIGINS: 'https://a.example, https://b.example', SIBYL_GRPC_MAX_MESSAGE_BYTES: '4096' }).layer;
+    const config = compileServerConfig({ defaults, env, flags: flagsLayer({ grpcPort: '9301' }) });
+    expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.grpc).toEqual({ port: 9301, maxMessageBytes: 4096 });
+    expect(compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpCorsOrigins: '*' }) }).http.corsOrigins).toEqual(['*']);
+  });
+
   it('names the source of each bad value', () => {
     expect(problemsOf(() => environmentLayer({ SIBYL_HTTP_PORT: 'eighty' }))).toBe('environment: http.port: SIBYL_HTTP_PORT: "eighty" is not a number');
     expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpPort: '70000' }) }))).toBe(

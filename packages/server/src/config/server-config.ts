@@ -79,6 +79,21 @@ export const ServerConfigSchema = Type.Object(
           maximum: 2 ** 31 - 1,
           description: 'Largest request body accepted; larger bodies get 413. Default: 67108864 (64 MiB).',
         }),
+        corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
+          description:
+            'Origins whose web pages may call the HTTP API (CORS), e.g. https://app.example.com; `*` allows any. Comma-separated in the environment and on the command line. Default: none (same-origin only).',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    grpc: Type.Object(
+      {
+        port: Type.Integer({ minimum: 0, maximum: 65535, description: 'gRPC port (Open Inference Protocol, health, reflection; 0: any free port). Default: 8001.' }),
+        maxMessageBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 2 ** 31 - 1,
+          description: 'Largest gRPC message received or sent; larger requests get RESOURCE_EXHAUSTED. Default: 67108864 (64 MiB).',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -120,7 +135,8 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     stateStore: '.sibyl/state.sqlite',
     responseCache: { backend: 'memory', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000, redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'sibyl:cache:', redisTimeoutMs: 100 },
     endpoints: {},
-    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024 },
+    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024, corsOrigins: [] },
+    grpc: { port: 8001, maxMessageBytes: 64 * 1024 * 1024 },
     accessLog: false,
     metrics: { enabled: true },
     predictionLog: predictionLogServerDefaults(),
@@ -173,6 +189,8 @@ function coerce(input: string | readonly string[], schema: Record<string, unknow
       const n = text.trim() === '' ? Number.NaN : Number(text);
       return Number.isFinite(n) ? { value: n } : { error: `${JSON.stringify(text)} is not a number` };
     }
+    case 'array':
+      return { value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') };
     case 'boolean':
       if (/^(true|1|yes)$/i.test(text)) return { value: true };
       if (/^(false|0|no)$/i.test(text)) return { value: false };
@@ -232,6 +250,9 @@ export const SERVE_FLAGS = [
   { flag: '--access-log <bool>', path: ['accessLog'] },
   { flag: '--prediction-log-sink <sink>', path: ['predictionLog', 'sink'] },
   { flag: '--prediction-log-path <path>', path: ['predictionLog', 'path'] },
+  { flag: '--http-cors-origins <origins>', path: ['http', 'corsOrigins'] },
+  { flag: '--grpc-port <port>', path: ['grpc', 'port'] },
+  { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -278,6 +299,7 @@ export const ServerConfigFileSchema = Type.Object(
     ),
     metrics: partialSection(ServerConfigSchema.properties.metrics),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
+    grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -314,7 +336,8 @@ export function compileServerConfig(sources: {
   return Object.freeze({
     ...config,
     loadModels: Object.freeze([...config.loadModels]) as string[],
-    http: Object.freeze({ ...config.http }),
+    http: Object.freeze({ ...config.http, corsOrigins: Object.freeze([...config.http.corsOrigins]) as string[] }),
+    grpc: Object.freeze({ ...config.grpc }),
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),
     predictionLog: Object.freeze({ ...config.predictionLog }),

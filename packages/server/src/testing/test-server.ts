@@ -22,21 +22,24 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
   /** Environment for OTEL_* (default: none). */
   env?: NodeJS.ProcessEnv;
   observability?: SibylServerOptions['observability'];
+  corsOrigins?: string[];
 }
 
 /**
  * An in-process server with its models loaded; not listening. Settings default to the server's
- * defaults, with a silent log and an in-memory state store. Call `shutdown()` when done.
+ * defaults, with a silent log and an in-memory state store; gRPC is bound by
+ * `server.grpc.listen(host, 0)`. Call `shutdown()` when done.
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
-  const { bodyLimitBytes, clock, runtime, store, random, log, env, observability, ...settings } = options;
+  const { bodyLimitBytes, corsOrigins, clock, runtime, store, random, log, env, observability, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
     stateStore: ':memory:',
     ...settings,
-    http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes },
+    http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? [] },
+    grpc: { ...defaults.grpc, port: 0 },
   };
   const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability });
   await server.endpoints.load();
@@ -52,6 +55,8 @@ export interface SpawnedServer {
   url: string;
   /** The metrics listener's URL, when started with --metrics-port. */
   metricsUrl: string | undefined;
+  /** host:port of its gRPC server. */
+  grpcAddress: string;
   /** Every log line so far (pino JSON, parsed). */
   logs: Record<string, unknown>[];
   /** Resolves with the exit code once the process has exited. */
@@ -65,7 +70,7 @@ export interface SpawnedServer {
  * of the repository. Rejects with the output when it exits first or takes over `timeoutMs`.
  */
 export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', ...args], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--grpc-port', '0', ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,6 +104,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
             process: child,
             url,
             metricsUrl: typeof entry.metricsUrl === 'string' ? entry.metricsUrl : undefined,
+            grpcAddress: String(entry.grpcAddress),
             logs,
             exited,
             stop: () => {

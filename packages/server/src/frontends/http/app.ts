@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { inflateRequestBody } from './content-encoding.ts';
+import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
@@ -20,6 +21,8 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   /** One log line per request (see installAccessLog). */
   accessLog?: boolean;
   tracing?: Tracing;
+  /** Origins whose pages may call the API (CORS); `*` for any. */
+  corsOrigins?: readonly string[];
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -69,6 +72,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   if (options.tracing !== undefined) installTracingHooks(app, options.tracing);
   if (options.accessLog === true) installAccessLog(app);
+  allowOrigins(app, options.corsOrigins ?? []);
   registerV2Routes(app, options);
   registerRepositoryRoutes(app, options);
   registerEndpointRoutes(app, options);

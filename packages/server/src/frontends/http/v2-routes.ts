@@ -15,12 +15,11 @@ import {
 } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelManager, VersionSelector } from '../../models/model-manager.ts';
-import type { ServedVersion } from '../../models/served-version.ts';
-import type { Duration } from '../../scheduling/statistics.ts';
 import type { InferContext } from '../../routing/inference-observer.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
+import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { sendError } from './errors.ts';
 import { ArrivalClock } from './arrival-clock.ts';
 import { requestSpan } from './tracing-hooks.ts';
@@ -44,7 +43,7 @@ type ModelParams = { model: string; version?: string; label?: string };
  * Extensions of the protocol this server implements, advertised by GET /v2. `model_labels` is
  * Sibyl's: `/v2/models/{m}/labels/{l}/…` paths, and a label name where a version goes.
  */
-export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels'];
+export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'schedule_policy', 'classification', 'model_repository', 'model_labels', 'model_configuration'];
 
 /** The version or label a request's path addresses. */
 const selectorOf = (params: ModelParams): VersionSelector => ({ version: params.version, label: params.label });
@@ -120,15 +119,7 @@ const headerText = (value: string | string[] | undefined): string | undefined =>
 /** Metadata of a model, or of the model an endpoint stands for (named as the endpoint). */
 async function metadata(params: ModelParams, deps: V2RouteDeps): Promise<ModelMetadata> {
   const target = deps.router.targetOf(params.model, selectorOf(params));
-  const status = deps.models.status(target.model);
-  const served = await deps.models.acquire(target.model, target.selector);
-  return {
-    name: params.model,
-    versions: status.versions.map((v) => String(v.version)),
-    platform: served.platform,
-    inputs: served.signature.inputs,
-    outputs: served.signature.outputs,
-  };
+  return modelMetadataOf(deps.models, await deps.models.acquire(target.model, target.selector), params.model);
 }
 
 /** Ready means a request would be answered: the version is READY, or loads on demand. */
@@ -164,35 +155,10 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   app.get('/v2/models/stats', async () => ({ model_stats: deps.models.servedVersions().map(statisticsOf) }));
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version', '/v2/models/:model/labels/:label']) {
     app.get<{ Params: ModelParams }>(`${prefix}/stats`, async (request) => ({ model_stats: [statisticsOf(deps.models.resolve(request.params.model, selectorOf(request.params)))] }));
+    // Triton's model configuration extension.
+    app.get<{ Params: ModelParams }>(`${prefix}/config`, async (request) => {
+      const target = deps.router.targetOf(request.params.model, selectorOf(request.params));
+      return modelConfigOf(await deps.models.acquire(target.model, target.selector));
+    });
   }
-}
-
-const durationJson = (d: Duration) => ({ count: d.count, ns: d.ns });
-
-/** One `model_stats` entry of Triton's statistics extension. */
-function statisticsOf(served: ServedVersion): Record<string, unknown> {
-  const s = served.statistics;
-  return {
-    name: served.name,
-    version: String(served.version),
-    last_inference: s.lastInferenceMs,
-    inference_count: s.inferenceCount,
-    execution_count: s.executionCount,
-    inference_stats: {
-      success: durationJson(s.success),
-      fail: durationJson(s.fail),
-      queue: durationJson(s.queue),
-      compute_input: durationJson(s.computeInput),
-      compute_infer: durationJson(s.computeInfer),
-      compute_output: durationJson(s.computeOutput),
-      cache_hit: durationJson(s.cacheHit),
-      cache_miss: durationJson(s.cacheMiss),
-    },
-    batch_stats: s.batchStatistics().map((b) => ({
-      batch_size: b.batchSize,
-      compute_input: durationJson(b.computeInput),
-      compute_infer: durationJson(b.computeInfer),
-      compute_output: durationJson(b.computeOutput),
-    })),
-  };
 }

@@ -1,0 +1,317 @@
+// The gRPC frontend against an in-process server on a free port, spoken to by a plain grpc-js
+// client built from the protocol's .proto (not Sibyl's client), over a repository of models
+// built in code and run by the real onnxruntime. Expected values are computed independently.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRPC_LOADER_OPTIONS } from '@sibyl/protocol';
+import type { SibylServer } from '../src/server.ts';
+import {
+  addSubModel,
+  corruptModelBytes,
+  createTestServer,
+  identityModel,
+  linearClassifierExpected,
+  linearClassifierModel,
+  makeTempDir,
+  removeDir,
+  slowModel,
+  writeModelRepository,
+} from '../src/testing/index.ts';
+import { LINEAR_4X3 } from './fixtures.ts';
+
+const { weights: WEIGHTS, bias: BIAS } = LINEAR_4X3;
+const ROWS = [
+  [1, 2, 3, 4],
+  [-1, 0.5, 0, 2],
+];
+const EXPECTED = linearClassifierExpected(WEIGHTS, BIAS, ROWS);
+const SLOW = { size: 2048, depth: 100 };
+
+type Message = Record<string, unknown>;
+type Unary = (request: Message, options?: grpc.CallOptions) => Promise<Message>;
+
+let repo: string;
+let server: SibylServer;
+let address: string;
+let inference: grpc.Client;
+let health: grpc.Client;
+let reflection: grpc.Client;
+
+function loadClient(file: string, service: string, includeDirs: string[]): grpc.ServiceClientConstructor {
+  const definition = grpc.loadPackageDefinition(loadSync(file, { ...GRPC_LOADER_OPTIONS, includeDirs }));
+  return service.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], definition) as grpc.ServiceClientConstructor;
+}
+
+function rpc(client: grpc.Client, method: string): Unary {
+  return (request, options = {}) =>
+    new Promise((resolve, reject) =>
+      (client as unknown as Record<string, (r: Message, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Message) => void) => void>)[method]!(
+        request,
+        new grpc.Metadata(),
+        options,
+        (err, response) => (err === null ? resolve(response) : reject(err)),
+      ),
+    );
+}
+
+async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as grpc.ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Waits until `condition` holds (checked every 5 ms). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+const call = (method: string, request: Message = {}, options?: grpc.CallOptions) => rpc(inference, method)(request, options);
+const f32 = (bytes: Uint8Array) => [...new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))];
+const rawFeatures = (rows: number[][]) => Buffer.from(new Float32Array(rows.flat()).buffer);
+const closeTo = (actual: number[], expected: number[]) => {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+};
+
+beforeAll(async () => {
+  repo = await makeTempDir('sibyl-grpc-');
+  await writeModelRepository(repo, {
+    linear: { versions: { 1: linearClassifierModel({ weights: WEIGHTS, bias: BIAS }).bytes } },
+    addsub: { versions: { 1: addSubModel().bytes } },
+    strings: { versions: { 1: identityModel('BYTES', ['batch', 3]).bytes } },
+    corrupt: { versions: { 1: corruptModelBytes() } },
+    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxBatchSize: 64\ndynamicBatching:\n  enabled: false\nexecutionsPerInstance: 1\n' },
+  });
+  server = await createTestServer(repo);
+  const port = await server.grpc.listen('127.0.0.1', 0);
+  address = `127.0.0.1:${port}`;
+  const protoDir = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
+  const Inference = loadClient('grpc_service.proto', 'inference.GRPCInferenceService', [protoDir]);
+  inference = new Inference(address, grpc.credentials.createInsecure());
+  const healthProto = fileURLToPath(import.meta.resolve('grpc-health-check/proto/health/v1/health.proto'));
+  health = new (loadClient(healthProto, 'grpc.health.v1.Health', []))(address, grpc.credentials.createInsecure());
+  const reflectionProto = fileURLToPath(new URL('../proto/grpc/reflection/v1/reflection.proto', import.meta.resolve('@grpc/reflection')));
+  reflection = new (loadClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', []))(address, grpc.credentials.createInsecure());
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of [inference, health, reflection]) c?.close();
+  await server?.shutdown();
+  await removeDir(repo);
+});
+
+describe('server RPCs', () => {
+  it('ServerLive, ServerReady and ServerMetadata', async () => {
+    expect(await call('ServerLive')).toEqual({ live: true });
+    expect(await call('ServerReady')).toEqual({ ready: true });
+    expect(await call('ServerMetadata')).toEqual({ name: 'sibyl', version: server.version, extensions: expect.arrayContaining(['binary_tensor_data', 'statistics']) });
+  });
+
+  it('the standard health service says SERVING for the server and for inference.GRPCInferenceService, NOT_FOUND for others', async () => {
+    expect(await rpc(health, 'Check')({ service: '' })).toEqual({ status: 'SERVING' });
+    expect(await rpc(health, 'Check')({ service: 'inference.GRPCInferenceService' })).toEqual({ status: 'SERVING' });
+    expect((await failure(rpc(health, 'Check')({ service: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it('server reflection lists the services, so grpcurl needs no .proto', async () => {
+    const stream = (reflection as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<Message, Message> }).ServerReflectionInfo();
+    const answer = new Promise<Message>((resolve, reject) => stream.once('data', resolve).once('error', reject));
+    stream.write({ list_services: '' });
+    const response = await answer;
+    stream.end();
+    const names = ((response.list_services_response as { service: { name: string }[] }).service ?? []).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['inference.GRPCInferenceService', 'grpc.health.v1.Health']));
+  });
+});
+
+describe('model RPCs', () => {
+  it('ModelReady: true when ready; false (not an error) for a model that failed, is unknown or lacks the version', async () => {
+    expect(await call('ModelReady', { name: 'linear' })).toEqual({ ready: true });
+    expect(await call('ModelReady', { name: 'linear', version: '1' })).toEqual({ ready: true });
+    for (const request of [{ name: 'corrupt' }, { name: 'nope' }, { name: 'linear', version: '9' }]) expect(await call('ModelReady', request)).toEqual({ ready: false });
+    const bad = await failure(call('ModelReady', { name: 'linear', version: 'one' }));
+    expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(bad.metadata.get('sibyl-reason')).toEqual(['INVALID_VERSION']);
+  });
+
+  it('ModelMetadata: versions, platform, inputs and outputs with -1 for variable dimensions', async () => {
+    expect(await call('ModelMetadata', { name: 'linear' })).toEqual({
+      name: 'linear',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: ['-1', '4'] }],
+      outputs: [
+        { name: 'logits', datatype: 'FP32', shape: ['-1', '3'] },
+        { name: 'probabilities', datatype: 'FP32', shape: ['-1', '3'] },
+      ],
+    });
+  });
+
+  it.each([
+    [{ name: 'nope' }, grpc.status.NOT_FOUND, 'MODEL_NOT_FOUND', /model 'nope' is not in the repository/],
+    [{ name: 'corrupt' }, grpc.status.UNAVAILABLE, 'MODEL_NOT_READY', /model 'corrupt' is not ready \(UNAVAILABLE: load failed/],
+    [{ name: '' }, grpc.status.INVALID_ARGUMENT, 'MALFORMED_REQUEST', /name is empty/],
+  ])('ModelMetadata %j → status %i with sibyl-reason %s and the message', async (request, code, reason, message) => {
+    const err = await failure(call('ModelMetadata', request));
+    expect(err.code).toBe(code);
+    expect(err.metadata.get('sibyl-reason')).toEqual([reason]);
+    expect(err.details).toMatch(message);
+  });
+
+  it("ModelConfig: Triton's configuration, dims without the batch dimension", async () => {
+    const { config } = await call('ModelConfig', { name: 'linear' });
+    expect(config).toMatchObject({
+      name: 'linear',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      max_batch_size: 64,
+      input: [{ name: 'features', data_type: 'TYPE_FP32', dims: ['4'] }],
+      output: [
+        { name: 'logits', data_type: 'TYPE_FP32', dims: ['3'] },
+        { name: 'probabilities', data_type: 'TYPE_FP32', dims: ['3'] },
+      ],
+      instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+    });
+  });
+
+  it('RepositoryIndex: every version with its state and reason; ready: true keeps the ready ones', async () => {
+    const { models } = (await call('RepositoryIndex')) as { models: Message[] };
+    expect(models.find((m) => m.name === 'corrupt')).toMatchObject({ version: '1', state: 'UNAVAILABLE', reason: expect.stringMatching(/load failed/) });
+    const ready = (await call('RepositoryIndex', { ready: true })) as { models: Message[] };
+    expect(ready.models.map((m) => m.name).sort()).toEqual(['addsub', 'linear', 'slow', 'strings']);
+    expect((await failure(call('RepositoryIndex', { repository_name: 'other' }))).code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('RepositoryModelLoad / RepositoryModelUnload: refused as UNIMPLEMENTED while the server loads models only at start-up', async () => {
+    for (const method of ['RepositoryModelLoad', 'RepositoryModelUnload']) {
+      const err = await failure(call(method, { model_name: 'linear' }));
+      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+      expect(err.metadata.get('sibyl-reason')).toEqual(['NOT_SUPPORTED']);
+    }
+    expect((await failure(call('RepositoryModelLoad', { model_name: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
+  });
+});
+
+describe('ModelInfer', () => {
+  it('raw_input_contents in → raw_output_contents out, with the model name, version and id', async () => {
+    const response = await call('ModelInfer', {
+      model_name: 'linear',
+      id: 'g-1',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4] }],
+      raw_input_contents: [rawFeatures(ROWS)],
+    });
+    expect(response).toMatchObject({ model_name: 'linear', model_version: '1', id: 'g-1' });
+    const outputs = response.outputs as { name: string; shape: string[] }[];
+    expect(outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['logits', ['2', '3']],
+      ['probabilities', ['2', '3']],
+    ]);
+    const raw = response.raw_output_contents as Buffer[];
+    closeTo(f32(raw[0]!), EXPECTED.logits.flat());
+    closeTo(f32(raw[1]!), EXPECTED.probabilities.flat());
+  });
+
+  it('typed contents in → typed contents out; output selection; INT64 exact beyond 2^53', async () => {
+    const a = ['9007199254740993', '-9223372036854775807', '1'];
+    const b = ['2', '-1', '-1'];
+    const response = await call('ModelInfer', {
+      model_name: 'addsub',
+      inputs: [
+        { name: 'a', datatype: 'INT64', shape: [1, 3], contents: { int64_contents: a } },
+        { name: 'b', datatype: 'INT64', shape: [1, 3], contents: { int64_contents: b } },
+      ],
+      outputs: [{ name: 'difference' }],
+    });
+    expect(response.raw_output_contents).toBeUndefined();
+    expect(response.outputs).toEqual([{ name: 'difference', datatype: 'INT64', shape: ['1', '3'], contents: { int64_contents: a.map((x, i) => String(BigInt(x) - BigInt(b[i]!))) } }]);
+  });
+
+  it('BYTES as typed bytes_contents', async () => {
+    const words = ['héllo', '', 'x'].map((s) => Buffer.from(s));
+    const response = await call('ModelInfer', { model_name: 'strings', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 3], contents: { bytes_contents: words } }] });
+    const contents = (response.outputs as { contents: { bytes_contents: Buffer[] } }[])[0]!.contents.bytes_contents;
+    expect(contents.map((b) => b.toString())).toEqual(['héllo', '', 'x']);
+  });
+
+  it.each([
+    ['an unknown input', { inputs: [{ name: 'feature', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }, 'INVALID_ARGUMENT', 'INPUT_UNKNOWN', /has no input 'feature'/],
+    ['a wrong shape', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 5], contents: { fp32_contents: [1, 2, 3, 4, 5] } }] }, 'INVALID_ARGUMENT', 'INPUT_SHAPE_MISMATCH', /expects \[-1, 4\]/],
+    ['the wrong contents field', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { int_contents: [1, 2, 3, 4] } }] }, 'INVALID_ARGUMENT', 'INPUT_DATA_MISMATCH', /goes in contents.fp32_contents/],
+    ['raw bytes that do not fit', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [Buffer.alloc(12)] }, 'INVALID_ARGUMENT', 'INPUT_DATA_MISMATCH', /takes 16 bytes/],
+    ['an unknown output', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }], outputs: [{ name: 'nope' }] }, 'INVALID_ARGUMENT', 'OUTPUT_UNKNOWN', /has no output 'nope'/],
+    ['a bad timeout parameter', { parameters: { timeout: { string_param: 'soon' } }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }, 'INVALID_ARGUMENT', 'PARAMETER_INVALID', /parameter 'timeout'/],
+  ])('refuses %s: %s with sibyl-reason %s', async (_name, request, code, reason, message) => {
+    const err = await failure(call('ModelInfer', { model_name: 'linear', ...request }));
+    expect(err.code).toBe(grpc.status[code as keyof typeof grpc.status]);
+    expect(err.metadata.get('sibyl-code')).toEqual([code]);
+    expect(err.metadata.get('sibyl-reason')).toEqual([reason]);
+    expect(err.details).toMatch(message);
+  });
+
+  it('UNAVAILABLE for a model that failed to load, NOT_FOUND for an unknown one', async () => {
+    const request = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] };
+    expect((await failure(call('ModelInfer', { model_name: 'corrupt', ...request }))).code).toBe(grpc.status.UNAVAILABLE);
+    expect((await failure(call('ModelInfer', { model_name: 'nope', ...request }))).code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it('honours deadlines: a request whose deadline passes while queued is never run', async () => {
+    const rows = 64;
+    const slowRequest = (id: string) => ({ model_name: 'slow', id, inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, SLOW.size] }], raw_input_contents: [Buffer.alloc(rows * SLOW.size * 4)] });
+    const before = ((await call('ModelStatistics', { name: 'slow' })).model_stats as { execution_count?: string }[])[0]!.execution_count ?? '0';
+    // The first request occupies the only instance (~200 ms) for longer than the second's deadline.
+    const first = call('ModelInfer', slowRequest('first'));
+    await until(() => server.inference.pending === 1 && server.models.resolve('slow').queueDepth === 0); // running, not queued
+    const second = await failure(call('ModelInfer', slowRequest('second'), { deadline: Date.now() + 50 }));
+    expect(second.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect((await first).id).toBe('first');
+    const stats = ((await call('ModelStatistics', { name: 'slow' })).model_stats as { execution_count: string; inference_count: string }[])[0]!;
+    expect(Number(stats.execution_count) - Number(before)).toBe(1);
+  });
+
+  it('ModelStatistics counts inferences and executions, per model and for all', async () => {
+    const { model_stats } = (await call('ModelStatistics', { name: 'linear', version: '1' })) as { model_stats: Message[] };
+    expect(model_stats).toHaveLength(1);
+    expect(model_stats[0]).toMatchObject({ name: 'linear', version: '1', inference_stats: { success: { count: expect.any(String) } } });
+    expect(Number(model_stats[0]!.inference_count)).toBeGreaterThanOrEqual(2);
+    const all = (await call('ModelStatistics')) as { model_stats: Message[] };
+    expect(all.model_stats.map((s) => s.name).sort()).toEqual(['addsub', 'linear', 'slow', 'strings']);
+  });
+});
+
+describe('ModelStreamInfer', () => {
+  it('answers every request on the stream, errors as error_message, and ends after the last answer', async () => {
+    const stream = (inference as unknown as { ModelStreamInfer: () => grpc.ClientDuplexStream<Message, Message> }).ModelStreamInfer();
+    const answers: Message[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: Message) => answers.push(m));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const request = (id: string, rows: number[][]) => ({
+      model_name: 'linear',
+      id,
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [rows.length, rows[0]!.length] }],
+      raw_input_contents: [rawFeatures(rows)],
+    });
+    stream.write(request('s-1', [ROWS[0]!]));
+    stream.write(request('s-bad', [[1, 2, 3]]));
+    stream.write(request('s-2', [ROWS[1]!]));
+    stream.end();
+    await done;
+    expect(answers).toHaveLength(3);
+    const byId = new Map(answers.map((a) => [(a.infer_response as Message).id, a]));
+    const bad = byId.get('s-bad')!;
+    expect(bad.error_message).toMatch(/has shape \[1, 3\]; model 'linear' expects \[-1, 4\]/);
+    expect((bad.infer_response as { parameters: Message }).parameters).toMatchObject({ sibyl_error_reason: { string_param: 'INPUT_SHAPE_MISMATCH' } });
+    for (const [id, row] of [['s-1', 0], ['s-2', 1]] as const) {
+      const answer = byId.get(id)!;
+      expect(answer.error_message ?? '').toBe('');
+      closeTo(f32((answer.infer_response as { raw_output_contents: Buffer[] }).raw_output_contents[1]!), EXPECTED.probabilities[row]!);
+    }
+  });
+});
