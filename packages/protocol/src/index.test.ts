@@ -17,6 +17,7 @@ describe('@sibyl/protocol public surface', () => {
         'parametersToGrpc',
         'parseJsonExact',
         'tensorDataFromJson',
+        'tensorDataToNestedJson',
         'DATATYPES',
         'ERROR_CODES',
         'GRPC_STATUS',

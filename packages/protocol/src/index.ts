@@ -34,7 +34,7 @@ export { fromBFloat16Bits, fromFloat16Bits, toBFloat16Bits, toFloat16Bits } from
 
 export { decodeBytesElements, encodeBytesElements, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
-export { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse, parseJsonExact, tensorDataFromJson } from './json-codec.ts';
+export { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse, parseJsonExact, tensorDataFromJson, tensorDataToNestedJson } from './json-codec.ts';
 
 export {
   binaryOutputSelector,

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { InferRequest, InferResponse, Tensor } from './infer.ts';
-import { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from './json-codec.ts';
+import { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse, parseJsonExact, tensorDataFromJson, tensorDataToNestedJson } from './json-codec.ts';
 import { caught, expectError } from './__fixtures__/errors.ts';
 import { ownsBuffer, sampleTensors } from './__fixtures__/tensors.ts';
 
@@ -469,5 +469,23 @@ describe('decodeInferResponse', () => {
   ])('reports a bad response %s as MALFORMED_RESPONSE', (text, message) => {
     const e = expectError(() => decodeInferResponse(text), 'MALFORMED_RESPONSE', message);
     expect(e.code).toBe('INTERNAL');
+  });
+});
+
+describe('JSON tensor data for other dialects', () => {
+  it('parseJsonExact keeps integers beyond 2^53 exact and refuses text that is not JSON', () => {
+    expect(parseJsonExact('{"a":[9007199254740993,1.5,2]}')).toEqual({ a: [9007199254740993n, 1.5, 2] });
+    expectError(() => parseJsonExact('{"a":'), 'MALFORMED_REQUEST', 'not valid JSON');
+  });
+
+  it('tensorDataFromJson decodes nested data with the V2 element rules', () => {
+    expect(tensorDataFromJson({ name: 'x', datatype: 'INT64', shape: [2] }, [[9007199254740993n], [-1]])).toEqual(new BigInt64Array([9007199254740993n, -1n]));
+    expectError(() => tensorDataFromJson({ name: 'x', datatype: 'UINT8', shape: [2] }, [1, 256]), 'INPUT_DATA_MISMATCH', "input 'x' (UINT8) element 1 is 256");
+  });
+
+  it('tensorDataToNestedJson nests by the shape, a scalar shape gives the bare element', () => {
+    expect(tensorDataToNestedJson('FP32', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 1, 3])).toBe('[[[1,2,3]],[[4,5,6]]]');
+    expect(tensorDataToNestedJson('INT64', new BigInt64Array([9007199254740993n]), [])).toBe('9007199254740993');
+    expect(tensorDataToNestedJson('BOOL', new Uint8Array(0), [2, 0])).toBe('[[],[]]');
   });
 });

@@ -494,3 +494,22 @@ export function tensorDataFromJson(input: { name: string; datatype: Datatype; sh
   const ctx: DataContext = { kind: 'input', name: input.name, datatype: input.datatype, shape: input.shape, lossless: true, nullIsNaN: false, reason: 'INPUT_DATA_MISMATCH' };
   return readJsonData(data, count, ctx);
 }
+
+/**
+ * A tensor's data as the text of a JSON array nested by `shape` (row-major), with the V2
+ * codec's element rules (non-finite floats null, INT64 exact, BYTES as UTF-8 strings). A scalar
+ * shape [] gives the bare element. `data` must hold product(shape) elements of the datatype.
+ */
+export function tensorDataToNestedJson(datatype: Datatype, data: TensorData, shape: readonly number[]): string {
+  if (shape.length === 0) return writeJsonData(datatype, data);
+  const inner = shape[shape.length - 1]!;
+  const write = (dim: number, offset: number): string => {
+    if (dim === shape.length - 1) return '[' + writeJsonData(datatype, data.slice(offset, offset + inner) as TensorData) + ']';
+    let stride = 1;
+    for (let d = dim + 1; d < shape.length; d++) stride *= shape[d]!;
+    let s = '[';
+    for (let i = 0; i < shape[dim]!; i++) s += (i > 0 ? ',' : '') + write(dim + 1, offset + i * stride);
+    return s + ']';
+  };
+  return write(0, 0);
+}

@@ -1,4 +1,4 @@
-// The HTTP frontend: a Fastify app with the V2 routes, one error format, raw bodies (decoded
+// The HTTP frontend: a Fastify app with the V2 and TF Serving routes, one error format, raw bodies (decoded
 // by the protocol codecs, never by a generic JSON parser) and the draining gate.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { SibylError } from '@sibyl/protocol';
@@ -10,6 +10,7 @@ import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-route
 import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
 import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
+import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
 import type { Tracing } from '../../observability/tracing/tracing.ts';
 
@@ -77,5 +78,6 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   registerRepositoryRoutes(app, options);
   registerEndpointRoutes(app, options);
   registerObservabilityRoutes(app, options);
+  registerTfServingRoutes(app, options);
   return app;
 }

@@ -1,0 +1,125 @@
+// TensorFlow Serving's REST API (and KServe V1's model list): model status, model metadata and
+// `:predict`, for a model, a numbered version or a labelled one. Translation only; inference
+// goes through InferenceService like every other frontend. Errors are `{"error": "…"}` (with
+// Sibyl's code and reason) and the shared HTTP statuses.
+// Spec: https://www.tensorflow.org/tfx/serving/api_rest
+import { SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '@sibyl/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModelState } from '../../../models/model-state.ts';
+import { versionOf, type VersionSelector } from '../../model-control.ts';
+import { unwatchConnection, watchConnection } from '../connection-watch.ts';
+import type { V2RouteDeps } from '../v2-routes.ts';
+import { decodePredictRequest, encodePredictResponse } from './predict-codec.ts';
+
+interface Target {
+  model: string;
+  selector: VersionSelector;
+}
+
+const TF_DTYPE: Record<Datatype, string> = {
+  BOOL: 'DT_BOOL',
+  UINT8: 'DT_UINT8',
+  UINT16: 'DT_UINT16',
+  UINT32: 'DT_UINT32',
+  UINT64: 'DT_UINT64',
+  INT8: 'DT_INT8',
+  INT16: 'DT_INT16',
+  INT32: 'DT_INT32',
+  INT64: 'DT_INT64',
+  FP16: 'DT_HALF',
+  BF16: 'DT_BFLOAT16',
+  FP32: 'DT_FLOAT',
+  FP64: 'DT_DOUBLE',
+  BYTES: 'DT_STRING',
+};
+
+const TF_STATE: Record<ModelState, string> = { LOADING: 'LOADING', READY: 'AVAILABLE', UNLOADING: 'UNLOADING', UNAVAILABLE: 'END' };
+
+const USAGE = '/v1/models/{model}[/versions/{version}|/labels/{label}][/metadata], or POST …:predict';
+
+/** `{model}[/versions/{v}|/labels/{l}]` → model and selector. @throws ROUTE_NOT_FOUND. */
+function parseTarget(path: string, method: string): Target {
+  const parts = path.split('/');
+  const model = parts[0] ?? '';
+  if (model !== '' && parts.length === 1) return { model, selector: {} };
+  if (model !== '' && parts.length === 3 && parts[2] !== '') {
+    if (parts[1] === 'versions') return { model, selector: { version: parts[2] } };
+    if (parts[1] === 'labels') return { model, selector: { label: parts[2] } };
+  }
+  throw new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${method} /v1/models/${path}; expected ${USAGE}`);
+}
+
+function tensorInfo(list: readonly TensorMetadata[]): Record<string, unknown> {
+  return Object.fromEntries(
+    list.map((t) => [t.name, { dtype: TF_DTYPE[t.datatype], tensor_shape: { dim: t.shape.map((d) => ({ size: String(d), name: '' })), unknown_rank: false }, name: t.name }]),
+  );
+}
+
+function status(deps: V2RouteDeps, target: Target): unknown {
+  const version = versionOf(deps.models, target.model, target.selector);
+  const versions = deps.models.status(target.model).versions;
+  const shown = version === undefined ? versions : versions.filter((v) => String(v.version) === version);
+  if (version !== undefined && shown.length === 0) {
+    throw new SibylError('VERSION_NOT_FOUND', `model '${target.model}' has no version ${version}; its versions are ${versions.map((v) => v.version).join(', ') || 'none'}`);
+  }
+  return {
+    model_version_status: shown.map((v) => ({
+      version: String(v.version),
+      state: TF_STATE[v.state],
+      status: { error_code: v.state === 'UNAVAILABLE' && v.reason !== '' ? 'UNAVAILABLE' : 'OK', error_message: v.reason },
+    })),
+  };
+}
+
+function metadata(deps: V2RouteDeps, target: Target): unknown {
+  const served = deps.inference.target(target.model, versionOf(deps.models, target.model, target.selector));
+  return {
+    model_spec: { name: served.name, signature_name: '', version: String(served.version) },
+    metadata: {
+      signature_def: {
+        signature_def: {
+          serving_default: { inputs: tensorInfo(served.signature.inputs), outputs: tensorInfo(served.signature.outputs), method_name: 'tensorflow/serving/predict' },
+        },
+      },
+    },
+  };
+}
+
+async function predict(deps: V2RouteDeps, target: Target, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const version = versionOf(deps.models, target.model, target.selector);
+  const served = deps.inference.target(target.model, version);
+  const body = request.body as Buffer | undefined;
+  if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected {"instances": [...]} or {"inputs": ...}');
+  const { format, request: inferRequest } = decodePredictRequest(parseJsonExact(body.toString('utf8')), served.signature.inputs);
+  const gone = watchConnection(request);
+  let response;
+  try {
+    response = await deps.inference.infer(target.model, version, inferRequest, gone);
+  } finally {
+    unwatchConnection(request, gone);
+  }
+  return reply.type('application/json').send(encodePredictResponse(response, format));
+}
+
+export function registerTfServingRoutes(app: FastifyInstance, deps: V2RouteDeps): void {
+  // KServe V1's model list.
+  app.get('/v1/models', async () => ({ models: deps.models.list().map((m) => m.name) }));
+
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
+    const path = request.params['*'];
+    if (path.endsWith('/metadata')) return metadata(deps, parseTarget(path.slice(0, -'/metadata'.length), 'GET'));
+    return status(deps, parseTarget(path, 'GET'));
+  });
+
+  app.post<{ Params: { '*': string } }>('/v1/models/*', async (request, reply) => {
+    const path = request.params['*'];
+    const colon = path.lastIndexOf(':');
+    const verb = colon < 0 ? '' : path.slice(colon + 1);
+    const target = parseTarget(colon < 0 ? path : path.slice(0, colon), 'POST');
+    if (verb === 'predict') return predict(deps, target, request, reply);
+    if (verb === 'classify' || verb === 'regress') {
+      throw new SibylError('UNSUPPORTED_OPERATION', `:${verb} needs a TensorFlow classification or regression signature; Sibyl serves :predict (and the V2 classification extension)`);
+    }
+    throw new SibylError('ROUTE_NOT_FOUND', `no endpoint for POST /v1/models/${path}; expected POST /v1/models/{model}[/versions/{version}|/labels/{label}]:predict`);
+  });
+}
