@@ -84,6 +84,10 @@ beforeAll(async () => {
     linear: { versions: { 1: linearClassifierModel({ weights: WEIGHTS, bias: BIAS }).bytes } },
     addsub: { versions: { 1: addSubModel().bytes } },
     strings: { versions: { 1: identityModel('BYTES', ['batch', 3]).bytes } },
+    labelled: {
+      versions: { 1: identityModel('FP32', ['batch', 2]).bytes, 2: identityModel('FP32', ['batch', 2]).bytes },
+      config: 'versionPolicy:\n  all: true\nlabels:\n  stable: 1\n  canary: 2\n',
+    },
     corrupt: { versions: { 1: corruptModelBytes() } },
     slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxBatchSize: 64\ndynamicBatching:\n  enabled: false\nexecutionsPerInstance: 1\n' },
   });
@@ -133,10 +137,21 @@ describe('model RPCs', () => {
   it('ModelReady: true when ready; false (not an error) for a model that failed, is unknown or lacks the version', async () => {
     expect(await call('ModelReady', { name: 'linear' })).toEqual({ ready: true });
     expect(await call('ModelReady', { name: 'linear', version: '1' })).toEqual({ ready: true });
-    for (const request of [{ name: 'corrupt' }, { name: 'nope' }, { name: 'linear', version: '9' }]) expect(await call('ModelReady', request)).toEqual({ ready: false });
-    const bad = await failure(call('ModelReady', { name: 'linear', version: 'one' }));
-    expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(bad.metadata.get('sibyl-reason')).toEqual(['INVALID_VERSION']);
+    for (const request of [{ name: 'corrupt' }, { name: 'nope' }, { name: 'linear', version: '9' }, { name: 'linear', version: 'canary' }]) {
+      expect(await call('ModelReady', request)).toEqual({ ready: false });
+    }
+    expect((await failure(call('ModelReady', { name: '' }))).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('a label stands where the version goes: model_version "stable" and "canary" reach the versions they point at', async () => {
+    const request = (version: string) => ({ model_name: 'labelled', model_version: version, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } }] });
+    expect(await call('ModelInfer', request('stable'))).toMatchObject({ model_version: '1' });
+    expect(await call('ModelInfer', request('canary'))).toMatchObject({ model_version: '2' });
+    expect(await call('ModelInfer', request(''))).toMatchObject({ model_version: '1' }); // the default route: stable
+    expect(await call('ModelMetadata', { name: 'labelled', version: 'canary' })).toMatchObject({ versions: ['1', '2'] });
+    const err = await failure(call('ModelInfer', request('beta')));
+    expect(err.code).toBe(grpc.status.NOT_FOUND);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['LABEL_NOT_FOUND']);
   });
 
   it('ModelMetadata: versions, platform, inputs and outputs with -1 for variable dimensions', async () => {
@@ -183,17 +198,17 @@ describe('model RPCs', () => {
     const { models } = (await call('RepositoryIndex')) as { models: Message[] };
     expect(models.find((m) => m.name === 'corrupt')).toMatchObject({ version: '1', state: 'UNAVAILABLE', reason: expect.stringMatching(/load failed/) });
     const ready = (await call('RepositoryIndex', { ready: true })) as { models: Message[] };
-    expect(ready.models.map((m) => m.name).sort()).toEqual(['addsub', 'linear', 'slow', 'strings']);
+    expect([...new Set(ready.models.map((m) => m.name))].sort()).toEqual(['addsub', 'labelled', 'linear', 'slow', 'strings']);
     expect((await failure(call('RepositoryIndex', { repository_name: 'other' }))).code).toBe(grpc.status.UNIMPLEMENTED);
   });
 
-  it('RepositoryModelLoad / RepositoryModelUnload: refused as UNIMPLEMENTED while the server loads models only at start-up', async () => {
+  it('RepositoryModelLoad / RepositoryModelUnload: FAILED_PRECONDITION unless the model control mode is explicit', async () => {
     for (const method of ['RepositoryModelLoad', 'RepositoryModelUnload']) {
       const err = await failure(call(method, { model_name: 'linear' }));
-      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
-      expect(err.metadata.get('sibyl-reason')).toEqual(['NOT_SUPPORTED']);
+      expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(err.metadata.get('sibyl-reason')).toEqual(['MODEL_CONTROL_DISABLED']);
+      expect(err.details).toMatch(/--model-control-mode explicit/);
     }
-    expect((await failure(call('RepositoryModelLoad', { model_name: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
   });
 });
 
@@ -279,7 +294,7 @@ describe('ModelInfer', () => {
     expect(model_stats[0]).toMatchObject({ name: 'linear', version: '1', inference_stats: { success: { count: expect.any(String) } } });
     expect(Number(model_stats[0]!.inference_count)).toBeGreaterThanOrEqual(2);
     const all = (await call('ModelStatistics')) as { model_stats: Message[] };
-    expect(all.model_stats.map((s) => s.name).sort()).toEqual(['addsub', 'linear', 'slow', 'strings']);
+    expect(all.model_stats.map((s) => `${s.name}/${s.version}`).sort()).toEqual(['addsub/1', 'labelled/1', 'labelled/2', 'linear/1', 'slow/1', 'strings/1']);
   });
 });
 
@@ -313,5 +328,45 @@ describe('ModelStreamInfer', () => {
       expect(answer.error_message ?? '').toBe('');
       closeTo(f32((answer.infer_response as { raw_output_contents: Buffer[] }).raw_output_contents[1]!), EXPECTED.probabilities[row]!);
     }
+  });
+});
+
+describe('explicit model control over gRPC', () => {
+  let explicit: SibylServer;
+  let client: grpc.Client;
+  const ecall = (method: string, request: Message = {}) => rpc(client, method)(request);
+
+  beforeAll(async () => {
+    explicit = await createTestServer(repo, { modelControlMode: 'explicit' });
+    const port = await explicit.grpc.listen('127.0.0.1', 0);
+    client = new (loadClient('grpc_service.proto', 'inference.GRPCInferenceService', [fileURLToPath(new URL('../../protocol/proto/', import.meta.url))]))(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.close();
+    await explicit?.shutdown();
+  });
+
+  it('RepositoryModelLoad makes a model ready (with a config parameter); RepositoryModelUnload takes it away', async () => {
+    expect(await ecall('ModelReady', { name: 'linear' })).toEqual({ ready: false });
+    await ecall('RepositoryModelLoad', { model_name: 'linear', parameters: { config: { string_param: '{"maxBatchSize": 8}' } } });
+    expect(await ecall('ModelReady', { name: 'linear' })).toEqual({ ready: true });
+    expect(((await ecall('ModelConfig', { name: 'linear' })).config as Message).max_batch_size).toBe(8);
+    const response = await ecall('ModelInfer', { model_name: 'linear', inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4] }], raw_input_contents: [rawFeatures(ROWS)] });
+    closeTo(f32((response.raw_output_contents as Buffer[])[1]!), EXPECTED.probabilities.flat());
+    await ecall('RepositoryModelUnload', { model_name: 'linear' });
+    expect(await ecall('ModelReady', { name: 'linear' })).toEqual({ ready: false });
+  });
+
+  it('refuses model files in the parameters, a model that is not in the repository, and a config that is not JSON', async () => {
+    const files = await failure(ecall('RepositoryModelLoad', { model_name: 'linear', parameters: { 'file:1/model.onnx': { bytes_param: Buffer.from('x') } } }));
+    expect(files.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect((await failure(ecall('RepositoryModelLoad', { model_name: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
+    const config = await failure(ecall('RepositoryModelLoad', { model_name: 'linear', parameters: { config: { string_param: '{oops' } } }));
+    expect(config.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(config.details).toMatch(/parameters.config is not valid JSON/);
   });
 });

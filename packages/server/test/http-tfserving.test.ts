@@ -34,6 +34,11 @@ beforeAll(async () => {
     addsub: { versions: { 1: addSubModel().bytes } },
     identity_bytes: { versions: { 1: identityModel('BYTES', ['batch', 2]).bytes } },
     scalar: { versions: { 1: identityModel('FP32', []).bytes } },
+    // Version 2 doubles its input: which version answered shows in the numbers.
+    labelled: {
+      versions: { 1: linearClassifierModel({ weights: [[1], [0]], bias: [0] }).bytes, 2: linearClassifierModel({ weights: [[2], [0]], bias: [0] }).bytes },
+      config: 'versionPolicy:\n  all: true\nlabels:\n  stable: 1\n  canary: 2\n',
+    },
     corrupt: { versions: { 1: corruptModelBytes() } },
   });
   server = await createTestServer(repo);
@@ -76,7 +81,26 @@ describe('model status and metadata', () => {
   });
 
   it('GET /v1/models lists the models', async () => {
-    expect((await send('GET', '/v1/models')).json).toEqual({ models: ['addsub', 'corrupt', 'identity_bytes', 'linear', 'scalar'] });
+    expect((await send('GET', '/v1/models')).json).toEqual({ models: ['addsub', 'corrupt', 'identity_bytes', 'labelled', 'linear', 'scalar'] });
+  });
+
+  it('labels: status and metadata of the version a label points at', async () => {
+    expect((await send('GET', '/v1/models/labelled')).json).toMatchObject({ model_version_status: [{ version: '1', state: 'AVAILABLE' }, { version: '2', state: 'AVAILABLE' }] });
+    expect((await send('GET', '/v1/models/labelled/labels/canary')).json).toMatchObject({ model_version_status: [{ version: '2' }] });
+    expect(((await send('GET', '/v1/models/labelled/labels/stable/metadata')).json.model_spec as { version: string }).version).toBe('1');
+  });
+});
+
+describe(':predict with labels and versions', () => {
+  it.each([
+    ['/v1/models/labelled:predict', 3], // the default route: stable
+    ['/v1/models/labelled/labels/stable:predict', 3],
+    ['/v1/models/labelled/labels/canary:predict', 6],
+    ['/v1/models/labelled/versions/2:predict', 6],
+  ])('%s → logits %d', async (url, logit) => {
+    const { status, json } = await send('POST', url, { instances: [[3, 5]] });
+    expect(status).toBe(200);
+    expect((json.predictions as { logits: number[] }[])[0]!.logits).toEqual([logit]);
   });
 });
 
@@ -122,7 +146,7 @@ describe('errors: {"error": …} with the shared status codes', () => {
   it.each([
     ['/v1/models/nope:predict', { instances: ROWS }, 404, 'MODEL_NOT_FOUND', /model 'nope' is not in the repository/],
     ['/v1/models/linear/versions/7:predict', { instances: ROWS }, 404, 'VERSION_NOT_FOUND', /has no version 7/],
-    ['/v1/models/linear/labels/stable:predict', { instances: ROWS }, 404, 'VERSION_NOT_FOUND', /no version labelled 'stable'/],
+    ['/v1/models/linear/labels/stable:predict', { instances: ROWS }, 404, 'LABEL_NOT_FOUND', /stable/],
     ['/v1/models/corrupt:predict', { instances: [[1, 2, 3, 4]] }, 503, 'MODEL_NOT_READY', /not ready/],
     ['/v1/models/linear:predict', { instances: ROWS, inputs: ROWS }, 400, 'MALFORMED_REQUEST', /both "instances" and "inputs"/],
     ['/v1/models/linear:predict', {}, 400, 'MALFORMED_REQUEST', /neither "instances" nor "inputs"/],
@@ -134,7 +158,7 @@ describe('errors: {"error": …} with the shared status codes', () => {
     ['/v1/models/addsub:predict', { instances: [[1, 2, 3]] }, 400, 'MALFORMED_REQUEST', /one input; this model has 2/],
     ['/v1/models/linear:predict', { signature_name: 'other', instances: ROWS }, 400, 'MALFORMED_REQUEST', /signature_name is "other"/],
     ['/v1/models/linear:predict', 'not json', 400, 'MALFORMED_REQUEST', /not valid JSON/],
-    ['/v1/models/linear:classify', { examples: [] }, 501, 'UNSUPPORTED_OPERATION', /:classify/],
+    ['/v1/models/linear:classify', { examples: [] }, 501, 'NOT_SUPPORTED', /:classify/],
     ['/v1/models/linear:explode', { instances: ROWS }, 404, 'ROUTE_NOT_FOUND', /:predict/],
   ])('POST %s → %i %s', async (url, body, status, reason, message) => {
     const res = await send('POST', url, body);
@@ -146,7 +170,8 @@ describe('errors: {"error": …} with the shared status codes', () => {
   it.each([
     ['/v1/models/nope', 404, 'MODEL_NOT_FOUND'],
     ['/v1/models/linear/versions/3', 404, 'VERSION_NOT_FOUND'],
-    ['/v1/models/linear/labels/canary/metadata', 404, 'VERSION_NOT_FOUND'],
+    ['/v1/models/linear/labels/canary/metadata', 404, 'LABEL_NOT_FOUND'],
+    ['/v1/models/linear/labels/canary', 404, 'LABEL_NOT_FOUND'],
     ['/v1/models/linear/colours/red', 404, 'ROUTE_NOT_FOUND'],
   ])('GET %s → %i %s', async (url, status, reason) => {
     const res = await send('GET', url);

@@ -26,7 +26,7 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   if (deps.isDraining()) throw drainingError();
   const target = decodeGrpcInferRequest(message);
   applyDeadline(target.request, remainingMs);
-  const response = await deps.inference.infer(target.model, target.version === '' ? undefined : target.version, target.request, cancel);
+  const response = await deps.inference.infer(target.model, { version: target.version }, target.request, cancel);
   // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
   return encodeGrpcInferResponse(response, { raw: target.raw });
 }

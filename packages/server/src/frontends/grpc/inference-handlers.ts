@@ -4,12 +4,24 @@ import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } fro
 import { SibylError, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import { CancelToken } from '../../core/cancellation.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
-import { loadModel, unloadModel, versionOf } from '../model-control.ts';
+import { loadConfigParameter } from '../http/repository-routes.ts';
 import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
 import { remainingMs } from './deadline.ts';
 import { modelStreamInfer } from './stream-infer.ts';
 
 type NameVersion = { name?: string; version?: string };
+
+interface RepositoryModelRequest {
+  repository_name?: string;
+  model_name?: string;
+  parameters?: Record<string, { bool_param?: boolean; int64_param?: string; string_param?: string; bytes_param?: Uint8Array }>;
+}
+
+/** ModelRepositoryParameter map → the plain values the REST body carries. */
+function repositoryParameters(map: RepositoryModelRequest['parameters']): Record<string, unknown> | undefined {
+  if (map === undefined) return undefined;
+  return Object.fromEntries(Object.entries(map).map(([key, p]) => [key, p.string_param ?? p.bool_param ?? p.int64_param ?? p.bytes_param]));
+}
 
 /** A unary handler from an async function; errors become statuses; draining refuses calls. */
 function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res, duringDrain = false) {
@@ -28,7 +40,7 @@ function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Re
 }
 
 function isAbsent(err: unknown): boolean {
-  return err instanceof SibylError && (err.reason === 'MODEL_NOT_READY' || err.reason === 'MODEL_NOT_FOUND' || err.reason === 'VERSION_NOT_FOUND');
+  return err instanceof SibylError && (err.code === 'UNAVAILABLE' || err.code === 'NOT_FOUND');
 }
 
 function requireName(name: string | undefined, message: string): string {
@@ -36,9 +48,9 @@ function requireName(name: string | undefined, message: string): string {
   return name;
 }
 
-function resolve(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
-  const name = requireName(request.name, message);
-  return deps.models.resolve(name, versionOf(deps.models, name, { version: request.version }));
+/** The version a request names (a label may stand where the version goes), loaded on demand. */
+function acquire(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
+  return deps.models.acquire(requireName(request.name, message), { version: request.version });
 }
 
 export { type GrpcHandlerDeps } from './call.ts';
@@ -49,25 +61,26 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     ServerReady: unary(deps, 'ServerReady', () => ({ ready: deps.isReady() })),
     ServerMetadata: unary(deps, 'ServerMetadata', () => ({ name: deps.serverName, version: deps.serverVersion, extensions: [...deps.extensions] })),
 
-    // As Triton: a model that is unknown, absent or not ready is `ready: false`, not an error.
+    // Ready when a request would be answered (READY, or loads on demand). As Triton: a model
+    // that is unknown, lacks the version or is not ready is `ready: false`, not an error.
     ModelReady: unary<NameVersion, { ready: boolean }>(deps, 'ModelReady', (request) => {
       try {
-        resolve(deps, 'ModelReadyRequest', request);
-        return { ready: true };
+        const readiness = deps.models.readiness(requireName(request.name, 'ModelReadyRequest'), { version: request.version });
+        if (readiness.ready || isAbsent(readiness.error)) return { ready: readiness.ready };
+        throw readiness.error;
       } catch (err) {
         if (isAbsent(err)) return { ready: false };
         throw err;
       }
     }),
 
-    ModelMetadata: unary<NameVersion, unknown>(deps, 'ModelMetadata', (request) => modelMetadataOf(deps.models, resolve(deps, 'ModelMetadataRequest', request))),
-    ModelConfig: unary<NameVersion, unknown>(deps, 'ModelConfig', (request) => ({ config: modelConfigOf(resolve(deps, 'ModelConfigRequest', request)) })),
+    ModelMetadata: unary<NameVersion, unknown>(deps, 'ModelMetadata', async (request) => modelMetadataOf(deps.models, await acquire(deps, 'ModelMetadataRequest', request))),
+    ModelConfig: unary<NameVersion, unknown>(deps, 'ModelConfig', async (request) => ({ config: modelConfigOf(await acquire(deps, 'ModelConfigRequest', request)) })),
 
+    // Every READY version, or the one the request names.
     ModelStatistics: unary<NameVersion, unknown>(deps, 'ModelStatistics', (request) => {
-      if (request.name === undefined || request.name === '') {
-        return { model_stats: deps.models.list().flatMap((m) => (m.served?.ready ? [statisticsOf(m.served)] : [])) };
-      }
-      return { model_stats: [statisticsOf(resolve(deps, 'ModelStatisticsRequest', request))] };
+      if (request.name === undefined || request.name === '') return { model_stats: deps.models.servedVersions().map(statisticsOf) };
+      return { model_stats: [statisticsOf(deps.models.resolve(request.name, { version: request.version }))] };
     }),
 
     RepositoryIndex: unary<{ repository_name?: string; ready?: boolean }, unknown>(deps, 'RepositoryIndex', (request) => {
@@ -76,15 +89,18 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       return { models: request.ready === true ? rows.filter((r) => r.state === 'READY') : rows };
     }),
 
-    RepositoryModelLoad: unary<{ repository_name?: string; model_name?: string }, object>(deps, 'RepositoryModelLoad', async (request) => {
+    // Explicit model control, as over REST: the `config` parameter (a model config as JSON)
+    // replaces config.yaml; model files in parameters are refused.
+    RepositoryModelLoad: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelLoad', async (request) => {
       checkRepository(request.repository_name);
-      await loadModel(deps.models, requireName(request.model_name, 'RepositoryModelLoadRequest.model_'));
+      const config = loadConfigParameter({ parameters: repositoryParameters(request.parameters) });
+      await deps.models.control.load(requireName(request.model_name, 'RepositoryModelLoadRequest.model_'), { config });
       return {};
     }),
 
-    RepositoryModelUnload: unary<{ repository_name?: string; model_name?: string }, object>(deps, 'RepositoryModelUnload', async (request) => {
+    RepositoryModelUnload: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelUnload', async (request) => {
       checkRepository(request.repository_name);
-      await unloadModel(deps.models, requireName(request.model_name, 'RepositoryModelUnloadRequest.model_'));
+      await deps.models.control.unload(requireName(request.model_name, 'RepositoryModelUnloadRequest.model_'));
       return {};
     }),
 

@@ -34,7 +34,7 @@ export function modelView(m: ModelStatus): Record<string, unknown> {
 }
 
 /** The `config` load parameter: a model config as a JSON string (Triton's form) or an object. */
-function loadConfigParameter(body: Record<string, unknown> | undefined): unknown {
+export function loadConfigParameter(body: Record<string, unknown> | undefined): unknown {
   const parameters = body?.parameters;
   if (parameters === undefined) return undefined;
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {

@@ -6,7 +6,7 @@
 import { SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelState } from '../../../models/model-state.ts';
-import { versionOf, type VersionSelector } from '../../model-control.ts';
+import type { VersionSelector } from '../../../models/model-manager.ts';
 import { unwatchConnection, watchConnection } from '../connection-watch.ts';
 import type { V2RouteDeps } from '../v2-routes.ts';
 import { decodePredictRequest, encodePredictResponse } from './predict-codec.ts';
@@ -56,12 +56,11 @@ function tensorInfo(list: readonly TensorMetadata[]): Record<string, unknown> {
 }
 
 function status(deps: V2RouteDeps, target: Target): unknown {
-  const version = versionOf(deps.models, target.model, target.selector);
-  const versions = deps.models.status(target.model).versions;
-  const shown = version === undefined ? versions : versions.filter((v) => String(v.version) === version);
-  if (version !== undefined && shown.length === 0) {
-    throw new SibylError('VERSION_NOT_FOUND', `model '${target.model}' has no version ${version}; its versions are ${versions.map((v) => v.version).join(', ') || 'none'}`);
-  }
+  const model = deps.models.status(target.model);
+  const { selector } = target;
+  // A numbered version or a label is found through the model's routing (VERSION_NOT_FOUND, LABEL_NOT_FOUND).
+  const version = selector.version === undefined && selector.label === undefined ? undefined : deps.models.model(target.model).select(selector)?.version;
+  const shown = version === undefined ? model.versions : model.versions.filter((v) => v.version === version);
   return {
     model_version_status: shown.map((v) => ({
       version: String(v.version),
@@ -71,8 +70,8 @@ function status(deps: V2RouteDeps, target: Target): unknown {
   };
 }
 
-function metadata(deps: V2RouteDeps, target: Target): unknown {
-  const served = deps.inference.target(target.model, versionOf(deps.models, target.model, target.selector));
+async function metadata(deps: V2RouteDeps, target: Target): Promise<unknown> {
+  const served = await deps.models.acquire(target.model, target.selector);
   return {
     model_spec: { name: served.name, signature_name: '', version: String(served.version) },
     metadata: {
@@ -86,15 +85,14 @@ function metadata(deps: V2RouteDeps, target: Target): unknown {
 }
 
 async function predict(deps: V2RouteDeps, target: Target, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const version = versionOf(deps.models, target.model, target.selector);
-  const served = deps.inference.target(target.model, version);
+  const served = await deps.models.acquire(target.model, target.selector);
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected {"instances": [...]} or {"inputs": ...}');
   const { format, request: inferRequest } = decodePredictRequest(parseJsonExact(body.toString('utf8')), served.signature.inputs);
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.inference.infer(target.model, version, inferRequest, gone);
+    response = await deps.inference.infer(target.model, target.selector, inferRequest, gone);
   } finally {
     unwatchConnection(request, gone);
   }
@@ -118,7 +116,7 @@ export function registerTfServingRoutes(app: FastifyInstance, deps: V2RouteDeps)
     const target = parseTarget(colon < 0 ? path : path.slice(0, colon), 'POST');
     if (verb === 'predict') return predict(deps, target, request, reply);
     if (verb === 'classify' || verb === 'regress') {
-      throw new SibylError('UNSUPPORTED_OPERATION', `:${verb} needs a TensorFlow classification or regression signature; Sibyl serves :predict (and the V2 classification extension)`);
+      throw new SibylError('NOT_SUPPORTED', `:${verb} needs a TensorFlow classification or regression signature; Sibyl serves :predict (and the V2 classification extension)`);
     }
     throw new SibylError('ROUTE_NOT_FOUND', `no endpoint for POST /v1/models/${path}; expected POST /v1/models/{model}[/versions/{version}|/labels/{label}]:predict`);
   });
