@@ -87,6 +87,38 @@ export default tseslint.config(
     },
   },
   {
+    // The client imports the protocol only; its main entry runs in browsers (no Node built-ins,
+    // no gRPC): Node-only code lives in src/grpc/, behind the '@sibyl/client/grpc' entry.
+    files: ['packages/client/src/**/*.ts'],
+    ignores: ['packages/client/src/grpc/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**'], message: 'the client imports @sibyl/protocol only.' },
+            { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
+            { group: ['node:*', 'fs', 'path', 'os', 'buffer', '@grpc/*', '**/grpc/**'], message: "the client's main entry runs in browsers: Node-only code goes in src/grpc/." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/client/src/grpc/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**'], message: 'the client imports @sibyl/protocol only.' },
+            { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // No deep imports across packages: use a package's exports (`@sibyl/protocol`).
     files: ['packages/server/**/*.ts'],
     rules: {
