@@ -27,10 +27,10 @@ export async function fails(promise: Promise<unknown>, code: string, reason: str
     result = await promise;
   } catch (e) {
     const err = e as ClientError;
-    if (err?.name !== 'ClientError') throw new Error(`${what}: expected a ClientError, got ${String(e)}`);
-    if (err.code !== code) throw new Error(`${what}: expected code ${code}, got ${err.code} (${err.reason ?? 'no reason'}): ${err.message}`);
-    if (reason !== undefined && (err.reason ?? null) !== reason) throw new Error(`${what}: expected reason ${reason}, got ${err.reason ?? 'none'}: ${err.message}`);
-    if (typeof err.message !== 'string' || err.message === '') throw new Error(`${what}: the error has no message`);
+    if (err?.name !== 'ClientError') throw new Error(`${what}: expected a ClientError, got ${String(e)}`, { cause: e });
+    if (err.code !== code) throw new Error(`${what}: expected code ${code}, got ${err.code} (${err.reason ?? 'no reason'}): ${err.message}`, { cause: e });
+    if (reason !== undefined && (err.reason ?? null) !== reason) throw new Error(`${what}: expected reason ${reason}, got ${err.reason ?? 'none'}: ${err.message}`, { cause: e });
+    if (typeof err.message !== 'string' || err.message === '') throw new Error(`${what}: the error has no message`, { cause: e });
     return err;
   }
   throw new Error(`${what}: expected it to fail with ${code}, but it answered ${show(result).slice(0, 200)}`);

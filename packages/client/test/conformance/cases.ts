@@ -3,7 +3,7 @@
 // can meet — run through SibylClient against the real `sibyl` binary over REST and gRPC in Node,
 // and over REST in headless Chromium (conformance.test.ts). A case passes on every transport
 // with the same codes and reasons; `only` marks the few that concern one transport.
-import { SibylClient, outputOf, type ClientError } from '@sibyl/client';
+import { outputOf, type ClientError, type SibylClient } from '@sibyl/client';
 import { fromFloat16Bits, type Datatype, type InferRequest, type InferResponse, type TensorData } from '@sibyl/protocol';
 import { close, equal, fails, truthy } from './assert.ts';
 import { IDENTITY_DATATYPES, LABELLED_WEIGHTS, LINEAR, SLOW, identityModelName } from './models.ts';
