@@ -11,3 +11,5 @@ export { RestTransport } from './rest/rest-transport.ts';
 export type { RestTransportOptions } from './rest/rest-transport.ts';
 export type { CallContext, InferenceTransport, InferWire } from './transport.ts';
 export { outputOf } from './tensors.ts';
+// The protocol's types and datatype table, so applications need one import.
+export type { Datatype, InferRequest, InferResponse, ModelMetadata, RepositoryIndexEntry, ServerMetadata, Tensor, TensorData, TensorMetadata } from '@sibyl/protocol';
