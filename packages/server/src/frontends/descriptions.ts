@@ -65,7 +65,6 @@ export function modelConfigOf(served: ServedVersion): Record<string, unknown> {
     name: served.name,
     platform: served.platform,
     backend: 'onnxruntime',
-    version_policy: { latest: { num_versions: 1 } },
     max_batch_size: signature.maxBatchSize,
     input: tensors(signature.inputs),
     output: tensors(signature.outputs),
