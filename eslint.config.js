@@ -42,6 +42,12 @@ const zonesFor = (outer) => LAYERS.flatMap((layer, i) => [
   })),
 ]);
 
+/** What client code may not import: the server, or the protocol's files instead of its exports. */
+const CLIENT_IMPORTS = [
+  { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**'], message: 'the client imports @sibyl/protocol only.' },
+  { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'coverage/**', 'bench/models/**', 'bench/results/**', 'examples/**/*.py'] },
   js.configs.recommended,
@@ -96,8 +102,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**'], message: 'the client imports @sibyl/protocol only.' },
-            { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
+            ...CLIENT_IMPORTS,
             { group: ['node:*', 'fs', 'path', 'os', 'buffer', '@grpc/*', '**/grpc/**'], message: "the client's main entry runs in browsers: Node-only code goes in src/grpc/." },
           ],
         },
@@ -107,15 +112,7 @@ export default tseslint.config(
   {
     files: ['packages/client/src/grpc/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**'], message: 'the client imports @sibyl/protocol only.' },
-            { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: CLIENT_IMPORTS }],
     },
   },
   {

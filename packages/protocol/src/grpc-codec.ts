@@ -10,7 +10,7 @@ import type { Datatype, FixedDatatype, TensorData, TypedArray } from './datatype
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
-import { checkTensorData } from './json-data.ts';
+import { INT_RANGE, checkTensorData } from './json-data.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 /** Options for @grpc/proto-loader (and protobufjs toObject) that give the shapes below. */
@@ -90,14 +90,6 @@ export const CONTENTS_FIELD: { readonly [D in Datatype]: keyof GrpcTensorContent
   BYTES: 'bytes_contents',
 };
 
-const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-};
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -209,7 +201,7 @@ function typedFromContents(datatype: Datatype, contents: GrpcTensorContents | un
       return out;
     }
     default: {
-      const [min, max] = INT_RANGE[datatype]!;
+      const [min, max] = INT_RANGE[datatype as keyof typeof INT_RANGE];
       const out = new TYPED_ARRAY[datatype as FixedDatatype](count) as Int32Array;
       for (let i = 0; i < count; i++) {
         const v = values[i] as number;

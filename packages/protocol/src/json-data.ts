@@ -61,7 +61,8 @@ export function kindOf(v: unknown): string {
   return t;
 }
 
-const INT_RANGE = {
+/** The range of each integer datatype that fits a JavaScript number. */
+export const INT_RANGE = {
   INT8: [-128, 127],
   INT16: [-32768, 32767],
   INT32: [-2147483648, 2147483647],
