@@ -370,3 +370,46 @@ describe('explicit model control over gRPC', () => {
     expect(config.details).toMatch(/parameters.config is not valid JSON/);
   });
 });
+
+describe('limits and graceful shutdown', () => {
+  it('refuses a message over grpc.maxMessageBytes with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+    const small = await createTestServer(repo, { grpc: { port: 0, maxMessageBytes: 64 * 1024 } });
+    const port = await small.grpc.listen('127.0.0.1', 0);
+    const client = new (loadClient('grpc_service.proto', 'inference.GRPCInferenceService', [fileURLToPath(new URL('../../protocol/proto/', import.meta.url))]))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const big = { model_name: 'slow', inputs: [{ name: 'input', datatype: 'FP32', shape: [16, SLOW.size] }], raw_input_contents: [Buffer.alloc(16 * SLOW.size * 4)] };
+      expect((await failure(rpc(client, 'ModelInfer')(big))).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(await rpc(client, 'ServerLive')({})).toEqual({ live: true });
+    } finally {
+      client.close();
+      await small.shutdown();
+    }
+  });
+
+  it('on shutdown: health NOT_SERVING, ready false, new calls UNAVAILABLE SERVER_DRAINING, the call in flight answered', async () => {
+    const draining = await createTestServer(repo);
+    const port = await draining.grpc.listen('127.0.0.1', 0);
+    const protoDir = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
+    const client = new (loadClient('grpc_service.proto', 'inference.GRPCInferenceService', [protoDir]))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const healthProto = fileURLToPath(import.meta.resolve('grpc-health-check/proto/health/v1/health.proto'));
+    const probe = new (loadClient(healthProto, 'grpc.health.v1.Health', []))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const slow = { model_name: 'slow', id: 'in-flight', inputs: [{ name: 'input', datatype: 'FP32', shape: [64, SLOW.size] }], raw_input_contents: [Buffer.alloc(64 * SLOW.size * 4)] };
+      const inFlight = rpc(client, 'ModelInfer')(slow);
+      await until(() => draining.inference.pending === 1);
+      const stopped = draining.shutdown();
+      expect(await rpc(probe, 'Check')({ service: '' })).toEqual({ status: 'NOT_SERVING' });
+      expect(await rpc(client, 'ServerLive')({})).toEqual({ live: true });
+      expect(await rpc(client, 'ServerReady')({})).toEqual({ ready: false });
+      const refused = await failure(rpc(client, 'ModelInfer')(slow));
+      expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+      expect(refused.metadata.get('sibyl-reason')).toEqual(['SERVER_DRAINING']);
+      expect((await inFlight).id).toBe('in-flight');
+      await stopped;
+    } finally {
+      client.close();
+      probe.close();
+      await draining.shutdown();
+    }
+  }, 60_000);
+});

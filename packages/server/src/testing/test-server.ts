@@ -39,7 +39,7 @@ export async function createTestServer(repository: string, options: TestServerOp
     stateStore: ':memory:',
     ...settings,
     http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? [] },
-    grpc: { ...defaults.grpc, port: 0 },
+    grpc: { ...defaults.grpc, ...settings.grpc, port: 0 },
   };
   const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability });
   await server.endpoints.load();

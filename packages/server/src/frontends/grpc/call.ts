@@ -17,7 +17,7 @@ export interface GrpcHandlerDeps {
   extensions: readonly string[];
   /** False while starting (models loading) and while draining. */
   isReady: () => boolean;
-  /** True once shutdown began: every RPC but ServerLive gets UNAVAILABLE SERVER_DRAINING. */
+  /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
 }
 

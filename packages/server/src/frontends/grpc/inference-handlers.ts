@@ -58,7 +58,7 @@ export { type GrpcHandlerDeps } from './call.ts';
 export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {
   return {
     ServerLive: unary(deps, 'ServerLive', () => ({ live: true }), true),
-    ServerReady: unary(deps, 'ServerReady', () => ({ ready: deps.isReady() })),
+    ServerReady: unary(deps, 'ServerReady', () => ({ ready: deps.isReady() }), true),
     ServerMetadata: unary(deps, 'ServerMetadata', () => ({ name: deps.serverName, version: deps.serverVersion, extensions: [...deps.extensions] })),
 
     // Ready when a request would be answered (READY, or loads on demand). As Triton: a model
