@@ -16,6 +16,12 @@ import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 /** Options for @grpc/proto-loader (and protobufjs toObject) that give the shapes below. */
 export const GRPC_LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: false, oneofs: true } as const;
 
+/**
+ * Trailing metadata of a gRPC error status from Sibyl: the error's code and reason (what the V2
+ * REST body carries as `code` and `reason`) and, when the server says, the seconds to wait.
+ */
+export const GRPC_ERROR_METADATA = { code: 'sibyl-code', reason: 'sibyl-reason', retryAfter: 'retry-after' } as const;
+
 /** The .proto files of the gRPC protocol, relative to the package's `proto/` folder. */
 export const GRPC_PROTO_FILES = ['grpc_service.proto', 'model_config.proto'] as const;
 

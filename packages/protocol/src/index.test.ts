@@ -7,6 +7,7 @@ describe('@sibyl/protocol public surface', () => {
       [
         'CODE_STATUS',
         'CONTENTS_FIELD',
+        'GRPC_ERROR_METADATA',
         'GRPC_LOADER_OPTIONS',
         'GRPC_PROTO_FILES',
         'decodeGrpcInferRequest',
@@ -51,6 +52,7 @@ describe('@sibyl/protocol public surface', () => {
         'tensorDataToBytes',
         'toBFloat16Bits',
         'toFloat16Bits',
+        'withTimeoutParameter',
       ].sort(),
     );
   });

@@ -48,6 +48,7 @@ export type { BinaryBody, RawInputMetadata } from './binary-codec.ts';
 
 export {
   CONTENTS_FIELD,
+  GRPC_ERROR_METADATA,
   GRPC_LOADER_OPTIONS,
   GRPC_PROTO_FILES,
   decodeGrpcInferRequest,
@@ -67,3 +68,5 @@ export type {
   GrpcTensor,
   GrpcTensorContents,
 } from './grpc-codec.ts';
+
+export { withTimeoutParameter } from './deadline-parameter.ts';

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import {
   ERROR_CODES,
+  GRPC_ERROR_METADATA,
   GRPC_LOADER_OPTIONS,
   GRPC_STATUS,
   decodeGrpcInferResponse,
@@ -46,8 +47,8 @@ function serviceConstructor(): grpc.ServiceClientConstructor {
 /** A gRPC error → ClientError: the status's code, Sibyl's reason and Retry-After from the trailers. */
 function errorOf(err: grpc.ServiceError, method: string, target: string): ClientError {
   const code = CODE_OF_STATUS.get(err.code) ?? 'UNKNOWN';
-  const reason = err.metadata?.get('sibyl-reason')[0];
-  const retryAfter = err.metadata?.get('retry-after')[0];
+  const reason = err.metadata?.get(GRPC_ERROR_METADATA.reason)[0];
+  const retryAfter = err.metadata?.get(GRPC_ERROR_METADATA.retryAfter)[0];
   const fromServer = reason !== undefined;
   const message = fromServer || err.code !== grpc.status.UNAVAILABLE ? err.details : `could not reach ${target} (${method}): ${err.details}`;
   return new ClientError(code, typeof reason === 'string' ? reason : undefined, message, {
@@ -105,7 +106,7 @@ export class GrpcTransport implements InferenceTransport {
         if (err === null) return resolve(response);
         // A cancel or deadline of our own is the context's error, not the transport's.
         if (ctx.signal.aborted) return reject(ctx.signal.reason as Error);
-        if (err.code === grpc.status.DEADLINE_EXCEEDED && err.metadata?.get('sibyl-reason').length === 0) {
+        if (err.code === grpc.status.DEADLINE_EXCEEDED && err.metadata?.get(GRPC_ERROR_METADATA.reason).length === 0) {
           return reject(new ClientError('DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', `no answer from ${this.target} within the call's deadline`, { status: err.code, transport: 'grpc', cause: err }));
         }
         reject(errorOf(err, method, this.target));

@@ -9,6 +9,7 @@ import {
   encodeInferRequest,
   encodeInferRequestBinary,
   isErrorCode,
+  withTimeoutParameter,
   type InferRequest,
   type InferResponse,
   type ModelMetadata,
@@ -18,7 +19,6 @@ import {
 import { ClientError, asClientError } from '../errors.ts';
 import { parseRetryAfter } from '../retry.ts';
 import type { CallContext, InferenceTransport, InferWire } from '../transport.ts';
-import { withRemainingTimeout } from '../timeout-parameter.ts';
 
 export interface RestTransportOptions {
   /** Headers sent with every request (authentication, tracing). */
@@ -117,7 +117,7 @@ export class RestTransport implements InferenceTransport {
   }
 
   async infer(model: string, version: string | undefined, request: InferRequest, wire: InferWire, ctx: CallContext): Promise<InferResponse> {
-    const sent = withRemainingTimeout(request, ctx.deadlineMs);
+    const sent = ctx.deadlineMs === undefined ? request : withTimeoutParameter(request, ctx.deadlineMs - Date.now());
     let body;
     try {
       if (wire.binary) {

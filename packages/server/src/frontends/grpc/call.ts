@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { CancelToken } from '../../core/cancellation.ts';
 import type { ModelManager } from '../../models/model-manager.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
-import { applyDeadline } from './deadline.ts';
+import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
 
 export interface GrpcHandlerDeps {
@@ -25,8 +25,8 @@ export interface GrpcHandlerDeps {
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, remainingMs: number | undefined, cancel: CancelToken): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
   const target = decodeGrpcInferRequest(message);
-  applyDeadline(target.request, remainingMs);
-  const response = await deps.inference.infer(target.model, { version: target.version }, target.request, cancel);
+  const request = withCallDeadline(target.request, remainingMs);
+  const response = await deps.inference.infer(target.model, { version: target.version }, request, cancel);
   // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
   return encodeGrpcInferResponse(response, { raw: target.raw });
 }
@@ -42,4 +42,3 @@ export function failWith(deps: GrpcHandlerDeps, method: string, err: unknown) {
 export function drainingError(): SibylError {
   return new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica');
 }
-

@@ -1,8 +1,7 @@
-// A gRPC call's deadline, in the core's terms. The core already honours Triton's `timeout`
-// request parameter (µs from arrival); a call's deadline becomes that parameter (the earlier of
-// the two when the request also sets one), so a request whose deadline passes while queued is
-// never run, exactly as over REST.
-import { SibylError, type InferRequest } from '@sibyl/protocol';
+// A gRPC call's deadline, in the core's terms. The core honours Triton's `timeout` request
+// parameter; a call's deadline becomes that parameter (the earlier of the two when the request
+// also sets one), so a request whose deadline passes while queued is never run, as over REST.
+import { SibylError, withTimeoutParameter, type InferRequest } from '@sibyl/protocol';
 import type { Deadline } from '@grpc/grpc-js';
 
 /** Milliseconds left before `deadline` at `nowMs` (epoch ms); undefined when there is none. */
@@ -11,18 +10,9 @@ export function remainingMs(deadline: Deadline, nowMs: number): number | undefin
   return Number.isFinite(at) ? at - nowMs : undefined;
 }
 
-/**
- * Sets the request's `timeout` parameter from the call's remaining time (in place).
- * @throws SibylError DEADLINE_EXCEEDED when no time is left.
- */
-export function applyDeadline(request: InferRequest, remaining: number | undefined): void {
-  if (remaining === undefined) return;
+/** The request with the call's remaining time as its timeout. @throws SibylError DEADLINE_EXCEEDED when no time is left. */
+export function withCallDeadline(request: InferRequest, remaining: number | undefined): InferRequest {
+  if (remaining === undefined) return request;
   if (remaining <= 0) throw new SibylError('DEADLINE_EXCEEDED', `the call's deadline passed ${(-remaining).toFixed(0)} ms before the request reached the server's queue`);
-  const timeoutUs = Math.max(1, Math.floor(remaining * 1000));
-  const own = request.parameters?.timeout;
-  const ownUs = typeof own === 'bigint' ? Number(own) : own;
-  // An invalid `timeout` is left for the core to refuse (PARAMETER_INVALID), never overwritten.
-  if (own !== undefined && typeof ownUs !== 'number') return;
-  if (typeof ownUs === 'number' && ownUs > 0 && ownUs <= timeoutUs) return;
-  request.parameters = { ...request.parameters, timeout: timeoutUs };
+  return withTimeoutParameter(request, remaining);
 }

@@ -2,10 +2,7 @@
 // message is the SibylError's, and trailing metadata carries Sibyl's `code` and `reason` (as
 // the V2 REST body does) plus `retry-after` when the error says when to retry.
 import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
-import { SibylError, grpcStatusOf } from '@sibyl/protocol';
-
-/** Trailing metadata keys of an error status. */
-export const ERROR_METADATA = { code: 'sibyl-code', reason: 'sibyl-reason', retryAfter: 'retry-after' } as const;
+import { GRPC_ERROR_METADATA as ERROR_METADATA, SibylError, grpcStatusOf } from '@sibyl/protocol';
 
 /** Anything thrown → a SibylError (unknown errors become INTERNAL_ERROR, keeping the cause). */
 export function asSibylError(err: unknown): SibylError {
