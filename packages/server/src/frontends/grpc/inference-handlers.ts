@@ -39,18 +39,20 @@ function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Re
   };
 }
 
+/** An unknown model, version or label. */
 function isAbsent(err: unknown): boolean {
-  return err instanceof SibylError && (err.code === 'UNAVAILABLE' || err.code === 'NOT_FOUND');
+  return err instanceof SibylError && err.code === 'NOT_FOUND';
 }
 
-function requireName(name: string | undefined, message: string): string {
-  if (name === undefined || name === '') throw new SibylError('MALFORMED_REQUEST', `${message}.name is empty; expected the name of a model`);
+/** `name`, which `field` (e.g. ModelReadyRequest.name) must not leave empty. */
+function requireName(name: string | undefined, field: string): string {
+  if (name === undefined || name === '') throw new SibylError('MALFORMED_REQUEST', `${field} is empty; expected the name of a model`);
   return name;
 }
 
 /** The version a request names (a label may stand where the version goes), loaded on demand. */
 function acquire(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
-  return deps.models.acquire(requireName(request.name, message), { version: request.version });
+  return deps.models.acquire(requireName(request.name, `${message}.name`), { version: request.version });
 }
 
 export { type GrpcHandlerDeps } from './call.ts';
@@ -65,9 +67,7 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     // that is unknown, lacks the version or is not ready is `ready: false`, not an error.
     ModelReady: unary<NameVersion, { ready: boolean }>(deps, 'ModelReady', (request) => {
       try {
-        const readiness = deps.models.readiness(requireName(request.name, 'ModelReadyRequest'), { version: request.version });
-        if (readiness.ready || isAbsent(readiness.error)) return { ready: readiness.ready };
-        throw readiness.error;
+        return { ready: deps.models.readiness(requireName(request.name, 'ModelReadyRequest.name'), { version: request.version }).ready };
       } catch (err) {
         if (isAbsent(err)) return { ready: false };
         throw err;
@@ -94,21 +94,17 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     RepositoryModelLoad: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelLoad', async (request) => {
       checkRepository(request.repository_name);
       const config = loadConfigParameter({ parameters: repositoryParameters(request.parameters) });
-      await deps.models.control.load(requireName(request.model_name, 'RepositoryModelLoadRequest.model_'), { config });
+      await deps.models.control.load(requireName(request.model_name, 'RepositoryModelLoadRequest.model_name'), { config });
       return {};
     }),
 
     RepositoryModelUnload: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelUnload', async (request) => {
       checkRepository(request.repository_name);
-      await deps.models.control.unload(requireName(request.model_name, 'RepositoryModelUnloadRequest.model_'));
+      await deps.models.control.unload(requireName(request.model_name, 'RepositoryModelUnloadRequest.model_name'));
       return {};
     }),
 
     ModelInfer: (call: ServerUnaryCall<GrpcModelInferRequest, GrpcModelInferResponse>, callback: sendUnaryData<GrpcModelInferResponse>): void => {
-      if (deps.isDraining()) {
-        callback(failWith(deps, 'ModelInfer', drainingError()));
-        return;
-      }
       // A client that cancels (or whose deadline passes) has its queued request dropped.
       const cancel = new CancelToken();
       call.once('cancelled', () => cancel.cancel());
