@@ -147,7 +147,7 @@ export class SibylServer {
       bodyLimitBytes: options.config.http.bodyLimitBytes,
       models: this.models,
       inference: this.inference,
-      inference: this.inference,
+      router: this.router,
       endpoints: this.endpoints,
       serverName: 'sibyl',
       serverVersion: this.version,
@@ -159,7 +159,7 @@ export class SibylServer {
     this.grpc = new GrpcFrontend({
       log: this.log,
       models: this.models,
-      inference: this.inference,
+      router: this.router,
       serverName: 'sibyl',
       serverVersion: this.version,
       extensions: V2_EXTENSIONS,

@@ -91,7 +91,8 @@ beforeAll(async () => {
     corrupt: { versions: { 1: corruptModelBytes() } },
     slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxBatchSize: 64\ndynamicBatching:\n  enabled: false\nexecutionsPerInstance: 1\n' },
   });
-  server = await createTestServer(repo);
+  // An endpoint in front of a model: gRPC goes through the router like REST.
+  server = await createTestServer(repo, { endpoints: { front: { target: { model: 'labelled', label: 'canary' } } } as never });
   const port = await server.grpc.listen('127.0.0.1', 0);
   address = `127.0.0.1:${port}`;
   const protoDir = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
@@ -143,12 +144,16 @@ describe('model RPCs', () => {
     expect((await failure(call('ModelReady', { name: '' }))).code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
-  it('a label stands where the version goes: model_version "stable" and "canary" reach the versions they point at', async () => {
+  it('a label stands where the version goes (model_version "stable", "canary"), and an endpoint name where the model goes', async () => {
     const request = (version: string) => ({ model_name: 'labelled', model_version: version, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } }] });
     expect(await call('ModelInfer', request('stable'))).toMatchObject({ model_version: '1' });
     expect(await call('ModelInfer', request('canary'))).toMatchObject({ model_version: '2' });
     expect(await call('ModelInfer', request(''))).toMatchObject({ model_version: '1' }); // the default route: stable
     expect(await call('ModelMetadata', { name: 'labelled', version: 'canary' })).toMatchObject({ versions: ['1', '2'] });
+    const front = { ...request(''), model_name: 'front' };
+    expect(await call('ModelInfer', front)).toMatchObject({ model_version: '2' }); // the endpoint's target: labelled@canary
+    expect(await call('ModelReady', { name: 'front' })).toEqual({ ready: true });
+    expect(await call('ModelMetadata', { name: 'front' })).toMatchObject({ name: 'front', versions: ['1', '2'] });
     const err = await failure(call('ModelInfer', request('beta')));
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.metadata.get('sibyl-reason')).toEqual(['LABEL_NOT_FOUND']);

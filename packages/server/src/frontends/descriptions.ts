@@ -6,10 +6,13 @@ import type { ModelManager } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import type { Duration } from '../scheduling/statistics.ts';
 
-/** `GET /v2/models/{m}[/versions/{v}]`, gRPC ModelMetadata. @throws as ModelManager.resolve. */
-export function modelMetadataOf(models: ModelManager, served: ServedVersion): ModelMetadata {
+/**
+ * `GET /v2/models/{m}[/versions/{v}]`, gRPC ModelMetadata: of the served version, named `name`
+ * (an endpoint's name when the version answers for an endpoint).
+ */
+export function modelMetadataOf(models: ModelManager, served: ServedVersion, name = served.name): ModelMetadata {
   return {
-    name: served.name,
+    name,
     versions: models.status(served.name).versions.map((v) => String(v.version)),
     platform: served.platform,
     inputs: served.signature.inputs,

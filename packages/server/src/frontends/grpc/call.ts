@@ -1,16 +1,18 @@
 // What every gRPC handler shares: its dependencies, running one inference, and turning errors
 // into statuses.
 import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
+import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CancelToken } from '../../core/cancellation.ts';
 import type { ModelManager } from '../../models/model-manager.ts';
-import type { InferenceService } from '../../routing/inference-service.ts';
+import type { Router } from '../../routing/router.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
 
 export interface GrpcHandlerDeps {
   models: ModelManager;
-  inference: InferenceService;
+  /** Names are endpoints or models; the router decides which answers (the one request path). */
+  router: Router;
   log: Logger;
   serverName: string;
   serverVersion: string;
@@ -21,12 +23,24 @@ export interface GrpcHandlerDeps {
   isDraining: () => boolean;
 }
 
-/** Runs one inference call: decode, apply the call's remaining time, infer (cancelled by `cancel`), encode. */
-export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, remainingMs: number | undefined, cancel: CancelToken): Promise<GrpcModelInferResponse> {
+/** What a call carries besides its message: its time left, its cancellation, its metadata. */
+export interface CallFacts {
+  remainingMs: number | undefined;
+  cancel: CancelToken;
+  metadata: Metadata;
+}
+
+/** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
+export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
   const target = decodeGrpcInferRequest(message);
-  const request = withCallDeadline(target.request, remainingMs);
-  const response = await deps.inference.infer(target.model, { version: target.version }, request, cancel);
+  const request = withCallDeadline(target.request, call.remainingMs);
+  // Metadata stands for headers (sticky keys of split endpoints and the like).
+  const header = (name: string): string | undefined => {
+    const value = call.metadata.get(name)[0];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const response = await deps.router.infer(target.model, { version: target.version }, request, call.cancel, { header });
   // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
   return encodeGrpcInferResponse(response, { raw: target.raw });
 }

@@ -50,9 +50,15 @@ function requireName(name: string | undefined, field: string): string {
   return name;
 }
 
-/** The version a request names (a label may stand where the version goes), loaded on demand. */
+/** The model and version a name (model or endpoint) and version (or label) stand for. */
+function targetOf(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
+  return deps.router.targetOf(requireName(request.name, `${message}.name`), { version: request.version });
+}
+
+/** The version a request names, loaded on demand. */
 function acquire(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
-  return deps.models.acquire(requireName(request.name, `${message}.name`), { version: request.version });
+  const target = targetOf(deps, message, request);
+  return deps.models.acquire(target.model, target.selector);
 }
 
 export { type GrpcHandlerDeps } from './call.ts';
@@ -67,14 +73,15 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     // that is unknown, lacks the version or is not ready is `ready: false`, not an error.
     ModelReady: unary<NameVersion, { ready: boolean }>(deps, 'ModelReady', (request) => {
       try {
-        return { ready: deps.models.readiness(requireName(request.name, 'ModelReadyRequest.name'), { version: request.version }).ready };
+        const target = targetOf(deps, 'ModelReadyRequest', request);
+        return { ready: deps.models.readiness(target.model, target.selector).ready };
       } catch (err) {
         if (isAbsent(err)) return { ready: false };
         throw err;
       }
     }),
 
-    ModelMetadata: unary<NameVersion, unknown>(deps, 'ModelMetadata', async (request) => modelMetadataOf(deps.models, await acquire(deps, 'ModelMetadataRequest', request))),
+    ModelMetadata: unary<NameVersion, unknown>(deps, 'ModelMetadata', async (request) => modelMetadataOf(deps.models, await acquire(deps, 'ModelMetadataRequest', request), request.name)),
     ModelConfig: unary<NameVersion, unknown>(deps, 'ModelConfig', async (request) => ({ config: modelConfigOf(await acquire(deps, 'ModelConfigRequest', request)) })),
 
     // Every READY version, or the one the request names.
@@ -108,7 +115,7 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       // A client that cancels (or whose deadline passes) has its queued request dropped.
       const cancel = new CancelToken();
       call.once('cancelled', () => cancel.cancel());
-      inferOne(deps, call.request, remainingMs(call.getDeadline(), Date.now()), cancel).then(
+      inferOne(deps, call.request, { remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata }).then(
         (response) => callback(null, response),
         (err: unknown) => callback(failWith(deps, 'ModelInfer', err)),
       );

@@ -31,7 +31,7 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
     call.on('data', (message: GrpcModelInferRequest) => {
       const token = new CancelToken();
       pending.add(token);
-      inferOne(deps, message, remainingMs(call.getDeadline(), Date.now()), token)
+      inferOne(deps, message, { remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata })
         .then(
           (response) => ({ error_message: '', infer_response: response }),
           (err: unknown) => {

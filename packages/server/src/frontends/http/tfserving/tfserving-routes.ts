@@ -11,6 +11,9 @@ import { unwatchConnection, watchConnection } from '../connection-watch.ts';
 import type { V2RouteDeps } from '../v2-routes.ts';
 import { decodePredictRequest, encodePredictResponse } from './predict-codec.ts';
 
+/** A header's value (the first, when repeated). */
+const headerText = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
 interface Target {
   model: string;
   selector: VersionSelector;
@@ -56,10 +59,11 @@ function tensorInfo(list: readonly TensorMetadata[]): Record<string, unknown> {
 }
 
 function status(deps: V2RouteDeps, target: Target): unknown {
-  const model = deps.models.status(target.model);
-  const { selector } = target;
+  const routed = deps.router.targetOf(target.model, target.selector);
+  const model = deps.models.status(routed.model);
+  const { selector } = routed;
   // A numbered version or a label is found through the model's routing (VERSION_NOT_FOUND, LABEL_NOT_FOUND).
-  const version = selector.version === undefined && selector.label === undefined ? undefined : deps.models.model(target.model).select(selector)?.version;
+  const version = selector.version === undefined && selector.label === undefined ? undefined : deps.models.model(routed.model).select(selector)?.version;
   const shown = version === undefined ? model.versions : model.versions.filter((v) => v.version === version);
   return {
     model_version_status: shown.map((v) => ({
@@ -71,9 +75,10 @@ function status(deps: V2RouteDeps, target: Target): unknown {
 }
 
 async function metadata(deps: V2RouteDeps, target: Target): Promise<unknown> {
-  const served = await deps.models.acquire(target.model, target.selector);
+  const routed = deps.router.targetOf(target.model, target.selector);
+  const served = await deps.models.acquire(routed.model, routed.selector);
   return {
-    model_spec: { name: served.name, signature_name: '', version: String(served.version) },
+    model_spec: { name: target.model, signature_name: '', version: String(served.version) },
     metadata: {
       signature_def: {
         signature_def: {
@@ -85,14 +90,15 @@ async function metadata(deps: V2RouteDeps, target: Target): Promise<unknown> {
 }
 
 async function predict(deps: V2RouteDeps, target: Target, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const served = await deps.models.acquire(target.model, target.selector);
+  const routed = deps.router.targetOf(target.model, target.selector);
+  const served = await deps.models.acquire(routed.model, routed.selector);
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected {"instances": [...]} or {"inputs": ...}');
   const { format, request: inferRequest } = decodePredictRequest(parseJsonExact(body.toString('utf8')), served.signature.inputs);
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.inference.infer(target.model, target.selector, inferRequest, gone);
+    response = await deps.router.infer(target.model, target.selector, inferRequest, gone, { header: (name) => headerText(request.headers[name]) });
   } finally {
     unwatchConnection(request, gone);
   }
