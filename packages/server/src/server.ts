@@ -160,6 +160,7 @@ export class SibylServer {
       log: this.log,
       models: this.models,
       router: this.router,
+      inference: this.inference,
       serverName: 'sibyl',
       serverVersion: this.version,
       extensions: V2_EXTENSIONS,

@@ -5,6 +5,8 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CancelToken } from '../../core/cancellation.ts';
 import type { ModelManager } from '../../models/model-manager.ts';
+import type { InferContext } from '../../routing/inference-observer.ts';
+import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
@@ -13,6 +15,8 @@ export interface GrpcHandlerDeps {
   models: ModelManager;
   /** Names are endpoints or models; the router decides which answers (the one request path). */
   router: Router;
+  /** For observation only (metrics, prediction log): whether observers listen, and rejected requests. */
+  inference: InferenceService;
   log: Logger;
   serverName: string;
   serverVersion: string;
@@ -33,14 +37,21 @@ export interface CallFacts {
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
-  const target = decodeGrpcInferRequest(message);
+  const observed: InferContext | undefined = deps.inference.observed ? { requestId: message.id === '' ? undefined : message.id, elapsedBeforeMs: 0 } : undefined;
+  let target;
+  try {
+    target = decodeGrpcInferRequest(message);
+  } catch (err) {
+    if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(message.model_name ?? '', { version: message.model_version }, err, observed);
+    throw err;
+  }
   const request = withCallDeadline(target.request, call.remainingMs);
   // Metadata stands for headers (sticky keys of split endpoints and the like).
   const header = (name: string): string | undefined => {
     const value = call.metadata.get(name)[0];
     return typeof value === 'string' ? value : undefined;
   };
-  const response = await deps.router.infer(target.model, { version: target.version }, request, call.cancel, { header });
+  const response = await deps.router.infer(target.model, { version: target.version }, request, call.cancel, { header, observed });
   // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
   return encodeGrpcInferResponse(response, { raw: target.raw });
 }

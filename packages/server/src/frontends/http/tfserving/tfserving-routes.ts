@@ -98,7 +98,9 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
   const gone = watchConnection(request);
   let response;
   try {
-    response = await deps.router.infer(target.model, target.selector, inferRequest, gone, { header: (name) => headerText(request.headers[name]) });
+    // Observers (metrics, prediction log) see TF Serving requests like V2 ones.
+    const observed = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: reply.elapsedTime } : undefined;
+    response = await deps.router.infer(target.model, target.selector, inferRequest, gone, { header: (name) => headerText(request.headers[name]), observed });
   } finally {
     unwatchConnection(request, gone);
   }
