@@ -164,6 +164,20 @@ describe('poll mode', () => {
     expect((await infer(server, '/v2/models/gone/infer')).body).toMatchObject({ reason: 'MODEL_NOT_FOUND' });
   });
 
+  it('a scan that sees the old version gone before the new one came keeps the old one serving', async () => {
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll' });
+    await rm(path.join(repo, 'm', '1'), { recursive: true }); // the folder m/ stays
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(server.models.status('m').versions).toMatchObject([{ version: 1, state: 'READY', reason: 'serving on: nothing in the repository is selected now (the version policy (latest: 1) selects no version)' }]);
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1' });
+    await writeVersion('m', 2, 'add 2');
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(states(server, 'm')).toEqual(['2:READY']);
+  });
+
   it('a new model folder loads; a changed config reloads the version beside the old generation', async () => {
     await writeVersion('m', 1, 'add 1');
     const server = await start({ modelControlMode: 'poll' });

@@ -70,6 +70,11 @@ describe('nextTransition', () => {
       snapshot: snap([v(1, 'READY'), v(2, 'READY')]),
       expected: { kind: 'unload', version: 1 },
     },
+    {
+      name: 'nothing desired while the model is wanted and its folder is there: what serves keeps serving',
+      snapshot: { ...snap([v(1, 'READY')], undefined, []), holdWhenNothingDesired: true },
+      expected: undefined,
+    },
     { name: 'a draining version is left to drain', snapshot: snap([v(1, 'UNLOADING'), v(2, 'READY', 'desired')]), expected: undefined },
     { name: 'a READY stale version reloads', snapshot: snap([v(2, 'READY', 'desired', 'stale')]), expected: { kind: 'reload', version: 2 } },
     {

@@ -39,6 +39,12 @@ export interface ModelSnapshot {
   lastKnownGood: number | undefined;
   /** Versions in the repository now (a fallback must still have its files). */
   present: readonly number[];
+  /**
+   * When nothing is desired, keep what serves: the model is wanted and its folder is there, so
+   * an empty selection is a moment between a deploy's steps (a scan that saw the old version go
+   * before the new one came) or a policy naming missing versions, not a request to stop serving.
+   */
+  holdWhenNothingDesired?: boolean;
 }
 
 export type Transition =
@@ -103,7 +109,10 @@ export function nextTransition(snapshot: ModelSnapshot): Transition | undefined 
   const desiredReady = desired.filter((v) => v.phase === 'READY');
   const surplus = versions.filter((v) => !v.desired && v.phase === 'READY').reverse();
   if (surplus.length > 0) {
-    if (desired.length === 0) return { kind: 'unload', version: surplus[0]!.version, reason: 'no longer desired' };
+    if (desired.length === 0) {
+      if (snapshot.holdWhenNothingDesired === true) return undefined;
+      return { kind: 'unload', version: surplus[0]!.version, reason: 'no longer desired' };
+    }
     if (desiredReady.length > 0 && pending.length === 0) {
       return { kind: 'unload', version: surplus[0]!.version, reason: `replaced by version ${desiredReady[0]!.version}` };
     }

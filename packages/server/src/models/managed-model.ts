@@ -258,6 +258,7 @@ export class ManagedModel {
           dormant: r.dormant,
           reloading: r.loading && r.served !== undefined,
           fallbackFor: !isDesired && allFailed ? sortedDesired : undefined,
+          held: !isDesired && desired.size === 0 && this.wanted && this.entry.exists,
           note: r.note,
           failure: r.failure,
           reloadFailure: r.reloadFailure,
@@ -294,6 +295,7 @@ export class ManagedModel {
           })),
           lastKnownGood: this.lastKnownGood,
           present: this.present,
+          holdWhenNothingDesired: this.wanted && this.entry.exists,
         };
         const transition = nextTransition(snapshot);
         if (transition === undefined) break;

@@ -10,6 +10,8 @@ export interface VersionFacts {
   dormant: boolean;
   /** READY and loading a new generation with changed files. */
   reloading: boolean;
+  /** READY though nothing is desired (see ModelSnapshot.holdWhenNothingDesired): it serves on. */
+  held: boolean;
   /** When every desired version failed and this READY one serves instead: those versions. */
   fallbackFor: readonly number[] | undefined;
   /** Why it was unloaded or is not loaded (`unloaded: …`, `evicted: …`), or ''. */
@@ -34,6 +36,7 @@ export function versionStatus(f: VersionFacts): Omit<VersionStatus, 'version'> {
       if (fallback !== undefined) {
         return { state: 'READY', reason: `serving as the fallback: the desired version${fallback.length > 1 ? 's' : ''} (${fallback.join(', ')}) failed to load` };
       }
+      if (f.held) return { state: 'READY', reason: `serving on: nothing in the repository is selected now (${f.selection})` };
       return { state: 'READY', reason: f.reloadFailure ?? '' };
     }
     case 'UNLOADING':

@@ -25,6 +25,8 @@ export interface ModelEntry {
   versions: VersionEntry[];
   /** Folders of the model that are not version folders, with why (for warnings). */
   ignored: string[];
+  /** False when the model folder is gone (the model left the repository). */
+  exists: boolean;
 }
 
 /** Positive integers below 2^53, so that a version is an exact JavaScript number. */
@@ -66,8 +68,8 @@ export async function scanRepository(root: string): Promise<ModelEntry[]> {
 
 /** Reads one model folder. A folder that is gone (or goes while it is read) reads as a model with no versions. */
 export async function scanModel(name: string, dir: string): Promise<ModelEntry> {
-  const entry: ModelEntry = { name, dir, configPath: undefined, configFingerprint: 'none', versions: [], ignored: [] };
-  if (!(await isDirectory(dir))) return entry;
+  const entry: ModelEntry = { name, dir, configPath: undefined, configFingerprint: 'none', versions: [], ignored: [], exists: true };
+  if (!(await isDirectory(dir))) return { ...entry, exists: false };
   for (const child of (await readdir(dir).catch(() => [] as string[])).sort()) {
     if (child.startsWith('.')) continue;
     const childPath = path.join(dir, child);

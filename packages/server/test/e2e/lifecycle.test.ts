@@ -121,7 +121,7 @@ describe('hot swap under load', () => {
       for (;;) {
         first = await infer(server.url, 'm');
         if (first.version === String(v)) break;
-        expect(first.status).toBe(200);
+        expect(first.status, first.error).toBe(200);
         await new Promise((r) => setTimeout(r, 10));
       }
       const lag = performance.now() - deployedAt;
