@@ -1,0 +1,27 @@
+// A batch job's source: the rows of a data set, read in chunks of a fixed number of rows so that
+// memory stays bounded whatever the data set's size, and so that chunk N is the same rows on every
+// read (resuming a job skips committed chunks by index). Adapters: CSV, JSON Lines and Parquet
+// files; a SQL query against SQLite or PostgreSQL.
+
+/** A row as the source read it: column name → value (strings from CSV, JSON values otherwise). */
+export type SourceRow = Record<string, unknown>;
+
+export interface SourceChunk {
+  /** 0, 1, 2, … in source order. */
+  index: number;
+  rows: SourceRow[];
+  /** Where the chunk's first row is in the source (line number of a file, row number of a query), for reject messages. */
+  firstRowNumber: number;
+}
+
+export interface BatchSource {
+  /**
+   * The chunks in order, `chunkRows` rows each (the last may be shorter). Chunks in `skip` are
+   * read past without being yielded (their rows are not materialised where the format allows).
+   * Stops early when the signal aborts.
+   */
+  chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk>;
+  /** Rows in the source when cheap to know in advance (Parquet metadata, SQL COUNT), for ETA. */
+  countRows?(): Promise<number | undefined>;
+  close(): Promise<void>;
+}
