@@ -91,6 +91,14 @@ export function predictionStoreContract(name: string, adapter: { open: () => Pro
         expect([...(await store.committedChunks('job-b'))]).toEqual([3]);
       }));
 
+    it('keeps the last of the rows of one chunk that share a (model, key)', () =>
+      withStore(async (store) => {
+        await store.commitChunk('job-a', 0, [samplePrediction('c1', { version: '1' }), samplePrediction('c2'), samplePrediction('c1', { version: '2' })]);
+        const found = await store.lookup('churn', ['c1', 'c2']);
+        expect(found.get('c1')!.version).toBe('2');
+        expect(found.size).toBe(2);
+      }));
+
     it('records committed chunks per job, also empty ones', () =>
       withStore(async (store) => {
         expect((await store.committedChunks('job-a')).size).toBe(0);
