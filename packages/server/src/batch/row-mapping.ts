@@ -112,10 +112,28 @@ export class RowMapper {
     const keys = new Array<string | undefined>(n);
     const good: number[] = [];
     const problems = new Map<number, string>();
+    const columns = chunk.columns;
+    // Columnar chunks: the numeric columns of each input, looked up once per chunk.
+    const numeric = this.planned.map((p) => (columns === undefined || p.whole ? undefined : p.columns.map((c) => columns.get(c))));
     for (let r = 0; r < n; r++) {
       try {
         keys[r] = this.keyOf(chunk, r);
-        for (const p of this.planned) this.checkRow(chunk, p, r);
+        for (let i = 0; i < this.planned.length; i++) {
+          const p = this.planned[i]!;
+          const cols = numeric[i];
+          if (cols === undefined) {
+            for (const column of p.columns) toJsonValue(valueAt(chunk, column, r), p, column);
+            continue;
+          }
+          const integer = INTEGER_DATATYPES.has(p.datatype);
+          for (let j = 0; j < cols.length; j++) {
+            const c = cols[j];
+            if (c === undefined) throw new RowProblem(`column '${p.columns[j]}' is missing`);
+            const x = c.numbers[r]!;
+            if (x !== x) toJsonValue(c.texts[r], p, p.columns[j]!);
+            else if (integer && !Number.isInteger(x)) throw new RowProblem(`column '${p.columns[j]}' is ${x}; input '${p.name}' (${p.datatype}) expects an integer`);
+          }
+        }
         good.push(r);
       } catch (err) {
         if (!(err instanceof RowProblem)) throw err;
@@ -123,23 +141,6 @@ export class RowMapper {
       }
     }
     return { keys, good, problems };
-  }
-
-  // The cheap checks per value (present, of the datatype's kind), so reasons name the column;
-  // the codec's element rules (ranges) are checked when the request is built.
-  private checkRow(chunk: SourceChunk, p: PlannedInput, r: number): void {
-    const columns = chunk.columns;
-    for (const column of p.columns) {
-      if (columns !== undefined && !p.whole) {
-        const c = columns.get(column);
-        if (c === undefined) throw new RowProblem(`column '${column}' is missing`);
-        if (!Number.isNaN(c.numbers[r]!)) {
-          if (INTEGER_DATATYPES.has(p.datatype) && !Number.isInteger(c.numbers[r])) throw new RowProblem(`column '${column}' is ${c.numbers[r]}; input '${p.name}' (${p.datatype}) expects an integer`);
-          continue;
-        }
-      }
-      toJsonValue(valueAt(chunk, column, r), p, column);
-    }
   }
 
   /**

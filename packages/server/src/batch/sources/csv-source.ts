@@ -141,15 +141,16 @@ class ColumnTable implements ColumnTableView {
     return this.plan.names;
   }
 
+  private views: Map<string, ColumnValues> | undefined;
+
   finish(rows: number): this {
     this.rowCount = rows;
+    this.views = new Map(this.plan.names.map((name, i) => [name, { numbers: this.numbers[i]!.subarray(0, rows), texts: this.texts[i]! }]));
     return this;
   }
 
   get(name: string): ColumnValues | undefined {
-    const i = this.plan.names.indexOf(name);
-    if (i < 0) return undefined;
-    return { numbers: this.numbers[i]!.subarray(0, this.rowCount), texts: this.texts[i]! };
+    return this.views?.get(name);
   }
 }
 
@@ -170,7 +171,7 @@ class BlockReader {
     }
   }
 
-  /** Keeps the bytes from `pos` on and appends the next block. False at the end of the file. */
+  /** Keeps the bytes from `pos` on and appends the next block. False when the end of the file was known already (true once more on reaching it, so the last record is scanned again knowing it is the last). */
   private async fill(): Promise<boolean> {
     if (this.eof) return false;
     const rest = this.buf.length - this.pos;
@@ -180,7 +181,7 @@ class BlockReader {
     if (bytesRead === 0) this.eof = true;
     this.buf = next.subarray(0, rest + bytesRead);
     this.pos = 0;
-    return bytesRead > 0;
+    return true;
   }
 
   async header(): Promise<string[]> {
@@ -191,7 +192,11 @@ class BlockReader {
       const end = this.scanRecord(this.pos, undefined, undefined, 0, fields);
       if (end >= 0) {
         this.pos = end;
-        if (fields.length > 0) return fields;
+        return fields;
+      }
+      if (end === -3) break;
+      if (end === -2) {
+        this.pos = this.skipLineEnd(this.pos);
         continue;
       }
       fields.length = 0;
@@ -205,6 +210,7 @@ class BlockReader {
     let n = 0;
     while (n < limit) {
       const end = this.scanRecord(this.pos, plan, table, n, undefined);
+      if (end === -3) break;
       if (end === -1) {
         if (!(await this.fill())) break;
         continue;
@@ -229,14 +235,14 @@ class BlockReader {
   /**
    * Scans one record from `start`: its needed fields go to `table` row `row` (or to `fields` as
    * text, for the header). Returns the position after its line end; -1 when the buffer ends
-   * before the record does (and the file has more); -2 for a blank line.
+   * before the record does (and the file has more); -2 for a blank line; -3 at the end of the file.
    */
   private scanRecord(start: number, plan: FieldPlan | undefined, table: ColumnTable | undefined, row: number, fields: string[] | undefined): number {
     const b = this.buf;
     const n = b.length;
     const eof = this.eof;
     let p = start;
-    if (p >= n) return eof ? (fields === undefined ? -1 : p) : -1;
+    if (p >= n) return eof ? -3 : -1;
     if (b[p] === LF || b[p] === CR) return -2;
     let f = 0;
     for (;;) {
