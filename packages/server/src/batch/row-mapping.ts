@@ -183,29 +183,38 @@ export class RowMapper {
     const inputs: Tensor[] = this.planned.map((p) => {
       const values = this.values(chunk, p, rows);
       const shape = batched ? [rows.length, ...p.rowShape] : p.rowShape;
-      return { name: p.name, datatype: p.datatype, shape, data: tensorDataFromJson({ name: p.name, datatype: p.datatype, shape }, values) };
+      // tensorDataFromJson reads `values` by index and element type only, so a Float64Array of
+      // numbers decodes exactly as the same numbers in a JSON array would.
+      return { name: p.name, datatype: p.datatype, shape, data: tensorDataFromJson({ name: p.name, datatype: p.datatype, shape }, values as readonly unknown[]) };
     });
     return { inputs };
   }
 
-  /** The flat JSON values of input `p` for these rows. */
-  private values(chunk: SourceChunk, p: PlannedInput, rows: readonly number[]): unknown[] {
+  /**
+   * The flat JSON values of input `p` for these rows. Numbers of numeric inputs go in a
+   * Float64Array rather than a JS array: the same values (doubles) for the codec's element
+   * decoder, without a boxed array of rows × elements to collect.
+   */
+  private values(chunk: SourceChunk, p: PlannedInput, rows: readonly number[]): ArrayLike<unknown> {
     const k = p.columns.length;
-    const out = new Array<unknown>(rows.length * (p.whole ? 1 : k));
+    const numeric = FLOAT_DATATYPES.has(p.datatype) || INTEGER_DATATYPES.has(p.datatype);
+    const size = rows.length * (p.whole ? 1 : k);
     const columns = chunk.columns;
     if (columns !== undefined && !p.whole) {
       // The hot path: numbers straight from the parsed columns.
+      const out: Float64Array | unknown[] = numeric ? new Float64Array(size) : new Array<unknown>(size);
       const cols: ColumnValues[] = p.columns.map((c) => columns.get(c)!);
       let o = 0;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
         for (let j = 0; j < k; j++) {
           const x = cols[j]!.numbers[r]!;
-          out[o++] = x === x ? x : toJsonValue(cols[j]!.texts[r], p, p.columns[j]!);
+          out[o++] = (x === x ? x : toJsonValue(cols[j]!.texts[r], p, p.columns[j]!)) as number;
         }
       }
       return out;
     }
+    const out = new Array<unknown>(size);
     let o = 0;
     for (const r of rows) for (const column of p.columns) out[o++] = toJsonValue(valueAt(chunk, column, r), p, column);
     return out;
