@@ -77,6 +77,30 @@ describe('CsvSource', () => {
     writeFileSync(path.join(dir, 'empty.csv'), '');
     await expect(all(CsvSource.create(path.join(dir, 'empty.csv')), 10)).rejects.toThrow(/the CSV source is empty; expected a header row/);
   });
+
+  it('scans the same chunks in a worker thread as in this one, and reports its errors', async () => {
+    const file = path.join(dir, 'w.csv');
+    let text = 'id,a,b\n';
+    for (let r = 0; r < 2500; r++) text += `w${r},${(r / 7).toFixed(5)},${r % 3 === 0 ? 'x' + r : r}\n`;
+    writeFileSync(file, text);
+    const read = async (scanIn: 'worker' | 'thread') =>
+      (await all(CsvSource.create(file, { textColumns: ['id'], scanIn }), 1000, new Set([1]))).map((c) => ({
+        index: c.index,
+        first: c.firstRowNumber,
+        id: c.columns!.get('id')!.texts.slice(0, 3),
+        a: Array.from(c.columns!.get('a')!.numbers),
+        b: Array.from(c.columns!.get('b')!.numbers),
+        bText: c.columns!.get('b')!.texts.slice(0, 4),
+      }));
+    const inWorker = await read('worker');
+    expect(inWorker).toEqual(await read('thread'));
+    expect(inWorker.map((c) => [c.index, c.first, c.a.length])).toEqual([
+      [0, 2, 1000],
+      [2, 2002, 500],
+    ]);
+    expect(inWorker[0]!.bText).toEqual(['x0', undefined, undefined, 'x3']);
+    await expect(all(CsvSource.create(file, { columns: ['nope'], scanIn: 'worker' }), 10)).rejects.toThrow(/the header has no column 'nope'/);
+  });
 });
 
 describe('JsonlSource', () => {
