@@ -7,7 +7,7 @@
 // strings per row cost more than the model. The scanner parses the fields the job needs straight
 // from the bytes into numbers (or text); chunks carry `columns`, and `rows` is built only when
 // read.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
 import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
@@ -44,6 +44,35 @@ export class CsvSource implements BatchSource {
     const scan = { columns: this.options.columns, textColumns: this.options.textColumns };
     const scanned = inWorker ? scanCsvInWorker(this.file, scan, options) : scanCsv(this.file, scan, options);
     for await (const chunk of scanned) yield chunkOf(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
+  }
+
+  /**
+   * An estimate, for the ETA: the file's size over the average length of the lines in its first
+   * MiB (exact for files that small). Undefined when the file cannot be read.
+   */
+  async countRows(): Promise<number | undefined> {
+    try {
+      const handle = await open(this.file, 'r');
+      try {
+        const { size } = await handle.stat();
+        const sample = Buffer.alloc(Math.min(size, 1024 * 1024));
+        const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
+        let lines = 0;
+        let headerEnd = -1;
+        for (let i = 0; i < bytesRead; i++) {
+          if (sample[i] !== 10) continue;
+          if (headerEnd < 0) headerEnd = i + 1;
+          else lines++;
+        }
+        if (headerEnd < 0) return 0;
+        if (bytesRead === size) return lines + (sample[bytesRead - 1] === 10 || bytesRead === headerEnd ? 0 : 1);
+        return lines === 0 ? undefined : Math.round(((size - headerEnd) * lines) / (bytesRead - headerEnd));
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
   }
 
   async close(): Promise<void> {}
