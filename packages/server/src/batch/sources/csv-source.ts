@@ -10,6 +10,7 @@
 import { open, stat } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
+import { rowOfColumns } from '../chunk-row.ts';
 import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
 import { scanCsvInWorker } from './csv-worker.ts';
 
@@ -104,24 +105,12 @@ function chunkOf(index: number, firstRowNumber: number, columns: ChunkColumns): 
     firstRowNumber,
     columns,
     get rows(): SourceRow[] {
-      rows ??= Array.from({ length: columns.rowCount }, (_, r) => rowOf(columns as ScannedColumns, r));
+      rows ??= Array.from({ length: columns.rowCount }, (_, r) => rowOfColumns(columns as ScannedColumns, r));
       return rows;
     },
     set rows(value: SourceRow[]) {
       rows = value;
     },
   };
-}
-
-/** A row of a column table as a CSV row: column → text (numbers as their shortest text). */
-export function rowOf(columns: ChunkColumns & { readonly names?: readonly string[] }, r: number): SourceRow {
-  const row: SourceRow = {};
-  for (const name of columns.names ?? []) {
-    const c = columns.get(name)!;
-    const text = c.texts[r];
-    if (text !== undefined) row[name] = text;
-    else if (!Number.isNaN(c.numbers[r]!)) row[name] = String(c.numbers[r]);
-  }
-  return row;
 }
 
