@@ -10,6 +10,7 @@ import { registerEndpointsCommand } from './endpoints-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerBatchRunCommand } from './batch-command.ts';
 import { registerBatchLookupCommand } from './batch-lookup-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
@@ -82,6 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerEndpointsCommand(program, (code) => (exitCode = code));
   registerStateCommands(program, (code) => (exitCode = code));
   registerAdminCommands(program, (code) => (exitCode = code));
+  registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
   // After every other `batch` subcommand: it joins the group they made.
   registerBatchLookupCommand(program, (code) => (exitCode = code));
 
