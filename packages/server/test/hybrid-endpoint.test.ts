@@ -42,6 +42,12 @@ describe('hybrid endpoints', () => {
     expect(live.status).toBe(200);
     expect(live.body.parameters).toMatchObject({ sibyl_source: 'live', sibyl_source_reason: 'stale', sibyl_prediction_age_ms: 1000 });
     expect(live.body.outputs[0]!.data).toEqual([7]);
+    await server.predictionStore.commitChunk('j', 1, [stored('c1', clock.epochMs(), 40)]);
+    const selected = await post('e', { ...request, outputs: [{ name: 'y' }] });
+    expect(selected.body.outputs.map((o) => o.name)).toEqual(['y']);
+    const unknown = await post('e', { ...request, outputs: [{ name: 'z' }] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ reason: 'OUTPUT_UNKNOWN', error: "the stored prediction of m has no output 'z'; its outputs are 'y'" });
     const two = await post('e', { inputs: [{ name: 'customer_id', datatype: 'BYTES', shape: [2], data: ['c1', 'c2'] }] });
     expect(two.status).toBe(400);
     expect(two.body.error).toBe("input 'customer_id' of endpoint e is its key and has 2 elements; expected one (a hybrid endpoint answers one key per request)");
