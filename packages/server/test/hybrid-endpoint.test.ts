@@ -3,6 +3,7 @@
 // live failure is answered by the default, and a broken store counts as holding nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
+import { reportText } from '../src/cli/endpoints-command.ts';
 import { ManualClock, ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
 
 const T0 = 1_800_000_000_000;
@@ -72,5 +73,6 @@ describe('hybrid endpoints', () => {
     ]);
     expect(report.arms.live).toMatchObject({ requests: 1, errors: 1 });
     expect(report.arms.default).toMatchObject({ requests: 2, errors: 0 });
+    expect(reportText(report as never).split('\n').slice(-2)).toEqual(['hybrid: stored broken by parameter id, younger than 1000 ms, else live broken', '  answered by store 0, live 0, default 2; unanswered 0']);
   });
 });
