@@ -29,6 +29,7 @@ describe('CsvSource', () => {
   it('parses plain numbers straight into numbers, everything else as text, in chunks', async () => {
     const file = path.join(dir, 'a.csv');
     writeFileSync(file, '\ufeffid,x,y,skip\r\nk1,1.5,-2,zz\r\n"k,2",0.1,abc,zz\r\n\r\nk3,,1e3,"q""x"\nk4,007,+4.25,z');
+    expect(await CsvSource.create(file).countRows()).toBe(5); // blank lines count in the estimate
     const chunks = await all(CsvSource.create(file, { columns: ['id', 'x', 'y'], textColumns: ['id'] }), 3);
     expect(chunks.map((c) => [c.index, c.firstRowNumber, c.columns!.rowCount])).toEqual([
       [0, 2, 3],
@@ -58,6 +59,7 @@ describe('CsvSource', () => {
   it('skips chunks without yielding them and keeps numbering', async () => {
     const file = path.join(dir, 's.csv');
     writeFileSync(file, 'id\n' + Array.from({ length: 10 }, (_, i) => `r${i}`).join('\n') + '\n');
+    expect(await CsvSource.create(file).countRows()).toBe(10);
     const chunks = await all(CsvSource.create(file), 3, new Set([0, 2]));
     expect(chunks.map((c) => [c.index, c.firstRowNumber, c.columns!.get('id')!.texts.slice(0, c.columns!.rowCount)])).toEqual([
       [1, 5, ['r3', 'r4', 'r5']],
@@ -76,6 +78,30 @@ describe('CsvSource', () => {
     await expect(all(CsvSource.create(path.join(dir, 'missing.csv')), 10)).rejects.toThrow(/file not found/);
     writeFileSync(path.join(dir, 'empty.csv'), '');
     await expect(all(CsvSource.create(path.join(dir, 'empty.csv')), 10)).rejects.toThrow(/the CSV source is empty; expected a header row/);
+  });
+
+  it('scans the same chunks in a worker thread as in this one, and reports its errors', async () => {
+    const file = path.join(dir, 'w.csv');
+    let text = 'id,a,b\n';
+    for (let r = 0; r < 2500; r++) text += `w${r},${(r / 7).toFixed(5)},${r % 3 === 0 ? 'x' + r : r}\n`;
+    writeFileSync(file, text);
+    const read = async (scanIn: 'worker' | 'thread') =>
+      (await all(CsvSource.create(file, { textColumns: ['id'], scanIn }), 1000, new Set([1]))).map((c) => ({
+        index: c.index,
+        first: c.firstRowNumber,
+        id: c.columns!.get('id')!.texts.slice(0, 3),
+        a: Array.from(c.columns!.get('a')!.numbers),
+        b: Array.from(c.columns!.get('b')!.numbers),
+        bText: c.columns!.get('b')!.texts.slice(0, 4),
+      }));
+    const inWorker = await read('worker');
+    expect(inWorker).toEqual(await read('thread'));
+    expect(inWorker.map((c) => [c.index, c.first, c.a.length])).toEqual([
+      [0, 2, 1000],
+      [2, 2002, 500],
+    ]);
+    expect(inWorker[0]!.bText).toEqual(['x0', undefined, undefined, 'x3']);
+    await expect(all(CsvSource.create(file, { columns: ['nope'], scanIn: 'worker' }), 10)).rejects.toThrow(/the header has no column 'nope'/);
   });
 });
 
