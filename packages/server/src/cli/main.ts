@@ -11,6 +11,7 @@ import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerBatchRunCommand } from './batch-command.ts';
+import { registerBatchLookupCommand } from './batch-lookup-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -36,6 +37,9 @@ const FLAG_HELP: Record<string, string> = {
   '--access-log': 'true: one log line per HTTP request, written asynchronously (default: false)',
   '--prediction-log-sink': 'sqlite|jsonl|postgres: where sampled prediction records go (default: sqlite)',
   '--prediction-log-path': 'file of the sqlite or jsonl sink (default: ./sibyl-predictions.sqlite or .jsonl)',
+  '--prediction-store': 'sqlite|postgres: where batch predictions are stored and looked up (default: sqlite)',
+  '--prediction-store-path': "sqlite: the prediction store's file; ':memory:' for none (default: .sibyl/predictions.sqlite)",
+  '--prediction-store-url': 'postgres: the connection string of the prediction store (default: the PG* environment variables)',
   '--http-cors-origins': 'comma-separated origins whose web pages may call the HTTP API; * for any (default: none)',
   '--grpc-port': 'gRPC port (Open Inference Protocol, health, reflection); 0 picks a free one (default: 8001)',
   '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
@@ -80,6 +84,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStateCommands(program, (code) => (exitCode = code));
   registerAdminCommands(program, (code) => (exitCode = code));
   registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
+  // After every other `batch` subcommand: it joins the group they made.
+  registerBatchLookupCommand(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -61,13 +61,14 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   return 0;
 }
 
-/** A relative modelRepository or stateStore in a config file means relative to the file's folder. */
+/** A relative modelRepository, stateStore or predictionStore.path in a config file means relative to the file's folder. */
 function relativeToFile(document: unknown, file: string): unknown {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
   const out = { ...(document as Record<string, unknown>) };
-  for (const field of ['modelRepository', 'stateStore']) {
-    const value = out[field];
-    if (typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value)) out[field] = path.resolve(path.dirname(file), value);
-  }
+  const resolved = (value: unknown): unknown =>
+    typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value) ? path.resolve(path.dirname(file), value) : value;
+  for (const field of ['modelRepository', 'stateStore']) if (field in out) out[field] = resolved(out[field]);
+  const store = out.predictionStore;
+  if (store !== null && typeof store === 'object' && !Array.isArray(store) && 'path' in store) out.predictionStore = { ...store, path: resolved(store.path) };
   return out;
 }

@@ -4,6 +4,7 @@
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
 import { PredictionLogServerSchema, predictionLogServerDefaults } from './prediction-log-config.ts';
+import { PredictionStoreConfigSchema, predictionStoreDefaults } from './prediction-store-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -69,7 +70,7 @@ export const ServerConfigSchema = Type.Object(
     ),
     endpoints: Type.Record(Type.String(), EndpointConfigSchema, {
       description:
-        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen or cascade; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
+        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen, cascade or hybrid; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
     }),
     http: Type.Object(
       {
@@ -110,6 +111,7 @@ export const ServerConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     predictionLog: PredictionLogServerSchema,
+    predictionStore: PredictionStoreConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -140,6 +142,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     accessLog: false,
     metrics: { enabled: true },
     predictionLog: predictionLogServerDefaults(),
+    predictionStore: predictionStoreDefaults(),
   };
 }
 
@@ -250,6 +253,9 @@ export const SERVE_FLAGS = [
   { flag: '--access-log <bool>', path: ['accessLog'] },
   { flag: '--prediction-log-sink <sink>', path: ['predictionLog', 'sink'] },
   { flag: '--prediction-log-path <path>', path: ['predictionLog', 'path'] },
+  { flag: '--prediction-store <backend>', path: ['predictionStore', 'backend'] },
+  { flag: '--prediction-store-path <file>', path: ['predictionStore', 'path'] },
+  { flag: '--prediction-store-url <url>', path: ['predictionStore', 'url'] },
   { flag: '--http-cors-origins <origins>', path: ['http', 'corsOrigins'] },
   { flag: '--grpc-port <port>', path: ['grpc', 'port'] },
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
@@ -299,6 +305,7 @@ export const ServerConfigFileSchema = Type.Object(
     ),
     metrics: partialSection(ServerConfigSchema.properties.metrics),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
+    predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
@@ -341,5 +348,6 @@ export function compileServerConfig(sources: {
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),
     predictionLog: Object.freeze({ ...config.predictionLog }),
+    predictionStore: Object.freeze({ ...config.predictionStore }),
   });
 }
