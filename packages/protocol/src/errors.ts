@@ -116,6 +116,11 @@ export const REASONS = {
   REQUEST_CANCELLED: { code: 'CANCELLED', summary: 'the client went away or cancelled the request' },
   // UNIMPLEMENTED
   NOT_SUPPORTED: { code: 'UNIMPLEMENTED', summary: 'the request asks for a feature of the protocol this server does not implement' },
+  // Batch operations (issue 8, ops): jobs in the server, schedules, distributed runs.
+  BATCH_JOB_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no batch job has that id in the prediction store' },
+  BATCH_JOB_RUNNING: { code: 'ALREADY_EXISTS', summary: 'the batch job is running already' },
+  BATCH_JOB_NOT_RUNNING: { code: 'FAILED_PRECONDITION', summary: 'the batch job has finished already (or never ran in this server) and cannot be cancelled' },
+  BATCH_CHUNK_FAILED: { code: 'UNAVAILABLE', summary: 'a chunk of a distributed batch job failed on every attempt its workers made' },
   // INTERNAL: the server's fault, never the user's.
   RUNTIME_FAILED: { code: 'INTERNAL', summary: 'the runtime failed while executing the model' },
   INSTANCE_CRASHED: { code: 'INTERNAL', summary: 'the worker running the model instance died; it is being replaced' },

@@ -40,6 +40,8 @@ export interface SibylServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Test hooks of observability: sampling randomness, a sink, a span exporter. */
   observability?: Pick<ObservabilityOptions, 'random' | 'openSink' | 'tracing'>;
+  /** Folder of sibyl.yaml: job files given to the batch API resolve against it. Default: the working directory. */
+  configDir?: string;
 }
 
 /** The response cache the configuration asks for (Redis connects in the background). */

@@ -1,0 +1,75 @@
+// The wire contract between a distributed batch job's coordinator and its workers, on Redis.
+//
+// - Each job has its own BullMQ queue, `sibyl-batch-<jobId>`, under a key prefix (default
+//   `sibyl`; tests use a fresh one). A queue item is one chunk, its BullMQ job id `chunk-<index>`.
+// - Chunks travel with their rows. The alternative — a reference (file offset, SQL range) that
+//   each worker re-reads — would need every worker to reach the source (the same files mounted on
+//   every machine, the database open to all of them) and every source format to support random
+//   access; rows in the message need neither, and Redis memory stays bounded because the
+//   coordinator keeps at most `maxQueuedChunks` chunks queued or running at a time.
+// - The registry hash `<prefix>:sibyl-batch:jobs` maps the id of every running distributed job to
+//   its descriptor (the job spec and where its prediction store is). Workers poll it to find the
+//   queues to work on; the coordinator removes the entry when the job ends.
+// - A worker returns the chunk's outcome (counts and rejected rows) as the BullMQ return value;
+//   the coordinator reads it from QueueEvents. The predictions themselves never come back: the
+//   worker commits them to the job's prediction store (shared by all workers) in one transaction
+//   with the chunk's index, so a chunk handed to a second worker (its first one died) replaces its
+//   rows — every row is stored exactly once.
+import type { ChunkOutcome } from '../chunk-processor.ts';
+import type { SourceRow } from '../source.ts';
+
+export const DEFAULT_QUEUE_PREFIX = 'sibyl';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** What workers need to score a job's chunks, published by its coordinator. */
+export interface DistributedJobDescriptor {
+  jobId: string;
+  /** The job spec, as the coordinator compiled it (paths resolved): workers compile it again. */
+  spec: unknown;
+  /** Where the job's prediction store is: the `predictionStore` section of the server config. */
+  predictionStore: unknown;
+  /** Folder the job's relative paths resolve against. */
+  baseDir: string;
+  createdAtMs: number;
+}
+
+/** One queued chunk. */
+export interface ChunkMessage {
+  jobId: string;
+  index: number;
+  firstRowNumber: number;
+  rows: SourceRow[];
+}
+
+export type ChunkResult = ChunkOutcome;
+
+/** BullMQ queue of a job's chunks. BullMQ forbids ':' in queue names: characters other than [A-Za-z0-9_.-] are %-escaped. */
+export function chunkQueueName(jobId: string): string {
+  return `sibyl-batch-${jobId.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+}
+
+export function chunkItemId(index: number): string {
+  return `chunk-${index}`;
+}
+
+/** The chunk index of a queue item id, or undefined when it is not one of ours. */
+export function chunkIndexOf(itemId: string): number | undefined {
+  const m = /^chunk-(\d+)$/.exec(itemId);
+  return m === null ? undefined : Number(m[1]);
+}
+
+export function registryKey(prefix: string): string {
+  return `${prefix}:sibyl-batch:jobs`;
+}
+
+/** Timing of BullMQ's stalled-chunk detection: a chunk whose worker died goes to another after about lockDurationMs + stalledIntervalMs. */
+export interface StallOptions {
+  /** How long a worker's lock on a chunk lasts without renewal (renewed every lockDurationMs/2 while alive). Default 30000. */
+  lockDurationMs: number;
+  /** How often workers look for chunks whose lock expired. Default 30000. */
+  stalledIntervalMs: number;
+  /** How many times a chunk may stall (its worker died) before it fails. Default 3. */
+  maxStalledCount: number;
+}
+
+export const DEFAULT_STALL_OPTIONS: StallOptions = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 3 };
