@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { inflateRequestBody } from './content-encoding.ts';
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
+import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
@@ -24,6 +25,8 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   tracing?: Tracing;
   /** Origins whose pages may call the API (CORS); `*` for any. */
   corsOrigins?: readonly string[];
+  /** Batch jobs and schedules inside the server (/v1/batch/...). */
+  batch?: BatchRouteDeps;
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -79,5 +82,6 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   registerEndpointRoutes(app, options);
   registerObservabilityRoutes(app, options);
   registerTfServingRoutes(app, options);
+  if (options.batch !== undefined) registerBatchRoutes(app, options.batch);
   return app;
 }
