@@ -23,6 +23,7 @@ export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
 export { FakeInstance } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
+export { MemoryPredictionStore } from './memory-prediction-store.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
 export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';
