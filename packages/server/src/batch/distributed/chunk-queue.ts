@@ -24,12 +24,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** What workers need to score a job's chunks, published by its coordinator. */
 export interface DistributedJobDescriptor {
   jobId: string;
-  /** The job spec, as the coordinator compiled it (paths resolved): workers compile it again. */
+  /** The job spec as the coordinator compiled it (every path absolute; its store is the shared one): workers compile it again. */
   spec: unknown;
-  /** Where the job's prediction store is: the `predictionStore` section of the server config. */
-  predictionStore: unknown;
-  /** Folder the job's relative paths resolve against. */
-  baseDir: string;
   createdAtMs: number;
 }
 

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { RejectedRow } from '../chunk-processor.ts';
 import type { BatchJobRecord, PredictionStore } from '../prediction-store.ts';
-import type { BatchSource } from '../source.ts';
+import type { BatchSource, SourceRow } from '../source.ts';
 import { chunkIndexOf, chunkItemId, chunkQueueName, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor } from './chunk-queue.ts';
 
 export interface DistributedRunProgress {
@@ -36,7 +36,7 @@ export interface DistributedRunOptions {
   source: BatchSource;
   chunkRows: number;
   store: PredictionStore;
-  /** What workers need besides the rows: the spec, the store's location, the base folder. */
+  /** What workers need besides the rows: the job spec (with its store). */
   descriptor: Omit<DistributedJobDescriptor, 'jobId' | 'createdAtMs'>;
   redisUrl: string;
   prefix: string;
@@ -51,6 +51,21 @@ export interface DistributedRunOptions {
   onProgress?: (progress: DistributedRunProgress) => void;
   /** Rejected rows as their chunks complete (e.g. to append them to the reject file). */
   onRejected?: (rows: readonly RejectedRow[]) => void | Promise<void>;
+}
+
+/** Rows as JSON carries them: 64-bit integers (Parquet INT64) become decimal text, which the row mapping reads back exactly. */
+function wireRows(rows: SourceRow[]): SourceRow[] {
+  let out: SourceRow[] | undefined;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    for (const column in row) {
+      if (typeof row[column] !== 'bigint') continue;
+      out ??= rows.slice();
+      out[r] = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]));
+      break;
+    }
+  }
+  return out ?? rows;
 }
 
 /** Runs the job to its end and returns its final record (also saved in the store). Never throws for a failed chunk: the record says failed. */
@@ -139,7 +154,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
       if (stopped()) break;
       pending.set(chunk.index, { firstRowNumber: chunk.firstRowNumber });
       lastIndex = Math.max(lastIndex, chunk.index);
-      const message: ChunkMessage = { jobId, index: chunk.index, firstRowNumber: chunk.firstRowNumber, rows: chunk.rows };
+      const message: ChunkMessage = { jobId, index: chunk.index, firstRowNumber: chunk.firstRowNumber, rows: wireRows(chunk.rows) };
       await queue.add('chunk', message, {
         jobId: chunkItemId(chunk.index),
         attempts,
