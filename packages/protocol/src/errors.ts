@@ -107,6 +107,8 @@ export const REASONS = {
   ROLLBACK_UNAVAILABLE: { code: 'FAILED_PRECONDITION', summary: 'the label has no earlier target to roll back to' },
   ENDPOINT_ACTION_INVALID: { code: 'FAILED_PRECONDITION', summary: "the action does not apply to the endpoint's traffic policy or its state" },
   ENDPOINT_INVALID: { code: 'INVALID_ARGUMENT', summary: 'an endpoint configuration is not valid' },
+  // Batch jobs (issue 8, core): the job's source.
+  BATCH_SOURCE_INVALID: { code: 'INVALID_ARGUMENT', summary: "a batch job's source cannot be read, or lacks the columns the job maps" },
   // UNAVAILABLE
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
   SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },

@@ -9,9 +9,30 @@ export type SourceRow = Record<string, unknown>;
 export interface SourceChunk {
   /** 0, 1, 2, … in source order. */
   index: number;
+  /** The rows (a source that sets `columns` may build them only when read: prefer `columns`). */
   rows: SourceRow[];
+  /**
+   * The same rows column by column, when the source parses straight into numbers (CSV): no
+   * object per row on the hot path. Absent: read `rows`.
+   */
+  columns?: ChunkColumns;
   /** Where the chunk's first row is in the source (line number of a file, row number of a query), for reject messages. */
   firstRowNumber: number;
+}
+
+/** Column-major values of a chunk. */
+export interface ChunkColumns {
+  readonly rowCount: number;
+  /** The column's values, or undefined when the source has no such column (or was told not to read it). */
+  get(name: string): ColumnValues | undefined;
+}
+
+/** One column of a chunk: per row, a number (parsed) or the field's text. */
+export interface ColumnValues {
+  /** The field's value where it is a plain decimal number; NaN where `texts` holds it. */
+  readonly numbers: Float64Array;
+  /** The field's text where `numbers` is NaN (a non-numeric field, an empty one, a text column); undefined elsewhere. */
+  readonly texts: readonly (string | undefined)[];
 }
 
 export interface BatchSource {

@@ -1,0 +1,60 @@
+// A JSON Lines file: one JSON object per line (blank lines are skipped), streamed line by line.
+// Values stay JSON values, as the online V2 JSON path sees them; integers beyond 2^53 are exact
+// (bigint), parsed losslessly like the online path does when it must.
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { SibylError, parseJsonExact } from '@sibyl/protocol';
+import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import { chunkRowStream } from './row-chunker.ts';
+
+// A digit run long enough to be beyond 2^53 needs the exact parser.
+const LONG_INTEGER = /\d{16,}/;
+
+export class JsonlSource implements BatchSource {
+  private constructor(private readonly file: string) {}
+
+  static create(file: string): JsonlSource {
+    return new JsonlSource(file);
+  }
+
+  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+    try {
+      await access(this.file);
+    } catch (err) {
+      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the JSON Lines source ${this.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+    }
+    const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+    try {
+      yield* chunkRowStream(this.rows(lines), options, 1);
+    } finally {
+      lines.close();
+    }
+  }
+
+  /** Every non-blank line as an object; a line that is not a JSON object becomes a row that says why (and is rejected by the mapping). */
+  private async *rows(lines: AsyncIterable<string>): AsyncIterable<SourceRow> {
+    let line = 0;
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      yield parseLine(text, line);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Key of a row that could not be read: the mapping rejects such rows with this text as the reason. */
+export const UNREADABLE_ROW = '__sibyl_unreadable_row';
+
+function parseLine(text: string, line: number): SourceRow {
+  let value: unknown;
+  try {
+    value = LONG_INTEGER.test(text) ? parseJsonExact(text) : JSON.parse(text);
+  } catch (err) {
+    return { [UNREADABLE_ROW]: `line ${line} is not valid JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { [UNREADABLE_ROW]: `line ${line} is not a JSON object; expected one object per line` };
+  return value as SourceRow;
+}

@@ -1,0 +1,215 @@
+// A batch job's spec (job.yaml): where the rows come from, how their columns become model inputs,
+// which model or endpoint scores them and where the predictions go. compileBatchJob turns a
+// document into a frozen BatchJob with every path made absolute (relative paths are relative to
+// the job file's folder), so the compiled job's `document` can be stored with the job record and
+// compiled again anywhere (resume, jobs started through the API or by a schedule).
+import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
+import { readYamlFile } from './yaml-file.ts';
+
+const file = (what: string): ReturnType<typeof Type.String> => Type.String({ minLength: 1, description: `${what}; relative to the job file's folder.` });
+const query = Type.String({ minLength: 1, description: 'The SQL query whose result rows are the data set. Its row order must be stable (ORDER BY) for resume to skip the right chunks.' });
+
+const SourceSchema = Type.Object(
+  {
+    csv: Type.Optional(file('A CSV file with a header row')),
+    jsonl: Type.Optional(file('A JSON Lines file: one JSON object per line')),
+    parquet: Type.Optional(file('A Parquet file')),
+    sql: Type.Optional(
+      Type.Object(
+        {
+          sqlite: Type.Optional(file('A SQLite database file')),
+          postgres: Type.Optional(Type.String({ minLength: 1, description: 'A PostgreSQL URL, e.g. postgres://user@host:5432/db.' })),
+          query,
+        },
+        { additionalProperties: false, description: 'A SQL query against SQLite (sqlite: file) or PostgreSQL (postgres: url).' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Where the rows come from: exactly one of csv, jsonl, parquet or sql.' },
+);
+
+const InputSchema = Type.Object(
+  {
+    columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "Columns whose values, in this order, are the row's elements of the input." })),
+    column: Type.Optional(Type.String({ minLength: 1, description: "One column holding the row's whole input: a value, or an array (a JSON array in CSV text)." })),
+  },
+  { additionalProperties: false, description: 'Exactly one of columns or column.' },
+);
+
+export const BatchJobSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: "The job's name: letters, digits, '_', '-', '.'. Runs of the same name form its history." }),
+    source: SourceSchema,
+    key: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      description: "The key column, or several whose values are joined with '|': what predictions are looked up by.",
+    }),
+    inputs: Type.Record(Type.String({ minLength: 1 }), InputSchema, { description: 'Model input name → the columns that fill it.' }),
+    target: Type.Object(
+      {
+        model: Type.Optional(Type.String({ minLength: 1, description: 'The model that scores the rows.' })),
+        version: Type.Optional(Type.Integer({ minimum: 1, description: 'A version of the model (default: its default route).' })),
+        label: Type.Optional(Type.String({ minLength: 1, description: 'A label of the model instead of a version.' })),
+        endpoint: Type.Optional(Type.String({ minLength: 1, description: 'An endpoint of sibyl.yaml instead of a model: its traffic policy picks the versions.' })),
+      },
+      { additionalProperties: false, description: 'Exactly one of model (with version or label) or endpoint.' },
+    ),
+    outputs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Outputs to store. Default: every output of the model.' })),
+    store: Type.Optional(
+      Type.Object(
+        {
+          sqlite: Type.Optional(file('A SQLite prediction store file')),
+          postgres: Type.Optional(Type.String({ minLength: 1, description: 'A PostgreSQL URL of the prediction store.' })),
+        },
+        { additionalProperties: false, description: 'Where predictions go: sqlite (default .sibyl/predictions.sqlite) or postgres.' },
+      ),
+    ),
+    chunkRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Rows per chunk, the unit of commit and resume. Default: 10000.' })),
+    requestRows: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000_000, description: "Rows per inference request. Default: the model's maxBatchSize when it sets one in config.yaml, else 4096 (1 for models that do not batch)." }),
+    ),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Inference requests in flight at once. Default: twice the instances of the model, at least 2.' })),
+    rejects: Type.Optional(file('JSON Lines file bad rows are appended to, with their reason. Default: <name>.rejects.jsonl beside the job file')),
+  },
+  { additionalProperties: false, title: 'Sibyl batch job' },
+);
+
+export type BatchJobDocument = Static<typeof BatchJobSchema>;
+
+export type BatchSourceSpec =
+  | { readonly kind: 'csv' | 'jsonl' | 'parquet'; readonly path: string }
+  | { readonly kind: 'sqlite'; readonly path: string; readonly query: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly query: string };
+
+/** How one model input is filled from a row. */
+export type InputMapping = { readonly input: string; readonly columns: readonly string[] } | { readonly input: string; readonly column: string };
+
+export type BatchTarget = { readonly kind: 'model'; readonly model: string; readonly version?: number; readonly label?: string } | { readonly kind: 'endpoint'; readonly endpoint: string };
+
+export type PredictionStoreSpec = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+
+export interface BatchJob {
+  readonly name: string;
+  readonly source: BatchSourceSpec;
+  /** Key columns, in order (their values are joined with KEY_SEPARATOR). */
+  readonly key: readonly string[];
+  readonly inputs: readonly InputMapping[];
+  readonly target: BatchTarget;
+  /** Undefined: every output of the model. */
+  readonly outputs?: readonly string[];
+  readonly store: PredictionStoreSpec;
+  readonly chunkRows: number;
+  /** Undefined: from the model (see requestRows in the schema). */
+  readonly requestRows?: number;
+  readonly concurrency?: number;
+  /** Absolute path of the reject file. */
+  readonly rejectsPath: string;
+  /** The name predictions are stored under: the model's, or the endpoint's. */
+  readonly predictionModel: string;
+  /** The document with every path absolute: what the job record keeps, and compiles again to this job. */
+  readonly document: BatchJobDocument;
+}
+
+export const DEFAULT_CHUNK_ROWS = 10_000;
+/** The prediction store when the job names none, relative to the job file's folder. */
+export const DEFAULT_STORE_FILE = '.sibyl/predictions.sqlite';
+
+const absolute = (baseDir: string, p: string): string => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
+
+/**
+ * Validates a job document and compiles it. `source` names the file (or request) in errors;
+ * relative paths resolve against `baseDir` (default: the folder of `source`).
+ * @throws ConfigError naming the source, the field and what is allowed.
+ */
+export function compileBatchJob(document: unknown, source: string, baseDir: string = path.dirname(path.resolve(source))): BatchJob {
+  const doc = validateConfig<BatchJobDocument>(BatchJobSchema, document ?? {}, source);
+  const problems: ConfigProblem[] = [];
+  const resolved = structuredClone(doc);
+
+  const kinds = (['csv', 'jsonl', 'parquet', 'sql'] as const).filter((k) => doc.source[k] !== undefined);
+  let sourceSpec: BatchSourceSpec | undefined;
+  if (kinds.length !== 1) {
+    problems.push({ path: 'source', message: `${kinds.length === 0 ? 'names no source' : `sets ${kinds.join(' and ')}`}; expected exactly one of csv, jsonl, parquet or sql` });
+  } else if (kinds[0] === 'sql') {
+    const sql = doc.source.sql!;
+    if ((sql.sqlite === undefined) === (sql.postgres === undefined)) {
+      problems.push({ path: 'source.sql', message: 'expected exactly one of sqlite (a database file) or postgres (a URL)' });
+    } else if (sql.sqlite !== undefined) {
+      resolved.source.sql!.sqlite = absolute(baseDir, sql.sqlite);
+      sourceSpec = { kind: 'sqlite', path: resolved.source.sql!.sqlite, query: sql.query };
+    } else {
+      sourceSpec = { kind: 'postgres', url: sql.postgres!, query: sql.query };
+    }
+  } else {
+    const kind = kinds[0]!;
+    const p = absolute(baseDir, doc.source[kind]!);
+    resolved.source[kind] = p;
+    sourceSpec = { kind, path: p };
+  }
+
+  const key = typeof doc.key === 'string' ? [doc.key] : doc.key;
+  const dupKey = key.find((k, i) => key.indexOf(k) !== i);
+  if (dupKey !== undefined) problems.push({ path: 'key', message: `column '${dupKey}' is named twice; expected distinct key columns` });
+
+  const inputs: InputMapping[] = [];
+  const inputNames = Object.keys(doc.inputs);
+  if (inputNames.length === 0) problems.push({ path: 'inputs', message: 'is empty; expected at least one model input, e.g. {input: {columns: [a, b]}}' });
+  for (const input of inputNames) {
+    const m = doc.inputs[input]!;
+    if ((m.columns === undefined) === (m.column === undefined)) {
+      problems.push({ path: `inputs.${input}`, message: 'expected exactly one of columns (a list of columns) or column (one column holding the whole input)' });
+      continue;
+    }
+    inputs.push(m.columns !== undefined ? Object.freeze({ input, columns: Object.freeze([...m.columns]) }) : Object.freeze({ input, column: m.column! }));
+  }
+
+  const t = doc.target;
+  let target: BatchTarget | undefined;
+  if ((t.model === undefined) === (t.endpoint === undefined)) {
+    problems.push({ path: 'target', message: 'expected exactly one of model (with an optional version or label) or endpoint' });
+  } else if (t.endpoint !== undefined) {
+    if (t.version !== undefined || t.label !== undefined) problems.push({ path: 'target', message: "sets version or label with endpoint; an endpoint's policy picks the versions" });
+    target = { kind: 'endpoint', endpoint: t.endpoint };
+  } else {
+    if (t.version !== undefined && t.label !== undefined) problems.push({ path: 'target', message: 'sets both version and label; expected one of them, or neither for the default route' });
+    target = { kind: 'model', model: t.model!, ...(t.version === undefined ? {} : { version: t.version }), ...(t.label === undefined ? {} : { label: t.label }) };
+  }
+
+  let store: PredictionStoreSpec;
+  const s = doc.store;
+  if (s !== undefined && (s.sqlite === undefined) === (s.postgres === undefined)) {
+    problems.push({ path: 'store', message: 'expected exactly one of sqlite (a file) or postgres (a URL)' });
+    store = { kind: 'sqlite', path: '' };
+  } else if (s?.postgres !== undefined) {
+    store = { kind: 'postgres', url: s.postgres };
+  } else {
+    const p = absolute(baseDir, s?.sqlite ?? DEFAULT_STORE_FILE);
+    resolved.store = { sqlite: p };
+    store = { kind: 'sqlite', path: p };
+  }
+
+  const rejectsPath = absolute(baseDir, doc.rejects ?? `${doc.name}.rejects.jsonl`);
+  resolved.rejects = rejectsPath;
+  if (problems.length > 0 || sourceSpec === undefined || target === undefined) throw new ConfigError(source, problems);
+  return Object.freeze({
+    name: doc.name,
+    source: Object.freeze(sourceSpec),
+    key: Object.freeze([...key]),
+    inputs: Object.freeze(inputs),
+    target: Object.freeze(target),
+    ...(doc.outputs === undefined ? {} : { outputs: Object.freeze([...doc.outputs]) }),
+    store: Object.freeze(store),
+    chunkRows: doc.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    ...(doc.requestRows === undefined ? {} : { requestRows: doc.requestRows }),
+    ...(doc.concurrency === undefined ? {} : { concurrency: doc.concurrency }),
+    rejectsPath,
+    predictionModel: target.kind === 'model' ? target.model : target.endpoint,
+    document: resolved,
+  });
+}
+
+/** Reads and compiles a job.yaml. @throws ConfigError naming the file, the field and what is allowed. */
+export async function loadBatchJobFile(file: string): Promise<BatchJob> {
+  return compileBatchJob(await readYamlFile(file), file);
+}
