@@ -1,0 +1,87 @@
+// The job runner of jobs inside the server: compiles a spec (relative paths against the folder of
+// sibyl.yaml) or a job file, and runs it with the single-process runner, scoring through the
+// server's router and writing the server's prediction store (where lookups and hybrid endpoints
+// read). Online traffic comes first: a job keeps at most as many requests in flight as its target
+// has instances (the job's own `concurrency` when lower), so it never fills a model's queue.
+import { SibylError } from '@sibyl/protocol';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { compileBatchJob, type BatchJob } from '../config/batch-job-config.ts';
+import { ConfigError } from '../config/validate.ts';
+import { readYamlFile } from '../config/yaml-file.ts';
+import type { Clock } from '../core/clock.ts';
+import { Semaphore } from '../core/semaphore.ts';
+import type { ModelManager } from '../models/model-manager.ts';
+import type { Router } from '../routing/router.ts';
+import { runBatchJob } from './batch-runner.ts';
+import { routerScorer, type BatchScorer } from './batch-scorer.ts';
+import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
+import type { PredictionStore } from './prediction-store.ts';
+
+export interface ServerJobRunnerOptions {
+  router: Router;
+  models: ModelManager;
+  store: PredictionStore;
+  clock: Clock;
+  log: Logger;
+  /** Folder of sibyl.yaml: relative job files and paths in specs resolve against it. */
+  configDir: string;
+}
+
+interface ServerPreparedJob extends PreparedJob {
+  job: BatchJob;
+}
+
+/** A scorer with at most `limit()` requests in flight (the limit is read once, at the first request). */
+export function boundedScorer(scorer: BatchScorer, limit: (signature: Awaited<ReturnType<BatchScorer['signature']>>) => number): BatchScorer {
+  let semaphore: Semaphore | undefined;
+  return {
+    signature: () => scorer.signature(),
+    async infer(request, signal) {
+      semaphore ??= new Semaphore(limit(await scorer.signature()));
+      return semaphore.run(() => scorer.infer(request, signal));
+    },
+  };
+}
+
+/** A ConfigError (the spec or file is wrong) as the API's 400, naming the field. */
+function asRequestError(err: unknown): unknown {
+  if (err instanceof ConfigError) return new SibylError('BATCH_JOB_INVALID', err.message);
+  return err;
+}
+
+export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner {
+  const { router, models, store, clock, log, configDir } = options;
+  return {
+    async prepare(input): Promise<ServerPreparedJob> {
+      let job: BatchJob;
+      try {
+        if ('jobFile' in input) {
+          const file = path.resolve(configDir, input.jobFile);
+          let document: unknown;
+          try {
+            document = await readYamlFile(file);
+          } catch (err) {
+            if (err instanceof ConfigError) throw err;
+            throw new SibylError('BATCH_JOB_INVALID', `cannot read the job file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+          }
+          job = compileBatchJob(document, file);
+        } else {
+          job = compileBatchJob(input.spec, 'the job spec', configDir);
+        }
+      } catch (err) {
+        throw asRequestError(err);
+      }
+      const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
+      if (!models.models.has(target) && router.endpoints.get(target) === undefined) {
+        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${[...models.models.keys()].map((m) => `'${m}'`).join(', ')}`);
+      }
+      return { name: job.name, spec: job.document, job };
+    },
+    run(prepared, { jobId, origin, signal, onProgress }) {
+      const { job } = prepared as ServerPreparedJob;
+      const scorer = boundedScorer(routerScorer(router, models, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
+      return runBatchJob(job, { store, scorer, clock, log }, { jobId, origin, signal, onProgress });
+    },
+  };
+}
