@@ -128,6 +128,11 @@ export const REASONS = {
   RUNTIME_FAILED: { code: 'INTERNAL', summary: 'the runtime failed while executing the model' },
   INSTANCE_CRASHED: { code: 'INTERNAL', summary: 'the worker running the model instance died; it is being replaced' },
   INTERNAL_ERROR: { code: 'INTERNAL', summary: 'an unexpected error in the server' },
+  // Stored predictions (batch jobs' prediction store, lookups, hybrid endpoints).
+  PREDICTION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no stored prediction of the model has that key (or none young enough, for a hybrid endpoint), and nothing else could answer' },
+  LOOKUP_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a prediction lookup is not {"keys": [...]} with string keys, or asks for more keys than the limit' },
+  PREDICTION_KEY_MISSING: { code: 'INVALID_ARGUMENT', summary: "a request to a hybrid endpoint carries neither the endpoint's key nor inputs to predict from" },
+  PREDICTION_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the prediction store could not be read' },
   // Client side: the server's answer could not be read.
   MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },
 } as const satisfies Record<string, { code: ErrorCode; summary: string; httpStatus?: number }>;

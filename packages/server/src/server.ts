@@ -22,6 +22,8 @@ import { RedisResponseCache } from './cache/redis-cache.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
+import { openPredictionStore } from './batch/open-prediction-store.ts';
+import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
 
 export interface SibylServerOptions {
@@ -32,6 +34,8 @@ export interface SibylServerOptions {
   runtime?: Runtime;
   /** Default: the SQLite file config.stateStore names, opened by create(). */
   stateStore?: StateStore;
+  /** Default: the store config.predictionStore names, opened by create(). */
+  predictionStore?: PredictionStore;
   /** Randomness of traffic policies (arm draws, shadow sampling). Default: seeded from the time. */
   random?: Random;
   /** Default: the backend config.responseCache names. */
@@ -73,17 +77,26 @@ export class SibylServer {
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
   readonly stateStore: StateStore;
+  /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
+  readonly predictionStore: PredictionStore;
   private readonly clock: Clock;
   private draining = false;
   private shutdownPromise: Promise<void> | undefined;
 
-  /** Opens the state store (unless one is given), then builds the server. */
+  /** Opens the state store and the prediction store (unless given), then builds the server. */
   static async create(options: SibylServerOptions): Promise<SibylServer> {
     const stateStore = options.stateStore ?? (await SqliteStateStore.open(options.config.stateStore));
-    return new SibylServer({ ...options, stateStore });
+    let predictionStore: PredictionStore;
+    try {
+      predictionStore = options.predictionStore ?? (await openPredictionStore(options.config.predictionStore));
+    } catch (err) {
+      if (options.stateStore === undefined) await stateStore.close();
+      throw err;
+    }
+    return new SibylServer({ ...options, stateStore, predictionStore });
   }
 
-  constructor(options: SibylServerOptions & { stateStore: StateStore }) {
+  constructor(options: SibylServerOptions & { stateStore: StateStore; predictionStore: PredictionStore }) {
     const config = options.config;
     this.config = config;
     this.version = packageVersion();
@@ -91,6 +104,7 @@ export class SibylServer {
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
     this.stateStore = options.stateStore;
+    this.predictionStore = options.predictionStore;
     this.models = new ModelManager({
       repository: config.modelRepository,
       runtime: options.runtime ?? new OnnxRuntime(),
@@ -157,6 +171,8 @@ export class SibylServer {
       isReady: () => !this.draining && this.models.loaded,
       notReadyReason: () => 'the server is still loading its models',
       corsOrigins: options.config.http.corsOrigins,
+      predictionStore: this.predictionStore,
+      clock: this.clock,
     });
     this.grpc = new GrpcFrontend({
       log: this.log,
@@ -239,6 +255,7 @@ export class SibylServer {
     await this.models.close(drained ? timeoutMs : 0);
     await this.observability.close();
     await this.stateStore.close();
+    await this.predictionStore.close();
     await this.responseCache.close();
     this.log.info('shut down');
   }

@@ -123,7 +123,7 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, predictionLog',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, predictionLog, predictionStore',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
   });
@@ -148,6 +148,16 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { predictionLog: { sink: 'mysql' } } }, env: {}, flags: {} }))).toBe(
       's.yaml: predictionLog.sink: "mysql" is not allowed; expected one of "sqlite", "jsonl", "postgres"',
     );
+  });
+
+  it('reads the prediction store from the file, the environment and flags', () => {
+    expect(compileServerConfig({ defaults, env: {}, flags: {} }).predictionStore).toEqual({ backend: 'sqlite', path: '.sibyl/predictions.sqlite', url: '', tablePrefix: 'sibyl_' });
+    const env = environmentLayer({ SIBYL_PREDICTION_STORE_URL: 'postgres://db/scores', SIBYL_PREDICTION_STORE_TABLE_PREFIX: 'nightly_' }).layer;
+    const file = { path: 's.yaml', document: { predictionStore: { path: 'file.sqlite' } } };
+    expect(compileServerConfig({ defaults, file, env, flags: flagsLayer({ predictionStore: 'postgres' }) }).predictionStore).toEqual({ backend: 'postgres', path: 'file.sqlite', url: 'postgres://db/scores', tablePrefix: 'nightly_' });
+    expect(compileServerConfig({ defaults, env: {}, flags: flagsLayer({ predictionStorePath: '/data/p.sqlite' }) }).predictionStore.path).toBe('/data/p.sqlite');
+    expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ predictionStore: 'mysql' }) }))).toBe('command line: predictionStore.backend: "mysql" is not allowed; expected one of "sqlite", "postgres"');
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { predictionStore: { tablePrefix: 'a-b' } } }, env: {}, flags: {} }))).toContain('s.yaml: predictionStore.tablePrefix');
   });
 
   it('warns about unknown SIBYL_ variables', () => {

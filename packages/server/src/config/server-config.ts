@@ -5,6 +5,7 @@ import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
 import { PredictionLogServerSchema, predictionLogServerDefaults } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
+import { PredictionStoreConfigSchema, predictionStoreDefaults } from './prediction-store-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,6 +113,7 @@ export const ServerConfigSchema = Type.Object(
     ),
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
+    predictionStore: PredictionStoreConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -143,6 +145,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     metrics: { enabled: true },
     predictionLog: predictionLogServerDefaults(),
     schedules: {},
+    predictionStore: predictionStoreDefaults(),
   };
 }
 
@@ -253,6 +256,9 @@ export const SERVE_FLAGS = [
   { flag: '--access-log <bool>', path: ['accessLog'] },
   { flag: '--prediction-log-sink <sink>', path: ['predictionLog', 'sink'] },
   { flag: '--prediction-log-path <path>', path: ['predictionLog', 'path'] },
+  { flag: '--prediction-store <backend>', path: ['predictionStore', 'backend'] },
+  { flag: '--prediction-store-path <file>', path: ['predictionStore', 'path'] },
+  { flag: '--prediction-store-url <url>', path: ['predictionStore', 'url'] },
   { flag: '--http-cors-origins <origins>', path: ['http', 'corsOrigins'] },
   { flag: '--grpc-port <port>', path: ['grpc', 'port'] },
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
@@ -302,6 +308,7 @@ export const ServerConfigFileSchema = Type.Object(
     ),
     metrics: partialSection(ServerConfigSchema.properties.metrics),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
+    predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
@@ -346,5 +353,6 @@ export function compileServerConfig(sources: {
     metrics: Object.freeze({ ...config.metrics }),
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
+    predictionStore: Object.freeze({ ...config.predictionStore }),
   });
 }

@@ -27,7 +27,7 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
 
 /**
  * An in-process server with its models loaded; not listening. Settings default to the server's
- * defaults, with a silent log and an in-memory state store; gRPC is bound by
+ * defaults, with a silent log and in-memory state and prediction stores; gRPC is bound by
  * `server.grpc.listen(host, 0)`. Call `shutdown()` when done.
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
@@ -37,6 +37,7 @@ export async function createTestServer(repository: string, options: TestServerOp
     ...defaults,
     logLevel: 'silent',
     stateStore: ':memory:',
+    predictionStore: { ...defaults.predictionStore, path: ':memory:' },
     ...settings,
     http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? [] },
     grpc: { ...defaults.grpc, ...settings.grpc, port: 0 },

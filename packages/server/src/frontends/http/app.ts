@@ -10,12 +10,13 @@ import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
+import { registerPredictionRoutes, type PredictionRouteDeps } from './prediction-routes.ts';
 import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
 import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
 import type { Tracing } from '../../observability/tracing/tracing.ts';
 
-export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<ObservabilityRouteDeps, 'log' | 'models'> {
+export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<ObservabilityRouteDeps, 'log' | 'models'>, Partial<PredictionRouteDeps> {
   log: Logger;
   bodyLimitBytes: number;
   /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
@@ -83,5 +84,6 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   registerObservabilityRoutes(app, options);
   registerTfServingRoutes(app, options);
   if (options.batch !== undefined) registerBatchRoutes(app, options.batch);
+  if (options.predictionStore !== undefined && options.clock !== undefined) registerPredictionRoutes(app, { predictionStore: options.predictionStore, clock: options.clock });
   return app;
 }

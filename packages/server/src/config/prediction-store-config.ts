@@ -1,0 +1,28 @@
+// The prediction store's settings (server-wide, in sibyl.yaml): where batch jobs write their
+// predictions and where lookups and hybrid endpoints read them.
+import Type, { type Static } from 'typebox';
+
+export const PREDICTION_STORE_BACKENDS = ['sqlite', 'postgres'] as const;
+export type PredictionStoreBackend = (typeof PREDICTION_STORE_BACKENDS)[number];
+
+export const PredictionStoreConfigSchema = Type.Object(
+  {
+    backend: Type.Enum(PREDICTION_STORE_BACKENDS, { description: 'Where predictions are stored: sqlite (a local file) or postgres (shared). Default: sqlite.' }),
+    path: Type.String({
+      minLength: 1,
+      description: "sqlite: the file, created with its folder if missing (relative to the working directory); ':memory:' keeps predictions for the life of the process only. Default: .sibyl/predictions.sqlite.",
+    }),
+    url: Type.String({ description: "postgres: connection string (postgres://user@host:5432/db); '' uses the PG* environment variables. Default: ''." }),
+    tablePrefix: Type.String({
+      pattern: '^[A-Za-z_][A-Za-z0-9_]{0,40}$',
+      description: 'postgres: start of the tables\u2019 names (<prefix>predictions, <prefix>batch_jobs, <prefix>batch_chunks), created if missing. Default: sibyl_.',
+    }),
+  },
+  { additionalProperties: false, description: 'The prediction store: written by batch jobs, read by GET /v1/predictions and hybrid endpoints (see docs/predictions.md).' },
+);
+
+export type PredictionStoreConfig = Readonly<Static<typeof PredictionStoreConfigSchema>>;
+
+export function predictionStoreDefaults(): PredictionStoreConfig {
+  return { backend: 'sqlite', path: '.sibyl/predictions.sqlite', url: '', tablePrefix: 'sibyl_' };
+}
