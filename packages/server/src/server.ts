@@ -22,6 +22,9 @@ import { RedisResponseCache } from './cache/redis-cache.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
+import { BatchJobManager } from './batch/job-manager.ts';
+import { BatchScheduler } from './batch/schedules.ts';
+import { serverJobRunner } from './batch/server-job-runner.ts';
 import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -77,6 +80,10 @@ export class SibylServer {
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
   readonly stateStore: StateStore;
+  /** Batch jobs run inside the server (API, schedules). */
+  readonly batchJobs: BatchJobManager;
+  /** The schedules of sibyl.yaml; armed by start(). */
+  readonly schedules: BatchScheduler;
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
   readonly predictionStore: PredictionStore;
   private readonly clock: Clock;
@@ -151,6 +158,19 @@ export class SibylServer {
         this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
     });
     this.router = new Router(this.inference, this.endpoints, this.models);
+    this.batchJobs = new BatchJobManager({
+      store: this.predictionStore,
+      state: this.stateStore,
+      clock: this.clock,
+      log: this.log,
+      runner: serverJobRunner({ router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd() }),
+    });
+    this.schedules = new BatchScheduler({
+      schedules: config.schedules,
+      clock: this.clock,
+      log: this.log,
+      start: (name, schedule) => this.batchJobs.start({ jobFile: schedule.job }, `schedule:${name}`),
+    });
     const { metrics, predictions, drift, tracing } = this.observability;
     this.metricsHttp = metrics !== undefined && options.config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
     this.http = buildHttpApp({
@@ -173,6 +193,7 @@ export class SibylServer {
       corsOrigins: options.config.http.corsOrigins,
       predictionStore: this.predictionStore,
       clock: this.clock,
+      batch: { batchJobs: this.batchJobs, schedules: this.schedules },
     });
     this.grpc = new GrpcFrontend({
       log: this.log,
@@ -197,6 +218,8 @@ export class SibylServer {
     await this.models.start();
     this.endpoints.checkTargets();
     this.grpc.refreshHealth();
+    await this.batchJobs.recoverInterrupted();
+    this.schedules.start();
     return this.url;
   }
 
@@ -236,6 +259,10 @@ export class SibylServer {
   private async doShutdown(): Promise<void> {
     this.draining = true;
     this.grpc.refreshHealth();
+    // Batch jobs would keep requests in flight until the drain timeout: they stop first (and are
+    // recorded as interrupted, to be resumed).
+    await this.schedules.close();
+    await this.batchJobs.close();
     const timeoutMs = this.config.drainTimeoutMs;
     const pending = this.inference.pending;
     this.log.info({ pending, drainTimeoutMs: timeoutMs }, 'shutting down: draining in-flight requests');

@@ -25,6 +25,8 @@ export interface BatchJobProgress {
   chunksTotal?: number;
   /** Rows in the source, when the source can tell in advance. */
   rowsTotal?: number;
+  /** Rows read by this run (a resumed job read the others before): the rate counts these. */
+  rowsThisRun?: number;
 }
 
 /** A job compiled and ready to run. */
@@ -212,7 +214,7 @@ export class BatchJobManager {
     if (entry === undefined) return record;
     const p = entry.progress;
     const elapsedMs = this.options.clock.now() - entry.startedAt;
-    const rowsPerSecond = elapsedMs > 0 ? (p.rowsRead * 1000) / elapsedMs : 0;
+    const rowsPerSecond = elapsedMs > 0 ? ((p.rowsThisRun ?? p.rowsRead) * 1000) / elapsedMs : 0;
     const fraction = p.rowsTotal !== undefined && p.rowsTotal > 0 ? Math.min(1, p.rowsRead / p.rowsTotal) : p.chunksTotal !== undefined && p.chunksTotal > 0 ? Math.min(1, p.chunksCommitted / p.chunksTotal) : null;
     const etaSeconds = p.rowsTotal !== undefined && rowsPerSecond > 0 ? Math.max(0, p.rowsTotal - p.rowsRead) / rowsPerSecond : null;
     // The live counts are newer than the record the runner saved last.
