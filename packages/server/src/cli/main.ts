@@ -10,6 +10,7 @@ import { registerEndpointsCommand } from './endpoints-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerBatchRunCommand } from './batch-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -81,6 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerEndpointsCommand(program, (code) => (exitCode = code));
   registerStateCommands(program, (code) => (exitCode = code));
   registerAdminCommands(program, (code) => (exitCode = code));
+  registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,107 @@
+// `sibyl batch run <job.yaml>`: runs a batch job in this process (the models it needs load here,
+// ONNX sessions in worker threads as in the server) and writes the job's prediction store.
+// Resumes the newest unfinished run of the same job by default (--resume <id> names one,
+// --fresh starts anew). Exit codes: 0 succeeded, 1 failed or cancelled (SIGINT/SIGTERM), 2 usage
+// or configuration errors. Other `batch` subcommands (start, jobs, …) live in their own files.
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { pino } from 'pino';
+import { SibylError } from '@sibyl/protocol';
+import { loadBatchJobFile } from '../config/batch-job-config.ts';
+import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
+import { ConfigError } from '../config/validate.ts';
+import { readYamlFile } from '../config/yaml-file.ts';
+import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
+import { createSystemClock } from '../core/clock.ts';
+import { runBatchJob, type BatchProgress } from '../batch/batch-runner.ts';
+import { openJobStore } from '../batch/job-store.ts';
+import { openLocalScoring } from './batch-scoring.ts';
+import { progressReporter, summaryText } from './batch-progress.ts';
+
+export interface BatchRunIo {
+  stdout: { isTTY?: boolean; write(s: string): unknown };
+  stderr: { isTTY?: boolean; write(s: string): unknown };
+}
+
+/** The `batch` group, found if another file registered it already, else created. */
+function batchGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'batch') ?? program.command('batch').description('Batch prediction jobs: run one here, or start and follow them in a running server.');
+}
+
+export function registerBatchRunCommand(program: Command, exampleRepository: string, setExitCode: (code: number) => void, io: BatchRunIo = process): void {
+  batchGroup(program)
+    .command('run')
+    .description('Run a batch job (job.yaml) in this process: score its source and write the predictions to its prediction store.')
+    .argument('<job>', 'the job file (job.yaml)')
+    .option('--model-repository <dir>', 'model repository folder (default: the --config file\'s, else the bundled examples)')
+    .addOption(new Option('--config <file>', 'sibyl.yaml whose modelRepository and endpoints to use').env('SIBYL_CONFIG'))
+    .option('--resume <jobId>', 'resume this job: skip the chunks it committed')
+    .option('--fresh', 'start a new job even if an unfinished run of the same job exists (default: resume it)')
+    .option('--progress-interval-ms <ms>', 'time between progress lines when the output is not a terminal', '5000')
+    .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn')
+    .action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string }) => {
+      setExitCode(await runCommand(jobFile, flags, exampleRepository, io));
+    });
+}
+
+async function runCommand(
+  jobFile: string,
+  flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string },
+  exampleRepository: string,
+  io: BatchRunIo,
+): Promise<number> {
+  const job = await loadBatchJobFile(jobFile);
+  const file = flags.config === undefined ? undefined : { path: flags.config, document: await readYamlFile(flags.config) };
+  const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: environmentLayer(process.env).layer, flags: flagsLayer({}) });
+  const fromFile = (file?.document as { modelRepository?: unknown } | undefined)?.modelRepository;
+  const modelRepository =
+    flags.modelRepository !== undefined
+      ? path.resolve(flags.modelRepository)
+      : typeof fromFile === 'string'
+        ? path.resolve(path.dirname(flags.config!), config.modelRepository)
+        : exampleRepository;
+  const intervalMs = Number(flags.progressIntervalMs);
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('--progress-interval-ms', [{ path: '', message: `${flags.progressIntervalMs} is not allowed; expected a number of ms >= 0` }]);
+
+  const log = pino({ level: flags.logLevel, base: { service: 'sibyl-batch' } }, pino.destination({ fd: 2, sync: true }));
+  const clock = createSystemClock();
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const store = await openJobStore(job.store);
+  let scoring: Awaited<ReturnType<typeof openLocalScoring>> | undefined;
+  try {
+    scoring = await openLocalScoring({ modelRepository, endpoints: config.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
+    const reporter = progressReporter(io.stderr, intervalMs);
+    let last: BatchProgress | undefined;
+    const record = await runBatchJob(
+      job,
+      { store, scorer: scoring.scorer, clock, log },
+      {
+        origin: 'cli',
+        signal: controller.signal,
+        ...(flags.resume === undefined ? {} : { jobId: flags.resume }),
+        ...(flags.fresh === true ? { fresh: true } : {}),
+        onProgress: (p) => {
+          last = p;
+          reporter.update(p);
+        },
+      },
+    );
+    reporter.done();
+    io.stdout.write(summaryText(record, { rowsThisRun: last?.rowsThisRun ?? 0, elapsedMs: last?.elapsedMs ?? 0, chunksSkipped: last?.chunksSkipped ?? 0 }, job.rejectsPath) + '\n');
+    return record.status === 'succeeded' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof SibylError) {
+      io.stderr.write(`sibyl batch run: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await scoring?.close();
+    await store.close();
+  }
+}
