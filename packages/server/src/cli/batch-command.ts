@@ -17,6 +17,7 @@ import { runBatchJob, type BatchProgress } from '../batch/batch-runner.ts';
 import { openJobStore } from '../batch/job-store.ts';
 import { openLocalScoring } from './batch-scoring.ts';
 import { progressReporter, summaryText } from './batch-progress.ts';
+import { addDistributedOptions, runDistributedCommand, type DistributedFlags } from './distributed-run.ts';
 
 export interface BatchRunIo {
   stdout: { isTTY?: boolean; write(s: string): unknown };
@@ -29,7 +30,7 @@ function batchGroup(program: Command): Command {
 }
 
 export function registerBatchRunCommand(program: Command, exampleRepository: string, setExitCode: (code: number) => void, io: BatchRunIo = process): void {
-  batchGroup(program)
+  const run = batchGroup(program)
     .command('run')
     .description('Run a batch job (job.yaml) in this process: score its source and write the predictions to its prediction store.')
     .argument('<job>', 'the job file (job.yaml)')
@@ -38,10 +39,10 @@ export function registerBatchRunCommand(program: Command, exampleRepository: str
     .option('--resume <jobId>', 'resume this job: skip the chunks it committed')
     .option('--fresh', 'start a new job even if an unfinished run of the same job exists (default: resume it)')
     .option('--progress-interval-ms <ms>', 'time between progress lines when the output is not a terminal', '5000')
-    .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn')
-    .action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string }) => {
-      setExitCode(await runCommand(jobFile, flags, exampleRepository, io));
-    });
+    .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn');
+  addDistributedOptions(run).action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string } & DistributedFlags) => {
+    setExitCode(flags.distributed === true ? await runDistributedCommand(jobFile, flags, io) : await runCommand(jobFile, flags, exampleRepository, io));
+  });
 }
 
 async function runCommand(

@@ -11,6 +11,8 @@ import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerBatchRunCommand } from './batch-command.ts';
+import { registerBatchOpsCommands } from './batch-ops-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -83,6 +85,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStateCommands(program, (code) => (exitCode = code));
   registerAdminCommands(program, (code) => (exitCode = code));
   registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
+  registerBatchOpsCommands(program, (code) => (exitCode = code));
+  registerWorkerCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -16,7 +16,7 @@
 //   with the chunk's index, so a chunk handed to a second worker (its first one died) replaces its
 //   rows — every row is stored exactly once.
 import type { ChunkOutcome } from '../chunk-processor.ts';
-import type { SourceRow } from '../source.ts';
+import type { ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
 
 export const DEFAULT_QUEUE_PREFIX = 'sibyl';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -29,12 +29,67 @@ export interface DistributedJobDescriptor {
   createdAtMs: number;
 }
 
-/** One queued chunk. */
+/**
+ * One queued chunk: its rows as the coordinator's source read them — column by column (the
+ * fields' text) when the source reads columns (CSV), else as row objects.
+ *
+ * The coordinator reads a CSV source with every column kept as text, and the worker's row
+ * mapping turns text into numbers with the same rule the CSV scanner uses (the double Number()
+ * gives), so a worker builds exactly the requests a single-process run builds — without the
+ * coordinator needing the model's signature to know which columns a single-process run would
+ * keep as text (BYTES inputs).
+ */
 export interface ChunkMessage {
   jobId: string;
   index: number;
   firstRowNumber: number;
-  rows: SourceRow[];
+  rowCount: number;
+  /** Column name → each row's text (null: the field was absent). */
+  columns?: Record<string, (string | null)[]>;
+  rows?: SourceRow[];
+}
+
+/** A chunk as a message (64-bit integers of row objects become decimal text, which the row mapping reads back exactly). */
+export function encodeChunk(jobId: string, chunk: SourceChunk, columnNames: readonly string[]): ChunkMessage {
+  const base = { jobId, index: chunk.index, firstRowNumber: chunk.firstRowNumber };
+  const columns = chunk.columns;
+  if (columns !== undefined) {
+    const out: Record<string, (string | null)[]> = {};
+    for (const name of columnNames) {
+      const c = columns.get(name);
+      if (c === undefined) continue;
+      const texts = new Array<string | null>(columns.rowCount);
+      for (let r = 0; r < columns.rowCount; r++) {
+        const x = c.numbers[r]!;
+        texts[r] = x === x ? String(x) : (c.texts[r] ?? null);
+      }
+      out[name] = texts;
+    }
+    return { ...base, rowCount: columns.rowCount, columns: out };
+  }
+  const rows = chunk.rows;
+  return { ...base, rowCount: rows.length, rows: rows.map((row) => (Object.values(row).some((v) => typeof v === 'bigint') ? Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v])) : row)) };
+}
+
+/** The chunk a message carries, as the worker's chunk processor reads it. */
+export function decodeChunk(message: ChunkMessage): SourceChunk {
+  const { index, firstRowNumber, rowCount } = message;
+  if (message.columns === undefined) return { index, firstRowNumber, rows: message.rows ?? [] };
+  const byName = new Map<string, ColumnValues>();
+  for (const [name, texts] of Object.entries(message.columns)) {
+    byName.set(name, { numbers: new Float64Array(rowCount).fill(Number.NaN), texts: texts.map((t) => t ?? undefined) });
+  }
+  const columns: ChunkColumns = { rowCount, get: (name) => byName.get(name) };
+  let rows: SourceRow[] | undefined;
+  return {
+    index,
+    firstRowNumber,
+    columns,
+    get rows(): SourceRow[] {
+      rows ??= Array.from({ length: rowCount }, (_, r) => Object.fromEntries([...byName].map(([name, c]) => [name, c.texts[r]])));
+      return rows;
+    },
+  };
 }
 
 export type ChunkResult = ChunkOutcome;

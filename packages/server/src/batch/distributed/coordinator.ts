@@ -17,8 +17,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { RejectedRow } from '../chunk-processor.ts';
 import type { BatchJobRecord, PredictionStore } from '../prediction-store.ts';
-import type { BatchSource, SourceRow } from '../source.ts';
-import { chunkIndexOf, chunkItemId, chunkQueueName, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor } from './chunk-queue.ts';
+import type { BatchSource } from '../source.ts';
+import { chunkIndexOf, chunkItemId, chunkQueueName, encodeChunk, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor } from './chunk-queue.ts';
 
 export interface DistributedRunProgress {
   rowsRead: number;
@@ -28,12 +28,19 @@ export interface DistributedRunProgress {
   chunksTotal: number | undefined;
   /** Chunks queued or being scored now. */
   chunksInFlight: number;
+  /** Chunks an earlier run committed (skipped), rows scored by this run, and its time so far. */
+  chunksSkipped: number;
+  rowsThisRun: number;
+  elapsedMs: number;
 }
 
 export interface DistributedRunOptions {
   /** The job's record as it starts (a new one, or the stored one of a job being resumed). */
   record: BatchJobRecord;
+  /** Read with every column the job uses kept as text (see ChunkMessage). */
   source: BatchSource;
+  /** The columns the job reads (what a chunk message carries). */
+  columns: readonly string[];
   chunkRows: number;
   store: PredictionStore;
   /** What workers need besides the rows: the job spec (with its store). */
@@ -50,22 +57,7 @@ export interface DistributedRunOptions {
   signal?: AbortSignal;
   onProgress?: (progress: DistributedRunProgress) => void;
   /** Rejected rows as their chunks complete (e.g. to append them to the reject file). */
-  onRejected?: (rows: readonly RejectedRow[]) => void | Promise<void>;
-}
-
-/** Rows as JSON carries them: 64-bit integers (Parquet INT64) become decimal text, which the row mapping reads back exactly. */
-function wireRows(rows: SourceRow[]): SourceRow[] {
-  let out: SourceRow[] | undefined;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    for (const column in row) {
-      if (typeof row[column] !== 'bigint') continue;
-      out ??= rows.slice();
-      out[r] = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]));
-      break;
-    }
-  }
-  return out ?? rows;
+  onRejected?: (rows: readonly RejectedRow[], chunkIndex: number) => void | Promise<void>;
 }
 
 /** Runs the job to its end and returns its final record (also saved in the store). Never throws for a failed chunk: the record says failed. */
@@ -82,6 +74,9 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
 
   let record: BatchJobRecord = { ...options.record, status: 'running', startedAtMs: options.record.startedAtMs ?? clock.epochMs(), error: undefined, finishedAtMs: undefined };
   const pending = new Map<number, { firstRowNumber: number }>();
+  const startedMs = clock.now();
+  let chunksSkipped = 0;
+  let rowsThisRun = 0;
   let failure: SibylError | undefined;
   let wake: (() => void) | undefined;
   const settled = (): Promise<void> => new Promise((resolve) => (wake = resolve));
@@ -101,6 +96,9 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
       chunksCommitted: record.chunksCommitted,
       chunksTotal: record.chunksTotal,
       chunksInFlight: pending.size,
+      chunksSkipped,
+      rowsThisRun,
+      elapsedMs: clock.now() - startedMs,
     });
   let rejecting: Promise<void> = Promise.resolve();
 
@@ -109,6 +107,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
     if (index === undefined || !pending.has(index)) return;
     pending.delete(index);
     const outcome = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as ChunkResult;
+    rowsThisRun += outcome.rowsRead;
     record = {
       ...record,
       rowsRead: record.rowsRead + outcome.rowsRead,
@@ -118,7 +117,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
     };
     if (outcome.rejected.length > 0 && options.onRejected !== undefined) {
       const rows = outcome.rejected;
-      rejecting = rejecting.then(() => options.onRejected!(rows));
+      rejecting = rejecting.then(() => options.onRejected!(rows, index));
     }
     void save().catch((err: unknown) => log.error({ err, jobId }, 'saving the job record failed'));
     progress();
@@ -143,6 +142,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
     await redis.hset(registryKey(prefix), jobId, JSON.stringify(descriptor));
 
     const committed = await store.committedChunks(jobId);
+    chunksSkipped = committed.size;
     record = { ...record, chunksCommitted: committed.size };
     await save();
     log.info({ jobId, queue: queueName, committed: committed.size, maxQueuedChunks: maxQueued }, 'distributed job: queueing chunks');
@@ -154,7 +154,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
       if (stopped()) break;
       pending.set(chunk.index, { firstRowNumber: chunk.firstRowNumber });
       lastIndex = Math.max(lastIndex, chunk.index);
-      const message: ChunkMessage = { jobId, index: chunk.index, firstRowNumber: chunk.firstRowNumber, rows: wireRows(chunk.rows) };
+      const message = encodeChunk(jobId, chunk, options.columns);
       await queue.add('chunk', message, {
         jobId: chunkItemId(chunk.index),
         attempts,

@@ -10,7 +10,7 @@ import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChunkProcessor } from '../chunk-processor.ts';
-import { chunkQueueName, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor, type StallOptions } from './chunk-queue.ts';
+import { chunkQueueName, decodeChunk, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor, type StallOptions } from './chunk-queue.ts';
 
 /** A job's processor on this worker, with what to release when the job is done (its store). */
 export interface JobProcessor {
@@ -106,8 +106,8 @@ export class BatchWorkerPool {
       chunkQueueName(jobId),
       async (job: Job<ChunkMessage, ChunkResult>, _token?: string, signal?: AbortSignal) => {
         const { process } = await processor;
-        const { index, rows, firstRowNumber } = job.data;
-        const outcome = await process(jobId, { index, rows, firstRowNumber }, signal);
+        const index = job.data.index;
+        const outcome = await process(jobId, decodeChunk(job.data), signal);
         this.committed.set(jobId, (this.committed.get(jobId) ?? 0) + 1);
         log.debug({ jobId, chunk: index, rows: outcome.rowsWritten, rejected: outcome.rejected.length, attempt: job.attemptsMade + 1 }, 'chunk committed');
         return outcome;
