@@ -107,9 +107,12 @@ export class BatchWorkerPool {
       async (job: Job<ChunkMessage, ChunkResult>, _token?: string, signal?: AbortSignal) => {
         const { process } = await processor;
         const index = job.data.index;
+        // stalled: how many workers held this chunk before and died (BullMQ's stalled counter).
+        const delivery = { jobId, chunk: index, attempt: job.attemptsMade + 1, stalled: job.stalledCounter };
+        log.debug(delivery, 'chunk started');
         const outcome = await process(jobId, decodeChunk(job.data), signal);
         this.committed.set(jobId, (this.committed.get(jobId) ?? 0) + 1);
-        log.debug({ jobId, chunk: index, rows: outcome.rowsWritten, rejected: outcome.rejected.length, attempt: job.attemptsMade + 1 }, 'chunk committed');
+        log.debug({ ...delivery, rows: outcome.rowsWritten, rejected: outcome.rejected.length }, 'chunk committed');
         return outcome;
       },
       {
