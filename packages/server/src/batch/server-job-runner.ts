@@ -34,12 +34,13 @@ interface ServerPreparedJob extends PreparedJob {
 
 /** A scorer with at most `limit()` requests in flight (the limit is read once, at the first request). */
 export function boundedScorer(scorer: BatchScorer, limit: (signature: Awaited<ReturnType<BatchScorer['signature']>>) => number): BatchScorer {
-  let semaphore: Semaphore | undefined;
+  // One semaphore for every request, made once (requests arriving together share it).
+  let semaphore: Promise<Semaphore> | undefined;
   return {
     signature: () => scorer.signature(),
     async infer(request, signal) {
-      semaphore ??= new Semaphore(limit(await scorer.signature()));
-      return semaphore.run(() => scorer.infer(request, signal));
+      semaphore ??= scorer.signature().then((s) => new Semaphore(limit(s)));
+      return (await semaphore).run(() => scorer.infer(request, signal));
     },
   };
 }
