@@ -13,9 +13,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresPredictionStore } from '../../src/batch/postgres-prediction-store.ts';
 import { SqlitePredictionStore } from '../../src/batch/sqlite-prediction-store.ts';
 import { linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../../src/testing/index.ts';
 import { LINEAR_4X3 } from '../fixtures.ts';
+import { POSTGRES_URL } from './postgres.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BIN = fileURLToPath(new URL('../../bin/sibyl.js', import.meta.url));
@@ -88,9 +90,9 @@ let prefix: string;
 
 const features = (i: number): number[] => [(i % 97) / 10, 1 - (i % 13) / 7, (i % 7) * 0.5, -(i % 31) / 3];
 
-function jobYaml(name: string, store: string, extra = ''): string {
+function jobYaml(name: string, store: string, extra = '', csv = 'data.csv'): string {
   // requestRows 1 and concurrency 1 make a chunk take long enough to kill a worker while it holds one.
-  return `name: ${name}\nsource: {csv: data.csv}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nstore: {sqlite: ${store}}\nchunkRows: ${CHUNK_ROWS}\nrequestRows: 1\nconcurrency: 1\n${extra}`;
+  return `name: ${name}\nsource: {csv: ${csv}}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nstore: {${store}}\nchunkRows: ${CHUNK_ROWS}\nrequestRows: 1\nconcurrency: 1\n${extra}`;
 }
 
 function workerArgs(): string[] {
@@ -128,8 +130,8 @@ afterAll(async () => {
 describe('sibyl batch run --distributed with sibyl worker', () => {
   it('completes with every row exactly once when a worker is killed mid-chunk, equal to a single-process run', async () => {
     prefix = `sibyl-test-${randomUUID()}`;
-    await writeFile(path.join(dir, 'distributed.yaml'), jobYaml('scores-distributed', 'distributed.sqlite'));
-    await writeFile(path.join(dir, 'single.yaml'), jobYaml('scores-single', 'single.sqlite'));
+    await writeFile(path.join(dir, 'distributed.yaml'), jobYaml('scores-distributed', 'sqlite: distributed.sqlite'));
+    await writeFile(path.join(dir, 'single.yaml'), jobYaml('scores-single', 'sqlite: single.sqlite'));
     const a = sibyl(workerArgs());
     const b = sibyl(workerArgs());
     await Promise.all([a.waitFor(ready, 'worker a ready'), b.waitFor(ready, 'worker b ready')]);
@@ -189,7 +191,7 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
 
   it('fails the job clearly when a chunk fails on every attempt', async () => {
     prefix = `sibyl-test-${randomUUID()}`;
-    await writeFile(path.join(dir, 'broken.yaml'), jobYaml('broken', 'broken.sqlite').replace('target: {model: linear}', 'target: {model: missing}'));
+    await writeFile(path.join(dir, 'broken.yaml'), jobYaml('broken', 'sqlite: broken.sqlite').replace('target: {model: linear}', 'target: {model: missing}'));
     const worker = sibyl(workerArgs());
     await worker.waitFor(ready, 'worker ready');
     const coordinator = sibyl(['batch', 'run', path.join(dir, 'broken.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--attempts', '2', '--log-level', 'info']);
@@ -207,4 +209,54 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 120_000);
+
+  it('resumes after the coordinator is killed, with PostgreSQL as the shared store: committed chunks are skipped, every row once', async () => {
+    prefix = `sibyl-test-${randomUUID()}`;
+    const run = randomUUID().slice(0, 8);
+    let csv = 'id,a,b,c,d\n';
+    for (let i = 0; i < ROWS; i++) csv += `${run}-${i},${features(i).join(',')}\n`;
+    await writeFile(path.join(dir, `pg-${run}.csv`), csv);
+    const name = `pg-${run}`;
+    await writeFile(path.join(dir, 'pg.yaml'), jobYaml(name, `postgres: "${POSTGRES_URL}"`, '', `pg-${run}.csv`));
+    let store: PostgresPredictionStore;
+    try {
+      store = await PostgresPredictionStore.open({ url: POSTGRES_URL });
+    } catch (err) {
+      throw new Error(`this test needs PostgreSQL at ${POSTGRES_URL} (set SIBYL_TEST_POSTGRES_URL): ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const workers = [sibyl(workerArgs()), sibyl(workerArgs())];
+      await Promise.all(workers.map((w, i) => w.waitFor(ready, `worker ${i} ready`)));
+      const runArgs = ['batch', 'run', path.join(dir, 'pg.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--max-queued-chunks', '2'];
+      const first = sibyl(runArgs);
+      const job = await (async () => {
+        for (;;) {
+          const [j] = await store.listJobs({ name });
+          if (j !== undefined && j.chunksCommitted >= 2) return j;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const committedBefore = (await store.committedChunks(job.id)).size;
+      expect(committedBefore).toBeLessThan(CHUNKS);
+
+      const second = sibyl([...runArgs, '--resume', job.id]);
+      expect(await second.exited, second.output()).toBe(0);
+      expect(second.output()).toMatch(new RegExp(`batch job ${name} \\(${job.id}\\) SUCCEEDED`));
+      expect(second.output()).toMatch(/\((\d+) by an earlier run, skipped\)/);
+      const skipped = Number(/\((\d+) by an earlier run, skipped\)/.exec(second.output())![1]);
+      expect(skipped).toBeGreaterThanOrEqual(committedBefore);
+      const [final] = await store.listJobs({ name });
+      expect(final).toMatchObject({ id: job.id, status: 'succeeded', chunksCommitted: CHUNKS, chunksTotal: CHUNKS });
+      expect((await store.committedChunks(job.id)).size).toBe(CHUNKS);
+      const stored = await store.lookup('linear', Array.from({ length: ROWS }, (_, i) => `${run}-${i}`));
+      expect(stored.size).toBe(ROWS);
+      expect(new Set([...stored.values()].map((p) => p.jobId))).toEqual(new Set([job.id]));
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 });
