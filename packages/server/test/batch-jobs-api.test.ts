@@ -43,7 +43,7 @@ beforeAll(async () => {
   await writeCsv(path.join(dir, 'big.csv'), 100_000);
   await mkdir(path.join(dir, 'jobs'));
   await writeFile(path.join(dir, 'jobs', 'nightly.yaml'), `name: nightly\nsource: {csv: ../customers.csv}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nchunkRows: 64\n`);
-  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
+  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, endpoints: { scoring: { target: { model: 'linear', version: 1 } } } as never, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
 });
 
 afterAll(async () => {
@@ -79,6 +79,17 @@ describe('POST /v1/batch/jobs', () => {
     expect(final).toMatchObject({ name: 'nightly', status: 'succeeded', rowsWritten: ROWS, chunksTotal: 8 });
     // The record keeps the spec with absolute paths, so it can be resumed from anywhere.
     expect((final.spec as { source: { csv: string } }).source.csv).toBe(path.join(dir, 'customers.csv'));
+  });
+
+  it('scores through an endpoint, whose policy picks the version, storing under the endpoint name', async () => {
+    const started = await call<BatchJobView>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { name: 'via-endpoint', target: { endpoint: 'scoring' } }));
+    expect(started.status).toBe(202);
+    const final = await server.batchJobs.whenDone(started.body.id)!;
+    expect(final).toMatchObject({ status: 'succeeded', rowsWritten: ROWS });
+    const stored = await server.predictionStore.lookup('scoring', ['c42']);
+    const expected = linearClassifierExpected(LINEAR_4X3.weights, LINEAR_4X3.bias, [features(42)]);
+    expect(stored.get('c42')!.version).toBe('1');
+    expect(stored.get('c42')!.outputs.find((o) => o.name === 'logits')!.data.map(Number)).toEqual(expected.logits[0]!.map((v) => expect.closeTo(v, 5)));
   });
 
   it('refuses a wrong spec, an unknown model or a missing file with 4xx naming what was wrong', async () => {

@@ -19,6 +19,7 @@ export interface DistributedFlags {
   maxQueuedChunks?: string;
   attempts?: string;
   resume?: string;
+  fresh?: boolean;
   progressIntervalMs: string;
   logLevel: string;
 }
@@ -60,6 +61,7 @@ export async function runDistributedCommand(jobFile: string, flags: DistributedF
       redisUrl,
       prefix: flags.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
       ...(flags.resume === undefined ? {} : { jobId: flags.resume }),
+      ...(flags.fresh === true ? { fresh: true } : {}),
       ...(maxQueuedChunks === undefined ? {} : { maxQueuedChunks }),
       ...(attempts === undefined ? {} : { attempts }),
       signal: controller.signal,

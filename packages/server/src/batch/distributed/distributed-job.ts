@@ -18,6 +18,8 @@ export interface DistributedJobOptions {
   prefix: string;
   /** Resume this job (it must exist and be of the same job). */
   jobId?: string;
+  /** Start a new job even when an unfinished one of the same name and spec exists (by default it is resumed, as `sibyl batch run` does). */
+  fresh?: boolean;
   maxQueuedChunks?: number;
   attempts?: number;
   signal?: AbortSignal;
@@ -28,11 +30,18 @@ export interface DistributedJobOptions {
 export async function runDistributedBatchJob(job: BatchJob, deps: { store: PredictionStore; clock: Clock; log: Logger }, options: DistributedJobOptions): Promise<BatchJobRecord> {
   const { store, clock, log } = deps;
   let record: BatchJobRecord;
+  let previous: BatchJobRecord | undefined;
   if (options.jobId !== undefined) {
-    const previous = await store.getJob(options.jobId);
+    previous = await store.getJob(options.jobId);
     if (previous === undefined) throw new SibylError('BATCH_JOB_NOT_FOUND', `no batch job '${options.jobId}' in the prediction store; \`sibyl batch jobs\` lists them`);
     if (previous.name !== job.name) throw new SibylError('BATCH_JOB_INVALID', `batch job '${options.jobId}' is job '${previous.name}', not '${job.name}'; resume it with its own job file`);
+  } else if (options.fresh !== true) {
+    const [newest] = await store.listJobs({ name: job.name, limit: 1 });
+    if (newest !== undefined && newest.status !== 'succeeded' && newest.status !== 'cancelled' && JSON.stringify(newest.spec) === JSON.stringify(job.document)) previous = newest;
+  }
+  if (previous !== undefined) {
     record = { ...previous, spec: job.document, origin: 'distributed' };
+    log.info({ jobId: previous.id, chunksCommitted: previous.chunksCommitted }, `resuming batch job ${previous.id}`);
   } else {
     record = { id: newJobId(clock.epochMs()), name: job.name, status: 'queued', spec: job.document, origin: 'distributed', createdAtMs: clock.epochMs(), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 };
   }
