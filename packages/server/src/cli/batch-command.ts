@@ -18,6 +18,7 @@ import { openJobStore } from '../batch/job-store.ts';
 import { openLocalScoring } from './batch-scoring.ts';
 import { progressReporter, summaryText } from './batch-progress.ts';
 import { addDistributedOptions, runDistributedCommand, type DistributedFlags } from './distributed-run.ts';
+import { resolveScoringConfig } from './scoring-config.ts';
 
 export interface BatchRunIo {
   stdout: { isTTY?: boolean; write(s: string): unknown };
@@ -41,7 +42,7 @@ export function registerBatchRunCommand(program: Command, exampleRepository: str
     .option('--progress-interval-ms <ms>', 'time between progress lines when the output is not a terminal', '5000')
     .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn');
   addDistributedOptions(run).action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string } & DistributedFlags) => {
-    setExitCode(flags.distributed === true ? await runDistributedCommand(jobFile, flags, io) : await runCommand(jobFile, flags, exampleRepository, io));
+    setExitCode(flags.distributed === true ? await runDistributedCommand(jobFile, flags, await resolveScoringConfig(flags, exampleRepository), io) : await runCommand(jobFile, flags, exampleRepository, io));
   });
 }
 

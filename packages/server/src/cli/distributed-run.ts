@@ -7,10 +7,15 @@ import { pino } from 'pino';
 import { runDistributedBatchJob } from '../batch/distributed/distributed-job.ts';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL } from '../batch/distributed/chunk-queue.ts';
 import { openJobStore } from '../batch/job-store.ts';
-import { loadBatchJobFile } from '../config/batch-job-config.ts';
+import { RowMapper } from '../batch/row-mapping.ts';
+import { loadBatchJobFile, type BatchJob } from '../config/batch-job-config.ts';
+import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
+import type { ServerConfig } from '../config/server-config.ts';
 import { ConfigError } from '../config/validate.ts';
-import { createSystemClock } from '../core/clock.ts';
+import { createSystemClock, type Clock } from '../core/clock.ts';
+import type { Logger } from 'pino';
 import { progressReporter, summaryText } from './batch-progress.ts';
+import { openLocalScoring } from './batch-scoring.ts';
 
 export interface DistributedFlags {
   distributed?: boolean;
@@ -41,7 +46,29 @@ function count(text: string | undefined, flag: string, min: number): number | un
   return n;
 }
 
-export async function runDistributedCommand(jobFile: string, flags: DistributedFlags, io: { stdout: { write(s: string): unknown }; stderr: { isTTY?: boolean; write(s: string): unknown } }): Promise<number> {
+/**
+ * The columns a single-process run of the job keeps as text: the coordinator reads the target's
+ * signature (loading its model here; it scores nothing) so the source it reads gives workers the
+ * values a single-process run would see. Also checks, before anything is queued, that the target
+ * exists and has the outputs the job stores.
+ */
+async function textColumnsOf(job: BatchJob, scoring: { modelRepository: string; endpoints: ServerConfig['endpoints']; clock: Clock; log: Logger }): Promise<string[]> {
+  const local = await openLocalScoring({ modelRepository: scoring.modelRepository, endpoints: scoring.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock: scoring.clock, log: scoring.log });
+  try {
+    const signature = await local.scorer.signature();
+    const unknown = (job.outputs ?? []).filter((o) => !signature.outputs.some((t) => t.name === o));
+    if (unknown.length > 0) throw new SibylError('OUTPUT_UNKNOWN', `the job stores ${unknown.map((o) => `'${o}'`).join(', ')}, which model '${job.predictionModel}' does not have; its outputs are ${signature.outputs.map((o) => `'${o}'`).join(', ')}`);
+    return new RowMapper(job.inputs, job.key, signature, job.predictionModel).textColumns();
+  } finally {
+    await local.close();
+  }
+}
+
+export async function runDistributedCommand(
+  jobFile: string,
+  flags: DistributedFlags,
+  scoring: { modelRepository: string; endpoints: ServerConfig['endpoints'] },
+  io: { stdout: { write(s: string): unknown }; stderr: { isTTY?: boolean; write(s: string): unknown } }): Promise<number> {
   const job = await loadBatchJobFile(jobFile);
   const maxQueuedChunks = count(flags.maxQueuedChunks, '--max-queued-chunks', 1);
   const attempts = count(flags.attempts, '--attempts', 1);
@@ -55,9 +82,11 @@ export async function runDistributedCommand(jobFile: string, flags: DistributedF
   process.once('SIGTERM', onSignal);
   const store = await openJobStore(job.store);
   try {
+    const textColumns = await textColumnsOf(job, { ...scoring, clock, log });
     const reporter = progressReporter(io.stderr, Number.isFinite(intervalMs) ? intervalMs : 5000);
     let last: { rowsThisRun: number; elapsedMs: number; chunksSkipped: number } | undefined;
     const record = await runDistributedBatchJob(job, { store, clock, log }, {
+      textColumns,
       redisUrl,
       prefix: flags.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
       ...(flags.resume === undefined ? {} : { jobId: flags.resume }),

@@ -4,7 +4,6 @@
 // committed to the job's prediction store, which must be shared (PostgreSQL, or a SQLite file when
 // every worker is on one machine). SIGTERM/SIGINT: stop taking chunks, finish the running ones,
 // exit 0. Exit codes: 1 Redis cannot be reached, 2 usage or configuration errors.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, DEFAULT_STALL_OPTIONS } from '../batch/distributed/chunk-queue.ts';
@@ -13,11 +12,10 @@ import { BatchWorkerPool } from '../batch/distributed/worker-pool.ts';
 import { openJobStore } from '../batch/job-store.ts';
 import { compileBatchJob } from '../config/batch-job-config.ts';
 import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
-import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
 import { ConfigError } from '../config/validate.ts';
-import { readYamlFile } from '../config/yaml-file.ts';
 import { createSystemClock } from '../core/clock.ts';
 import { openLocalScoring } from './batch-scoring.ts';
+import { resolveScoringConfig } from './scoring-config.ts';
 
 interface WorkerFlags {
   redisUrl?: string;
@@ -65,11 +63,7 @@ async function runWorker(flags: WorkerFlags, exampleRepository: string): Promise
   };
   const concurrency = integer(flags.concurrency, '--concurrency', 1);
   const pollIntervalMs = integer(flags.pollIntervalMs, '--poll-interval-ms', 10);
-  const file = flags.config === undefined ? undefined : { path: flags.config, document: await readYamlFile(flags.config) };
-  const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: environmentLayer(process.env).layer, flags: flagsLayer({}) });
-  const fromFile = (file?.document as { modelRepository?: unknown } | undefined)?.modelRepository;
-  const modelRepository =
-    flags.modelRepository !== undefined ? path.resolve(flags.modelRepository) : typeof fromFile === 'string' ? path.resolve(path.dirname(flags.config!), config.modelRepository) : exampleRepository;
+  const { modelRepository, endpoints } = await resolveScoringConfig(flags, exampleRepository);
   const redisUrl = flags.redisUrl ?? process.env.SIBYL_REDIS_URL ?? DEFAULT_REDIS_URL;
   const log = pino({ level: flags.logLevel, base: { service: 'sibyl-worker', pid: process.pid } });
   const clock = createSystemClock();
@@ -87,7 +81,7 @@ async function runWorker(flags: WorkerFlags, exampleRepository: string): Promise
         const job = compileBatchJob(descriptor.spec, `distributed job ${descriptor.jobId}`, process.cwd());
         const store = await openJobStore(job.store);
         try {
-          const scoring = await openLocalScoring({ modelRepository, endpoints: config.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
+          const scoring = await openLocalScoring({ modelRepository, endpoints: endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
           const process = await jobChunkProcessor(job, { store, scorer: scoring.scorer, clock }).catch(async (err: unknown) => {
             await scoring.close();
             throw err;

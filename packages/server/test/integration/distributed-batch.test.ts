@@ -95,8 +95,8 @@ function jobYaml(name: string, store: string, extra = '', csv = 'data.csv'): str
   return `name: ${name}\nsource: {csv: ${csv}}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nstore: {${store}}\nchunkRows: ${CHUNK_ROWS}\nrequestRows: 1\nconcurrency: 1\n${extra}`;
 }
 
-function workerArgs(): string[] {
-  return ['worker', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, 'models'), '--concurrency', '1', '--lock-duration-ms', '1000', '--stalled-interval-ms', '500', '--poll-interval-ms', '100', '--log-level', 'debug'];
+function workerArgs(models = 'models'): string[] {
+  return ['worker', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, models), '--concurrency', '1', '--lock-duration-ms', '1000', '--stalled-interval-ms', '500', '--poll-interval-ms', '100', '--log-level', 'debug'];
 }
 
 const ready = (e: Record<string, unknown>): boolean => typeof e.msg === 'string' && e.msg.startsWith('sibyl worker ready');
@@ -111,6 +111,8 @@ beforeAll(async () => {
   }
   dir = await makeTempDir('sibyl-distributed-');
   await writeModelRepository(path.join(dir, 'models'), { linear: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
+  // A repository without the job's model: its workers cannot score the job.
+  await writeModelRepository(path.join(dir, 'other-models'), { other: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
   let csv = 'id,a,b,c,d\n';
   for (let i = 0; i < ROWS; i++) csv += `k${i},${features(i).join(',')}\n`;
   await writeFile(path.join(dir, 'data.csv'), csv);
@@ -136,7 +138,7 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
     const b = sibyl(workerArgs());
     await Promise.all([a.waitFor(ready, 'worker a ready'), b.waitFor(ready, 'worker b ready')]);
 
-    const coordinator = sibyl(['batch', 'run', path.join(dir, 'distributed.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--max-queued-chunks', '4', '--log-level', 'info']);
+    const coordinator = sibyl(['batch', 'run', path.join(dir, 'distributed.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, 'models'), '--max-queued-chunks', '4', '--log-level', 'info']);
     // Kill worker a once it has committed a chunk and started its next one: it dies holding a chunk.
     await a.waitFor((e) => e.msg === 'chunk committed', 'worker a to commit a chunk');
     const held = await a.waitFor((e) => e.msg === 'chunk started' && a.logs.some((c) => c.msg === 'chunk committed') && a.logs.indexOf(e) > a.logs.findIndex((c) => c.msg === 'chunk committed'), 'worker a to start another chunk');
@@ -191,13 +193,20 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
 
   it('fails the job clearly when a chunk fails on every attempt', async () => {
     prefix = `sibyl-test-${randomUUID()}`;
-    await writeFile(path.join(dir, 'broken.yaml'), jobYaml('broken', 'sqlite: broken.sqlite').replace('target: {model: linear}', 'target: {model: missing}'));
-    const worker = sibyl(workerArgs());
+    await writeFile(path.join(dir, 'broken.yaml'), jobYaml('broken', 'sqlite: broken.sqlite'));
+    // The coordinator checks the target before queueing anything.
+    const early = sibyl(['batch', 'run', path.join(dir, 'broken.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, 'other-models')]);
+    expect(await early.exited, early.output()).toBe(1);
+    expect(early.output()).toMatch(/linear/);
+    expect(await admin.hlen(`${prefix}:sibyl-batch:jobs`)).toBe(0);
+
+    // A worker without the job's model fails each chunk it takes.
+    const worker = sibyl(workerArgs('other-models'));
     await worker.waitFor(ready, 'worker ready');
-    const coordinator = sibyl(['batch', 'run', path.join(dir, 'broken.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--attempts', '2', '--log-level', 'info']);
+    const coordinator = sibyl(['batch', 'run', path.join(dir, 'broken.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, 'models'), '--attempts', '2', '--log-level', 'info']);
     expect(await coordinator.exited, coordinator.output()).toBe(1);
     expect(coordinator.output()).toMatch(/batch job broken \(\S+\) FAILED/);
-    expect(coordinator.output()).toMatch(/error\s+chunk \d+ \(source rows from \d+\) of job \S+ failed on every attempt: .*missing/);
+    expect(coordinator.output()).toMatch(/error\s+chunk \d+ \(source rows from \d+\) of job \S+ failed on every attempt: .*linear/);
     const store = await SqlitePredictionStore.open(path.join(dir, 'broken.sqlite'));
     const [job] = await store.listJobs({ name: 'broken' });
     await store.close();
@@ -227,7 +236,7 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
     try {
       const workers = [sibyl(workerArgs()), sibyl(workerArgs())];
       await Promise.all(workers.map((w, i) => w.waitFor(ready, `worker ${i} ready`)));
-      const runArgs = ['batch', 'run', path.join(dir, 'pg.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--max-queued-chunks', '2'];
+      const runArgs = ['batch', 'run', path.join(dir, 'pg.yaml'), '--distributed', '--redis-url', REDIS_URL, '--queue-prefix', prefix, '--model-repository', path.join(dir, 'models'), '--max-queued-chunks', '2'];
       const first = sibyl(runArgs);
       const job = await (async () => {
         for (;;) {

@@ -30,40 +30,44 @@ export interface DistributedJobDescriptor {
 }
 
 /**
- * One queued chunk: its rows as the coordinator's source read them — column by column (the
- * fields' text) when the source reads columns (CSV), else as row objects.
- *
- * The coordinator reads a CSV source with every column kept as text, and the worker's row
- * mapping turns text into numbers with the same rule the CSV scanner uses (the double Number()
- * gives), so a worker builds exactly the requests a single-process run builds — without the
- * coordinator needing the model's signature to know which columns a single-process run would
- * keep as text (BYTES inputs).
+ * One queued chunk: its rows as the coordinator's source read them — column by column when the
+ * source reads columns (CSV: each field a number where the scanner parsed one, else its text),
+ * else as row objects. A worker rebuilds the same chunk, so its row mapping builds exactly the
+ * requests a single-process run builds (JSON carries doubles exactly).
  */
 export interface ChunkMessage {
   jobId: string;
   index: number;
   firstRowNumber: number;
   rowCount: number;
-  /** Column name → each row's text (null: the field was absent). */
-  columns?: Record<string, (string | null)[]>;
+  /** Column name → per row the parsed number (null where the field is text), and the texts of the other rows. */
+  columns?: Record<string, { numbers: (number | null)[]; texts?: Record<number, string> }>;
   rows?: SourceRow[];
 }
+
+export type ChunkResult = ChunkOutcome;
 
 /** A chunk as a message (64-bit integers of row objects become decimal text, which the row mapping reads back exactly). */
 export function encodeChunk(jobId: string, chunk: SourceChunk, columnNames: readonly string[]): ChunkMessage {
   const base = { jobId, index: chunk.index, firstRowNumber: chunk.firstRowNumber };
   const columns = chunk.columns;
   if (columns !== undefined) {
-    const out: Record<string, (string | null)[]> = {};
+    const out: NonNullable<ChunkMessage['columns']> = {};
     for (const name of columnNames) {
       const c = columns.get(name);
       if (c === undefined) continue;
-      const texts = new Array<string | null>(columns.rowCount);
+      const numbers = new Array<number | null>(columns.rowCount);
+      let texts: Record<number, string> | undefined;
       for (let r = 0; r < columns.rowCount; r++) {
         const x = c.numbers[r]!;
-        texts[r] = x === x ? String(x) : (c.texts[r] ?? null);
+        if (x === x) numbers[r] = x;
+        else {
+          numbers[r] = null;
+          const t = c.texts[r];
+          if (t !== undefined) (texts ??= {})[r] = t;
+        }
       }
-      out[name] = texts;
+      out[name] = texts === undefined ? { numbers } : { numbers, texts };
     }
     return { ...base, rowCount: columns.rowCount, columns: out };
   }
@@ -76,8 +80,15 @@ export function decodeChunk(message: ChunkMessage): SourceChunk {
   const { index, firstRowNumber, rowCount } = message;
   if (message.columns === undefined) return { index, firstRowNumber, rows: message.rows ?? [] };
   const byName = new Map<string, ColumnValues>();
-  for (const [name, texts] of Object.entries(message.columns)) {
-    byName.set(name, { numbers: new Float64Array(rowCount).fill(Number.NaN), texts: texts.map((t) => t ?? undefined) });
+  for (const [name, column] of Object.entries(message.columns)) {
+    const numbers = new Float64Array(rowCount);
+    const texts = new Array<string | undefined>(rowCount);
+    for (let r = 0; r < rowCount; r++) {
+      const x = column.numbers[r];
+      numbers[r] = x === null || x === undefined ? Number.NaN : x;
+    }
+    if (column.texts !== undefined) for (const [r, t] of Object.entries(column.texts)) texts[Number(r)] = t;
+    byName.set(name, { numbers, texts });
   }
   const columns: ChunkColumns = { rowCount, get: (name) => byName.get(name) };
   let rows: SourceRow[] | undefined;
@@ -86,13 +97,11 @@ export function decodeChunk(message: ChunkMessage): SourceChunk {
     firstRowNumber,
     columns,
     get rows(): SourceRow[] {
-      rows ??= Array.from({ length: rowCount }, (_, r) => Object.fromEntries([...byName].map(([name, c]) => [name, c.texts[r]])));
+      rows ??= Array.from({ length: rowCount }, (_, r) => Object.fromEntries([...byName].map(([name, c]) => [name, c.numbers[r]! === c.numbers[r]! ? c.numbers[r] : c.texts[r]])));
       return rows;
     },
   };
 }
-
-export type ChunkResult = ChunkOutcome;
 
 /** BullMQ queue of a job's chunks. BullMQ forbids ':' in queue names: characters other than [A-Za-z0-9_.-] are %-escaped. */
 export function chunkQueueName(jobId: string): string {

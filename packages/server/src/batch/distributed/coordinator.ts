@@ -37,7 +37,7 @@ export interface DistributedRunProgress {
 export interface DistributedRunOptions {
   /** The job's record as it starts (a new one, or the stored one of a job being resumed). */
   record: BatchJobRecord;
-  /** Read with every column the job uses kept as text (see ChunkMessage). */
+  /** Read with the columns a single-process run keeps as text kept as text (see ChunkMessage). */
   source: BatchSource;
   /** The columns the job reads (what a chunk message carries). */
   columns: readonly string[];

@@ -1,6 +1,6 @@
-// `sibyl batch run --distributed` below the command line: opens the job's source (every column
-// as text, see ChunkMessage) and prediction store, creates or resumes the job's record, runs the
-// coordinator, and appends rejected rows to the job's reject file as the single-process runner does.
+// `sibyl batch run --distributed` below the command line: opens the job's source (keeping as
+// text the columns a single-process run keeps as text) and prediction store, creates or resumes
+// the job's record, runs the coordinator, and appends rejected rows to the job's reject file as the single-process runner does.
 import { SibylError } from '@sibyl/protocol';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +14,11 @@ import { columnsOf, openSource } from '../sources/open-source.ts';
 import { runDistributedJob, type DistributedRunProgress } from './coordinator.ts';
 
 export interface DistributedJobOptions {
+  /**
+   * Columns the source keeps as text, as a single-process run of the job does (the row mapping's
+   * textColumns(): keys, whole-column, BYTES and 64-bit integer inputs), so workers see the same values.
+   */
+  textColumns: readonly string[];
   redisUrl: string;
   prefix: string;
   /** Resume this job (it must exist and be of the same job). */
@@ -47,7 +52,7 @@ export async function runDistributedBatchJob(job: BatchJob, deps: { store: Predi
   }
   await store.saveJob(record);
   const columns = columnsOf(job);
-  const source = openSource(job, columns);
+  const source = openSource(job, options.textColumns);
   const rowsTotal = await source.countRows?.().catch(() => undefined);
   try {
     return await runDistributedJob({
