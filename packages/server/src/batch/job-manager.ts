@@ -158,7 +158,7 @@ export class BatchJobManager {
         final = { ...current, status: 'failed', finishedAtMs: clock.epochMs(), error: (err as Error).message };
         await store.saveJob(final).catch((e: unknown) => log.error({ err: e, jobId: id }, 'saving the failed job record failed'));
       }
-      if (this.closing && final.status !== 'succeeded') {
+      if (this.closing && final.status === 'cancelled') {
         final = { ...final, status: 'failed', error: interruptedError(id, 'the server shut down while the job ran') };
         await store.saveJob(final).catch((e: unknown) => log.error({ err: e, jobId: id }, 'saving the job record failed'));
       }
