@@ -27,6 +27,8 @@ import { openSource } from './sources/open-source.ts';
 export const DEFAULT_REQUEST_ROWS = 4096;
 /** Chunks being scored or committed at once (bounds memory to a few chunks). */
 const CHUNKS_IN_FLIGHT = 2;
+/** Least time between saves of a running job's record (its counts); the final state is always saved. */
+const RECORD_SAVE_INTERVAL_MS = 500;
 
 export interface BatchRunDependencies {
   store: PredictionStore;
@@ -129,15 +131,22 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
     let lastIndex = committed.size === 0 ? -1 : Math.max(...committed);
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
+    let savedAtMs = clock.now();
     const finishChunk = async (outcome: ChunkOutcome): Promise<void> => {
       if (outcome.rejected.length > 0) await appendRejects(job.rejectsPath, record.id, outcome);
       rowsThisRun += outcome.rowsRead;
-      await save({
+      record = {
+        ...record,
         rowsRead: record.rowsRead + outcome.rowsRead,
         rowsWritten: record.rowsWritten + outcome.rowsWritten,
         rowsRejected: record.rowsRejected + outcome.rejected.length,
         chunksCommitted: record.chunksCommitted + 1,
-      });
+      };
+      // The record's counts are saved every RECORD_SAVE_INTERVAL_MS (the chunks themselves are committed already).
+      if (clock.now() - savedAtMs >= RECORD_SAVE_INTERVAL_MS) {
+        savedAtMs = clock.now();
+        await save({});
+      }
       progress();
     };
     for await (const chunk of source.chunks({ chunkRows: job.chunkRows, skip: committed, signal: options.signal })) {

@@ -112,10 +112,28 @@ export class RowMapper {
     const keys = new Array<string | undefined>(n);
     const good: number[] = [];
     const problems = new Map<number, string>();
+    const columns = chunk.columns;
+    // Columnar chunks: the numeric columns of each input, looked up once per chunk.
+    const numeric = this.planned.map((p) => (columns === undefined || p.whole ? undefined : p.columns.map((c) => columns.get(c))));
     for (let r = 0; r < n; r++) {
       try {
         keys[r] = this.keyOf(chunk, r);
-        for (const p of this.planned) this.checkRow(chunk, p, r);
+        for (let i = 0; i < this.planned.length; i++) {
+          const p = this.planned[i]!;
+          const cols = numeric[i];
+          if (cols === undefined) {
+            for (const column of p.columns) toJsonValue(valueAt(chunk, column, r), p, column);
+            continue;
+          }
+          const integer = INTEGER_DATATYPES.has(p.datatype);
+          for (let j = 0; j < cols.length; j++) {
+            const c = cols[j];
+            if (c === undefined) throw new RowProblem(`column '${p.columns[j]}' is missing`);
+            const x = c.numbers[r]!;
+            if (x !== x) toJsonValue(c.texts[r], p, p.columns[j]!);
+            else if (integer && !Number.isInteger(x)) throw new RowProblem(`column '${p.columns[j]}' is ${x}; input '${p.name}' (${p.datatype}) expects an integer`);
+          }
+        }
         good.push(r);
       } catch (err) {
         if (!(err instanceof RowProblem)) throw err;
@@ -123,23 +141,6 @@ export class RowMapper {
       }
     }
     return { keys, good, problems };
-  }
-
-  // The cheap checks per value (present, of the datatype's kind), so reasons name the column;
-  // the codec's element rules (ranges) are checked when the request is built.
-  private checkRow(chunk: SourceChunk, p: PlannedInput, r: number): void {
-    const columns = chunk.columns;
-    for (const column of p.columns) {
-      if (columns !== undefined && !p.whole) {
-        const c = columns.get(column);
-        if (c === undefined) throw new RowProblem(`column '${column}' is missing`);
-        if (!Number.isNaN(c.numbers[r]!)) {
-          if (INTEGER_DATATYPES.has(p.datatype) && !Number.isInteger(c.numbers[r])) throw new RowProblem(`column '${column}' is ${c.numbers[r]}; input '${p.name}' (${p.datatype}) expects an integer`);
-          continue;
-        }
-      }
-      toJsonValue(valueAt(chunk, column, r), p, column);
-    }
   }
 
   /**
@@ -182,29 +183,38 @@ export class RowMapper {
     const inputs: Tensor[] = this.planned.map((p) => {
       const values = this.values(chunk, p, rows);
       const shape = batched ? [rows.length, ...p.rowShape] : p.rowShape;
-      return { name: p.name, datatype: p.datatype, shape, data: tensorDataFromJson({ name: p.name, datatype: p.datatype, shape }, values) };
+      // tensorDataFromJson reads `values` by index and element type only, so a Float64Array of
+      // numbers decodes exactly as the same numbers in a JSON array would.
+      return { name: p.name, datatype: p.datatype, shape, data: tensorDataFromJson({ name: p.name, datatype: p.datatype, shape }, values as readonly unknown[]) };
     });
     return { inputs };
   }
 
-  /** The flat JSON values of input `p` for these rows. */
-  private values(chunk: SourceChunk, p: PlannedInput, rows: readonly number[]): unknown[] {
+  /**
+   * The flat JSON values of input `p` for these rows. Numbers of numeric inputs go in a
+   * Float64Array rather than a JS array: the same values (doubles) for the codec's element
+   * decoder, without a boxed array of rows × elements to collect.
+   */
+  private values(chunk: SourceChunk, p: PlannedInput, rows: readonly number[]): ArrayLike<unknown> {
     const k = p.columns.length;
-    const out = new Array<unknown>(rows.length * (p.whole ? 1 : k));
+    const numeric = FLOAT_DATATYPES.has(p.datatype) || INTEGER_DATATYPES.has(p.datatype);
+    const size = rows.length * (p.whole ? 1 : k);
     const columns = chunk.columns;
     if (columns !== undefined && !p.whole) {
       // The hot path: numbers straight from the parsed columns.
+      const out: Float64Array | unknown[] = numeric ? new Float64Array(size) : new Array<unknown>(size);
       const cols: ColumnValues[] = p.columns.map((c) => columns.get(c)!);
       let o = 0;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
         for (let j = 0; j < k; j++) {
           const x = cols[j]!.numbers[r]!;
-          out[o++] = x === x ? x : toJsonValue(cols[j]!.texts[r], p, p.columns[j]!);
+          out[o++] = (x === x ? x : toJsonValue(cols[j]!.texts[r], p, p.columns[j]!)) as number;
         }
       }
       return out;
     }
+    const out = new Array<unknown>(size);
     let o = 0;
     for (const r of rows) for (const column of p.columns) out[o++] = toJsonValue(valueAt(chunk, column, r), p, column);
     return out;

@@ -11,7 +11,8 @@ import type { ChunkOutcome, ChunkProcessor, RejectedRow } from './chunk-processo
 import type { BatchScorer } from './batch-scorer.ts';
 import type { PredictionStore, StoredOutput, StoredPrediction } from './prediction-store.ts';
 import type { RowMapper } from './row-mapping.ts';
-import type { SourceChunk, SourceRow } from './source.ts';
+import { rowAt } from './chunk-row.ts';
+import type { SourceChunk } from './source.ts';
 
 export interface ChunkProcessorOptions {
   store: PredictionStore;
@@ -123,10 +124,6 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
 /** Whether a failure is the rows' doing (the model refused or failed on them), not the server's. */
 function isRowsFault(err: unknown): boolean {
   return err instanceof SibylError && (err.code === 'INVALID_ARGUMENT' || err.code === 'OUT_OF_RANGE' || err.reason === 'RUNTIME_FAILED');
-}
-
-function rowAt(chunk: SourceChunk, r: number): SourceRow {
-  return chunk.rows[r] ?? {};
 }
 
 function sleep(clock: Clock, ms: number): Promise<void> {

@@ -1,42 +1,25 @@
-// A CSV file with a header row (RFC 4180: comma-separated, fields may be double-quoted with ""
-// for a quote, CRLF or LF line ends, a UTF-8 BOM is dropped, blank lines are skipped), read in
-// blocks so that memory holds one block and the chunks in flight, whatever the file's size.
+// A CSV file with a header row, read in blocks so that memory holds a block and the chunks in
+// flight, whatever the file's size. The scanning (csv-scanner.ts) runs in a worker thread for
+// files of some size, in this thread for small ones.
 //
 // Why not csv-parse: on the 33-column benchmark file it reads 70k rows/s with `columns: true`
 // (150k with arrays), while onnxruntime scores the same model at 1.4M rows/s; an object and 33
-// strings per row cost more than the model. This scanner parses the fields the job needs straight
-// from the bytes: plain decimals (sign, ≤ 15 digits, a point) into a Float64Array — exactly the
-// double JSON.parse or Number() gives for the same text (an integer below 2^53 divided by an
-// exact power of ten is correctly rounded) — and everything else as text; unneeded columns are
-// skipped unparsed. Chunks carry `columns`; `rows` is built only when read.
-import { open, type FileHandle } from 'node:fs/promises';
+// strings per row cost more than the model. The scanner parses the fields the job needs straight
+// from the bytes into numbers (or text); chunks carry `columns`, and `rows` is built only when
+// read.
+import { open, stat } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
+import { rowOfColumns } from '../chunk-row.ts';
+import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
+import { scanCsvInWorker } from './csv-worker.ts';
 
-const COMMA = 44;
-const QUOTE = 34;
-const LF = 10;
-const CR = 13;
-const MINUS = 45;
-const PLUS = 43;
-const DOT = 46;
-const BLOCK_BYTES = 4 * 1024 * 1024;
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** Files at least this large are scanned in a worker thread (its start-up is not worth it for small ones). */
+const WORKER_BYTES = 16 * 1024 * 1024;
 
-export interface CsvSourceOptions {
-  /** Columns the job reads; others are skipped without parsing. Default: all. */
-  columns?: readonly string[];
-  /** Columns always kept as text (keys), never parsed as numbers. */
-  textColumns?: readonly string[];
-}
-
-/** What to do with each field position of a record: skip it, or store it in a column slot. */
-interface FieldPlan {
-  /** Per field position: index into the needed columns, or -1 to skip. */
-  slot: Int32Array;
-  /** Per slot: whether it is text only. */
-  textOnly: boolean[];
-  names: string[];
+export interface CsvSourceOptions extends CsvScanOptions {
+  /** Where to scan: 'auto' (a worker for files of 16 MiB or more), 'worker' or 'thread'. Default 'auto'. */
+  scanIn?: 'auto' | 'worker' | 'thread';
 }
 
 export class CsvSource implements BatchSource {
@@ -50,45 +33,69 @@ export class CsvSource implements BatchSource {
   }
 
   async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
-    const reader = await BlockReader.open(this.file);
+    let size: number;
     try {
-      const header = await reader.header();
-      const plan = this.plan(header);
-      const { chunkRows, skip, signal } = options;
-      for (let index = 0; ; index++) {
-        if (signal?.aborted) return;
-        const skipping = skip?.has(index) === true;
-        const table = skipping ? undefined : new ColumnTable(plan, chunkRows);
-        const rows = await reader.records(chunkRows, plan, table);
-        if (rows === 0) return;
-        if (!skipping) yield chunkOf(index, 2 + index * chunkRows, table!.finish(rows));
-        if (rows < chunkRows) return;
-      }
-    } finally {
-      await reader.close();
+      size = (await stat(this.file)).size;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the CSV source ${this.file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
     }
+    const where = this.options.scanIn ?? 'auto';
+    const inWorker = where === 'worker' || (where === 'auto' && size >= WORKER_BYTES);
+    const scan = { columns: this.options.columns, textColumns: this.options.textColumns };
+    const scanned = inWorker ? scanCsvInWorker(this.file, scan, options) : scanCsv(this.file, scan, options);
+    for await (const chunk of scanned) yield chunkOf(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
   }
 
-  private plan(header: string[]): FieldPlan {
-    const wanted = this.options.columns ?? header;
-    const missing = wanted.filter((c) => !header.includes(c));
-    if (missing.length > 0) {
-      throw new SibylError(
-        'BATCH_SOURCE_INVALID',
-        `${this.file}: the header has no column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')}; its columns are ${header.map((c) => `'${c}'`).join(', ')}`,
-      );
+  /**
+   * An estimate, for the ETA: the file's size over the average length of the lines in its first
+   * MiB (exact for files that small). Undefined when the file cannot be read.
+   */
+  async countRows(): Promise<number | undefined> {
+    try {
+      const handle = await open(this.file, 'r');
+      try {
+        const { size } = await handle.stat();
+        const sample = Buffer.alloc(Math.min(size, 1024 * 1024));
+        const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
+        let lines = 0;
+        let headerEnd = -1;
+        for (let i = 0; i < bytesRead; i++) {
+          if (sample[i] !== 10) continue;
+          if (headerEnd < 0) headerEnd = i + 1;
+          else lines++;
+        }
+        if (headerEnd < 0) return 0;
+        if (bytesRead === size) return lines + (sample[bytesRead - 1] === 10 || bytesRead === headerEnd ? 0 : 1);
+        return lines === 0 ? undefined : Math.round(((size - headerEnd) * lines) / (bytesRead - headerEnd));
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
     }
-    const names = [...new Set(wanted)];
-    const slot = new Int32Array(header.length).fill(-1);
-    header.forEach((h, i) => {
-      const k = names.indexOf(h);
-      if (k >= 0 && !slot.includes(k)) slot[i] = k; // the first of duplicated header names wins
-    });
-    const text = new Set(this.options.textColumns ?? []);
-    return { slot, textOnly: names.map((n) => text.has(n)), names };
   }
 
   async close(): Promise<void> {}
+}
+
+const NO_TEXTS: readonly (string | undefined)[] = Object.freeze([]);
+
+/** A scanned chunk's columns as ChunkColumns. */
+class ScannedColumns implements ChunkColumns {
+  readonly rowCount: number;
+  readonly names: readonly string[];
+  private readonly views: Map<string, ColumnValues>;
+
+  constructor(chunk: ScannedChunk) {
+    this.rowCount = chunk.rowCount;
+    this.names = chunk.names;
+    this.views = new Map(chunk.names.map((name, i) => [name, { numbers: chunk.numbers[i]!, texts: chunk.texts[i] ?? NO_TEXTS }]));
+  }
+
+  get(name: string): ColumnValues | undefined {
+    return this.views.get(name);
+  }
 }
 
 function chunkOf(index: number, firstRowNumber: number, columns: ChunkColumns): SourceChunk {
@@ -98,7 +105,7 @@ function chunkOf(index: number, firstRowNumber: number, columns: ChunkColumns): 
     firstRowNumber,
     columns,
     get rows(): SourceRow[] {
-      rows ??= Array.from({ length: columns.rowCount }, (_, r) => rowOf(columns as ColumnTableView, r));
+      rows ??= Array.from({ length: columns.rowCount }, (_, r) => rowOfColumns(columns as ScannedColumns, r));
       return rows;
     },
     set rows(value: SourceRow[]) {
@@ -107,233 +114,3 @@ function chunkOf(index: number, firstRowNumber: number, columns: ChunkColumns): 
   };
 }
 
-interface ColumnTableView extends ChunkColumns {
-  readonly names: readonly string[];
-}
-
-/** A row of a column table as a CSV row: column → text (numbers as their shortest text). */
-export function rowOf(columns: ChunkColumns & { readonly names?: readonly string[] }, r: number): SourceRow {
-  const row: SourceRow = {};
-  for (const name of columns.names ?? []) {
-    const c = columns.get(name)!;
-    const text = c.texts[r];
-    if (text !== undefined) row[name] = text;
-    else if (!Number.isNaN(c.numbers[r]!)) row[name] = String(c.numbers[r]);
-  }
-  return row;
-}
-
-/** The needed columns of one chunk, filled record by record. */
-class ColumnTable implements ColumnTableView {
-  readonly numbers: Float64Array[];
-  readonly texts: (string | undefined)[][];
-  rowCount = 0;
-
-  constructor(
-    readonly plan: FieldPlan,
-    capacity: number,
-  ) {
-    this.numbers = plan.names.map(() => new Float64Array(capacity).fill(NaN));
-    this.texts = plan.names.map(() => new Array<string | undefined>(capacity));
-  }
-
-  get names(): readonly string[] {
-    return this.plan.names;
-  }
-
-  finish(rows: number): this {
-    this.rowCount = rows;
-    return this;
-  }
-
-  get(name: string): ColumnValues | undefined {
-    const i = this.plan.names.indexOf(name);
-    if (i < 0) return undefined;
-    return { numbers: this.numbers[i]!.subarray(0, this.rowCount), texts: this.texts[i]! };
-  }
-}
-
-/** Reads the file block by block and scans records out of it. */
-class BlockReader {
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private eof = false;
-
-  private constructor(private readonly handle: FileHandle) {}
-
-  static async open(file: string): Promise<BlockReader> {
-    try {
-      return new BlockReader(await open(file, 'r'));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the CSV source ${file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
-    }
-  }
-
-  /** Keeps the bytes from `pos` on and appends the next block. False at the end of the file. */
-  private async fill(): Promise<boolean> {
-    if (this.eof) return false;
-    const rest = this.buf.length - this.pos;
-    const next = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, rest * 2));
-    this.buf.copy(next, 0, this.pos);
-    const { bytesRead } = await this.handle.read(next, rest, next.length - rest, null);
-    if (bytesRead === 0) this.eof = true;
-    this.buf = next.subarray(0, rest + bytesRead);
-    this.pos = 0;
-    return bytesRead > 0;
-  }
-
-  async header(): Promise<string[]> {
-    await this.fill();
-    if (this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = 3;
-    const fields: string[] = [];
-    for (;;) {
-      const end = this.scanRecord(this.pos, undefined, undefined, 0, fields);
-      if (end >= 0) {
-        this.pos = end;
-        if (fields.length > 0) return fields;
-        continue;
-      }
-      fields.length = 0;
-      if (!(await this.fill())) break;
-    }
-    throw new SibylError('BATCH_SOURCE_INVALID', 'the CSV source is empty; expected a header row naming the columns');
-  }
-
-  /** Scans up to `limit` records into the table (or past them, without a table); returns how many. */
-  async records(limit: number, plan: FieldPlan, table: ColumnTable | undefined): Promise<number> {
-    let n = 0;
-    while (n < limit) {
-      const end = this.scanRecord(this.pos, plan, table, n, undefined);
-      if (end === -1) {
-        if (!(await this.fill())) break;
-        continue;
-      }
-      if (end === -2) {
-        this.pos = this.skipLineEnd(this.pos);
-        continue; // a blank line
-      }
-      this.pos = end;
-      n++;
-    }
-    return n;
-  }
-
-  private skipLineEnd(p: number): number {
-    const b = this.buf;
-    if (b[p] === CR) p++;
-    if (b[p] === LF) p++;
-    return p;
-  }
-
-  /**
-   * Scans one record from `start`: its needed fields go to `table` row `row` (or to `fields` as
-   * text, for the header). Returns the position after its line end; -1 when the buffer ends
-   * before the record does (and the file has more); -2 for a blank line.
-   */
-  private scanRecord(start: number, plan: FieldPlan | undefined, table: ColumnTable | undefined, row: number, fields: string[] | undefined): number {
-    const b = this.buf;
-    const n = b.length;
-    const eof = this.eof;
-    let p = start;
-    if (p >= n) return eof ? (fields === undefined ? -1 : p) : -1;
-    if (b[p] === LF || b[p] === CR) return -2;
-    let f = 0;
-    for (;;) {
-      const slot = plan === undefined ? (fields === undefined ? -1 : 0) : f < plan.slot.length ? plan.slot[f]! : -1;
-      let text: string | undefined;
-      let value = NaN;
-      if (b[p] === QUOTE) {
-        // Quoted: up to the closing quote; "" is a quote.
-        let q = p + 1;
-        let hasEscapes = false;
-        for (;;) {
-          if (q >= n) {
-            if (eof) throw new SibylError('BATCH_SOURCE_INVALID', 'the CSV source ends inside a quoted field; expected a closing "');
-            return -1;
-          }
-          if (b[q] === QUOTE) {
-            if (q + 1 < n && b[q + 1] === QUOTE) {
-              hasEscapes = true;
-              q += 2;
-              continue;
-            }
-            if (q + 1 >= n && !eof) return -1;
-            break;
-          }
-          q++;
-        }
-        if (slot >= 0) {
-          text = b.toString('utf8', p + 1, q);
-          if (hasEscapes) text = text.replaceAll('""', '"');
-        }
-        p = q + 1;
-        // Anything between the closing quote and the delimiter is kept out (lenient).
-        while (p < n && b[p] !== COMMA && b[p] !== LF && b[p] !== CR) p++;
-      } else if (slot >= 0 && (plan === undefined || !plan.textOnly[slot]) && fields === undefined) {
-        // The fast path: a plain decimal number.
-        let q = p;
-        let neg = false;
-        if (b[q] === MINUS) {
-          neg = true;
-          q++;
-        } else if (b[q] === PLUS) q++;
-        let m = 0;
-        let digits = 0;
-        let frac = -1;
-        for (; q < n; q++) {
-          const c = b[q]!;
-          if (c >= 48 && c <= 57) {
-            m = m * 10 + (c - 48);
-            digits++;
-            if (frac >= 0) frac++;
-          } else if (c === DOT && frac < 0) frac = 0;
-          else break;
-        }
-        if (q < n && b[q] !== COMMA && b[q] !== LF && b[q] !== CR) {
-          while (q < n && b[q] !== COMMA && b[q] !== LF && b[q] !== CR) q++;
-          digits = 0; // not a plain number: text
-        }
-        if (q >= n && !eof) return -1;
-        if (digits > 0 && digits <= 15 && frac !== 0) {
-          value = frac > 0 ? m / POW10[frac]! : m;
-          if (neg) value = -value;
-        } else text = b.toString('utf8', p, q);
-        p = q;
-      } else {
-        let q = p;
-        while (q < n && b[q] !== COMMA && b[q] !== LF && b[q] !== CR) q++;
-        if (q >= n && !eof) return -1;
-        if (slot >= 0) text = b.toString('utf8', p, q);
-        p = q;
-      }
-      if (fields !== undefined) fields.push(text ?? '');
-      else if (slot >= 0 && table !== undefined) {
-        if (text === undefined) table.numbers[slot]![row] = value;
-        else table.texts[slot]![row] = text;
-      }
-      f++;
-      if (p >= n) return p; // the last record of the file, without a line end
-      if (b[p] === COMMA) {
-        p++;
-        if (p >= n && !eof) return -1;
-        continue;
-      }
-      return this.lineEnd(p, n, eof);
-    }
-  }
-
-  private lineEnd(p: number, n: number, eof: boolean): number {
-    const b = this.buf;
-    if (b[p] === CR) {
-      if (p + 1 >= n && !eof) return -1;
-      p++;
-    }
-    if (p < n && b[p] === LF) p++;
-    return p;
-  }
-
-  async close(): Promise<void> {
-    await this.handle.close();
-  }
-}

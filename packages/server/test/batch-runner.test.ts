@@ -1,0 +1,146 @@
+// runBatchJob with real parts: the example tabular_mlp model in ONNX worker threads (through the
+// CLI's in-process router), real CSV files and a real SQLite prediction store.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_REPOSITORY } from '../src/cli/main.ts';
+import { openLocalScoring, type LocalScoring } from '../src/cli/batch-scoring.ts';
+import { compileBatchJob } from '../src/config/batch-job-config.ts';
+import { ConfigError } from '../src/config/validate.ts';
+import { createSystemClock } from '../src/core/clock.ts';
+import { makeTempDir, removeDir } from '../src/testing/index.ts';
+import { runBatchJob, type BatchProgress } from '../src/batch/batch-runner.ts';
+import { SqlitePredictionStore } from '../src/batch/sqlite-prediction-store.ts';
+
+const FEATURES = Array.from({ length: 32 }, (_, i) => `f${i}`);
+const clock = createSystemClock();
+let dir: string;
+let scoring: LocalScoring;
+
+function writeCsv(file: string, rows: number, bad: Record<number, (values: string[]) => void> = {}): void {
+  let s = `id,${FEATURES.join(',')}\n`;
+  for (let r = 0; r < rows; r++) {
+    const values = FEATURES.map((_, j) => (((r * 31 + j * 7) % 200) / 25 - 4).toFixed(4));
+    bad[r]?.(values);
+    s += `c${r},${values.join(',')}\n`;
+  }
+  writeFileSync(file, s);
+}
+
+function job(extra: Record<string, unknown> = {}) {
+  return compileBatchJob({ name: 'scores', source: { csv: 'rows.csv' }, key: 'id', inputs: { input: { columns: FEATURES } }, target: { model: 'tabular_mlp' }, store: { sqlite: 'p.sqlite' }, chunkRows: 40, ...extra }, path.join(dir, 'job.yaml'));
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('sibyl-batch-runner-');
+  scoring = await openLocalScoring({ modelRepository: EXAMPLE_REPOSITORY, endpoints: {}, target: { kind: 'model', model: 'tabular_mlp' }, clock, log: pino({ level: 'silent' }) });
+});
+afterAll(async () => {
+  await scoring.close();
+  await removeDir(dir);
+});
+
+describe('compileBatchJob', () => {
+  it('resolves paths against the job file and fills defaults', () => {
+    const j = job({ chunkRows: undefined });
+    expect(j.source).toEqual({ kind: 'csv', path: path.join(dir, 'rows.csv') });
+    expect(j.store).toEqual({ kind: 'sqlite', path: path.join(dir, 'p.sqlite') });
+    expect(j.rejectsPath).toBe(path.join(dir, 'scores.rejects.jsonl'));
+    expect(j.chunkRows).toBe(10_000);
+    expect(j.key).toEqual(['id']);
+    expect(compileBatchJob(j.document, 'elsewhere.yaml', '/').source).toEqual(j.source);
+  });
+
+  it('names the file, the field and what is allowed', () => {
+    const compile = (doc: unknown) => () => compileBatchJob(doc, 'job.yaml');
+    expect(compile({ name: 'x', source: { csv: 'a', jsonl: 'b' }, key: 'id', inputs: { i: { column: 'c' } }, target: { model: 'm' } })).toThrow(/job.yaml: source: sets csv and jsonl; expected exactly one of csv, jsonl, parquet or sql/);
+    expect(compile({ name: 'x', source: { csv: 'a' }, key: 'id', inputs: { i: { column: 'c' } }, target: { model: 'm', endpoint: 'e' } })).toThrow(/target: expected exactly one of model/);
+    expect(compile({ name: 'x', source: { csv: 'a' }, key: 'id', inputs: {}, target: { model: 'm' }, chunk: 3 })).toThrow(ConfigError);
+    expect(compile({ name: 'x', source: { csv: 'a' }, key: 'id', inputs: {}, target: { model: 'm' }, chunk: 3 })).toThrow(/chunk: unknown field; allowed fields here: name, source, key/);
+  });
+});
+
+describe('runBatchJob', () => {
+  it('scores every row, rejects bad rows with the column and row, and replaces predictions when run again', async () => {
+    writeCsv(path.join(dir, 'rows.csv'), 100, { 7: (v) => (v[3] = 'abc'), 50: (v) => (v[0] = '') });
+    const store = await SqlitePredictionStore.open(path.join(dir, 'p.sqlite'));
+    try {
+      const progress: BatchProgress[] = [];
+      const first = await runBatchJob(job(), { store, scorer: scoring.scorer, clock }, { origin: 'test', onProgress: (p) => progress.push(p) });
+      expect(first).toMatchObject({ status: 'succeeded', rowsRead: 100, rowsWritten: 98, rowsRejected: 2, chunksCommitted: 3, chunksTotal: 3 });
+      expect(progress.at(-1)).toMatchObject({ rowsRead: 100, rowsThisRun: 100 });
+      const rejects = readFileSync(path.join(dir, 'scores.rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rowNumber: number; key: string; reason: string; jobId: string });
+      // Chunks finish in any order (two are in flight): sort by row.
+      expect(rejects.sort((a, b) => a.rowNumber - b.rowNumber).map((r) => [r.rowNumber, r.key, r.reason])).toEqual([
+        [9, 'c7', `row 9: column 'f3' is "abc"; input 'input' (FP32) expects a number`],
+        [52, 'c50', "row 52: column 'f0' is empty"],
+      ]);
+      expect(rejects[0]!.jobId).toBe(first.id);
+      const stored = await store.lookup('tabular_mlp', ['c0', 'c7', 'c99']);
+      expect([...stored.keys()].sort()).toEqual(['c0', 'c99']);
+      const c0 = stored.get('c0')!;
+      expect(c0).toMatchObject({ version: '1', jobId: first.id });
+      expect(c0.outputs).toHaveLength(1);
+      expect(c0.outputs[0]).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [2] });
+      expect((c0.outputs[0]!.data as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+
+      // Run again: a new job (the first succeeded), the same rows replaced, never duplicated.
+      const second = await runBatchJob(job(), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
+      expect(second.id).not.toBe(first.id);
+      expect(second.createdAtMs).toBeGreaterThanOrEqual(first.createdAtMs);
+      expect(second).toMatchObject({ status: 'succeeded', rowsWritten: 98 });
+      const again = await store.lookup('tabular_mlp', Array.from({ length: 100 }, (_, i) => `c${i}`));
+      expect(again.size).toBe(98);
+      expect([...again.values()].every((p) => p.jobId === second.id)).toBe(true);
+      expect(again.get('c0')!.outputs).toEqual(c0.outputs);
+      expect((await store.listJobs({ name: 'scores' })).map((j) => j.id)).toEqual([second.id, first.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stops when cancelled, and a run of the same job resumes it, skipping its committed chunks', async () => {
+    writeCsv(path.join(dir, 'rows.csv'), 400);
+    const store = await SqlitePredictionStore.open(path.join(dir, 'resume.sqlite'));
+    try {
+      const controller = new AbortController();
+      const j = job({ store: { sqlite: 'resume.sqlite' }, name: 'resumable' });
+      const cancelled = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, {
+        origin: 'test',
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.chunksCommitted >= 3) controller.abort();
+        },
+      });
+      expect(cancelled.status).toBe('cancelled');
+      const committedBefore = await store.committedChunks(cancelled.id);
+      expect(committedBefore.size).toBeGreaterThanOrEqual(3);
+      expect(committedBefore.size).toBeLessThan(10);
+      // A cancelled job is not resumed by default; --resume names it.
+      const resumed = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, { origin: 'test', jobId: cancelled.id, onProgress: () => undefined });
+      expect(resumed).toMatchObject({ id: cancelled.id, status: 'succeeded', chunksCommitted: 10, chunksTotal: 10 });
+      expect(resumed.rowsRead).toBe(400);
+      const all = await store.lookup('tabular_mlp', Array.from({ length: 400 }, (_, i) => `c${i}`));
+      expect(all.size).toBe(400);
+      await expect(runBatchJob(job({ name: 'other' }), { store, scorer: scoring.scorer, clock }, { origin: 'test', jobId: cancelled.id })).rejects.toThrow(/is job 'resumable', not 'other'/);
+      await expect(runBatchJob(j, { store, scorer: scoring.scorer, clock }, { origin: 'test', jobId: 'nope' })).rejects.toThrow(/no batch job 'nope'/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails with a clear error when the mapping does not fit the model', async () => {
+    writeCsv(path.join(dir, 'rows.csv'), 5);
+    const store = await SqlitePredictionStore.open(':memory:');
+    try {
+      const wrong = await runBatchJob(job({ inputs: { input: { columns: FEATURES.slice(0, 30) } } }), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
+      expect(wrong.status).toBe('failed');
+      expect(wrong.error).toMatch(/maps 30 columns to input 'input' \(FP32 \[-1, 32\]\), whose rows hold 32 elements/);
+      const unknown = await runBatchJob(job({ inputs: { x: { columns: FEATURES } } }), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
+      expect(unknown.error).toMatch(/maps input 'x', which model 'tabular_mlp' does not have/);
+    } finally {
+      await store.close();
+    }
+  });
+});
