@@ -10,7 +10,7 @@ import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, Tensor } from './infer.ts';
 import { checkTensorData } from './json-data.ts';
-import { decodeInferRequest, decodeInferResponse, writeInferRequest, writeInferResponse } from './json-codec.ts';
+import { decodeInferRequest, decodeInferResponse, writeInferRequest, writeInferResponse, type DecodeRequestOptions } from './json-codec.ts';
 import { copyBytes, tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 export { decodeBytesElements, encodeBytesElements } from './tensor-bytes.ts';
@@ -43,9 +43,9 @@ function splitBody(body: Uint8Array, headerLength: number, reason: ErrorReason, 
  * buffer and may be reused once this returns. `binary_data_size` is removed from the decoded
  * inputs' parameters. For `headerLength` 0 (raw mode) use decodeRawInferRequest.
  */
-export function decodeInferRequestBinary(body: Uint8Array, headerLength: number): InferRequest {
+export function decodeInferRequestBinary(body: Uint8Array, headerLength: number, options?: DecodeRequestOptions): InferRequest {
   const [header, tail] = splitBody(body, headerLength, 'MALFORMED_REQUEST', 'request');
-  return decodeInferRequest(header, tail);
+  return decodeInferRequest(header, tail, options);
 }
 
 /** Client side of decodeInferRequestBinary, for responses; every error is MALFORMED_RESPONSE. */

@@ -315,10 +315,10 @@ export interface GrpcInferTarget {
  * or datatype, a typed field that does not belong to the datatype, FP16/BF16 not raw),
  * PARAMETER_INVALID, INPUT_DUPLICATE.
  */
-export function decodeGrpcInferRequest(message: GrpcModelInferRequest): GrpcInferTarget {
+export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?: { allowNoInputs?: (model: string) => boolean }): GrpcInferTarget {
   const model = message.model_name ?? '';
   if (model === '') throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.model_name is empty; expected the name of a model');
-  if ((message.inputs?.length ?? 0) === 0) throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.inputs is empty; expected at least one input tensor');
+  if ((message.inputs?.length ?? 0) === 0 && options?.allowNoInputs?.(model) !== true) throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.inputs is empty; expected at least one input tensor');
   const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE);
   for (let i = 1; i < inputs.length; i++) {
     const j = inputs.findIndex((t) => t.name === inputs[i]!.name);

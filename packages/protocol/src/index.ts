@@ -45,6 +45,7 @@ export {
   encodeInferResponseBinary,
 } from './binary-codec.ts';
 export type { BinaryBody, RawInputMetadata } from './binary-codec.ts';
+export type { DecodeRequestOptions } from './json-codec.ts';
 
 export {
   CONTENTS_FIELD,

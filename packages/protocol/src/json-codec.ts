@@ -252,10 +252,16 @@ function checkTailConsumed(st: ReadState, list: string): void {
   }
 }
 
-function readRequest(root: unknown, st: ReadState): InferRequest {
+/** How a request is decoded. */
+export interface DecodeRequestOptions {
+  /** Accept a request without inputs (`inputs` missing or empty), for endpoints that answer by key (hybrid). Default: false. */
+  allowNoInputs?: boolean;
+}
+
+function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOptions): InferRequest {
   if (!isObject(root)) throw fail(st, 'MALFORMED_REQUEST', `request body is ${kindOf(root)}; expected a JSON object (an inference request)`);
-  const rawInputs = root.inputs;
-  if (!Array.isArray(rawInputs) || rawInputs.length === 0) {
+  const rawInputs = options?.allowNoInputs === true && (root.inputs === undefined || root.inputs === null) ? [] : root.inputs;
+  if (!Array.isArray(rawInputs) || (rawInputs.length === 0 && options?.allowNoInputs !== true)) {
     const got = rawInputs === undefined ? 'missing' : Array.isArray(rawInputs) ? 'empty' : kindOf(rawInputs);
     throw fail(st, 'MALFORMED_REQUEST', `request 'inputs' is ${got}; expected a non-empty array of input tensors`);
   }
@@ -349,8 +355,8 @@ function readResponse(root: unknown, st: ReadState): InferResponse {
  * Throws SibylError: MALFORMED_REQUEST (not JSON, not a request, bad field), INPUT_DATA_MISMATCH
  * (element count or an element's value), PARAMETER_INVALID, INPUT_DUPLICATE.
  */
-export function decodeInferRequest(json: string | Uint8Array, binary?: Uint8Array): InferRequest {
-  return readDocument(json, binary, false, readRequest);
+export function decodeInferRequest(json: string | Uint8Array, binary?: Uint8Array, options?: DecodeRequestOptions): InferRequest {
+  return readDocument(json, binary, false, (root, st) => readRequest(root, st, options));
 }
 
 /**

@@ -154,6 +154,7 @@ export class SibylServer {
       clock: this.clock,
       random: options.random ?? seededRandom(Date.now()),
       log: this.log,
+      predictions: this.predictionStore,
       run: (target, request, signal) =>
         this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
     });

@@ -92,7 +92,14 @@ beforeAll(async () => {
     slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'maxBatchSize: 64\ndynamicBatching:\n  enabled: false\nexecutionsPerInstance: 1\n' },
   });
   // An endpoint in front of a model: gRPC goes through the router like REST.
-  server = await createTestServer(repo, { endpoints: { front: { target: { model: 'labelled', label: 'canary' } } } as never });
+  server = await createTestServer(repo, {
+    endpoints: {
+      front: { target: { model: 'labelled', label: 'canary' } },
+      // A hybrid endpoint answers stored predictions by key: its requests may have no inputs.
+      scores: { hybrid: { target: { model: 'linear' }, key: { parameter: 'customer_id' }, maxAgeMs: 3_600_000 } },
+    } as never,
+  });
+  await server.predictionStore.commitChunk('job', 0, [{ model: 'linear', key: 'c1', version: '1', jobId: 'job', createdAtMs: Date.now(), outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [3], data: [0.25, 0.5, 0.25] }] }]);
   const port = await server.grpc.listen('127.0.0.1', 0);
   address = `127.0.0.1:${port}`;
   const protoDir = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
@@ -103,6 +110,27 @@ beforeAll(async () => {
   const reflectionProto = fileURLToPath(new URL('../proto/grpc/reflection/v1/reflection.proto', import.meta.resolve('@grpc/reflection')));
   reflection = new (loadClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', []))(address, grpc.credentials.createInsecure());
 }, 120_000);
+
+describe('gRPC requests without inputs', () => {
+  it('reach a hybrid endpoint, which answers the stored prediction of the key', async () => {
+    const response = (await call('ModelInfer', { model_name: 'scores', parameters: { customer_id: { string_param: 'c1' } } })) as {
+      model_name: string;
+      outputs: { name: string; shape: string[]; contents?: { fp32_contents: number[] } }[];
+      raw_output_contents?: Uint8Array[];
+      parameters: Record<string, Message>;
+    };
+    expect(response.model_name).toBe('linear');
+    expect(response.parameters.sibyl_source).toMatchObject({ string_param: 'store' });
+    expect(response.outputs.map((o) => [o.name, o.shape.map(Number)])).toEqual([['probabilities', [1, 3]]]);
+    expect(response.outputs[0]!.contents?.fp32_contents ?? f32(response.raw_output_contents![0]!)).toEqual([0.25, 0.5, 0.25]);
+  });
+
+  it('are refused for a model, naming what is missing', async () => {
+    const err = await failure(call('ModelInfer', { model_name: 'linear', parameters: { customer_id: { string_param: 'c1' } } }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toBe('ModelInferRequest.inputs is empty; expected at least one input tensor');
+  });
+});
 
 afterAll(async () => {
   for (const c of [inference, health, reflection]) c?.close();

@@ -62,12 +62,14 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   return 0;
 }
 
-/** A relative modelRepository, stateStore or schedule's job file in a config file means relative to the file's folder. */
+/** A relative modelRepository, stateStore, predictionStore.path or schedule's job file in a config file means relative to the file's folder. */
 export function relativeToFile(document: unknown, file: string): unknown {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
   const out = { ...(document as Record<string, unknown>) };
   const resolve = (value: unknown): unknown => (typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value) ? path.resolve(path.dirname(file), value) : value);
-  for (const field of ['modelRepository', 'stateStore']) if (out[field] !== undefined) out[field] = resolve(out[field]);
+  for (const field of ['modelRepository', 'stateStore']) if (field in out) out[field] = resolve(out[field]);
+  const store = out.predictionStore;
+  if (store !== null && typeof store === 'object' && !Array.isArray(store) && 'path' in store) out.predictionStore = { ...store, path: resolve(store.path) };
   const schedules = out.schedules;
   if (schedules !== null && typeof schedules === 'object' && !Array.isArray(schedules)) {
     out.schedules = Object.fromEntries(

@@ -3,7 +3,7 @@
 // the management API (PUT /v1/endpoints/{e}); compileEndpointConfig turns a document into frozen
 // options with every cross-field rule checked and named.
 import Type, { type Static } from 'typebox';
-import { DATATYPES } from '@sibyl/protocol';
+import { DATATYPES, decodeInferRequest } from '@sibyl/protocol';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 const modelField = Type.String({ minLength: 1, description: 'Model name in the repository.' });
@@ -114,6 +114,34 @@ export const EndpointConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Cheap models first: each row goes on to the next stage only while its confidence is below the threshold.' },
       ),
     ),
+    hybrid: Type.Optional(
+      Type.Object(
+        {
+          target: TargetSchema,
+          storedModel: Type.Optional(
+            Type.String({ minLength: 1, description: "The model name the batch job stored its predictions under. Default: the target's model." }),
+          ),
+          key: Type.Object(
+            {
+              parameter: Type.Optional(Type.String({ minLength: 1, description: 'Request parameter holding the key, e.g. customer_id.' })),
+              header: Type.Optional(Type.String({ minLength: 1, description: 'HTTP header (or gRPC metadata key) holding the key, e.g. x-customer-id.' })),
+              input: Type.Optional(
+                Type.String({ minLength: 1, description: 'Input tensor holding the key (one element); it is removed from the inputs before the live call.' }),
+              ),
+            },
+            { additionalProperties: false, description: 'Where a request carries the key of its stored prediction: exactly one of parameter, header or input.' },
+          ),
+          maxAgeMs: Type.Integer({ minimum: 1, description: 'A stored prediction answers while it is younger than this, in ms (e.g. 90000000 for nightly jobs: 25 hours).' }),
+          default: Type.Optional(
+            Type.Object({ outputs: Type.Array(TensorValueSchema, { minItems: 1 }) }, { additionalProperties: false, description: 'The answer when neither the store nor the live model can give one.' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: 'Precomputed and live predictions: the stored prediction of the request\u2019s key while younger than maxAgeMs, else the live target when the request carries inputs, else the default response.',
+        },
+      ),
+    ),
     shadow: Type.Optional(
       Type.Object(
         {
@@ -195,7 +223,25 @@ export type TrafficPolicy =
       readonly stickyKey?: StickyKey;
     }
   | { readonly kind: 'blueGreen'; readonly blue: Target; readonly green: Target; readonly active: 'blue' | 'green' }
-  | { readonly kind: 'cascade'; readonly stages: readonly { readonly target: Target; readonly output?: string; readonly threshold?: number }[] };
+  | { readonly kind: 'cascade'; readonly stages: readonly { readonly target: Target; readonly output?: string; readonly threshold?: number }[] }
+  | {
+      readonly kind: 'hybrid';
+      /** The live model. */
+      readonly target: Target;
+      /** The model name stored predictions are read under. */
+      readonly storedModel: string;
+      readonly key: HybridKey;
+      readonly maxAgeMs: number;
+      readonly default?: readonly DefaultOutput[];
+    };
+
+/** Where a hybrid endpoint's request carries its key: exactly one is set. */
+export interface HybridKey {
+  readonly parameter?: string;
+  /** Lower-case. */
+  readonly header?: string;
+  readonly input?: string;
+}
 
 export interface DefaultOutput {
   readonly name: string;
@@ -214,7 +260,7 @@ export interface EndpointConfig {
   readonly document: EndpointConfigDocument;
 }
 
-const POLICIES = ['target', 'split', 'canary', 'blueGreen', 'cascade'] as const;
+const POLICIES = ['target', 'split', 'canary', 'blueGreen', 'cascade', 'hybrid'] as const;
 
 function target(t: { model: string; version?: number; label?: string }, path: string, problems: ConfigProblem[]): Target {
   if (t.version !== undefined && t.label !== undefined) problems.push({ path, message: 'sets both version and label; expected one of them, or neither for the default route' });
@@ -230,7 +276,7 @@ export function compileEndpointConfig(name: string, document: unknown, source: s
   const doc = validateConfig<EndpointConfigDocument>(EndpointConfigSchema, document ?? {}, source);
   const problems: ConfigProblem[] = [];
   const set = POLICIES.filter((p) => doc[p] !== undefined);
-  if (set.length > 1) problems.push({ path: '', message: `sets ${set.join(' and ')}; an endpoint has one traffic policy: target, split, canary, blueGreen or cascade` });
+  if (set.length > 1) problems.push({ path: '', message: `sets ${set.join(' and ')}; an endpoint has one traffic policy: target, split, canary, blueGreen, cascade or hybrid` });
   let policy: TrafficPolicy;
   if (doc.split !== undefined) {
     const arms = doc.split.arms.map((a, i) => Object.freeze({ name: a.name, weight: a.weight, target: target(a, `split.arms[${i}]`, problems) }));
@@ -273,6 +319,27 @@ export function compileEndpointConfig(name: string, document: unknown, source: s
       return Object.freeze({ target: target(s, `cascade.stages[${i}]`, problems), ...(s.output === undefined ? {} : { output: s.output }), ...(s.threshold === undefined ? {} : { threshold: s.threshold }) });
     });
     policy = { kind: 'cascade', stages: Object.freeze(stages) };
+  } else if (doc.hybrid !== undefined) {
+    const h = doc.hybrid;
+    const keys = (['parameter', 'header', 'input'] as const).filter((k) => h.key[k] !== undefined);
+    if (keys.length !== 1) problems.push({ path: 'hybrid.key', message: `${keys.length === 0 ? 'sets none' : `sets ${keys.join(' and ')}`}; expected exactly one of parameter, header or input` });
+    if (doc.shadow !== undefined) problems.push({ path: 'shadow', message: 'does not apply to a hybrid endpoint (stored answers have no inputs to copy)' });
+    if (h.default !== undefined) {
+      try {
+        decodeInferRequest(JSON.stringify({ inputs: h.default.outputs }));
+      } catch (err) {
+        problems.push({ path: 'hybrid.default.outputs', message: `is not a valid answer: ${(err as Error).message.replace(/^inputs/, 'outputs')}` });
+      }
+    }
+    const t = target(h.target, 'hybrid.target', problems);
+    policy = {
+      kind: 'hybrid',
+      target: t,
+      storedModel: h.storedModel ?? t.model,
+      key: Object.freeze({ ...h.key, ...(h.key.header === undefined ? {} : { header: h.key.header.toLowerCase() }) }),
+      maxAgeMs: h.maxAgeMs,
+      ...(h.default === undefined ? {} : { default: Object.freeze(h.default.outputs) }),
+    };
   } else {
     policy = { kind: 'single', target: doc.target === undefined ? Object.freeze({ model: name }) : target(doc.target, 'target', problems) };
   }
@@ -333,6 +400,8 @@ export function targetsOf(config: EndpointConfig): Target[] {
           ? [p.stable, p.candidate]
           : p.kind === 'blueGreen'
             ? [p.blue, p.green]
-            : p.stages.map((s) => s.target);
+            : p.kind === 'hybrid'
+              ? [p.target]
+              : p.stages.map((s) => s.target);
   return [...policyTargets, ...(config.shadow === undefined ? [] : [config.shadow.target]), ...(config.fallback?.target === undefined ? [] : [config.fallback.target])];
 }

@@ -71,7 +71,7 @@ export const ServerConfigSchema = Type.Object(
     ),
     endpoints: Type.Record(Type.String(), EndpointConfigSchema, {
       description:
-        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen or cascade; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
+        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen, cascade or hybrid; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
     }),
     http: Type.Object(
       {

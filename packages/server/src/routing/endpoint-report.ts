@@ -1,6 +1,6 @@
 // The endpoint report: what each arm did (requests, errors, latency, outcome feedback with a
 // significance test against the first arm), the canary's progress and history, the blue-green
-// colour, shadow agreement, cascade stages, fallbacks and breakers.
+// colour, shadow agreement, cascade stages, hybrid answers by source, fallbacks and breakers.
 import type { Endpoint } from './endpoint.ts';
 import { candidateShare } from './policies/canary.ts';
 import { twoProportionTest } from './policies/significance.ts';
@@ -17,6 +17,7 @@ export interface EndpointReport {
   blueGreen?: unknown;
   shadow?: unknown;
   cascade?: unknown;
+  hybrid?: unknown;
   fallback: unknown;
   breakers: Record<string, string>;
 }
@@ -75,6 +76,16 @@ export function endpointReport(endpoint: Endpoint, source: 'file' | 'api'): Endp
   }
   if (p.kind === 'cascade') {
     report.cascade = { stages: p.stages.map((s, i) => ({ target: targetKey(s.target), threshold: s.threshold ?? null, rowsIn: endpoint.cascadeStats[i]!.rowsIn, answered: endpoint.cascadeStats[i]!.answered })) };
+  }
+  if (p.kind === 'hybrid' && endpoint.hybrid !== undefined) {
+    const answers = [...endpoint.hybrid.counts].map(([k, count]) => {
+      const [source, reason] = k.split(':') as [string, string];
+      return { source, reason, count };
+    });
+    const bySource: Record<string, number> = { store: 0, live: 0, default: 0, none: 0 };
+    for (const a of answers) bySource[a.source] = (bySource[a.source] ?? 0) + a.count;
+    const key = p.key.parameter !== undefined ? { parameter: p.key.parameter } : p.key.header !== undefined ? { header: p.key.header } : { input: p.key.input };
+    report.hybrid = { target: targetKey(p.target), storedModel: p.storedModel, key, maxAgeMs: p.maxAgeMs, hasDefault: p.default !== undefined, bySource, answers };
   }
   return report;
 }

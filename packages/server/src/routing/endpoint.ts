@@ -16,6 +16,8 @@ import { analyseCanary, applyCanaryDecision, candidateShare, type CanaryDecision
 import { uncertainRows } from './policies/cascade.ts';
 import { chooseArm } from './policies/hashing.ts';
 import { TargetCaller, isServerError, targetKey, type RunTarget } from './target-call.ts';
+import { HybridServing } from './hybrid-serving.ts';
+import type { PredictionLookup } from './stored-prediction.ts';
 
 /** What an endpoint keeps across restarts (the state store holds it). */
 export interface EndpointState {
@@ -29,6 +31,8 @@ export interface EndpointContext {
   random: Random;
   log: Logger;
   run: RunTarget;
+  /** Where hybrid endpoints read stored predictions. */
+  predictions?: PredictionLookup;
   /** Persists the state; called after every change of it. */
   saveState(state: EndpointState): void;
   /**
@@ -66,6 +70,8 @@ export class Endpoint {
   readonly caller: TargetCaller;
   readonly shadowStats: ShadowStats = { sent: 0, dropped: 0, failed: 0, rows: 0, sameTopClass: 0, maxAbsDiff: 0, sumMaxAbsDiff: 0, compared: 0 };
   readonly cascadeStats: { answered: number; rowsIn: number }[];
+  /** A hybrid endpoint's serving, with its answers by source. */
+  readonly hybrid: HybridServing | undefined;
   private shadowsInFlight = 0;
   private readonly requestArms = new Map<string, string>();
   private canaryTimer: CancelTimer | undefined;
@@ -82,7 +88,18 @@ export class Endpoint {
     this.cascadeStats = p.kind === 'cascade' ? p.stages.map(() => ({ answered: 0, rowsIn: 0 })) : [];
     // Arms in the order the policy names them: the first is the control of the report's tests.
     const names =
-      p.kind === 'split' ? p.arms.map((a) => a.name) : p.kind === 'canary' ? ['stable', 'candidate'] : p.kind === 'blueGreen' ? ['blue', 'green'] : p.kind === 'cascade' ? p.stages.map((_, i) => `stage-${i + 1}`) : ['default'];
+      p.kind === 'split'
+        ? p.arms.map((a) => a.name)
+        : p.kind === 'canary'
+          ? ['stable', 'candidate']
+          : p.kind === 'blueGreen'
+            ? ['blue', 'green']
+            : p.kind === 'cascade'
+              ? p.stages.map((_, i) => `stage-${i + 1}`)
+              : p.kind === 'hybrid'
+                ? ['store', 'live', 'default']
+                : ['default'];
+    this.hybrid = p.kind === 'hybrid' ? new HybridServing(name, p, { clock: ctx.clock, log: ctx.log, predictions: ctx.predictions, caller: this.caller }) : undefined;
     for (const name of names) this.arms.set(name, new ArmStats());
     if (p.kind === 'canary') {
       this.state.canary ??= { status: 'running', stage: 0, stageStartedMs: ctx.clock.epochMs(), history: [] };
@@ -126,6 +143,8 @@ export class Endpoint {
         return this.active === 'green' ? p.green : p.blue;
       case 'cascade':
         return p.stages[0]!.target;
+      case 'hybrid':
+        return p.target;
     }
   }
 
@@ -156,6 +175,8 @@ export class Endpoint {
       }
       case 'cascade':
         return { arm: 'stage-1', target: p.stages[0]!.target };
+      case 'hybrid':
+        return { arm: 'live', target: p.target };
     }
   }
 
@@ -165,6 +186,7 @@ export class Endpoint {
    * Its `id` is the request's, or one made up for feedback.
    */
   async infer(request: InferRequest, rc: RequestContext): Promise<InferResponse> {
+    if (this.hybrid !== undefined) return this.inferHybrid(this.hybrid, request, rc);
     const started = this.ctx.clock.now();
     const requestId = request.id ?? randomUUID();
     const shadow = this.config.shadow;
@@ -216,6 +238,16 @@ export class Endpoint {
     const answered: InferResponse = { ...response, id: requestId, parameters };
     this.remember(requestId, variant);
     if (shadowInputs !== undefined) this.sendShadow({ ...request, inputs: shadowInputs }, answered);
+    return answered;
+  }
+
+  /** A hybrid endpoint: the store, the live target or the default answers (`sibyl_source`). */
+  private async inferHybrid(hybrid: HybridServing, request: InferRequest, rc: RequestContext): Promise<InferResponse> {
+    const started = this.ctx.clock.now();
+    const requestId = request.id ?? randomUUID();
+    const { response, source, parameters } = await hybrid.answer(request, rc, (arm, outcome) => this.count(arm, outcome, started));
+    const answered: InferResponse = { ...response, id: requestId, parameters: { sibyl_endpoint: this.name, ...response.parameters, ...parameters, sibyl_variant: source } };
+    this.remember(requestId, source);
     return answered;
   }
 

@@ -13,6 +13,7 @@ import type { ModelManager } from '../models/model-manager.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Endpoint, type EndpointState } from './endpoint.ts';
 import type { RunTarget } from './target-call.ts';
+import type { PredictionLookup } from './stored-prediction.ts';
 
 /** State store namespace: endpoint → { config?: document set through the API, state }. */
 export const ENDPOINT_STATE = 'endpoints';
@@ -36,6 +37,8 @@ export interface EndpointsOptions {
   random: Random;
   log: Logger;
   run: RunTarget;
+  /** Where hybrid endpoints read stored predictions. */
+  predictions?: PredictionLookup;
 }
 
 export class Endpoints {
@@ -101,12 +104,13 @@ export class Endpoints {
 
   private install(name: string, config: EndpointConfig, state: EndpointState, source: 'file' | 'api'): Endpoint {
     this.endpoints.get(name)?.close();
-    const { models, log, clock, random, run } = this.options;
+    const { models, log, clock, random, run, predictions } = this.options;
     const endpoint = new Endpoint(name, config, structuredClone(state), {
       clock,
       random,
       log,
       run,
+      predictions,
       saveState: (s) => void this.save(name, s),
       promote: (stable, candidate) => this.promote(stable, candidate),
     });

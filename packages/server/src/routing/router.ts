@@ -31,6 +31,11 @@ export class Router {
     return this.inference.infer(name, selector, request, signal, context?.observed);
   }
 
+  /** Whether requests for `name` may carry no inputs: it is a hybrid endpoint, which answers by key. */
+  answersByKey(name: string, selector: VersionSelector): boolean {
+    return !addressesVersion(selector) && this.endpoints.get(name)?.config.policy.kind === 'hybrid';
+  }
+
   /**
    * The model (and version or label) whose metadata and readiness `name` stands for: an
    * endpoint's first target (the stable arm of a canary, the active colour, the first stage),

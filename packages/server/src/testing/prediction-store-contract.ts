@@ -99,6 +99,18 @@ export function predictionStoreContract(name: string, adapter: { open: () => Pro
         expect(found.size).toBe(2);
       }));
 
+    it('keeps each row its own model, version and job in a chunk that mixes them', () =>
+      withStore(async (store) => {
+        const rows = Array.from({ length: 100 }, (_, i) =>
+          samplePrediction(`m${i}`, { model: i % 7 === 3 ? 'ltv' : 'churn', version: String(1 + (i >= 40 && i < 45 ? 1 : 0)), jobId: i === 90 ? 'job-x' : 'job-a', createdAtMs: 1_780_000_000_000 + i }),
+        );
+        await store.commitChunk('job-a', 0, rows);
+        const churn = await store.lookup('churn', rows.map((r) => r.key));
+        const ltv = await store.lookup('ltv', rows.map((r) => r.key));
+        expect(churn.size + ltv.size).toBe(100);
+        for (const r of rows) expect((r.model === 'ltv' ? ltv : churn).get(r.key)).toEqual(r);
+      }));
+
     it('records committed chunks per job, also empty ones', () =>
       withStore(async (store) => {
         expect((await store.committedChunks('job-a')).size).toBe(0);

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresPredictionStore } from '../../src/batch/postgres-prediction-store.ts';
+import { ScriptedRuntime, createTestServer, makeTempDir, removeDir } from '../../src/testing/index.ts';
 import { predictionStoreContract, samplePrediction } from '../../src/testing/prediction-store-contract.ts';
 import { POSTGRES_URL } from './postgres.ts';
 
@@ -58,5 +59,24 @@ describe('PostgresPredictionStore', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('a server on a PostgreSQL prediction store', () => {
+  it('opens the configured store, answers lookups from it, and closes it on shutdown', async () => {
+    const prefix = `${RUN}_server_`;
+    prefixes.push(prefix);
+    const repo = await makeTempDir('sibyl-pg-store-server-');
+    const server = await createTestServer(repo, { runtime: new ScriptedRuntime(), predictionStore: { backend: 'postgres', path: '', url: POSTGRES_URL, tablePrefix: prefix } });
+    try {
+      expect(server.predictionStore).toBeInstanceOf(PostgresPredictionStore);
+      await server.predictionStore.commitChunk('job-a', 0, [samplePrediction('c1')]);
+      const res = await server.http.inject({ method: 'POST', url: '/v1/predictions/churn/lookup', headers: { 'content-type': 'application/json' }, payload: '{"keys": ["c1", "c2"]}' });
+      expect(res.json()).toMatchObject({ predictions: [{ key: 'c1', version: '3', jobId: 'job-a', outputs: samplePrediction('c1').outputs }], missing: ['c2'] });
+    } finally {
+      await server.shutdown();
+      await removeDir(repo);
+    }
+    await expect(server.predictionStore.lookup('churn', ['c1'])).rejects.toThrow(/pool/i);
   });
 });

@@ -40,7 +40,7 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   const observed: InferContext | undefined = deps.inference.observed ? { requestId: message.id === '' ? undefined : message.id, elapsedBeforeMs: 0 } : undefined;
   let target;
   try {
-    target = decodeGrpcInferRequest(message);
+    target = decodeGrpcInferRequest(message, { allowNoInputs: (model) => deps.router.answersByKey(model, { version: message.model_version }) });
   } catch (err) {
     if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(message.model_name ?? '', { version: message.model_version }, err, observed);
     throw err;

@@ -55,7 +55,9 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected a JSON inference request');
   const header = request.headers[HEADER_LENGTH];
-  if (header === undefined) return decodeInferRequest(body);
+  // Hybrid endpoints answer by key: their requests may carry no inputs.
+  const options = { allowNoInputs: deps.router.answersByKey(request.params.model, selectorOf(request.params)) };
+  if (header === undefined) return decodeInferRequest(body, undefined, options);
   const headerLength = Number(header);
   if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length) {
     throw new SibylError(
@@ -63,7 +65,7 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
       `header Inference-Header-Content-Length is ${JSON.stringify(header)}; expected the byte length of the JSON header, an integer from 0 to the body length (${body.length})`,
     );
   }
-  if (headerLength > 0) return decodeInferRequestBinary(body, headerLength);
+  if (headerLength > 0) return decodeInferRequestBinary(body, headerLength, options);
   return decodeRawBody(request, body, deps);
 }
 

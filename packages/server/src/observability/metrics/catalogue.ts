@@ -99,7 +99,7 @@ export const METRICS = [
     name: 'sibyl_endpoint_requests_total',
     type: 'counter',
     labels: ['endpoint', 'arm', 'outcome'],
-    help: "Requests an endpoint routed, by arm (split arm name, stable/candidate, blue/green, stage-N, default) and outcome: success, server_error (the target's fault) or client_error (the caller's).",
+    help: "Requests an endpoint routed, by arm (split arm name, stable/candidate, blue/green, stage-N, store/live/default of a hybrid endpoint, default) and outcome: success, server_error (the target's fault) or client_error (the caller's).",
   },
   {
     name: 'sibyl_endpoint_request_duration_seconds',
@@ -129,6 +129,12 @@ export const METRICS = [
     type: 'counter',
     labels: ['endpoint', 'stage', 'outcome'],
     help: 'Rows at each cascade stage: outcome in (reached the stage) or answered (stopped there).',
+  },
+  {
+    name: 'sibyl_endpoint_hybrid_answers_total',
+    type: 'counter',
+    labels: ['endpoint', 'source', 'reason'],
+    help: "Requests of a hybrid endpoint by the source that answered: store, live, default or none (nothing could: the request got an error); reason fresh (a stored prediction younger than maxAgeMs), no_key, not_stored, stale, store_unavailable or live_failed (why the store, or the live target, could not answer).",
   },
   { name: 'sibyl_endpoint_fallbacks_total', type: 'counter', labels: ['endpoint', 'reason'], help: 'Answers of the fallback, by reason: failed, timeout or breaker open.' },
   { name: 'sibyl_endpoint_breaker_open', type: 'gauge', labels: ['endpoint', 'target'], help: "1 while the target's circuit breaker is open or half-open, 0 when closed." },

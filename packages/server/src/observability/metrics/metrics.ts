@@ -223,6 +223,12 @@ function endpointMetrics(endpoints: () => readonly Endpoint[]): Record<string, M
         out.push({ labels: { endpoint: e.name, stage: String(i + 1), outcome: 'answered' }, value: s.answered });
       });
     }),
+    sibyl_endpoint_hybrid_answers_total: each('sibyl_endpoint_hybrid_answers_total', (e, out) => {
+      for (const [k, value] of e.hybrid?.counts ?? []) {
+        const [source, reason] = k.split(':') as [string, string];
+        out.push({ labels: { endpoint: e.name, source, reason }, value });
+      }
+    }),
     sibyl_endpoint_fallbacks_total: each('sibyl_endpoint_fallbacks_total', (e, out) => {
       for (const [reason, value] of e.caller.fallbackReasons) out.push({ labels: { endpoint: e.name, reason }, value });
     }),
