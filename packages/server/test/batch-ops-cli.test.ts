@@ -140,7 +140,7 @@ describe('sibyl batch (server jobs)', () => {
     });
     const shown = await sibyl('batch', 'show', id);
     expect(shown.out).toMatch(/ RUNNING \(api\)\n/);
-    expect(shown.out).toMatch(/progress {2}\d+ rows, \d+ written, 0 rejected, \d+ rows\/s/);
+    expect(shown.out).toMatch(/progress {2}\d+\/\d+ rows \([\d.]+%\), \d+ written, 0 rejected, \d+ rows\/s, ETA \S+/);
 
     server!.process.kill('SIGKILL');
     await server!.exited;

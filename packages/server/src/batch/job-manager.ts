@@ -99,7 +99,9 @@ export class BatchJobManager {
     for (const id of ids) {
       const record = await store.getJob(id);
       if (record !== undefined && (record.status === 'running' || record.status === 'queued')) {
-        await store.saveJob({ ...record, status: 'failed', finishedAtMs: clock.epochMs(), error: interruptedError(id, 'the server stopped while the job ran') });
+        // The record's counts are from its last save; the committed chunks are exact.
+        const chunksCommitted = (await store.committedChunks(id)).size;
+        await store.saveJob({ ...record, status: 'failed', chunksCommitted, finishedAtMs: clock.epochMs(), error: interruptedError(id, 'the server stopped while the job ran') });
         log.warn({ jobId: id }, 'batch job was interrupted by a restart; marked failed');
       }
       await state.delete(RUNNING_NAMESPACE, id);
