@@ -7,7 +7,7 @@
 // without a Redis. Every test uses its own queue prefix.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -24,6 +24,7 @@ const BIN = fileURLToPath(new URL('../../bin/sibyl.js', import.meta.url));
 const CHUNKS = 12;
 const CHUNK_ROWS = 3000;
 const ROWS = CHUNKS * CHUNK_ROWS;
+const BAD_ROW = 4321;
 
 interface Proc {
   child: ChildProcess;
@@ -114,7 +115,8 @@ beforeAll(async () => {
   // A repository without the job's model: its workers cannot score the job.
   await writeModelRepository(path.join(dir, 'other-models'), { other: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
   let csv = 'id,a,b,c,d\n';
-  for (let i = 0; i < ROWS; i++) csv += `k${i},${features(i).join(',')}\n`;
+  // One bad row, rejected with its reason by both runs.
+  for (let i = 0; i < ROWS; i++) csv += i === BAD_ROW ? `k${i},oops,1,2,3\n` : `k${i},${features(i).join(',')}\n`;
   await writeFile(path.join(dir, 'data.csv'), csv);
 });
 
@@ -164,20 +166,26 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
     const db = new Database(path.join(dir, 'distributed.sqlite'), { readonly: true });
     const counts = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys FROM predictions').get() as { n: number; keys: number };
     db.close();
-    expect(counts).toEqual({ n: ROWS, keys: ROWS });
+    expect(counts).toEqual({ n: ROWS - 1, keys: ROWS - 1 });
+    const rejects = (await readFile(path.join(dir, 'scores-distributed.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number });
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]).toMatchObject({ key: `k${BAD_ROW}`, reason: expect.stringContaining("column 'a'") });
+    const singleRejects = (await readFile(path.join(dir, 'scores-single.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number });
+    expect(singleRejects.map((r) => [r.key, r.reason, r.rowNumber])).toEqual(rejects.map((r) => [r.key, r.reason, r.rowNumber]));
     const distributed = await SqlitePredictionStore.open(path.join(dir, 'distributed.sqlite'));
     const reference = await SqlitePredictionStore.open(path.join(dir, 'single.sqlite'));
     try {
       const [job] = await distributed.listJobs({ name: 'scores-distributed' });
-      expect(job).toMatchObject({ status: 'succeeded', origin: 'distributed', rowsRead: ROWS, rowsWritten: ROWS, rowsRejected: 0, chunksCommitted: CHUNKS, chunksTotal: CHUNKS });
+      expect(job).toMatchObject({ status: 'succeeded', origin: 'distributed', rowsRead: ROWS, rowsWritten: ROWS - 1, rowsRejected: 1, chunksCommitted: CHUNKS, chunksTotal: CHUNKS });
       expect((await distributed.committedChunks(job!.id)).size).toBe(CHUNKS);
       const keys = Array.from({ length: ROWS }, (_, i) => `k${i}`);
       const got = await distributed.lookup('linear', keys);
       const want = await reference.lookup('linear', keys);
-      expect(got.size).toBe(ROWS);
-      expect(want.size).toBe(ROWS);
+      expect(got.size).toBe(ROWS - 1);
+      expect(want.size).toBe(ROWS - 1);
       let differing = 0;
       for (const key of keys) {
+        if (key === `k${BAD_ROW}`) continue;
         const g = got.get(key)!;
         const w = want.get(key)!;
         if (g.version !== w.version || JSON.stringify(g.outputs) !== JSON.stringify(w.outputs)) differing++;
