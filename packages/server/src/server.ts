@@ -171,6 +171,7 @@ export class SibylServer {
       clock: this.clock,
       log: this.log,
       start: (name, schedule) => this.batchJobs.start({ jobFile: schedule.job }, `schedule:${name}`),
+      history: () => this.predictionStore.listJobs({ limit: 1000 }),
     });
     const { metrics, predictions, drift, tracing } = this.observability;
     this.metricsHttp = metrics !== undefined && options.config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
@@ -220,6 +221,7 @@ export class SibylServer {
     this.endpoints.checkTargets();
     this.grpc.refreshHealth();
     await this.batchJobs.recoverInterrupted();
+    await this.schedules.loadHistory();
     this.schedules.start();
     return this.url;
   }

@@ -113,4 +113,16 @@ describe('BatchScheduler', () => {
     expect(starter.runs.map((r) => new Date(r.at).toISOString())).toEqual(['2026-04-01T00:00:00.000Z']);
     await scheduler.close();
   });
+
+  it('shows the last run from the job history after a restart', async () => {
+    const clock = new ManualClock(T0);
+    const starter = jobStarter();
+    const record = (id: string, origin: string, createdAtMs: number, status: BatchJobRecord['status']): BatchJobRecord => ({ id, name: 'n', status, spec: {}, origin, createdAtMs, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 });
+    const history = async () => [record('api-1', 'api', T0 - 10, 'succeeded'), record('old-2', 'schedule:nightly', T0 - HOUR, 'failed'), record('old-1', 'schedule:nightly', T0 - 25 * HOUR, 'succeeded')];
+    const scheduler = new BatchScheduler({ clock, log, start: starter.start(clock), history, schedules: { nightly: { cron: '0 2 * * *', job: '/j.yaml' }, other: { cron: '0 3 * * *', job: '/k.yaml' } } });
+    await scheduler.loadHistory();
+    scheduler.start();
+    expect(scheduler.list().map((s) => s.lastRun)).toEqual([{ jobId: 'old-2', startedAtMs: T0 - HOUR, status: 'failed' }, null]);
+    await scheduler.close();
+  });
 });

@@ -39,6 +39,8 @@ export interface BatchSchedulerOptions {
   log: Logger;
   /** Starts a run of the schedule's job; `done` settles when it ends. */
   start: (name: string, schedule: ScheduleConfig) => Promise<{ record: BatchJobRecord; done: Promise<BatchJobRecord> }>;
+  /** Recent job records, newest first, where the last run of each schedule (origin `schedule:<name>`) is found after a restart. */
+  history?: () => Promise<readonly BatchJobRecord[]>;
 }
 
 interface Entry {
@@ -80,6 +82,15 @@ export class BatchScheduler {
     if (this.started) return;
     this.started = true;
     for (const entry of this.entries) if (entry.status.enabled) this.arm(entry, this.options.clock.epochMs());
+  }
+
+  /** Fills each schedule's last run from the job history (runs before this server started), where it has none yet. */
+  async loadHistory(): Promise<void> {
+    const records = (await this.options.history?.()) ?? [];
+    for (const entry of this.entries) {
+      const last = records.find((r) => r.origin === `schedule:${entry.name}`);
+      if (last !== undefined && entry.status.lastRun === null) entry.status.lastRun = { jobId: last.id, startedAtMs: last.createdAtMs, status: last.status };
+    }
   }
 
   /** The schedules with their next and last runs, in configuration order. */
