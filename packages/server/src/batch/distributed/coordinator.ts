@@ -58,6 +58,8 @@ export interface DistributedRunOptions {
   onProgress?: (progress: DistributedRunProgress) => void;
   /** Rejected rows as their chunks complete (e.g. to append them to the reject file). */
   onRejected?: (rows: readonly RejectedRow[], chunkIndex: number) => void | Promise<void>;
+  /** When no worker has started a chunk this long after the job began, a warning says how to start one (default 10000). */
+  idleWarningMs?: number;
 }
 
 /** Runs the job to its end and returns its final record (also saved in the store). Never throws for a failed chunk: the record says failed. */
@@ -130,6 +132,12 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
     failure ??= new SibylError('BATCH_CHUNK_FAILED', `chunk ${index} (source rows from ${first}) of job ${jobId} failed on every attempt: ${failedReason}`);
     notify();
   });
+  // Nobody may be working the queue: say so (once) when no chunk has started for a while.
+  let started = false;
+  events.once('active', () => (started = true));
+  const cancelIdleWarning = clock.setTimeout(() => {
+    if (!started) log.warn({ jobId, queue: queueName, prefix, redisUrl: options.redisUrl }, `no worker has taken a chunk of job ${jobId} after ${(options.idleWarningMs ?? 10_000) / 1000} s; start workers with: sibyl worker --redis-url ${options.redisUrl} --queue-prefix ${prefix}`);
+  }, options.idleWarningMs ?? 10_000);
   const onAbort = (): void => notify();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -176,6 +184,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
   } catch (err) {
     record = { ...record, status: 'failed', error: (err as Error).message };
   } finally {
+    cancelIdleWarning();
     options.signal?.removeEventListener('abort', onAbort);
     await rejecting.catch((err: unknown) => log.error({ err, jobId }, 'writing rejected rows failed'));
     record = { ...record, finishedAtMs: clock.epochMs() };
