@@ -24,7 +24,7 @@ import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
 import { BatchJobManager } from './batch/job-manager.ts';
 import { BatchScheduler } from './batch/schedules.ts';
-import { serverJobRunner } from './batch/server-job-runner.ts';
+import { OnlineActivity, serverJobRunner } from './batch/server-job-runner.ts';
 import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -82,6 +82,8 @@ export class SibylServer {
   readonly stateStore: StateStore;
   /** Batch jobs run inside the server (API, schedules). */
   readonly batchJobs: BatchJobManager;
+  /** When online inference requests last arrived: jobs in the server slow down while they do. */
+  readonly onlineActivity = new OnlineActivity();
   /** The schedules of sibyl.yaml; armed by start(). */
   readonly schedules: BatchScheduler;
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
@@ -164,7 +166,7 @@ export class SibylServer {
       state: this.stateStore,
       clock: this.clock,
       log: this.log,
-      runner: serverJobRunner({ router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd() }),
+      runner: serverJobRunner({ activity: this.onlineActivity, router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd() }),
     });
     this.schedules = new BatchScheduler({
       schedules: config.schedules,
@@ -196,6 +198,7 @@ export class SibylServer {
       predictionStore: this.predictionStore,
       clock: this.clock,
       batch: { batchJobs: this.batchJobs, schedules: this.schedules },
+      onlineActivity: this.onlineActivity,
     });
     this.grpc = new GrpcFrontend({
       log: this.log,

@@ -19,6 +19,8 @@ import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
 import type { PredictionStore } from './prediction-store.ts';
 
 export interface ServerJobRunnerOptions {
+  /** When online requests last arrived: jobs are paced while they do (OnlineFirstGate). */
+  activity?: OnlineActivity;
   router: Router;
   models: ModelManager;
   store: PredictionStore;
@@ -45,6 +47,53 @@ export function boundedScorer(scorer: BatchScorer, limit: (signature: Awaited<Re
   };
 }
 
+/** When the server last received an online request (performance.now() ms); the HTTP frontend touches it. */
+export class OnlineActivity {
+  lastMs = Number.NEGATIVE_INFINITY;
+
+  touch(nowMs: number): void {
+    this.lastMs = nowMs;
+  }
+}
+
+/**
+ * Online requests first. A job's work on the event loop (mapping rows, splitting outputs,
+ * committing chunks) would otherwise keep it busy and online requests would wait in their
+ * sockets — bounding the job's requests in flight bounds the model's queue, not that. So while
+ * online requests arrive (one in the last `recentMs`), the jobs are paced to `share` of the time:
+ * before each batch request they wait (1 - share) / share times as long as their work since the
+ * previous one took (at most `maxWaitMs`). With no online traffic they run at full speed.
+ */
+export class OnlineFirstGate {
+  private previousPassMs = Number.NEGATIVE_INFINITY;
+  private previousWaitMs = 0;
+
+  constructor(
+    private readonly activity: OnlineActivity,
+    private readonly clock: Clock,
+    private readonly options: { share: number; recentMs: number; maxWaitMs: number } = { share: 0.25, recentMs: 1000, maxWaitMs: 500 },
+  ) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    const { share, recentMs, maxWaitMs } = this.options;
+    let wait = 0;
+    if (now - this.activity.lastMs < recentMs && Number.isFinite(this.previousPassMs)) {
+      const work = Math.max(0, now - this.previousPassMs - this.previousWaitMs);
+      wait = Math.min(maxWaitMs, (work * (1 - share)) / share);
+      if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait));
+    }
+    this.previousPassMs = now;
+    this.previousWaitMs = wait;
+    return fn();
+  }
+}
+
+/** A scorer whose requests pass the gate. */
+export function gatedScorer(scorer: BatchScorer, gate: OnlineFirstGate): BatchScorer {
+  return { signature: () => scorer.signature(), infer: (request, signal) => gate.run(() => scorer.infer(request, signal)) };
+}
+
 /** A ConfigError (the spec or file is wrong) as the API's 400, naming the field. */
 function asRequestError(err: unknown): unknown {
   if (err instanceof ConfigError) return new SibylError('BATCH_JOB_INVALID', err.message);
@@ -53,6 +102,8 @@ function asRequestError(err: unknown): unknown {
 
 export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner {
   const { router, models, store, clock, log, configDir } = options;
+  // One gate for every job of the server: together they get the share.
+  const gate = options.activity === undefined ? undefined : new OnlineFirstGate(options.activity, clock);
   return {
     async prepare(input): Promise<ServerPreparedJob> {
       let job: BatchJob;
@@ -81,7 +132,8 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
     },
     run(prepared, { jobId, origin, signal, onProgress }) {
       const { job } = prepared as ServerPreparedJob;
-      const scorer = boundedScorer(routerScorer(router, models, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
+      const bounded = boundedScorer(routerScorer(router, models, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
+      const scorer = gate === undefined ? bounded : gatedScorer(bounded, gate);
       return runBatchJob(job, { store, scorer, clock, log }, { jobId, origin, signal, onProgress });
     },
   };

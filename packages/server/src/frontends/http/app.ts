@@ -28,6 +28,8 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   corsOrigins?: readonly string[];
   /** Batch jobs and schedules inside the server (/v1/batch/...). */
   batch?: BatchRouteDeps;
+  /** Told when an inference request arrives, so batch jobs in the server give way. */
+  onlineActivity?: { touch(nowMs: number): void };
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -55,7 +57,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
   });
 
+  const activity = options.onlineActivity;
   app.addHook('onRequest', (request, reply, done) => {
+    if (activity !== undefined && request.method === 'POST') activity.touch(performance.now());
     if (options.isDraining() && !ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) {
       sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
       return;
