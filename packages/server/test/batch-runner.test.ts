@@ -12,6 +12,7 @@ import { createSystemClock } from '../src/core/clock.ts';
 import { makeTempDir, removeDir } from '../src/testing/index.ts';
 import { runBatchJob, type BatchProgress } from '../src/batch/batch-runner.ts';
 import { SqlitePredictionStore } from '../src/batch/sqlite-prediction-store.ts';
+import { SqliteCommitThread } from '../src/batch/sqlite-commit-thread.ts';
 
 const FEATURES = Array.from({ length: 32 }, (_, i) => `f${i}`);
 const clock = createSystemClock();
@@ -127,6 +128,32 @@ describe('runBatchJob', () => {
       await expect(runBatchJob(j, { store, scorer: scoring.scorer, clock }, { origin: 'test', jobId: 'nope' })).rejects.toThrow(/no batch job 'nope'/);
     } finally {
       await store.close();
+    }
+  });
+
+  it('commits from a worker thread exactly what commitChunk would', async () => {
+    writeCsv(path.join(dir, 'rows.csv'), 130, { 3: (v) => (v[1] = 'x') });
+    const direct = await SqlitePredictionStore.open(path.join(dir, 'direct.sqlite'));
+    const threaded = await SqlitePredictionStore.open(path.join(dir, 'threaded.sqlite'));
+    const thread = await SqliteCommitThread.start(path.join(dir, 'threaded.sqlite'));
+    try {
+      const a = await runBatchJob(job({ name: 'direct' }), { store: direct, scorer: scoring.scorer, clock }, { origin: 'test' });
+      const b = await runBatchJob(job({ name: 'threaded' }), { store: threaded, scorer: scoring.scorer, clock, commit: (i, p) => thread.commit(i, p) }, { origin: 'test' });
+      expect(b).toMatchObject({ status: 'succeeded', rowsRead: 130, rowsWritten: 129, rowsRejected: 1, chunksCommitted: 4 });
+      expect((await threaded.committedChunks(b.id)).size).toBe(4);
+      const keys = Array.from({ length: 130 }, (_, i) => `c${i}`);
+      const fromDirect = await direct.lookup('tabular_mlp', keys);
+      const fromThread = await threaded.lookup('tabular_mlp', keys);
+      expect(fromThread.size).toBe(129);
+      for (const k of keys) {
+        expect(fromThread.get(k)?.outputs).toEqual(fromDirect.get(k)?.outputs);
+        if (fromThread.has(k)) expect(fromThread.get(k)!.jobId).toBe(b.id);
+      }
+      expect(a.rowsWritten).toBe(129);
+    } finally {
+      await thread.close();
+      await threaded.close();
+      await direct.close();
     }
   });
 

@@ -3,6 +3,7 @@
 // live failure is answered by the default, and a broken store counts as holding nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
+import { reportText } from '../src/cli/endpoints-command.ts';
 import { ManualClock, ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
 
 const T0 = 1_800_000_000_000;
@@ -42,6 +43,12 @@ describe('hybrid endpoints', () => {
     expect(live.status).toBe(200);
     expect(live.body.parameters).toMatchObject({ sibyl_source: 'live', sibyl_source_reason: 'stale', sibyl_prediction_age_ms: 1000 });
     expect(live.body.outputs[0]!.data).toEqual([7]);
+    await server.predictionStore.commitChunk('j', 1, [stored('c1', clock.epochMs(), 40)]);
+    const selected = await post('e', { ...request, outputs: [{ name: 'y' }] });
+    expect(selected.body.outputs.map((o) => o.name)).toEqual(['y']);
+    const unknown = await post('e', { ...request, outputs: [{ name: 'z' }] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ reason: 'OUTPUT_UNKNOWN', error: "the stored prediction of m has no output 'z'; its outputs are 'y'" });
     const two = await post('e', { inputs: [{ name: 'customer_id', datatype: 'BYTES', shape: [2], data: ['c1', 'c2'] }] });
     expect(two.status).toBe(400);
     expect(two.body.error).toBe("input 'customer_id' of endpoint e is its key and has 2 elements; expected one (a hybrid endpoint answers one key per request)");
@@ -66,5 +73,6 @@ describe('hybrid endpoints', () => {
     ]);
     expect(report.arms.live).toMatchObject({ requests: 1, errors: 1 });
     expect(report.arms.default).toMatchObject({ requests: 2, errors: 0 });
+    expect(reportText(report as never).split('\n').slice(-2)).toEqual(['hybrid: stored broken by parameter id, younger than 1000 ms, else live broken', '  answered by store 0, live 0, default 2; unanswered 0']);
   });
 });

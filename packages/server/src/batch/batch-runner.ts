@@ -17,6 +17,7 @@ import type { BatchJob } from '../config/batch-job-config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BatchScorer } from './batch-scorer.ts';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.ts';
+import type { ColumnarCommit } from './columnar-predictions.ts';
 import type { BatchJobRecord, PredictionStore } from './prediction-store.ts';
 import { RowMapper } from './row-mapping.ts';
 import { createChunkProcessor } from './score-chunk.ts';
@@ -35,6 +36,8 @@ export interface BatchRunDependencies {
   scorer: BatchScorer;
   clock: Clock;
   log?: Logger;
+  /** Commits chunks column by column instead of store.commitChunk (the CLI's SQLite commit thread); same store. */
+  commit?: ColumnarCommit;
 }
 
 export interface BatchProgress {
@@ -108,6 +111,7 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
       requestRows,
       concurrency,
       ...(job.outputs === undefined ? {} : { outputs: job.outputs }),
+      ...(deps.commit === undefined ? {} : { commit: deps.commit }),
     });
     source = options.source ?? openSource(job, mapper.textColumns());
     rowsTotal = await source.countRows?.().catch(() => undefined);

@@ -204,11 +204,12 @@ export class RowMapper {
       // The hot path: numbers straight from the parsed columns.
       const out: Float64Array | unknown[] = numeric ? new Float64Array(size) : new Array<unknown>(size);
       const cols: ColumnValues[] = p.columns.map((c) => columns.get(c)!);
+      const numbers = cols.map((c) => c.numbers);
       let o = 0;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
         for (let j = 0; j < k; j++) {
-          const x = cols[j]!.numbers[r]!;
+          const x = numbers[j]![r]!;
           out[o++] = (x === x ? x : toJsonValue(cols[j]!.texts[r], p, p.columns[j]!)) as number;
         }
       }

@@ -12,6 +12,7 @@ import type { BatchScorer } from './batch-scorer.ts';
 import type { PredictionStore, StoredOutput, StoredPrediction } from './prediction-store.ts';
 import type { RowMapper } from './row-mapping.ts';
 import { rowAt } from './chunk-row.ts';
+import type { ColumnarCommit, PredictionSegment } from './columnar-predictions.ts';
 import type { SourceChunk } from './source.ts';
 
 export interface ChunkProcessorOptions {
@@ -27,6 +28,12 @@ export interface ChunkProcessorOptions {
   concurrency: number;
   /** Outputs to store (default: all the response carries). */
   outputs?: readonly string[];
+  /**
+   * Commits a chunk given column by column instead of through store.commitChunk (e.g. from
+   * another thread: see sqlite-commit-thread.ts); it must write the same store, with the same
+   * transaction semantics.
+   */
+  commit?: ColumnarCommit;
 }
 
 /** Reasons that mean the server or the model cannot answer now, whatever the rows: retried, then the chunk fails. */
@@ -34,7 +41,7 @@ const TRANSIENT = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEED
 const RETRIES = 5;
 
 export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProcessor {
-  const { store, scorer, mapper, clock, predictionModel, requestRows, concurrency } = options;
+  const { store, scorer, mapper, clock, predictionModel, requestRows, concurrency, commit } = options;
   const wanted = options.outputs === undefined ? undefined : new Set(options.outputs);
 
   /** Scores rows (already built into one request), retrying transient failures. */
@@ -66,9 +73,16 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
     const groups: number[][] = [];
     for (let i = 0; i < good.length; i += requestRows) groups.push(good.slice(i, i + requestRows));
     const createdAtMs = clock.epochMs();
+    /** Column by column (when `commit` is set): per request, its rows' keys and outputs, with the first row's position. */
+    const segments: { first: number; segment: PredictionSegment }[] = [];
 
     const store1 = (response: InferResponse, rows: readonly number[]): void => {
       const version = response.model_version ?? '';
+      if (commit !== undefined) {
+        const outputs = wanted === undefined ? response.outputs : response.outputs.filter((t) => wanted.has(t.name));
+        segments.push({ first: rows[0]!, segment: { keys: rows.map((r) => checked.keys[r]!), version, outputs } });
+        return;
+      }
       const perRow = splitOutputs(response.outputs, rows.length, wanted);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
@@ -106,7 +120,7 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
     if (signal?.aborted) throw new SibylError('REQUEST_CANCELLED', 'the batch job was cancelled');
 
     const written: StoredPrediction[] = [];
-    for (let r = 0; r < n; r++) {
+    for (let r = 0; r < n && commit === undefined; r++) {
       const p = predictions[r];
       if (p !== undefined) written.push(p);
     }
@@ -116,8 +130,15 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
       const key = checked.keys[r];
       rejected.push({ rowNumber, ...(key === undefined ? {} : { key }), reason: `row ${rowNumber}: ${reason}`, row: rowAt(chunk, r) });
     }
-    await store.commitChunk(jobId, chunk.index, written);
-    return { chunkIndex: chunk.index, rowsRead: n, rowsWritten: written.length, rejected };
+    if (commit === undefined) {
+      await store.commitChunk(jobId, chunk.index, written);
+      return { chunkIndex: chunk.index, rowsRead: n, rowsWritten: written.length, rejected };
+    }
+    // In row order, so that of two rows with the same key the later wins, as with commitChunk.
+    segments.sort((a, b) => a.first - b.first);
+    const rowsWritten = segments.reduce((sum, s) => sum + s.segment.keys.length, 0);
+    await commit(chunk.index, { model: predictionModel, jobId, createdAtMs, segments: segments.map((s) => s.segment) });
+    return { chunkIndex: chunk.index, rowsRead: n, rowsWritten, rejected };
   };
 }
 

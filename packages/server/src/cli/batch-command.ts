@@ -15,6 +15,7 @@ import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults
 import { createSystemClock } from '../core/clock.ts';
 import { runBatchJob, type BatchProgress } from '../batch/batch-runner.ts';
 import { openJobStore } from '../batch/job-store.ts';
+import { SqliteCommitThread } from '../batch/sqlite-commit-thread.ts';
 import { openLocalScoring } from './batch-scoring.ts';
 import { progressReporter, summaryText } from './batch-progress.ts';
 import { addDistributedOptions, runDistributedCommand, type DistributedFlags } from './distributed-run.ts';
@@ -72,6 +73,8 @@ async function runCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const store = await openJobStore(job.store);
+  // SQLite: chunks are committed from a worker thread (overlapping the next chunks' work).
+  const commitThread = job.store.kind === 'sqlite' ? await SqliteCommitThread.start(job.store.path) : undefined;
   let scoring: Awaited<ReturnType<typeof openLocalScoring>> | undefined;
   try {
     scoring = await openLocalScoring({ modelRepository, endpoints: config.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
@@ -79,7 +82,7 @@ async function runCommand(
     let last: BatchProgress | undefined;
     const record = await runBatchJob(
       job,
-      { store, scorer: scoring.scorer, clock, log },
+      { store, scorer: scoring.scorer, clock, log, ...(commitThread === undefined ? {} : { commit: (i, p) => commitThread.commit(i, p) }) },
       {
         origin: 'cli',
         signal: controller.signal,
@@ -104,6 +107,7 @@ async function runCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await scoring?.close();
+    await commitThread?.close();
     await store.close();
   }
 }

@@ -25,6 +25,7 @@ interface ReportJson {
   blueGreen?: { active: string; blue: string; green: string };
   shadow?: { target: string; sent: number; dropped: number; failed: number; sameTopClassRate: number | null; maxAbsDiff: number | null };
   cascade?: { stages: { target: string; threshold: number | null; rowsIn: number; answered: number }[] };
+  hybrid?: { target: string; storedModel: string; key: Record<string, string>; maxAgeMs: number; bySource: Record<string, number> };
   fallback: { answered: number; byReason: Record<string, number> };
   breakers: Record<string, string>;
 }
@@ -60,6 +61,12 @@ export function reportText(r: ReportJson): string {
     lines.push('', `shadow ${s.target}: ${s.sent} sent, ${s.dropped} dropped, ${s.failed} failed; same top class ${pct(s.sameTopClassRate)}, max |diff| ${s.maxAbsDiff ?? ''}`);
   }
   if (r.cascade !== undefined) for (const [i, s] of r.cascade.stages.entries()) lines.push(`${i === 0 ? '\n' : ''}cascade stage ${i + 1} ${s.target}: ${s.rowsIn} rows in, ${s.answered} answered${s.threshold === null ? '' : ` (threshold ${s.threshold})`}`);
+  if (r.hybrid !== undefined) {
+    const h = r.hybrid;
+    const [where, name] = Object.entries(h.key)[0] ?? ['key', '?'];
+    lines.push('', `hybrid: stored ${h.storedModel} by ${where} ${name}, younger than ${h.maxAgeMs} ms, else live ${h.target}`);
+    lines.push(`  answered by store ${h.bySource.store ?? 0}, live ${h.bySource.live ?? 0}, default ${h.bySource.default ?? 0}; unanswered ${h.bySource.none ?? 0}`);
+  }
   if (r.fallback.answered > 0) lines.push('', `fallback answered ${r.fallback.answered}: ${Object.entries(r.fallback.byReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const open = Object.entries(r.breakers).filter(([, mode]) => mode !== 'closed');
   if (open.length > 0) lines.push(`breakers: ${open.map(([k, m]) => `${k} ${m}`).join(', ')}`);

@@ -78,14 +78,14 @@ export class HybridServing {
     const parameters: Parameters = { sibyl_source: decision.source, sibyl_source_reason: decision.reason };
     if (decision.ageMs !== undefined) parameters.sibyl_prediction_age_ms = decision.ageMs;
     if (decision.source === 'store') {
-      const response = storedAnswer(stored!);
+      const response = counting(() => selectOutputs(storedAnswer(stored!), request, `the stored prediction of ${p.storedModel}`), () => count('store', 'client-error'));
       parameters.sibyl_prediction_job_id = stored!.jobId;
       parameters.sibyl_prediction_created_at = new Date(stored!.createdAtMs).toISOString();
       count('store', 'ok');
       this.counted('store', decision.reason);
       return { response, source: 'store', parameters };
     }
-    if (decision.source === 'default') return this.answerDefault(decision.reason, parameters, count);
+    if (decision.source === 'default') return this.answerDefault(request, decision.reason, parameters, count);
     const live: InferRequest = { ...request, inputs };
     const spare = this.ctx.caller.needsInputCopy ? inputs.map(copyTensor) : undefined;
     try {
@@ -105,14 +105,19 @@ export class HybridServing {
         throw err;
       }
       this.ctx.log.warn({ endpoint: this.endpoint }, `endpoint ${this.endpoint}: ${targetKey(p.target)} failed, the default answers: ${(err as Error).message}`);
-      return this.answerDefault('live_failed', { ...parameters, sibyl_source_reason: 'live_failed' }, count);
+      return this.answerDefault(request, 'live_failed', { ...parameters, sibyl_source_reason: 'live_failed' }, count);
     }
   }
 
-  private answerDefault(reason: HybridReason, parameters: Parameters, count: (arm: HybridSource, outcome: 'ok') => void): HybridAnswer {
+  private answerDefault(request: InferRequest, reason: HybridReason, parameters: Parameters, count: (arm: HybridSource, outcome: 'ok' | 'client-error') => void): HybridAnswer {
+    const response = counting(
+      () => selectOutputs({ model_name: 'default', outputs: defaultOutputs(this.policy.default as readonly DefaultOutput[]) }, request, `the default response of endpoint ${this.endpoint}`),
+      () => count('default', 'client-error'),
+    );
     count('default', 'ok');
     this.counted('default', reason);
-    return { response: { model_name: 'default', outputs: defaultOutputs(this.policy.default as readonly DefaultOutput[]) }, source: 'default', parameters: { ...parameters, sibyl_source: 'default' } };
+    return { response, source: 'default', parameters: { ...parameters, sibyl_source: 'default' } };
+
   }
 
   private counted(source: HybridSource | 'none', reason: HybridReason): void {
@@ -156,5 +161,30 @@ export class HybridServing {
       default:
         return `no prediction of ${p.storedModel} is stored for key ${JSON.stringify(key)} (endpoint ${this.endpoint}); ${otherwise}`;
     }
+  }
+}
+
+/**
+ * The outputs the request asks for (all when it names none), as a model would answer them.
+ * @throws SibylError OUTPUT_UNKNOWN naming what the answer has.
+ */
+function selectOutputs(response: InferResponse, request: InferRequest, what: string): InferResponse {
+  const asked = request.outputs;
+  if (asked === undefined || asked.length === 0) return response;
+  const outputs = asked.map((o) => {
+    const found = response.outputs.find((t) => t.name === o.name);
+    if (found === undefined) throw new SibylError('OUTPUT_UNKNOWN', `${what} has no output '${o.name}'; its outputs are ${response.outputs.map((t) => `'${t.name}'`).join(', ')}`);
+    return found;
+  });
+  return { ...response, outputs };
+}
+
+/** `make()`, calling `failed` before rethrowing what it throws (so the request is counted). */
+function counting<T>(make: () => T, failed: () => void): T {
+  try {
+    return make();
+  } catch (err) {
+    failed();
+    throw err;
   }
 }

@@ -27,7 +27,12 @@ describe('storedAnswer', () => {
     expect(answer.outputs[2]!.data).toEqual([new TextEncoder().encode('stays')]);
   });
 
+  it('answers NaN for the nulls a JSON store keeps', () => {
+    const answer = storedAnswer({ model: 'm', key: 'k', version: '1', jobId: 'j', createdAtMs: 0, outputs: [{ name: 'p', datatype: 'FP32', shape: [2], data: [null as never, 1] }] });
+    expect([...(answer.outputs[0]!.data as Float32Array)]).toEqual([Number.NaN, 1]);
+  });
+
   it('names stored outputs that do not fit their shape', () => {
-    expect(() => storedAnswer({ model: 'm', key: 'k', version: '1', jobId: 'j', createdAtMs: 0, outputs: [{ name: 'p', datatype: 'FP32', shape: [3], data: [1] }] })).toThrow(/output 'p' has shape \[1,3\]/);
+    expect(() => storedAnswer({ model: 'm', key: 'k', version: '1', jobId: 'j', createdAtMs: 0, outputs: [{ name: 'p', datatype: 'FP32', shape: [3], data: [1] }] })).toThrow(/^the stored prediction of m for key "k" has an output 'p' that is not a valid tensor: .*3/);
   });
 });

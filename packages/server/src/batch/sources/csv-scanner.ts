@@ -68,16 +68,19 @@ function planFor(file: string, header: string[], options: CsvScanOptions): Field
 /** The needed columns of one chunk, filled record by record. */
 class ColumnTable {
   readonly numbers: Float64Array[];
-  readonly texts: (string | undefined)[][];
-  readonly hasText: boolean[];
+  /** Allocated at a column's first text in the chunk (most columns of a numeric file have none). */
+  readonly texts: ((string | undefined)[] | undefined)[];
 
   constructor(
     readonly plan: FieldPlan,
-    capacity: number,
+    private readonly capacity: number,
   ) {
     this.numbers = plan.names.map(() => new Float64Array(capacity).fill(NaN));
-    this.texts = plan.names.map(() => new Array<string | undefined>(capacity));
-    this.hasText = plan.names.map(() => false);
+    this.texts = plan.names.map(() => undefined);
+  }
+
+  setText(slot: number, row: number, text: string): void {
+    (this.texts[slot] ??= new Array<string | undefined>(this.capacity))[row] = text;
   }
 
   finish(index: number, rows: number): ScannedChunk {
@@ -86,7 +89,7 @@ class ColumnTable {
       rowCount: rows,
       names: this.plan.names,
       numbers: this.numbers.map((n) => (rows === n.length ? n : n.slice(0, rows))),
-      texts: this.texts.map((t, i) => (this.hasText[i] ? t : undefined)),
+      texts: this.texts,
     };
   }
 }
@@ -276,10 +279,7 @@ class BlockReader {
       if (fields !== undefined) fields.push(text ?? '');
       else if (slot >= 0 && table !== undefined) {
         if (text === undefined) table.numbers[slot]![row] = value;
-        else {
-          table.texts[slot]![row] = text;
-          table.hasText[slot] = true;
-        }
+        else table.setText(slot, row, text);
       }
       f++;
       if (p >= n) return p; // the last record of the file, without a line end
