@@ -58,6 +58,12 @@ function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger): Resp
   return new MemoryResponseCache({ maxEntries: c.maxEntries, maxBytes: c.maxBytes, clock });
 }
 
+/** The prediction store's file when it is SQLite on disk (jobs in the server commit to it from a worker thread). */
+function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
+  const store = config.predictionStore;
+  return store.backend === 'sqlite' && store.path !== ':memory:' ? { sqliteFile: store.path } : {};
+}
+
 /** The server package's version, read when a server is built (never at import time). */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -166,7 +172,7 @@ export class SibylServer {
       state: this.stateStore,
       clock: this.clock,
       log: this.log,
-      runner: serverJobRunner({ activity: this.onlineActivity, router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd() }),
+      runner: serverJobRunner({ activity: this.onlineActivity, router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd(), ...sqliteFileOf(config) }),
     });
     this.schedules = new BatchScheduler({
       schedules: config.schedules,

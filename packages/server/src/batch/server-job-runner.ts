@@ -17,6 +17,7 @@ import { runBatchJob } from './batch-runner.ts';
 import { routerScorer, type BatchScorer } from './batch-scorer.ts';
 import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
 import type { PredictionStore } from './prediction-store.ts';
+import { SqliteCommitThread } from './sqlite-commit-thread.ts';
 
 export interface ServerJobRunnerOptions {
   /** When online requests last arrived: jobs are paced while they do (OnlineFirstGate). */
@@ -28,6 +29,8 @@ export interface ServerJobRunnerOptions {
   log: Logger;
   /** Folder of sibyl.yaml: relative job files and paths in specs resolve against it. */
   configDir: string;
+  /** The file of the server's prediction store when it is SQLite: jobs commit their chunks to it from a worker thread, off the event loop. */
+  sqliteFile?: string;
 }
 
 interface ServerPreparedJob extends PreparedJob {
@@ -130,11 +133,16 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
       }
       return { name: job.name, spec: job.document, job };
     },
-    run(prepared, { jobId, origin, signal, onProgress }) {
+    async run(prepared, { jobId, origin, signal, onProgress }) {
       const { job } = prepared as ServerPreparedJob;
       const bounded = boundedScorer(routerScorer(router, models, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
       const scorer = gate === undefined ? bounded : gatedScorer(bounded, gate);
-      return runBatchJob(job, { store, scorer, clock, log }, { jobId, origin, signal, onProgress });
+      const thread = options.sqliteFile === undefined ? undefined : await SqliteCommitThread.start(options.sqliteFile);
+      try {
+        return await runBatchJob(job, { store, scorer, clock, log, ...(thread === undefined ? {} : { commit: (i, p) => thread.commit(i, p) }) }, { jobId, origin, signal, onProgress });
+      } finally {
+        await thread?.close();
+      }
     },
   };
 }
