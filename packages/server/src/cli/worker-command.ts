@@ -10,6 +10,7 @@ import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, DEFAULT_STALL_OPTIONS } from '
 import { jobChunkProcessor } from '../batch/distributed/job-processor.ts';
 import { BatchWorkerPool } from '../batch/distributed/worker-pool.ts';
 import { openJobStore } from '../batch/job-store.ts';
+import { SqliteCommitThread } from '../batch/sqlite-commit-thread.ts';
 import { compileBatchJob } from '../config/batch-job-config.ts';
 import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
@@ -80,9 +81,15 @@ async function runWorker(flags: WorkerFlags, exampleRepository: string): Promise
       processorFor: async (descriptor) => {
         const job = compileBatchJob(descriptor.spec, `distributed job ${descriptor.jobId}`, process.cwd());
         const store = await openJobStore(job.store);
+        // SQLite: chunks are committed from a worker thread, as `sibyl batch run` does.
+        const thread = job.store.kind === 'sqlite' ? await SqliteCommitThread.start(job.store.path) : undefined;
+        const release = async (): Promise<void> => {
+          await thread?.close();
+          await store.close();
+        };
         try {
           const scoring = await openLocalScoring({ modelRepository, endpoints: endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
-          const process = await jobChunkProcessor(job, { store, scorer: scoring.scorer, clock }).catch(async (err: unknown) => {
+          const process = await jobChunkProcessor(job, { store, scorer: scoring.scorer, clock, ...(thread === undefined ? {} : { commit: (i, p) => thread.commit(i, p) }) }).catch(async (err: unknown) => {
             await scoring.close();
             throw err;
           });
@@ -90,11 +97,11 @@ async function runWorker(flags: WorkerFlags, exampleRepository: string): Promise
             process,
             async close() {
               await scoring.close();
-              await store.close();
+              await release();
             },
           };
         } catch (err) {
-          await store.close();
+          await release();
           throw err;
         }
       },

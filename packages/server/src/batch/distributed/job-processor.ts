@@ -7,12 +7,13 @@ import type { Clock } from '../../core/clock.ts';
 import type { BatchScorer } from '../batch-scorer.ts';
 import { DEFAULT_REQUEST_ROWS } from '../batch-runner.ts';
 import type { ChunkProcessor } from '../chunk-processor.ts';
+import type { ColumnarCommit } from '../columnar-predictions.ts';
 import type { PredictionStore } from '../prediction-store.ts';
 import { RowMapper } from '../row-mapping.ts';
 import { createChunkProcessor } from '../score-chunk.ts';
 
 /** @throws SibylError when the target lacks an output the job stores (or cannot be loaded). */
-export async function jobChunkProcessor(job: BatchJob, deps: { store: PredictionStore; scorer: BatchScorer; clock: Clock }): Promise<ChunkProcessor> {
+export async function jobChunkProcessor(job: BatchJob, deps: { store: PredictionStore; scorer: BatchScorer; clock: Clock; commit?: ColumnarCommit }): Promise<ChunkProcessor> {
   const signature = await deps.scorer.signature();
   const mapper = new RowMapper(job.inputs, job.key, signature, job.predictionModel);
   const unknown = (job.outputs ?? []).filter((o) => !signature.outputs.some((t) => t.name === o));
@@ -27,5 +28,6 @@ export async function jobChunkProcessor(job: BatchJob, deps: { store: Prediction
     requestRows,
     concurrency: job.concurrency ?? Math.max(2, 2 * signature.instanceCount),
     ...(job.outputs === undefined ? {} : { outputs: job.outputs }),
+    ...(deps.commit === undefined ? {} : { commit: deps.commit }),
   });
 }
