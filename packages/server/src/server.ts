@@ -217,6 +217,7 @@ export class SibylServer {
       maxMessageBytes: options.config.grpc.maxMessageBytes,
       isReady: () => !this.draining && this.models.loaded,
       isDraining: () => this.draining,
+      onlineActivity: this.onlineActivity,
     });
   }
 
