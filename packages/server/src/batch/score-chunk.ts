@@ -157,9 +157,12 @@ function sleep(clock: Clock, ms: number): Promise<void> {
  * and decimal strings beyond, booleans, UTF-8 strings).
  */
 export function splitOutputs(outputs: readonly Tensor[], rows: number, wanted?: ReadonlySet<string>): StoredOutput[][] {
-  const perRow: StoredOutput[][] = Array.from({ length: rows }, () => []);
-  for (const t of outputs) {
-    if (wanted !== undefined && !wanted.has(t.name)) continue;
+  const kept = wanted === undefined ? outputs : outputs.filter((t) => wanted.has(t.name));
+  // Each row's list is allocated at its final length (an empty array grown by push reserves more).
+  const perRow: StoredOutput[][] = new Array<StoredOutput[]>(rows);
+  for (let i = 0; i < rows; i++) perRow[i] = new Array<StoredOutput>(kept.length);
+  for (let o = 0; o < kept.length; o++) {
+    const t = kept[o]!;
     const shape = t.shape.slice(1);
     const size = shape.reduce((a, b) => a * b, 1);
     if (t.shape[0] !== rows) throw new SibylError('INTERNAL_ERROR', `output '${t.name}' has ${t.shape[0]} rows for a request of ${rows}`);
@@ -176,7 +179,7 @@ export function splitOutputs(outputs: readonly Tensor[], rows: number, wanted?: 
         values = new Array<number>(size);
         for (let k = 0; k < size; k++) values[k] = typed[start + k]!;
       }
-      perRow[i]!.push({ name: t.name, datatype: t.datatype, shape, data: values });
+      perRow[i]![o] = { name: t.name, datatype: t.datatype, shape, data: values };
     }
   }
   return perRow;
