@@ -119,6 +119,7 @@ export const REASONS = {
   // UNIMPLEMENTED
   NOT_SUPPORTED: { code: 'UNIMPLEMENTED', summary: 'the request asks for a feature of the protocol this server does not implement' },
   // Batch operations (issue 8, ops): jobs in the server, schedules, distributed runs.
+  BATCH_JOB_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a batch job spec or job file is not valid, or cannot be read' },
   BATCH_JOB_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no batch job has that id in the prediction store' },
   BATCH_JOB_RUNNING: { code: 'ALREADY_EXISTS', summary: 'the batch job is running already' },
   BATCH_JOB_NOT_RUNNING: { code: 'FAILED_PRECONDITION', summary: 'the batch job has finished already (or never ran in this server) and cannot be cancelled' },

@@ -22,6 +22,9 @@ import { RedisResponseCache } from './cache/redis-cache.ts';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from './runtimes/runtime.ts';
 import { SqliteStateStore } from './state/sqlite-state-store.ts';
+import { BatchJobManager } from './batch/job-manager.ts';
+import { BatchScheduler } from './batch/schedules.ts';
+import { OnlineActivity, serverJobRunner } from './batch/server-job-runner.ts';
 import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -44,6 +47,8 @@ export interface SibylServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Test hooks of observability: sampling randomness, a sink, a span exporter. */
   observability?: Pick<ObservabilityOptions, 'random' | 'openSink' | 'tracing'>;
+  /** Folder of sibyl.yaml: job files given to the batch API resolve against it. Default: the working directory. */
+  configDir?: string;
 }
 
 /** The response cache the configuration asks for (Redis connects in the background). */
@@ -51,6 +56,12 @@ function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger): Resp
   const c = config.responseCache;
   if (c.backend === 'redis') return RedisResponseCache.create({ url: c.redisUrl, keyPrefix: c.redisKeyPrefix, timeoutMs: c.redisTimeoutMs, log });
   return new MemoryResponseCache({ maxEntries: c.maxEntries, maxBytes: c.maxBytes, clock });
+}
+
+/** The prediction store's file when it is SQLite on disk (jobs in the server commit to it from a worker thread). */
+function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
+  const store = config.predictionStore;
+  return store.backend === 'sqlite' && store.path !== ':memory:' ? { sqliteFile: store.path } : {};
 }
 
 /** The server package's version, read when a server is built (never at import time). */
@@ -75,6 +86,12 @@ export class SibylServer {
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
   readonly stateStore: StateStore;
+  /** Batch jobs run inside the server (API, schedules). */
+  readonly batchJobs: BatchJobManager;
+  /** When online inference requests last arrived: jobs in the server slow down while they do. */
+  readonly onlineActivity = new OnlineActivity();
+  /** The schedules of sibyl.yaml; armed by start(). */
+  readonly schedules: BatchScheduler;
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
   readonly predictionStore: PredictionStore;
   private readonly clock: Clock;
@@ -150,6 +167,20 @@ export class SibylServer {
         this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
     });
     this.router = new Router(this.inference, this.endpoints, this.models);
+    this.batchJobs = new BatchJobManager({
+      store: this.predictionStore,
+      state: this.stateStore,
+      clock: this.clock,
+      log: this.log,
+      runner: serverJobRunner({ activity: this.onlineActivity, router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd(), ...sqliteFileOf(config) }),
+    });
+    this.schedules = new BatchScheduler({
+      schedules: config.schedules,
+      clock: this.clock,
+      log: this.log,
+      start: (name, schedule) => this.batchJobs.start({ jobFile: schedule.job }, `schedule:${name}`),
+      history: () => this.predictionStore.listJobs({ limit: 1000 }),
+    });
     const { metrics, predictions, drift, tracing } = this.observability;
     this.metricsHttp = metrics !== undefined && options.config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
     this.http = buildHttpApp({
@@ -172,6 +203,8 @@ export class SibylServer {
       corsOrigins: options.config.http.corsOrigins,
       predictionStore: this.predictionStore,
       clock: this.clock,
+      batch: { batchJobs: this.batchJobs, schedules: this.schedules },
+      onlineActivity: this.onlineActivity,
     });
     this.grpc = new GrpcFrontend({
       log: this.log,
@@ -184,6 +217,7 @@ export class SibylServer {
       maxMessageBytes: options.config.grpc.maxMessageBytes,
       isReady: () => !this.draining && this.models.loaded,
       isDraining: () => this.draining,
+      onlineActivity: this.onlineActivity,
     });
   }
 
@@ -196,6 +230,9 @@ export class SibylServer {
     await this.models.start();
     this.endpoints.checkTargets();
     this.grpc.refreshHealth();
+    await this.batchJobs.recoverInterrupted();
+    await this.schedules.loadHistory();
+    this.schedules.start();
     return this.url;
   }
 
@@ -235,6 +272,10 @@ export class SibylServer {
   private async doShutdown(): Promise<void> {
     this.draining = true;
     this.grpc.refreshHealth();
+    // Batch jobs would keep requests in flight until the drain timeout: they stop first (and are
+    // recorded as interrupted, to be resumed).
+    await this.schedules.close();
+    await this.batchJobs.close();
     const timeoutMs = this.config.drainTimeoutMs;
     const pending = this.inference.pending;
     this.log.info({ pending, drainTimeoutMs: timeoutMs }, 'shutting down: draining in-flight requests');

@@ -18,6 +18,8 @@ import { openJobStore } from '../batch/job-store.ts';
 import { SqliteCommitThread } from '../batch/sqlite-commit-thread.ts';
 import { openLocalScoring } from './batch-scoring.ts';
 import { progressReporter, summaryText } from './batch-progress.ts';
+import { addDistributedOptions, runDistributedCommand, type DistributedFlags } from './distributed-run.ts';
+import { resolveScoringConfig } from './scoring-config.ts';
 
 export interface BatchRunIo {
   stdout: { isTTY?: boolean; write(s: string): unknown };
@@ -30,7 +32,7 @@ function batchGroup(program: Command): Command {
 }
 
 export function registerBatchRunCommand(program: Command, exampleRepository: string, setExitCode: (code: number) => void, io: BatchRunIo = process): void {
-  batchGroup(program)
+  const run = batchGroup(program)
     .command('run')
     .description('Run a batch job (job.yaml) in this process: score its source and write the predictions to its prediction store.')
     .argument('<job>', 'the job file (job.yaml)')
@@ -39,10 +41,10 @@ export function registerBatchRunCommand(program: Command, exampleRepository: str
     .option('--resume <jobId>', 'resume this job: skip the chunks it committed')
     .option('--fresh', 'start a new job even if an unfinished run of the same job exists (default: resume it)')
     .option('--progress-interval-ms <ms>', 'time between progress lines when the output is not a terminal', '5000')
-    .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn')
-    .action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string }) => {
-      setExitCode(await runCommand(jobFile, flags, exampleRepository, io));
-    });
+    .option('--log-level <level>', 'log level of the model server parts (to stderr)', 'warn');
+  addDistributedOptions(run).action(async (jobFile: string, flags: { modelRepository?: string; config?: string; resume?: string; fresh?: boolean; progressIntervalMs: string; logLevel: string } & DistributedFlags) => {
+    setExitCode(flags.distributed === true ? await runDistributedCommand(jobFile, flags, await resolveScoringConfig(flags, exampleRepository), io) : await runCommand(jobFile, flags, exampleRepository, io));
+  });
 }
 
 async function runCommand(

@@ -11,6 +11,8 @@ import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerBatchRunCommand } from './batch-command.ts';
+import { registerBatchOpsCommands } from './batch-ops-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 import { registerBatchLookupCommand } from './batch-lookup-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
@@ -84,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStateCommands(program, (code) => (exitCode = code));
   registerAdminCommands(program, (code) => (exitCode = code));
   registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
+  registerBatchOpsCommands(program, (code) => (exitCode = code));
+  registerWorkerCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
   // After every other `batch` subcommand: it joins the group they made.
   registerBatchLookupCommand(program, (code) => (exitCode = code));
 

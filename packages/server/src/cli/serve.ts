@@ -11,7 +11,8 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   const env = environmentLayer(process.env);
   const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
   const modelRepository = path.resolve(config.modelRepository);
-  const server = await SibylServer.create({ config: { ...config, modelRepository } });
+  const configDir = configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile));
+  const server = await SibylServer.create({ config: { ...config, modelRepository }, configDir });
   for (const warning of env.warnings) server.log.warn(warning);
 
   let stopping: Promise<void> | undefined;
@@ -61,14 +62,21 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   return 0;
 }
 
-/** A relative modelRepository, stateStore or predictionStore.path in a config file means relative to the file's folder. */
-function relativeToFile(document: unknown, file: string): unknown {
+/** A relative modelRepository, stateStore, predictionStore.path or schedule's job file in a config file means relative to the file's folder. */
+export function relativeToFile(document: unknown, file: string): unknown {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
   const out = { ...(document as Record<string, unknown>) };
-  const resolved = (value: unknown): unknown =>
-    typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value) ? path.resolve(path.dirname(file), value) : value;
-  for (const field of ['modelRepository', 'stateStore']) if (field in out) out[field] = resolved(out[field]);
+  const resolve = (value: unknown): unknown => (typeof value === 'string' && value !== '' && value !== ':memory:' && !path.isAbsolute(value) ? path.resolve(path.dirname(file), value) : value);
+  for (const field of ['modelRepository', 'stateStore']) if (field in out) out[field] = resolve(out[field]);
   const store = out.predictionStore;
-  if (store !== null && typeof store === 'object' && !Array.isArray(store) && 'path' in store) out.predictionStore = { ...store, path: resolved(store.path) };
+  if (store !== null && typeof store === 'object' && !Array.isArray(store) && 'path' in store) out.predictionStore = { ...store, path: resolve(store.path) };
+  const schedules = out.schedules;
+  if (schedules !== null && typeof schedules === 'object' && !Array.isArray(schedules)) {
+    out.schedules = Object.fromEntries(
+      Object.entries(schedules as Record<string, unknown>).map(([name, s]) =>
+        s !== null && typeof s === 'object' && !Array.isArray(s) && 'job' in s ? [name, { ...(s as Record<string, unknown>), job: resolve((s as Record<string, unknown>).job) }] : [name, s],
+      ),
+    );
+  }
   return out;
 }

@@ -4,6 +4,7 @@
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
 import { PredictionLogServerSchema, predictionLogServerDefaults } from './prediction-log-config.ts';
+import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema, predictionStoreDefaults } from './prediction-store-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
@@ -111,6 +112,7 @@ export const ServerConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     predictionLog: PredictionLogServerSchema,
+    schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
@@ -142,6 +144,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     accessLog: false,
     metrics: { enabled: true },
     predictionLog: predictionLogServerDefaults(),
+    schedules: {},
     predictionStore: predictionStoreDefaults(),
   };
 }
@@ -339,6 +342,7 @@ export function compileServerConfig(sources: {
       problems.push(...err.problems.map((p) => ({ path: `endpoints.${name}${p.path === '' ? '' : `.${p.path}`}`, message: p.message })));
     }
   }
+  for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
   if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
   return Object.freeze({
     ...config,
@@ -348,6 +352,7 @@ export function compileServerConfig(sources: {
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),
     predictionLog: Object.freeze({ ...config.predictionLog }),
+    schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
   });
 }

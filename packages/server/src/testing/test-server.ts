@@ -23,6 +23,8 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
   env?: NodeJS.ProcessEnv;
   observability?: SibylServerOptions['observability'];
   corsOrigins?: string[];
+  /** Folder job files given to the batch API resolve against (sibyl.yaml's folder). Default: the working directory. */
+  configDir?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
-  const { bodyLimitBytes, corsOrigins, clock, runtime, store, random, log, env, observability, ...settings } = options;
+  const { bodyLimitBytes, corsOrigins, clock, runtime, store, random, log, env, observability, configDir, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
@@ -42,7 +44,7 @@ export async function createTestServer(repository: string, options: TestServerOp
     http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? [] },
     grpc: { ...defaults.grpc, ...settings.grpc, port: 0 },
   };
-  const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability });
+  const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability, configDir });
   await server.endpoints.load();
   await server.models.start();
   await server.http.ready();

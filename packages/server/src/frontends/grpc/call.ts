@@ -25,6 +25,8 @@ export interface GrpcHandlerDeps {
   isReady: () => boolean;
   /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
+  /** Told when an inference call arrives, so batch jobs in the server give way. */
+  onlineActivity?: { touch(nowMs: number): void };
 }
 
 /** What a call carries besides its message: its time left, its cancellation, its metadata. */
@@ -37,6 +39,7 @@ export interface CallFacts {
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
+  deps.onlineActivity?.touch(performance.now());
   const observed: InferContext | undefined = deps.inference.observed ? { requestId: message.id === '' ? undefined : message.id, elapsedBeforeMs: 0 } : undefined;
   let target;
   try {

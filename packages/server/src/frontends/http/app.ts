@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { inflateRequestBody } from './content-encoding.ts';
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
+import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
@@ -25,6 +26,10 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   tracing?: Tracing;
   /** Origins whose pages may call the API (CORS); `*` for any. */
   corsOrigins?: readonly string[];
+  /** Batch jobs and schedules inside the server (/v1/batch/...). */
+  batch?: BatchRouteDeps;
+  /** Told when an inference request arrives, so batch jobs in the server give way. */
+  onlineActivity?: { touch(nowMs: number): void };
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -52,7 +57,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
   });
 
+  const activity = options.onlineActivity;
   app.addHook('onRequest', (request, reply, done) => {
+    if (activity !== undefined && request.method === 'POST') activity.touch(performance.now());
     if (options.isDraining() && !ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) {
       sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
       return;
@@ -80,6 +87,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   registerEndpointRoutes(app, options);
   registerObservabilityRoutes(app, options);
   registerTfServingRoutes(app, options);
+  if (options.batch !== undefined) registerBatchRoutes(app, options.batch);
   if (options.predictionStore !== undefined && options.clock !== undefined) registerPredictionRoutes(app, { predictionStore: options.predictionStore, clock: options.clock });
   return app;
 }

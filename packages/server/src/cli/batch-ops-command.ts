@@ -1,0 +1,171 @@
+// `sibyl batch start|jobs|show|cancel|resume|schedules`: batch jobs run inside a running server,
+// through its API (/v1/batch/...). `sibyl batch run` (cli/batch-command.ts) runs a job in this
+// process instead. Exit codes: 0 done, 1 the server refused or could not be reached (or, with
+// --wait, the job did not succeed), 2 usage errors.
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { BatchJobView } from '../batch/job-manager.ts';
+import type { ScheduleStatus } from '../batch/schedules.ts';
+import { ManagementError, callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
+import { formatTable } from './table.ts';
+
+const enc = encodeURIComponent;
+const iso = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : ms < 3_600_000 ? `${Math.round(ms / 1000)}s` : `${(ms / 3_600_000).toFixed(1)}h`);
+
+/** The `batch` command group, shared with `sibyl batch run`: found if registered already, else created. */
+export function batchGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'batch') ?? program.command('batch').description('Batch prediction jobs: run one here, or start and follow them in a running server.');
+}
+
+function duration(job: BatchJobView): string {
+  if (job.startedAtMs === undefined) return '';
+  if (job.finishedAtMs !== undefined) return seconds(job.finishedAtMs - job.startedAtMs);
+  return job.progress === undefined ? '' : seconds(job.progress.elapsedMs);
+}
+
+/** One line of a running job's progress: rows, rate, ETA. */
+export function progressLine(job: BatchJobView): string {
+  const p = job.progress;
+  if (p === undefined) return '';
+  const total = p.rowsTotal === null ? '' : `/${p.rowsTotal}`;
+  const pct = p.fraction === null ? '' : ` (${(p.fraction * 100).toFixed(1)}%)`;
+  const eta = p.etaSeconds === null ? '' : `, ETA ${seconds(p.etaSeconds * 1000)}`;
+  return `${p.rowsRead}${total} rows${pct}, ${p.rowsWritten} written, ${p.rowsRejected} rejected, ${Math.round(p.rowsPerSecond)} rows/s${eta}`;
+}
+
+/** A job as text: its fields, then its progress or its error. */
+export function jobText(job: BatchJobView): string {
+  const lines = [
+    `${job.id}: ${job.name} ${job.status.toUpperCase()} (${job.origin})`,
+    `  created   ${iso(job.createdAtMs)}`,
+    ...(job.startedAtMs === undefined ? [] : [`  started   ${iso(job.startedAtMs)}`]),
+    ...(job.finishedAtMs === undefined ? [] : [`  finished  ${iso(job.finishedAtMs)} (${duration(job)})`]),
+    `  rows      ${job.rowsRead} read, ${job.rowsWritten} written, ${job.rowsRejected} rejected`,
+    `  chunks    ${job.chunksCommitted}${job.chunksTotal === undefined ? '' : ` of ${job.chunksTotal}`} committed`,
+  ];
+  if (job.progress !== undefined) lines.push(`  progress  ${progressLine(job)}`);
+  if (job.error !== undefined) lines.push(`  error     ${job.error}`);
+  return lines.join('\n');
+}
+
+function jobsTable(jobs: readonly BatchJobView[]): string {
+  return formatTable(
+    ['ID', 'NAME', 'STATUS', 'ORIGIN', 'ROWS', 'REJECTED', 'CREATED', 'DURATION'],
+    jobs.map((j) => [j.id, j.name, j.status, j.origin, String(j.progress?.rowsWritten ?? j.rowsWritten), String(j.progress?.rowsRejected ?? j.rowsRejected), iso(j.createdAtMs), duration(j)]),
+  );
+}
+
+function schedulesTable(schedules: readonly ScheduleStatus[]): string {
+  return formatTable(
+    ['SCHEDULE', 'CRON', 'TIMEZONE', 'JOB', 'NEXT RUN', 'LAST RUN', 'LAST STATUS', 'SKIPPED'],
+    schedules.map((s) => [
+      s.name + (s.enabled ? '' : ' (disabled)'),
+      s.cron,
+      s.timezone,
+      s.job,
+      iso(s.nextRunAtMs),
+      s.lastRun === null ? '' : `${s.lastRun.jobId} ${iso(s.lastRun.startedAtMs)}`,
+      s.runningJobId !== null ? 'running' : (s.lastError === null ? (s.lastRun?.status ?? '') : `could not start: ${s.lastError}`),
+      String(s.skippedRuns),
+    ]),
+  );
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Polls the job until it ends, writing its progress to stderr; the final record. */
+async function waitFor(base: string, id: string, io: CliIo, intervalMs: number): Promise<BatchJobView> {
+  for (;;) {
+    const job = await callServer<BatchJobView>(base, 'GET', `/v1/batch/jobs/${enc(id)}`);
+    if (FINISHED.has(job.status)) return job;
+    if (job.progress !== undefined) io.stderr.write(`${id}: ${progressLine(job)}\n`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export function registerBatchOpsCommands(program: Command, setExitCode: (code: number) => void, io: CliIo = process): Command {
+  const batch = batchGroup(program);
+  batch.addHelpText(
+    'after',
+    `
+start, jobs, show, cancel, resume and schedules talk to a running 'sibyl serve' at --url
+(default: SIBYL_URL, else http://127.0.0.1:8000); the server runs the job.
+
+Examples:
+  sibyl batch start jobs/nightly.yaml --wait      # a job file on this machine (the server reads it)
+  sibyl batch start --job-file jobs/nightly.yaml  # a job file relative to the server's sibyl.yaml
+  sibyl batch jobs                                # history, newest first
+  sibyl batch show 20260104T020000-1a2b3c         # status, counts, rows/s and ETA
+  sibyl batch cancel 20260104T020000-1a2b3c
+  sibyl batch schedules                           # next and last runs of sibyl.yaml's schedules`,
+  );
+  const run = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
+
+  withUrl(batch.command('start').argument('[job.yaml]', 'a job file on this machine; the server reads it from its absolute path').description('Start a batch job in the server.'))
+    .option('--job-file <path>', "a job file on the server, relative to the folder of the server's sibyl.yaml")
+    .option('--wait', 'follow the job until it ends (progress on stderr); exit 1 unless it succeeds')
+    .option('--poll-interval-ms <ms>', 'with --wait, time between status calls', '1000')
+    .action(
+      run(async (base, command) => {
+        const opts = command.opts<{ jobFile?: string; wait?: boolean; pollIntervalMs: string }>();
+        const local = command.args[0];
+        if ((local === undefined) === (opts.jobFile === undefined)) throw new ManagementError('give either a job file (sibyl batch start job.yaml) or --job-file <path on the server>, not both or neither', undefined, undefined);
+        const jobFile = local === undefined ? opts.jobFile! : path.resolve(local);
+        const started = await callServer<BatchJobView>(base, 'POST', '/v1/batch/jobs', { jobFile });
+        if (opts.wait !== true) return `${started.id}: ${started.name} started; follow it with: sibyl batch show ${started.id}`;
+        const final = await waitFor(base, started.id, io, Number(opts.pollIntervalMs));
+        const text = jobText(final);
+        if (final.status !== 'succeeded') throw new ManagementError(`batch job ${final.id} ${final.status}\n${text}`, undefined, undefined);
+        return text;
+      }),
+    );
+
+  withUrl(batch.command('jobs').description('Job history, newest first (from the prediction store: jobs run anywhere that share it).'))
+    .option('--limit <count>', 'most jobs listed', '20')
+    .option('--name <name>', "only the jobs of this name (a job spec's name)")
+    .option('--json', "print the server's JSON")
+    .action(
+      run(async (base, command) => {
+        const opts = command.opts<{ limit: string; name?: string; json?: boolean }>();
+        const query = new URLSearchParams({ limit: opts.limit, ...(opts.name === undefined ? {} : { name: opts.name }) });
+        const { jobs } = await callServer<{ jobs: BatchJobView[] }>(base, 'GET', `/v1/batch/jobs?${query}`);
+        if (opts.json === true) return JSON.stringify(jobs, null, 2);
+        return jobs.length === 0 ? 'no batch jobs yet' : jobsTable(jobs);
+      }),
+    );
+
+  withUrl(batch.command('show').argument('<id>').description('A job: status, counts, and while it runs rows/s and ETA.'))
+    .option('--json', "print the server's JSON")
+    .action(
+      run(async (base, command) => {
+        const job = await callServer<BatchJobView>(base, 'GET', `/v1/batch/jobs/${enc(command.args[0]!)}`);
+        return command.opts<{ json?: boolean }>().json === true ? JSON.stringify(job, null, 2) : jobText(job);
+      }),
+    );
+
+  withUrl(batch.command('cancel').argument('<id>').description('Cancel a job running in the server; its committed chunks stay (resume skips them).')).action(
+    run(async (base, command) => {
+      const job = await callServer<BatchJobView>(base, 'POST', `/v1/batch/jobs/${enc(command.args[0]!)}/cancel`);
+      return `${job.id}: ${job.status} after ${job.rowsWritten} rows written`;
+    }),
+  );
+
+  withUrl(batch.command('resume').argument('<id>').description('Run a failed, cancelled or interrupted job again under its id, skipping the chunks it committed.')).action(
+    run(async (base, command) => {
+      const job = await callServer<BatchJobView>(base, 'POST', `/v1/batch/jobs/${enc(command.args[0]!)}/resume`);
+      return `${job.id}: ${job.name} resumed (${job.chunksCommitted} chunks committed before)`;
+    }),
+  );
+
+  withUrl(batch.command('schedules').description("The server's schedules (sibyl.yaml schedules:) with their next and last runs."))
+    .option('--json', "print the server's JSON")
+    .action(
+      run(async (base, command) => {
+        const { schedules } = await callServer<{ schedules: ScheduleStatus[] }>(base, 'GET', '/v1/batch/schedules');
+        if (command.opts<{ json?: boolean }>().json === true) return JSON.stringify(schedules, null, 2);
+        return schedules.length === 0 ? 'no schedules (add them under schedules: in sibyl.yaml)' : schedulesTable(schedules);
+      }),
+    );
+  return batch;
+}
