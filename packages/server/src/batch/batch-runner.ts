@@ -8,9 +8,6 @@
 // Idempotent: predictions are upserted by (model, key), so running a job again replaces them.
 // Resumable: a job that crashed is run again under its id (explicitly, or by default the newest
 // unfinished job of the same name and spec) and skips its committed chunks.
-import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchJob } from '../config/batch-job-config.ts';
@@ -20,6 +17,8 @@ import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.ts';
 import type { ColumnarCommit } from './columnar-predictions.ts';
 import type { BatchJobRecord, PredictionStore } from './prediction-store.ts';
 import { RowMapper } from './row-mapping.ts';
+import { countChunk, jobToResume, newJobId } from './job-record.ts';
+import { appendRejects } from './reject-file.ts';
 import { createChunkProcessor } from './score-chunk.ts';
 import type { BatchSource } from './source.ts';
 import { openSource } from './sources/open-source.ts';
@@ -69,8 +68,6 @@ export interface BatchRunOptions {
   /** Default: the source the job's spec names. */
   source?: BatchSource;
 }
-
-const sameSpec = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Runs the job to its end and resolves with its final record: status succeeded, failed (error
@@ -137,15 +134,9 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
     let failure: unknown;
     let savedAtMs = clock.now();
     const finishChunk = async (outcome: ChunkOutcome): Promise<void> => {
-      if (outcome.rejected.length > 0) await appendRejects(job.rejectsPath, record.id, outcome);
+      await appendRejects(job.rejectsPath, record.id, outcome.chunkIndex, outcome.rejected);
       rowsThisRun += outcome.rowsRead;
-      record = {
-        ...record,
-        rowsRead: record.rowsRead + outcome.rowsRead,
-        rowsWritten: record.rowsWritten + outcome.rowsWritten,
-        rowsRejected: record.rowsRejected + outcome.rejected.length,
-        chunksCommitted: record.chunksCommitted + 1,
-      };
+      record = countChunk(record, outcome);
       // The record's counts are saved every RECORD_SAVE_INTERVAL_MS (the chunks themselves are committed already).
       if (clock.now() - savedAtMs >= RECORD_SAVE_INTERVAL_MS) {
         savedAtMs = clock.now();
@@ -190,19 +181,11 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
 
 /** The record of a new job, or of the job this run resumes (status running again). */
 async function startRecord(job: BatchJob, store: PredictionStore, clock: Clock, options: BatchRunOptions): Promise<BatchJobRecord> {
-  let previous: BatchJobRecord | undefined;
-  if (options.jobId !== undefined) {
-    previous = await store.getJob(options.jobId);
-    if (previous === undefined) throw new SibylError('BATCH_JOB_NOT_FOUND', `no batch job '${options.jobId}' in the prediction store; \`sibyl batch jobs\` lists them`);
-    if (previous.name !== job.name) throw new SibylError('BATCH_SOURCE_INVALID', `batch job '${options.jobId}' is job '${previous.name}', not '${job.name}'; resume it with its own job file`);
-  } else if (options.fresh !== true) {
-    const [newest] = await store.listJobs({ name: job.name, limit: 1 });
-    if (newest !== undefined && newest.status !== 'succeeded' && newest.status !== 'cancelled' && sameSpec(newest.spec, job.document)) previous = newest;
-  }
+  const previous = await jobToResume(job, store, options);
   const now = clock.epochMs();
   const record: BatchJobRecord =
     previous === undefined
-      ? { id: randomUUID(), name: job.name, status: 'running', spec: job.document, origin: options.origin, createdAtMs: now, startedAtMs: now, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }
+      ? { id: newJobId(now), name: job.name, status: 'running', spec: job.document, origin: options.origin, createdAtMs: now, startedAtMs: now, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }
       : { ...previous, status: 'running', spec: job.document, startedAtMs: now };
   if (previous !== undefined) {
     // Counts are those of the committed chunks (a chunk scored but not committed when the last run stopped is scored again).
@@ -212,14 +195,4 @@ async function startRecord(job: BatchJob, store: PredictionStore, clock: Clock, 
   delete record.error;
   await store.saveJob(record);
   return record;
-}
-
-/** Appends a chunk's rejected rows to the reject file, one JSON object per line. */
-async function appendRejects(file: string, jobId: string, outcome: ChunkOutcome): Promise<void> {
-  let text = '';
-  for (const r of outcome.rejected) {
-    text += JSON.stringify({ jobId, chunk: outcome.chunkIndex, rowNumber: r.rowNumber, ...(r.key === undefined ? {} : { key: r.key }), reason: r.reason, row: r.row }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
-  }
-  await mkdir(path.dirname(file), { recursive: true });
-  await appendFile(file, text);
 }

@@ -10,10 +10,10 @@
 // batch resume <id>`) runs it again under the same id, skipping the chunks it committed.
 // A graceful shutdown cancels running jobs and records them the same way.
 import { SibylError } from '@sibyl/protocol';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { newJobId } from './job-record.ts';
 import type { BatchJobRecord, PredictionStore } from './prediction-store.ts';
 
 /** What the runner reports while a job runs. */
@@ -81,10 +81,6 @@ export interface BatchJobManagerOptions {
   log: Logger;
 }
 
-/** An id that sorts by start time: 20260104T020000-1a2b3c. */
-export function newJobId(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-}
 
 export class BatchJobManager {
   private readonly running = new Map<string, Running>();

@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { RejectedRow } from '../chunk-processor.ts';
+import { countChunk } from '../job-record.ts';
 import type { BatchJobRecord, PredictionStore } from '../prediction-store.ts';
 import type { BatchSource } from '../source.ts';
 import { chunkIndexOf, chunkItemId, chunkQueueName, encodeChunk, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor } from './chunk-queue.ts';
@@ -110,13 +111,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
     pending.delete(index);
     const outcome = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as ChunkResult;
     rowsThisRun += outcome.rowsRead;
-    record = {
-      ...record,
-      rowsRead: record.rowsRead + outcome.rowsRead,
-      rowsWritten: record.rowsWritten + outcome.rowsWritten,
-      rowsRejected: record.rowsRejected + outcome.rejected.length,
-      chunksCommitted: record.chunksCommitted + 1,
-    };
+    record = countChunk(record, outcome);
     if (outcome.rejected.length > 0 && options.onRejected !== undefined) {
       const rows = outcome.rejected;
       rejecting = rejecting.then(() => options.onRejected!(rows, index));

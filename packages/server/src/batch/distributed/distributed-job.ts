@@ -1,14 +1,11 @@
 // `sibyl batch run --distributed` below the command line: opens the job's source (keeping as
 // text the columns a single-process run keeps as text) and prediction store, creates or resumes
 // the job's record, runs the coordinator, and appends rejected rows to the job's reject file as the single-process runner does.
-import { SibylError } from '@sibyl/protocol';
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BatchJob } from '../../config/batch-job-config.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { RejectedRow } from '../chunk-processor.ts';
-import { newJobId } from '../job-manager.ts';
+import { jobToResume, newJobId } from '../job-record.ts';
+import { appendRejects } from '../reject-file.ts';
 import type { BatchJobRecord, PredictionStore } from '../prediction-store.ts';
 import { columnsOf, openSource } from '../sources/open-source.ts';
 import { runDistributedJob, type DistributedRunProgress } from './coordinator.ts';
@@ -35,15 +32,7 @@ export interface DistributedJobOptions {
 export async function runDistributedBatchJob(job: BatchJob, deps: { store: PredictionStore; clock: Clock; log: Logger }, options: DistributedJobOptions): Promise<BatchJobRecord> {
   const { store, clock, log } = deps;
   let record: BatchJobRecord;
-  let previous: BatchJobRecord | undefined;
-  if (options.jobId !== undefined) {
-    previous = await store.getJob(options.jobId);
-    if (previous === undefined) throw new SibylError('BATCH_JOB_NOT_FOUND', `no batch job '${options.jobId}' in the prediction store; \`sibyl batch jobs\` lists them`);
-    if (previous.name !== job.name) throw new SibylError('BATCH_JOB_INVALID', `batch job '${options.jobId}' is job '${previous.name}', not '${job.name}'; resume it with its own job file`);
-  } else if (options.fresh !== true) {
-    const [newest] = await store.listJobs({ name: job.name, limit: 1 });
-    if (newest !== undefined && newest.status !== 'succeeded' && newest.status !== 'cancelled' && JSON.stringify(newest.spec) === JSON.stringify(job.document)) previous = newest;
-  }
+  const previous = await jobToResume(job, store, options);
   if (previous !== undefined) {
     record = { ...previous, spec: job.document, origin: 'distributed' };
     log.info({ jobId: previous.id, chunksCommitted: previous.chunksCommitted }, `resuming batch job ${previous.id}`);
@@ -75,12 +64,4 @@ export async function runDistributedBatchJob(job: BatchJob, deps: { store: Predi
   } finally {
     await source.close();
   }
-}
-
-/** The reject file's lines, as the single-process runner writes them. */
-async function appendRejects(file: string, jobId: string, chunk: number, rejected: readonly RejectedRow[]): Promise<void> {
-  let text = '';
-  for (const r of rejected) text += JSON.stringify({ jobId, chunk, rowNumber: r.rowNumber, ...(r.key === undefined ? {} : { key: r.key }), reason: r.reason, row: r.row }) + '\n';
-  await mkdir(path.dirname(file), { recursive: true });
-  await appendFile(file, text);
 }
