@@ -131,6 +131,29 @@ describe('runBatchJob', () => {
     }
   });
 
+  it('writes a chunk\'s rejects before the chunk commits, so a failed commit loses none of them', async () => {
+    writeCsv(path.join(dir, 'rows.csv'), 30, { 4: (v) => (v[2] = 'nan?') });
+    const store = await SqlitePredictionStore.open(path.join(dir, 'failing.sqlite'));
+    const rejectsFile = path.join(dir, 'failing.rejects.jsonl');
+    const seenAtCommit: string[] = [];
+    // The store dies at the commit (as a process killed there would): what is in the reject file by then stays.
+    const failing = Object.assign(Object.create(store) as SqlitePredictionStore, {
+      commitChunk: async () => {
+        seenAtCommit.push(readFileSync(rejectsFile, 'utf8'));
+        throw new Error('disk gone');
+      },
+    });
+    try {
+      const record = await runBatchJob(job({ name: 'failing', rejects: 'failing.rejects.jsonl' }), { store: failing, scorer: scoring.scorer, clock }, { origin: 'test' });
+      expect(record).toMatchObject({ status: 'failed', error: 'disk gone', chunksCommitted: 0 });
+      expect(seenAtCommit).toHaveLength(1);
+      const lines = seenAtCommit[0]!.trim().split('\n').map((l) => JSON.parse(l) as { rowNumber: number; key: string; jobId: string });
+      expect(lines.map((l) => [l.rowNumber, l.key, l.jobId])).toEqual([[6, 'c4', record.id]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('commits from a worker thread exactly what commitChunk would', async () => {
     writeCsv(path.join(dir, 'rows.csv'), 130, { 3: (v) => (v[1] = 'x') });
     const direct = await SqlitePredictionStore.open(path.join(dir, 'direct.sqlite'));

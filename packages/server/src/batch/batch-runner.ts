@@ -1,7 +1,7 @@
 // Runs a batch job in this process: creates (or resumes) its record in the prediction store,
 // reads the source chunk by chunk — skipping the chunks the store has committed for the job —
 // scores and commits each chunk (a few in flight, so reading, scoring and writing overlap while
-// memory stays bounded), appends rejected rows to the reject file, and keeps the record's status
+// memory stays bounded), appends rejected rows to the reject file (before their chunk commits, so a crash loses none; a chunk scored again writes its lines again), and keeps the record's status
 // and counts current. The CLI (`sibyl batch run`), the server's job API and schedules call
 // runBatchJob; distributed workers share its ChunkProcessor.
 //
@@ -109,6 +109,8 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
       concurrency,
       ...(job.outputs === undefined ? {} : { outputs: job.outputs }),
       ...(deps.commit === undefined ? {} : { commit: deps.commit }),
+      // Rejects are appended before their chunk commits: at least once, never lost.
+      beforeCommit: (chunkIndex, rejected) => appendRejects(job.rejectsPath, record.id, chunkIndex, rejected),
     });
     source = options.source ?? openSource(job, mapper.textColumns());
     rowsTotal = await source.countRows?.().catch(() => undefined);
@@ -134,7 +136,6 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
     let failure: unknown;
     let savedAtMs = clock.now();
     const finishChunk = async (outcome: ChunkOutcome): Promise<void> => {
-      await appendRejects(job.rejectsPath, record.id, outcome.chunkIndex, outcome.rejected);
       rowsThisRun += outcome.rowsRead;
       record = countChunk(record, outcome);
       // The record's counts are saved every RECORD_SAVE_INTERVAL_MS (the chunks themselves are committed already).

@@ -34,6 +34,12 @@ export interface ChunkProcessorOptions {
    * transaction semantics.
    */
   commit?: ColumnarCommit;
+  /**
+   * Called with a chunk's rejected rows before the chunk is committed (the reject file of a
+   * single-process run), so that a crash between the two cannot lose them: a chunk scored again
+   * after a crash reports its rejects again (at least once).
+   */
+  beforeCommit?: (chunkIndex: number, rejected: readonly RejectedRow[]) => Promise<void>;
 }
 
 /** Reasons that mean the server or the model cannot answer now, whatever the rows: retried, then the chunk fails. */
@@ -130,6 +136,7 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
       const key = checked.keys[r];
       rejected.push({ rowNumber, ...(key === undefined ? {} : { key }), reason: `row ${rowNumber}: ${reason}`, row: rowAt(chunk, r) });
     }
+    await options.beforeCommit?.(chunk.index, rejected);
     if (commit === undefined) {
       await store.commitChunk(jobId, chunk.index, written);
       return { chunkIndex: chunk.index, rowsRead: n, rowsWritten: written.length, rejected };
