@@ -3,7 +3,6 @@
 // a time (decided by nextTransition, performed here). Transitions of one model never overlap;
 // drains run in the background so a slow client never holds up the next load.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { compileModelConfig, type ModelConfig } from '../config/model-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
@@ -337,7 +336,9 @@ export class ManagedModel {
       record.notify();
       return;
     }
-    const artifactBytes = (await stat(entry.artifactPath).catch(() => undefined))?.size ?? 0;
+    // The size the scan read: no await between here and admit(), so versions starting to load
+    // together are admitted in the order their loads began (a stat here let them race).
+    const artifactBytes = entry.artifactBytes;
     const spec: VersionLoadSpec = {
       model: this.name,
       version: record.version,

@@ -12,6 +12,8 @@ export interface VersionEntry {
   artifactPath: string;
   /** Size and modification time of the artifact ('missing' without one): a change means new files. */
   fingerprint: string;
+  /** Size of the artifact in bytes when scanned (0 without one). */
+  artifactBytes: number;
 }
 
 export interface ModelEntry {
@@ -37,8 +39,12 @@ async function isDirectory(p: string): Promise<boolean> {
 }
 
 async function fingerprintOf(p: string, absent: string): Promise<string> {
+  return (await fileInfo(p, absent)).fingerprint;
+}
+
+async function fileInfo(p: string, absent: string): Promise<{ fingerprint: string; bytes: number }> {
   const info = await stat(p).catch(() => undefined);
-  return info === undefined || !info.isFile() ? absent : `${info.size}:${info.mtimeMs}`;
+  return info === undefined || !info.isFile() ? { fingerprint: absent, bytes: 0 } : { fingerprint: `${info.size}:${info.mtimeMs}`, bytes: info.size };
 }
 
 /**
@@ -79,7 +85,8 @@ export async function scanModel(name: string, dir: string): Promise<ModelEntry> 
     } else if (await isDirectory(childPath)) {
       if (VERSION_NAME.test(child)) {
         const artifactPath = path.join(childPath, ARTIFACT_FILE);
-        entry.versions.push({ version: Number(child), dir: childPath, artifactPath, fingerprint: await fingerprintOf(artifactPath, 'missing') });
+        const artifact = await fileInfo(artifactPath, 'missing');
+        entry.versions.push({ version: Number(child), dir: childPath, artifactPath, fingerprint: artifact.fingerprint, artifactBytes: artifact.bytes });
       } else {
         entry.ignored.push(`folder '${child}' is not a version: version folders are positive integers (1, 2, 10, …)`);
       }
