@@ -2,31 +2,13 @@
 // chunk's rows (the largest part of a CSV job's main-thread time on the 1M-row benchmark) then
 // overlaps reading, mapping and scoring the next chunks. The worker's code is bundled once per
 // process with esbuild, better-sqlite3 (a native addon) left outside the bundle.
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
 import { SibylError } from '@sibyl/protocol';
+import { bundledWorkerUrl } from '../core/worker-bundle.ts';
 import type { ColumnarPredictions } from './columnar-predictions.ts';
 import type { CommitReply, CommitRequest } from './sqlite-commit-worker.ts';
 
 const ENTRY = new URL('./sqlite-commit-worker.ts', import.meta.url);
-let bundled: Promise<string> | undefined;
-
-function workerUrl(): Promise<string> {
-  const sqlite = pathToFileURL(createRequire(ENTRY).resolve('better-sqlite3')).href;
-  bundled ??= build({
-    entryPoints: [fileURLToPath(ENTRY)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-    plugins: [{ name: 'better-sqlite3-external', setup: (b) => void b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true })) }],
-  }).then((result) => `data:text/javascript;base64,${Buffer.from(result.outputFiles[0]!.text).toString('base64')}`);
-  return bundled;
-}
 
 export class SqliteCommitThread {
   private next = 0;
@@ -52,7 +34,7 @@ export class SqliteCommitThread {
 
   /** Starts the thread on the store file (which the caller has opened already, so it exists with its tables). */
   static async start(file: string): Promise<SqliteCommitThread> {
-    const worker = new Worker(new URL(await workerUrl()), { workerData: { file } });
+    const worker = new Worker(await bundledWorkerUrl(ENTRY, ['better-sqlite3']), { workerData: { file } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);

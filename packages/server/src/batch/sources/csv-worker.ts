@@ -3,9 +3,8 @@
 // main thread's work). The worker's code is bundled once per process with esbuild (which tsx
 // brings), as the ONNX worker's is: a worker that registers tsx takes ~300 ms to start.
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { SibylError, isErrorReason } from '@sibyl/protocol';
+import { bundledWorkerUrl } from '../../core/worker-bundle.ts';
 import type { CsvScanOptions, ScannedChunk } from './csv-scanner.ts';
 import type { CsvWorkerData, CsvWorkerMessage } from './csv-scan-worker.ts';
 
@@ -13,20 +12,10 @@ const ENTRY = new URL('./csv-scan-worker.ts', import.meta.url);
 /** Chunks the worker scans ahead of the reader. */
 const AHEAD = 2;
 
-let bundled: Promise<string> | undefined;
-
-/** The worker's code as one ES module (a data: URL), built on first use and shared. */
-function workerUrl(): Promise<string> {
-  bundled ??= build({ entryPoints: [fileURLToPath(ENTRY)], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' }).then(
-    (result) => `data:text/javascript;base64,${Buffer.from(result.outputFiles[0]!.text).toString('base64')}`,
-  );
-  return bundled;
-}
-
 /** scanCsv in a worker thread: the same chunks, in order. The worker ends when the reader stops. */
 export async function* scanCsvInWorker(file: string, options: CsvScanOptions, read: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
   const data: CsvWorkerData = { file, options: { ...options }, chunkRows: read.chunkRows, skip: [...(read.skip ?? [])], ahead: AHEAD };
-  const worker = new Worker(new URL(await workerUrl()), { workerData: data });
+  const worker = new Worker(await bundledWorkerUrl(ENTRY), { workerData: data });
   const queue: CsvWorkerMessage[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
