@@ -189,6 +189,9 @@ describe('runBatchJob', () => {
       expect(wrong.error).toMatch(/maps 30 columns to input 'input' \(FP32 \[-1, 32\]\), whose rows hold 32 elements/);
       const unknown = await runBatchJob(job({ inputs: { x: { columns: FEATURES } } }), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
       expect(unknown.error).toMatch(/maps input 'x', which model 'tabular_mlp' does not have/);
+      const noOutput = await runBatchJob(job({ outputs: ['probabilities', 'scores'] }), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
+      expect(noOutput).toMatchObject({ status: 'failed', rowsRead: 0 });
+      expect(noOutput.error).toBe("the job stores output 'scores', which model 'tabular_mlp' does not have; its outputs are 'probabilities'");
     } finally {
       await store.close();
     }

@@ -93,10 +93,7 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
   try {
     const signature = await deps.scorer.signature();
     const mapper = new RowMapper(job.inputs, job.key, signature, job.predictionModel);
-    const unknownOutputs = (job.outputs ?? []).filter((o) => !signature.outputs.some((t) => t.name === o));
-    if (unknownOutputs.length > 0) {
-      throw new SibylError('OUTPUT_UNKNOWN', `the job stores output${unknownOutputs.length > 1 ? 's' : ''} ${unknownOutputs.map((o) => `'${o}'`).join(', ')}, which model '${job.predictionModel}' does not have; its outputs are ${signature.outputs.map((o) => `'${o}'`).join(', ')}`);
-    }
+    checkJobOutputs(job, signature);
     const requestRows = signature.maxBatchSize <= 0 ? 1 : (job.requestRows ?? signature.configuredMaxBatchSize ?? DEFAULT_REQUEST_ROWS);
     const concurrency = job.concurrency ?? Math.max(2, 2 * signature.instanceCount);
     const processor: ChunkProcessor = createChunkProcessor({
@@ -196,4 +193,11 @@ async function startRecord(job: BatchJob, store: PredictionStore, clock: Clock, 
   delete record.error;
   await store.saveJob(record);
   return record;
+}
+
+/** @throws SibylError OUTPUT_UNKNOWN when the job stores outputs its target does not have (checked before anything is scored). */
+export function checkJobOutputs(job: BatchJob, signature: { outputs: readonly { name: string }[] }): void {
+  const unknown = (job.outputs ?? []).filter((o) => !signature.outputs.some((t) => t.name === o));
+  if (unknown.length === 0) return;
+  throw new SibylError('OUTPUT_UNKNOWN', `the job stores output${unknown.length > 1 ? 's' : ''} ${unknown.map((o) => `'${o}'`).join(', ')}, which model '${job.predictionModel}' does not have; its outputs are ${signature.outputs.map((o) => `'${o.name}'`).join(', ')}`);
 }

@@ -3,21 +3,17 @@
 // Resumes the newest unfinished run of the same job by default (--resume <id> names one,
 // --fresh starts anew). Exit codes: 0 succeeded, 1 failed or cancelled (SIGINT/SIGTERM), 2 usage
 // or configuration errors. Other `batch` subcommands (start, jobs, …) live in their own files.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
-import { SibylError } from '@sibyl/protocol';
 import { loadBatchJobFile } from '../config/batch-job-config.ts';
 import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
-import { readYamlFile } from '../config/yaml-file.ts';
-import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
 import { createSystemClock } from '../core/clock.ts';
-import { runBatchJob, type BatchProgress } from '../batch/batch-runner.ts';
+import { runBatchJob } from '../batch/batch-runner.ts';
 import { openJobStore } from '../batch/job-store.ts';
 import { SqliteCommitThread } from '../batch/sqlite-commit-thread.ts';
 import { openLocalScoring } from './batch-scoring.ts';
-import { progressReporter, summaryText } from './batch-progress.ts';
+import { runReported } from './batch-progress.ts';
 import { addDistributedOptions, runDistributedCommand, type DistributedFlags } from './distributed-run.ts';
 import { resolveScoringConfig } from './scoring-config.ts';
 
@@ -54,60 +50,33 @@ async function runCommand(
   io: BatchRunIo,
 ): Promise<number> {
   const job = await loadBatchJobFile(jobFile);
-  const file = flags.config === undefined ? undefined : { path: flags.config, document: await readYamlFile(flags.config) };
-  const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: environmentLayer(process.env).layer, flags: flagsLayer({}) });
-  const fromFile = (file?.document as { modelRepository?: unknown } | undefined)?.modelRepository;
-  const modelRepository =
-    flags.modelRepository !== undefined
-      ? path.resolve(flags.modelRepository)
-      : typeof fromFile === 'string'
-        ? path.resolve(path.dirname(flags.config!), config.modelRepository)
-        : exampleRepository;
+  const { modelRepository, endpoints } = await resolveScoringConfig(flags, exampleRepository);
   const intervalMs = Number(flags.progressIntervalMs);
   if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('--progress-interval-ms', [{ path: '', message: `${flags.progressIntervalMs} is not allowed; expected a number of ms >= 0` }]);
 
   const log = pino({ level: flags.logLevel, base: { service: 'sibyl-batch' } }, pino.destination({ fd: 2, sync: true }));
   const clock = createSystemClock();
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const store = await openJobStore(job.store);
   // SQLite: chunks are committed from a worker thread (overlapping the next chunks' work).
   const commitThread = job.store.kind === 'sqlite' ? await SqliteCommitThread.start(job.store.path) : undefined;
   let scoring: Awaited<ReturnType<typeof openLocalScoring>> | undefined;
-  try {
-    scoring = await openLocalScoring({ modelRepository, endpoints: config.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
-    const reporter = progressReporter(io.stderr, intervalMs);
-    let last: BatchProgress | undefined;
-    const record = await runBatchJob(
+  const cleanup = async (): Promise<void> => {
+    await scoring?.close();
+    await commitThread?.close();
+    await store.close();
+  };
+  return runReported(io, { intervalMs, rejectsPath: job.rejectsPath, cleanup }, async (signal, onProgress) => {
+    scoring = await openLocalScoring({ modelRepository, endpoints: endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
+    return runBatchJob(
       job,
       { store, scorer: scoring.scorer, clock, log, ...(commitThread === undefined ? {} : { commit: (i, p) => commitThread.commit(i, p) }) },
       {
         origin: 'cli',
-        signal: controller.signal,
+        signal,
         ...(flags.resume === undefined ? {} : { jobId: flags.resume }),
         ...(flags.fresh === true ? { fresh: true } : {}),
-        onProgress: (p) => {
-          last = p;
-          reporter.update(p);
-        },
+        onProgress,
       },
     );
-    reporter.done();
-    io.stdout.write(summaryText(record, { rowsThisRun: last?.rowsThisRun ?? 0, elapsedMs: last?.elapsedMs ?? 0, chunksSkipped: last?.chunksSkipped ?? 0 }, job.rejectsPath) + '\n');
-    return record.status === 'succeeded' ? 0 : 1;
-  } catch (err) {
-    if (err instanceof SibylError) {
-      io.stderr.write(`sibyl batch run: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await scoring?.close();
-    await commitThread?.close();
-    await store.close();
-  }
+  });
 }

@@ -1,6 +1,7 @@
 // How `sibyl batch run` shows a job's progress: on a terminal, one line redrawn in place (a bar
 // when the total is known, rows/s and ETA); otherwise a plain line every interval. And the
 // summary printed when the job ends.
+import { SibylError } from '@sibyl/protocol';
 import type { BatchProgress } from '../batch/batch-runner.ts';
 import type { BatchJobRecord } from '../batch/prediction-store.ts';
 
@@ -72,4 +73,45 @@ export function summaryText(record: BatchJobRecord, run: { rowsThisRun: number; 
   if (record.rowsRejected > 0) lines.push(`  rejects   ${rejectsPath}`);
   if (record.error !== undefined) lines.push(`  error     ${record.error}`);
   return lines.join('\n');
+}
+
+/** What a run reports as it goes: the fields progress lines and the summary read. */
+export type RunProgress = Omit<BatchProgress, 'jobId'> & { jobId?: string };
+
+/**
+ * Runs a job the way `sibyl batch run` does, single-process or distributed: SIGINT/SIGTERM
+ * cancel it, progress goes to stderr, the summary to stdout. Resolves with the exit code (0
+ * succeeded, 1 failed or cancelled, or a SibylError before the job could run); `cleanup` runs
+ * whatever happens.
+ */
+export async function runReported(
+  io: { stdout: { write(s: string): unknown }; stderr: { isTTY?: boolean; write(s: string): unknown } },
+  options: { intervalMs: number; rejectsPath: string; cleanup: () => Promise<void> },
+  run: (signal: AbortSignal, onProgress: (p: RunProgress) => void) => Promise<BatchJobRecord>,
+): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const reporter = progressReporter(io.stderr, options.intervalMs);
+    let last: RunProgress | undefined;
+    const record = await run(controller.signal, (p) => {
+      last = p;
+      reporter.update({ jobId: '', ...p });
+    });
+    reporter.done();
+    io.stdout.write(summaryText(record, { rowsThisRun: last?.rowsThisRun ?? 0, elapsedMs: last?.elapsedMs ?? 0, chunksSkipped: last?.chunksSkipped ?? 0 }, options.rejectsPath) + '\n');
+    return record.status === 'succeeded' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof SibylError) {
+      io.stderr.write(`sibyl batch run: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await options.cleanup();
+  }
 }

@@ -1,9 +1,9 @@
 // `sibyl batch run <job.yaml> --distributed`: this process coordinates — it reads the source and
 // queues its chunks on Redis — while `sibyl worker` processes score them (see
 // batch/distributed/). Same progress, summary and exit codes as a single-process run.
-import { SibylError } from '@sibyl/protocol';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { checkJobOutputs } from '../batch/batch-runner.ts';
 import { runDistributedBatchJob } from '../batch/distributed/distributed-job.ts';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL } from '../batch/distributed/chunk-queue.ts';
 import { openJobStore } from '../batch/job-store.ts';
@@ -14,7 +14,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from 'pino';
-import { progressReporter, summaryText } from './batch-progress.ts';
+import { runReported } from './batch-progress.ts';
 import { openLocalScoring } from './batch-scoring.ts';
 
 export interface DistributedFlags {
@@ -56,8 +56,7 @@ async function textColumnsOf(job: BatchJob, scoring: { modelRepository: string; 
   const local = await openLocalScoring({ modelRepository: scoring.modelRepository, endpoints: scoring.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock: scoring.clock, log: scoring.log });
   try {
     const signature = await local.scorer.signature();
-    const unknown = (job.outputs ?? []).filter((o) => !signature.outputs.some((t) => t.name === o));
-    if (unknown.length > 0) throw new SibylError('OUTPUT_UNKNOWN', `the job stores ${unknown.map((o) => `'${o}'`).join(', ')}, which model '${job.predictionModel}' does not have; its outputs are ${signature.outputs.map((o) => `'${o}'`).join(', ')}`);
+    checkJobOutputs(job, signature);
     return new RowMapper(job.inputs, job.key, signature, job.predictionModel).textColumns();
   } finally {
     await local.close();
@@ -76,16 +75,10 @@ export async function runDistributedCommand(
   const redisUrl = flags.redisUrl ?? process.env.SIBYL_REDIS_URL ?? DEFAULT_REDIS_URL;
   const log = pino({ level: flags.logLevel, base: { service: 'sibyl-batch' } }, pino.destination({ fd: 2, sync: true }));
   const clock = createSystemClock();
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const store = await openJobStore(job.store);
-  try {
+  return runReported(io, { intervalMs: Number.isFinite(intervalMs) ? intervalMs : 5000, rejectsPath: job.rejectsPath, cleanup: () => store.close() }, async (signal, onProgress) => {
     const textColumns = await textColumnsOf(job, { ...scoring, clock, log });
-    const reporter = progressReporter(io.stderr, Number.isFinite(intervalMs) ? intervalMs : 5000);
-    let last: { rowsThisRun: number; elapsedMs: number; chunksSkipped: number } | undefined;
-    const record = await runDistributedBatchJob(job, { store, clock, log }, {
+    return runDistributedBatchJob(job, { store, clock, log }, {
       textColumns,
       redisUrl,
       prefix: flags.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
@@ -93,24 +86,8 @@ export async function runDistributedCommand(
       ...(flags.fresh === true ? { fresh: true } : {}),
       ...(maxQueuedChunks === undefined ? {} : { maxQueuedChunks }),
       ...(attempts === undefined ? {} : { attempts }),
-      signal: controller.signal,
-      onProgress: (p) => {
-        last = p;
-        reporter.update({ jobId: '', ...p });
-      },
+      signal,
+      onProgress,
     });
-    reporter.done();
-    io.stdout.write(summaryText(record, last ?? { rowsThisRun: 0, elapsedMs: 0, chunksSkipped: 0 }, job.rejectsPath) + '\n');
-    return record.status === 'succeeded' ? 0 : 1;
-  } catch (err) {
-    if (err instanceof SibylError) {
-      io.stderr.write(`sibyl batch run: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await store.close();
-  }
+  });
 }
