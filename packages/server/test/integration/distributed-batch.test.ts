@@ -167,11 +167,11 @@ describe('sibyl batch run --distributed with sibyl worker', () => {
     const counts = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys FROM predictions').get() as { n: number; keys: number };
     db.close();
     expect(counts).toEqual({ n: ROWS - 1, keys: ROWS - 1 });
-    const rejects = (await readFile(path.join(dir, 'scores-distributed.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number });
+    const rejects = (await readFile(path.join(dir, 'scores-distributed.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number; row: unknown });
     expect(rejects).toHaveLength(1);
     expect(rejects[0]).toMatchObject({ key: `k${BAD_ROW}`, reason: expect.stringContaining("column 'a'") });
-    const singleRejects = (await readFile(path.join(dir, 'scores-single.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number });
-    expect(singleRejects.map((r) => [r.key, r.reason, r.rowNumber])).toEqual(rejects.map((r) => [r.key, r.reason, r.rowNumber]));
+    const singleRejects = (await readFile(path.join(dir, 'scores-single.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; reason: string; rowNumber: number; row: unknown });
+    expect(singleRejects.map((r) => [r.key, r.reason, r.rowNumber, r.row])).toEqual(rejects.map((r) => [r.key, r.reason, r.rowNumber, r.row]));
     const distributed = await SqlitePredictionStore.open(path.join(dir, 'distributed.sqlite'));
     const reference = await SqlitePredictionStore.open(path.join(dir, 'single.sqlite'));
     try {

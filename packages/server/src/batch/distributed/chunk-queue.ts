@@ -16,7 +16,8 @@
 //   with the chunk's index, so a chunk handed to a second worker (its first one died) replaces its
 //   rows — every row is stored exactly once.
 import type { ChunkOutcome } from '../chunk-processor.ts';
-import type { ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
+import { columnarChunk } from '../chunk-row.ts';
+import type { ColumnValues, SourceChunk, SourceRow } from '../source.ts';
 
 export const DEFAULT_QUEUE_PREFIX = 'sibyl';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -90,17 +91,8 @@ export function decodeChunk(message: ChunkMessage): SourceChunk {
     if (column.texts !== undefined) for (const [r, t] of Object.entries(column.texts)) texts[Number(r)] = t;
     byName.set(name, { numbers, texts });
   }
-  const columns: ChunkColumns = { rowCount, get: (name) => byName.get(name) };
-  let rows: SourceRow[] | undefined;
-  return {
-    index,
-    firstRowNumber,
-    columns,
-    get rows(): SourceRow[] {
-      rows ??= Array.from({ length: rowCount }, (_, r) => Object.fromEntries([...byName].map(([name, c]) => [name, c.numbers[r]! === c.numbers[r]! ? c.numbers[r] : c.texts[r]])));
-      return rows;
-    },
-  };
+  // Rows (for reject records) read as the CSV source's do.
+  return columnarChunk(index, firstRowNumber, { rowCount, names: [...byName.keys()], get: (name) => byName.get(name) });
 }
 
 /** BullMQ queue of a job's chunks. BullMQ forbids ':' in queue names: characters other than [A-Za-z0-9_.-] are %-escaped. */

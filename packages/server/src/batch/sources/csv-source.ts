@@ -9,8 +9,8 @@
 // read.
 import { open, stat } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
-import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk, SourceRow } from '../source.ts';
-import { rowOfColumns } from '../chunk-row.ts';
+import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk } from '../source.ts';
+import { columnarChunk } from '../chunk-row.ts';
 import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
 import { scanCsvInWorker } from './csv-worker.ts';
 
@@ -44,7 +44,7 @@ export class CsvSource implements BatchSource {
     const inWorker = where === 'worker' || (where === 'auto' && size >= WORKER_BYTES);
     const scan = { columns: this.options.columns, textColumns: this.options.textColumns };
     const scanned = inWorker ? scanCsvInWorker(this.file, scan, options) : scanCsv(this.file, scan, options);
-    for await (const chunk of scanned) yield chunkOf(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
+    for await (const chunk of scanned) yield columnarChunk(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
   }
 
   /**
@@ -96,21 +96,5 @@ class ScannedColumns implements ChunkColumns {
   get(name: string): ColumnValues | undefined {
     return this.views.get(name);
   }
-}
-
-function chunkOf(index: number, firstRowNumber: number, columns: ChunkColumns): SourceChunk {
-  let rows: SourceRow[] | undefined;
-  return {
-    index,
-    firstRowNumber,
-    columns,
-    get rows(): SourceRow[] {
-      rows ??= Array.from({ length: columns.rowCount }, (_, r) => rowOfColumns(columns as ScannedColumns, r));
-      return rows;
-    },
-    set rows(value: SourceRow[]) {
-      rows = value;
-    },
-  };
 }
 
