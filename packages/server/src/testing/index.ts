@@ -1,5 +1,5 @@
 // @sibyl/server/testing: what tests (ours and users') need to build models and run servers.
-export { createTestServer, spawnSibyl } from './test-server.ts';
+export { createTestServer, readJsonLines, spawnSibyl } from './test-server.ts';
 export type { SpawnedServer, TestServerOptions } from './test-server.ts';
 export {
   OnnxModelBuilder,

@@ -1,5 +1,6 @@
 // Servers for tests: an in-process SibylServer over a model repository (HTTP through Fastify
 // inject, no socket), and the real `sibyl serve` binary started on a free port.
+import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
@@ -85,37 +86,23 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
       child.kill('SIGKILL');
       reject(new Error(`sibyl serve did not start in time; output:\n${output}`));
     }, options.timeoutMs ?? 30_000);
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        logs.push(entry);
-        if (typeof entry.url === 'string' && typeof entry.modelRepository === 'string') {
-          clearTimeout(timer);
-          const url = entry.url;
-          resolve({
-            process: child,
-            url,
-            metricsUrl: typeof entry.metricsUrl === 'string' ? entry.metricsUrl : undefined,
-            grpcAddress: String(entry.grpcAddress),
-            logs,
-            exited,
-            stop: () => {
-              child.kill('SIGTERM');
-              return exited;
-            },
-          });
-        }
+    readJsonLines(child.stdout!, (text) => (output += text), (entry) => {
+      logs.push(entry);
+      if (typeof entry.url === 'string' && typeof entry.modelRepository === 'string') {
+        clearTimeout(timer);
+        const url = entry.url;
+        resolve({
+          process: child,
+          url,
+          metricsUrl: typeof entry.metricsUrl === 'string' ? entry.metricsUrl : undefined,
+          grpcAddress: String(entry.grpcAddress),
+          logs,
+          exited,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -123,5 +110,29 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
       clearTimeout(timer);
       reject(new Error(`sibyl serve exited with code ${code} before serving; output:\n${output}`));
     });
+  });
+}
+
+/**
+ * Follows a child process's output: `onText` gets all of it, `onEntry` each line that parses as
+ * JSON (pino's log lines; other lines are skipped).
+ */
+export function readJsonLines(stream: Readable, onText: (text: string) => void, onEntry: (entry: Record<string, unknown>) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => {
+    onText(chunk);
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      onEntry(entry);
+    }
   });
 }

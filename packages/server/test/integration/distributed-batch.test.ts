@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresPredictionStore } from '../../src/batch/postgres-prediction-store.ts';
 import { SqlitePredictionStore } from '../../src/batch/sqlite-prediction-store.ts';
-import { linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../../src/testing/index.ts';
+import { linearClassifierModel, makeTempDir, readJsonLines, removeDir, writeModelRepository } from '../../src/testing/index.ts';
 import { LINEAR_4X3 } from '../fixtures.ts';
 import { POSTGRES_URL } from './postgres.ts';
 
@@ -43,26 +43,12 @@ function sibyl(args: readonly string[]): Proc {
   const logs: Record<string, unknown>[] = [];
   const watchers: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
   let output = '';
-  let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      logs.push(entry);
-      for (const w of [...watchers]) {
-        if (w.match(entry)) {
-          watchers.splice(watchers.indexOf(w), 1);
-          w.resolve(entry);
-        }
+  readJsonLines(child.stdout!, (text) => (output += text), (entry) => {
+    logs.push(entry);
+    for (const w of [...watchers]) {
+      if (w.match(entry)) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve(entry);
       }
     }
   });
