@@ -5,26 +5,15 @@
 //   npx tsx examples/nightly-scores/make-customers.ts [customers=200]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@sibyl/server/testing';
 
 export const FEATURES = Array.from({ length: 32 }, (_, i) => `f${i}`);
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const customerId = (i: number): string => `cust-${String(i + 1).padStart(4, '0')}`;
 
 /** The table as CSV text: a header, then one line per customer (features roughly normal, sd 2.5). */
 export function customersCsv(customers: number, seed = 8): string {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const lines = [['customer_id', ...FEATURES].join(',')];
   for (let i = 0; i < customers; i++) lines.push([customerId(i), ...FEATURES.map(() => (2.5 * normal()).toFixed(6))].join(','));
