@@ -23,6 +23,8 @@ describe('@sibyl/protocol public surface', () => {
         'ERROR_CODES',
         'GRPC_STATUS',
         'REASONS',
+        'REQUEST_LIMITS',
+        'limitExceeded',
         'SibylError',
         'TYPED_ARRAY',
         'binaryOutputSelector',

@@ -71,3 +71,5 @@ export type {
 } from './grpc-codec.ts';
 
 export { withTimeoutParameter } from './deadline-parameter.ts';
+
+export { REQUEST_LIMITS, limitExceeded } from './request-limits.ts';

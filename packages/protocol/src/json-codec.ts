@@ -9,6 +9,7 @@ import type { Datatype, TensorData } from './datatypes.ts';
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
+import { limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
 import { tensorDataFromBytes } from './tensor-bytes.ts';
@@ -35,15 +36,29 @@ function fail(st: ReadState, reason: ErrorReason, message: string): SibylError {
   return new SibylError(st.response ? 'MALFORMED_RESPONSE' : reason, message);
 }
 
+/** A count over one of REQUEST_LIMITS (MALFORMED_RESPONSE when decoding a response). */
+function overLimit(st: ReadState, what: string, count: number, limit: number, where: string): SibylError {
+  const e = limitExceeded(what, count, limit, where);
+  return st.response ? new SibylError('MALFORMED_RESPONSE', e.message) : e;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * Longest digit string read as a bigint. UINT64's maximum has 20 digits; BigInt() of a longer
+ * string costs time superlinear in its length (a million digits: ~0.2 s), and no datatype or
+ * parameter can hold such a value anyway: it stays a (rounded or infinite) number and fails the
+ * range check of whatever reads it.
+ */
+const MAX_BIGINT_DIGITS = 40;
 
 // Integers beyond 2^53 written as plain digits become bigint; every other number stays a number,
 // so the lossless document differs from JSON.parse's only where JSON.parse rounded.
 function parseNumberExact(text: string): number | bigint {
   const n = Number(text);
-  if (Number.isSafeInteger(n)) return n;
+  if (Number.isSafeInteger(n) || text.length > MAX_BIGINT_DIGITS + 1) return n;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 46 /* . */ || c === 101 /* e */ || c === 69 /* E */) return n;
@@ -114,7 +129,9 @@ function readParameters(raw: unknown, path: string, st: ReadState): Parameters |
   if (!isObject(raw)) {
     throw fail(st, 'PARAMETER_INVALID', `${path} is ${kindOf(raw)}; expected an object of string, number or boolean values`);
   }
+  let keys = 0;
   for (const key in raw) {
+    if (++keys > REQUEST_LIMITS.maxParameters) throw overLimit(st, 'keys', Object.keys(raw).length, REQUEST_LIMITS.maxParameters, path);
     const v = raw[key];
     const t = typeof v;
     if (t === 'string' || t === 'boolean' || t === 'bigint') continue;
@@ -138,6 +155,7 @@ function readShape(raw: unknown, list: string, i: number, st: ReadState): number
   let ok = Array.isArray(raw);
   if (ok) {
     const a = raw as unknown[];
+    if (a.length > REQUEST_LIMITS.maxDims) throw overLimit(st, 'dimensions', a.length, REQUEST_LIMITS.maxDims, `${list}[${i}].shape`);
     for (let k = 0; k < a.length; k++) {
       const d = a[k];
       if (!(typeof d === 'number' && d >= 0 && Number.isSafeInteger(d))) {
@@ -183,6 +201,7 @@ function readTensor(raw: unknown, list: 'inputs' | 'outputs', i: number, st: Rea
   if (typeof name !== 'string' || name.length === 0) {
     throw fail(st, 'MALFORMED_REQUEST', `${list}[${i}].name is ${name === undefined ? 'missing' : kindOf(name)}; expected a non-empty string`);
   }
+  if (name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(st, 'characters', name.length, REQUEST_LIMITS.maxNameLength, `${list}[${i}].name`);
   const datatype = raw.datatype;
   if (!isDatatype(datatype)) {
     throw fail(st, 'MALFORMED_REQUEST', `${list}[${i}].datatype is ${datatype === undefined ? 'missing' : describeValue(datatype)}; expected one of ${ALLOWED_DATATYPES}`);
@@ -265,14 +284,14 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
     const got = rawInputs === undefined ? 'missing' : Array.isArray(rawInputs) ? 'empty' : kindOf(rawInputs);
     throw fail(st, 'MALFORMED_REQUEST', `request 'inputs' is ${got}; expected a non-empty array of input tensors`);
   }
+  if (rawInputs.length > REQUEST_LIMITS.maxInputs) throw overLimit(st, 'inputs', rawInputs.length, REQUEST_LIMITS.maxInputs, 'request');
   const inputs: Tensor[] = [];
+  const seen = new Map<string, number>();
   for (let i = 0; i < rawInputs.length; i++) {
     const t = readTensor(rawInputs[i], 'inputs', i, st);
-    for (let j = 0; j < i; j++) {
-      if (inputs[j]!.name === t.name) {
-        throw fail(st, 'INPUT_DUPLICATE', `inputs[${i}].name '${t.name}' repeats inputs[${j}].name; each input may appear once`);
-      }
-    }
+    const j = seen.get(t.name);
+    if (j !== undefined) throw fail(st, 'INPUT_DUPLICATE', `inputs[${i}].name '${t.name}' repeats inputs[${j}].name; each input may appear once`);
+    seen.set(t.name, i);
     inputs.push(t);
   }
   checkTailConsumed(st, 'inputs');
@@ -293,6 +312,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
     if (!Array.isArray(rawOutputs)) {
       throw fail(st, 'MALFORMED_REQUEST', `request 'outputs' is ${kindOf(rawOutputs)}; expected an array of {"name": string, "parameters"?: object}`);
     }
+    if (rawOutputs.length > REQUEST_LIMITS.maxOutputs) throw overLimit(st, 'outputs', rawOutputs.length, REQUEST_LIMITS.maxOutputs, 'request');
     const outputs: RequestedOutput[] = [];
     for (let i = 0; i < rawOutputs.length; i++) {
       const o = rawOutputs[i];
@@ -301,6 +321,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
       if (typeof o.name !== 'string' || o.name.length === 0) {
         throw fail(st, 'MALFORMED_REQUEST', `${path}.name is ${o.name === undefined ? 'missing' : kindOf(o.name)}; expected a non-empty string`);
       }
+      if (o.name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(st, 'characters', o.name.length, REQUEST_LIMITS.maxNameLength, `${path}.name`);
       const out: RequestedOutput = { name: o.name };
       const p = readParameters(o.parameters, `${path}.parameters`, st);
       if (p !== undefined) {
@@ -324,6 +345,7 @@ function readResponse(root: unknown, st: ReadState): InferResponse {
   if (!Array.isArray(rawOutputs)) {
     throw fail(st, 'MALFORMED_RESPONSE', `response 'outputs' is ${rawOutputs === undefined ? 'missing' : kindOf(rawOutputs)}; expected an array of output tensors`);
   }
+  if (rawOutputs.length > REQUEST_LIMITS.maxOutputs) throw overLimit(st, 'outputs', rawOutputs.length, REQUEST_LIMITS.maxOutputs, 'response');
   const outputs: Tensor[] = [];
   for (let i = 0; i < rawOutputs.length; i++) outputs.push(readTensor(rawOutputs[i], 'outputs', i, st));
   checkTailConsumed(st, 'outputs');

@@ -1,0 +1,32 @@
+// Bounds on the structure of one inference request, the same for every wire format (V2 REST
+// JSON, the binary tensor data extension, gRPC, TF Serving's REST). The body and message size
+// limits bound the bytes; these bound the work per byte, so that a request of a few megabytes
+// cannot make the decoder (or the checks after it) do millions of steps before it is refused.
+// Each is far above what any model's signature needs: a request naming more inputs than its
+// model has is refused anyway, just later and after decoding them all. Runs in Node and browsers.
+import { SibylError } from './errors.ts';
+
+export const REQUEST_LIMITS = Object.freeze({
+  /**
+   * Input tensors in one request. Wide tabular exports with one input per column (skl2onnx from a
+   * DataFrame, TF feature columns) reach the low thousands; typical models have 1–10.
+   */
+  maxInputs: 4096,
+  /** Requested outputs in one request (the same reasoning as inputs). */
+  maxOutputs: 4096,
+  /** Keys of one parameters object (the request's, or one tensor's). Triton's and KServe's use a handful. */
+  maxParameters: 256,
+  /** Dimensions of one tensor's shape: NumPy 2's limit (NPY_MAXDIMS); TensorFlow allows 254, models use < 10. */
+  maxDims: 64,
+  /** Characters of a tensor's name (an ONNX name like `StatefulPartitionedCall/model/dense_3/BiasAdd:0` has ~50). */
+  maxNameLength: 1024,
+});
+
+/** The error for a request over one of REQUEST_LIMITS: names the limit, the count and where. */
+export function limitExceeded(what: string, count: number, limit: number, where: string): SibylError {
+  return new SibylError(
+    'REQUEST_LIMIT_EXCEEDED',
+    `${where} has ${count} ${what}; at most ${limit} are accepted (a limit of the server's protocol decoder, far above what a model's signature needs)`,
+    { details: { limit, count } },
+  );
+}
