@@ -7,7 +7,9 @@
 // dropped when the model has one output. Element rules are the V2 codec's (INT64 exact, non-
 // finite floats null), so the numbers are the same as over V2.
 import {
+  REQUEST_LIMITS,
   SibylError,
+  limitExceeded,
   tensorDataFromJson,
   tensorDataToNestedJson,
   type BytesElements,
@@ -18,6 +20,7 @@ import {
   type TensorMetadata,
 } from '@sibyl/protocol';
 import { preview } from '../../../core/errors.ts';
+import { base64Problem, decodeBase64 } from './base64.ts';
 
 export type PredictFormat = 'row' | 'columnar';
 
@@ -34,13 +37,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const isB64 = (v: unknown): v is { b64: unknown } => isObject(v) && Object.keys(v).length === 1 && 'b64' in v;
 
-/** The shape of a nested JSON value; every array at one depth must have the same length. */
-function shapeOf(value: unknown, label: string): number[] {
+/**
+ * The shape of a nested JSON value; every array at one depth must have the same length. Nesting
+ * deeper than REQUEST_LIMITS.maxDims is refused before it is walked (it bounds the recursion).
+ */
+function shapeOf(value: unknown, label: string, depth = 0): number[] {
   if (!Array.isArray(value)) return [];
+  if (depth === REQUEST_LIMITS.maxDims) throw limitExceeded('dimensions', depth + 1, REQUEST_LIMITS.maxDims, `${label}'s nesting`);
   if (value.length === 0) return [0];
-  const inner = shapeOf(value[0], label);
+  const inner = shapeOf(value[0], label, depth + 1);
   for (let i = 1; i < value.length; i++) {
-    const other = shapeOf(value[i], label);
+    const other = shapeOf(value[i], label, depth + 1);
     if (other.length !== inner.length || other.some((d, k) => d !== inner[k])) {
       throw new SibylError('INPUT_SHAPE_MISMATCH', `${label} is ragged: element 0 has shape [${inner.join(',')}] but element ${i} has [${other.join(',')}]; every row must have the same shape`);
     }
@@ -48,9 +55,17 @@ function shapeOf(value: unknown, label: string): number[] {
   return [value.length, ...inner];
 }
 
+const utf8 = new TextEncoder();
+
 function bytesElement(v: unknown, label: string, index: number): Uint8Array {
-  if (typeof v === 'string') return new TextEncoder().encode(v);
-  if (isB64(v) && typeof v.b64 === 'string') return new Uint8Array(Buffer.from(v.b64, 'base64'));
+  if (typeof v === 'string') return utf8.encode(v);
+  if (isB64(v) && typeof v.b64 === 'string') {
+    const problem = base64Problem(v.b64);
+    if (problem !== undefined) {
+      throw new SibylError('INPUT_DATA_MISMATCH', `${label} (BYTES) element ${index} is {"b64": ${preview(v.b64, 30)}}, which is not valid base64: ${problem}; expected standard or URL-safe base64 (RFC 4648)`);
+    }
+    return decodeBase64(v.b64);
+  }
   throw new SibylError('INPUT_DATA_MISMATCH', `${label} (BYTES) element ${index} is ${preview(v)}; expected a string or {"b64": "<base64>"}`);
 }
 
@@ -98,6 +113,7 @@ function rowInputs(instances: unknown, inputs: readonly TensorMetadata[]): Tenso
   }
   const names = new Set<string>();
   for (const e of instances as Record<string, unknown>[]) for (const key of Object.keys(e)) names.add(key);
+  if (names.size > REQUEST_LIMITS.maxInputs) throw limitExceeded('inputs', names.size, REQUEST_LIMITS.maxInputs, '"instances"');
   return [...names].map((name) => {
     const meta = inputNamed(inputs, name, '"instances"');
     const rows = (instances as Record<string, unknown>[]).map((e, i) => {
@@ -110,6 +126,8 @@ function rowInputs(instances: unknown, inputs: readonly TensorMetadata[]): Tenso
 
 function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[]): Tensor[] {
   if (isObject(columns) && !isB64(columns)) {
+    const count = Object.keys(columns).length;
+    if (count > REQUEST_LIMITS.maxInputs) throw limitExceeded('inputs', count, REQUEST_LIMITS.maxInputs, '"inputs"');
     return Object.entries(columns).map(([name, value]) => tensorOf(inputNamed(inputs, name, '"inputs"'), value, `input '${name}'`));
   }
   const meta = onlyInput(inputs, '"inputs"');
@@ -120,7 +138,9 @@ function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[]): Te
  * Decodes a `:predict` body (already parsed, integers beyond 2^53 as bigint) against the
  * inputs of the version that will run it.
  * @throws SibylError MALFORMED_REQUEST (not an object, neither or both formats, an unknown
- *   signature), INPUT_UNKNOWN, INPUT_SHAPE_MISMATCH (ragged data), INPUT_DATA_MISMATCH.
+ *   signature), INPUT_UNKNOWN, INPUT_SHAPE_MISMATCH (ragged data), INPUT_DATA_MISMATCH (an
+ *   element, or a {"b64": …} that is not strict base64), REQUEST_LIMIT_EXCEEDED (more inputs or
+ *   deeper nesting than REQUEST_LIMITS allows).
  */
 export function decodePredictRequest(body: unknown, inputs: readonly TensorMetadata[]): PredictRequest {
   if (!isObject(body)) throw new SibylError('MALFORMED_REQUEST', `request body is ${preview(body)}; expected a JSON object with "instances" or "inputs"`);
