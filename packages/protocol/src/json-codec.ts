@@ -428,7 +428,7 @@ function writeTensor(t: Tensor, binarySize: number, role: 'input' | 'output'): s
   if (problem !== undefined) throw new SibylError(role === 'output' ? 'INTERNAL_ERROR' : 'INPUT_DATA_MISMATCH', problem);
   let s = '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
   s += writeParameters(t.parameters, binarySize);
-  if (binarySize < 0) s += ',"data":[' + writeJsonData(t.datatype, t.data) + ']';
+  if (binarySize < 0) s += ',"data":[' + writeJsonData(t.datatype, t.data, `${role} '${t.name}'`) + ']';
   return s + '}';
 }
 
@@ -479,8 +479,10 @@ export function writeInferRequest(request: InferRequest, binarySizes?: readonly 
 /**
  * The V2 JSON text of a response, built directly: absent optional fields are omitted, data is a
  * flat array, INT64/UINT64 exact, non-finite floats null, BOOL true/false, FP16/BF16 numbers,
- * BYTES strings (UTF-8 decoded). Throws INTERNAL_ERROR if an output's data does not match its
- * datatype (typed array class) or shape (element count): a server bug, not the client's.
+ * BYTES strings (their UTF-8 text). Throws INTERNAL_ERROR if an output's data does not match its
+ * datatype (typed array class) or shape (element count): a server bug, not the client's; and
+ * BYTES_NOT_TEXT if a BYTES output holds an element that is not UTF-8, which JSON cannot carry
+ * faithfully (the client should ask for binary output).
  */
 export function encodeInferResponse(response: InferResponse): string {
   return writeInferResponse(response);
@@ -488,7 +490,8 @@ export function encodeInferResponse(response: InferResponse): string {
 
 /**
  * The V2 JSON text of a request (clients and tests); same data rules as encodeInferResponse.
- * Throws INPUT_DATA_MISMATCH if an input's data does not match its datatype or shape.
+ * Throws INPUT_DATA_MISMATCH if an input's data does not match its datatype or shape,
+ * BYTES_NOT_TEXT for a BYTES element that is not UTF-8 (send it with encodeInferRequestBinary).
  */
 export function encodeInferRequest(request: InferRequest): string {
   return writeInferRequest(request);
@@ -527,12 +530,14 @@ export function tensorDataFromJson(input: { name: string; datatype: Datatype; sh
  * A tensor's data as the text of a JSON array nested by `shape` (row-major), with the V2
  * codec's element rules (non-finite floats null, INT64 exact, BYTES as UTF-8 strings). A scalar
  * shape [] gives the bare element. `data` must hold product(shape) elements of the datatype.
+ * Throws BYTES_NOT_TEXT naming `label` and the element (counted from `firstIndex`, when `data`
+ * is a slice of a larger tensor) for a BYTES element that is not UTF-8.
  */
-export function tensorDataToNestedJson(datatype: Datatype, data: TensorData, shape: readonly number[]): string {
-  if (shape.length === 0) return writeJsonData(datatype, data);
+export function tensorDataToNestedJson(datatype: Datatype, data: TensorData, shape: readonly number[], label?: string, firstIndex = 0): string {
+  if (shape.length === 0) return writeJsonData(datatype, data, label, firstIndex);
   const inner = shape[shape.length - 1]!;
   const write = (dim: number, offset: number): string => {
-    if (dim === shape.length - 1) return '[' + writeJsonData(datatype, data.slice(offset, offset + inner) as TensorData) + ']';
+    if (dim === shape.length - 1) return '[' + writeJsonData(datatype, data.slice(offset, offset + inner) as TensorData, label, firstIndex + offset) + ']';
     let stride = 1;
     for (let d = dim + 1; d < shape.length; d++) stride *= shape[d]!;
     let s = '[';

@@ -301,6 +301,14 @@ describe('ModelInfer', () => {
     expect(err.details).toMatch(message);
   });
 
+  it('refuses bytes_contents that are not UTF-8 for an ONNX model (onnxruntime carries strings as text)', async () => {
+    const words = [Buffer.from('a'), Buffer.from([0xff, 0xfe]), Buffer.from('c')];
+    const err = await failure(call('ModelInfer', { model_name: 'strings', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 3], contents: { bytes_contents: words } }] }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['INPUT_DATA_MISMATCH']);
+    expect(err.details).toMatch(/^input 'input' \(BYTES\) element 1 is not valid UTF-8; model 'strings' takes BYTES as text/);
+  });
+
   it('UNAVAILABLE for a model that failed to load, NOT_FOUND for an unknown one', async () => {
     const request = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] };
     expect((await failure(call('ModelInfer', { model_name: 'corrupt', ...request }))).code).toBe(grpc.status.UNAVAILABLE);

@@ -245,6 +245,18 @@ describe('JSON inference', () => {
 });
 
 describe('binary tensor data extension', () => {
+  it('refuses BYTES that are not UTF-8 for an ONNX model (onnxruntime carries strings as text: ff fe reached it as ef bf bd ef bf bd)', async () => {
+    const data = [new TextEncoder().encode('ok'), Uint8Array.from([0xff, 0xfe]), new Uint8Array(0), new Uint8Array(0)];
+    const { body, headerLength } = encodeInferRequestBinary({ inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], data }] }, { binaryOutputs: true });
+    const res = await post('/v2/models/identity_bytes/infer', Buffer.from(body), { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) });
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({
+      code: 'INVALID_ARGUMENT',
+      reason: 'INPUT_DATA_MISMATCH',
+      error: "input 'input' (BYTES) element 1 is not valid UTF-8; model 'identity_bytes' takes BYTES as text (its runtime carries them as UTF-8 strings), and other bytes would reach it altered",
+    });
+  });
+
   it('takes binary inputs and returns binary outputs', async () => {
     const { body, headerLength } = encodeInferRequestBinary(
       { inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: new Float32Array(ROWS.flat()) }] },

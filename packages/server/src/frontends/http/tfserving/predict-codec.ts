@@ -175,7 +175,7 @@ function valueText(t: Tensor, start: number, end: number, shape: readonly number
   if (t.datatype === 'BYTES' && t.name.endsWith('_bytes')) {
     return nestTexts((data as BytesElements).map((b) => `{"b64":"${Buffer.from(b).toString('base64')}"}`), shape);
   }
-  return tensorDataToNestedJson(t.datatype, data, shape);
+  return tensorDataToNestedJson(t.datatype, data, shape, `output '${t.name}'`, start);
 }
 
 /**
