@@ -11,7 +11,7 @@ import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { INT_RANGE, checkTensorData } from './json-data.ts';
-import { limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 /** Options for @grpc/proto-loader (and protobufjs toObject) that give the shapes below. */
@@ -268,6 +268,16 @@ function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | u
     throw new SibylError(side.malformed, `${rawList} has ${raws.length} entries but there are ${tensors.length} ${list}; expected one entry per tensor, in ${list} order`);
   }
   const useRaw = raws !== undefined && raws.length > 0;
+  if (side === REQUEST_SIDE) {
+    // Counted from the shapes before any tensor is decoded (a bad shape is reported later, by name).
+    let bytesElements = 0;
+    tensors.forEach((t, i) => {
+      if (t.datatype !== 'BYTES' || (t.shape?.length ?? 0) > REQUEST_LIMITS.maxDims) return;
+      let count = 1;
+      for (const d of t.shape ?? []) count *= Number(d);
+      if (count > 0) bytesElements = countBytesElements(bytesElements, count, `inputs[${i}] '${t.name ?? ''}'`);
+    });
+  }
   return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side));
 }
 

@@ -25,6 +25,7 @@ describe('@sibyl/protocol public surface', () => {
         'REASONS',
         'REQUEST_LIMITS',
         'limitExceeded',
+        'countBytesElements',
         'SibylError',
         'TYPED_ARRAY',
         'binaryOutputSelector',

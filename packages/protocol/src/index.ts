@@ -72,4 +72,4 @@ export type {
 
 export { withTimeoutParameter } from './deadline-parameter.ts';
 
-export { REQUEST_LIMITS, limitExceeded } from './request-limits.ts';
+export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';

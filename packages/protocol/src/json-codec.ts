@@ -9,7 +9,7 @@ import type { Datatype, TensorData } from './datatypes.ts';
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
-import { limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
 import { tensorDataFromBytes } from './tensor-bytes.ts';
@@ -27,6 +27,8 @@ interface ReadState {
   readonly tail: Uint8Array | undefined;
   /** How much of `tail` the tensors read so far have taken. */
   offset: number;
+  /** BYTES elements in the request's tensors so far (REQUEST_LIMITS.maxBytesElements; requests only). */
+  bytesElements: number;
 }
 
 const ALLOWED_DATATYPES = DATATYPES.join(', ');
@@ -78,7 +80,7 @@ const LOSSLESS_OPTIONS = {
  */
 function readDocument<T>(json: string | Uint8Array, tail: Uint8Array | undefined, response: boolean, read: (root: unknown, st: ReadState) => T): T {
   const what = response ? 'response body' : 'request body';
-  const st: ReadState = { response, lossless: false, tail, offset: 0 };
+  const st: ReadState = { response, lossless: false, tail, offset: 0, bytesElements: 0 };
   let text: string;
   if (typeof json === 'string') text = json;
   else {
@@ -101,7 +103,7 @@ function readDocument<T>(json: string | Uint8Array, tail: Uint8Array | undefined
   }
   try {
     const exact = parseLossless(text, null, LOSSLESS_OPTIONS);
-    return read(exact, { response, lossless: true, tail, offset: 0 });
+    return read(exact, { response, lossless: true, tail, offset: 0, bytesElements: 0 });
   } catch (e) {
     throw tooDeep(st, e);
   }
@@ -212,6 +214,7 @@ function readTensor(raw: unknown, list: 'inputs' | 'outputs', i: number, st: Rea
   const kind = list === 'inputs' ? 'input' : 'output';
   let count = 1;
   for (let d = 0; d < shape.length; d++) count *= shape[d]!;
+  if (datatype === 'BYTES' && !st.response) st.bytesElements = countBytesElements(st.bytesElements, count, `${kind} '${name}'`);
 
   let data: TensorData;
   const binarySize = parameters?.binary_data_size;
@@ -509,7 +512,7 @@ export function parseJsonExact(text: string): unknown {
   try {
     return parseLossless(text, null, LOSSLESS_OPTIONS);
   } catch (e) {
-    throw tooDeep({ response: false, lossless: true, tail: undefined, offset: 0 }, e);
+    throw tooDeep({ response: false, lossless: true, tail: undefined, offset: 0, bytesElements: 0 }, e);
   }
 }
 

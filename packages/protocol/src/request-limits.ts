@@ -18,9 +18,29 @@ export const REQUEST_LIMITS = Object.freeze({
   maxParameters: 256,
   /** Dimensions of one tensor's shape: NumPy 2's limit (NPY_MAXDIMS); TensorFlow allows 254, models use < 10. */
   maxDims: 64,
+  /**
+   * BYTES elements in one request, over all its inputs. Each element becomes its own array, which
+   * costs ~1–4 µs and ~100–200 bytes however short it is: a 64 MB body of empty strings would
+   * hold 21 million of them (over a minute of event loop and gigabytes of heap). Real BYTES
+   * inputs (a batch of texts or images, token strings of 64 × 1024) stay within 65,536.
+   */
+  maxBytesElements: 65_536,
   /** Characters of a tensor's name (an ONNX name like `StatefulPartitionedCall/model/dense_3/BiasAdd:0` has ~50). */
   maxNameLength: 1024,
 });
+
+/**
+ * Adds `count` BYTES elements of `label` to `total` (the elements of the request's tensors so
+ * far) and returns the new total. @throws REQUEST_LIMIT_EXCEEDED past maxBytesElements, before
+ * any of them is decoded.
+ */
+export function countBytesElements(total: number, count: number, label: string): number {
+  const sum = total + count;
+  if (sum > REQUEST_LIMITS.maxBytesElements) {
+    throw limitExceeded('BYTES elements', sum, REQUEST_LIMITS.maxBytesElements, total === 0 ? label : `the request up to ${label}`);
+  }
+  return sum;
+}
 
 /** The error for a request over one of REQUEST_LIMITS: names the limit, the count and where. */
 export function limitExceeded(what: string, count: number, limit: number, where: string): SibylError {

@@ -9,6 +9,8 @@
 import {
   REQUEST_LIMITS,
   SibylError,
+  countBytesElements,
+  elementCount,
   limitExceeded,
   tensorDataFromJson,
   tensorDataToNestedJson,
@@ -75,9 +77,15 @@ function flatten(value: unknown, out: unknown[]): unknown[] {
   return out;
 }
 
+/** BYTES elements of the request's tensors decoded so far (REQUEST_LIMITS.maxBytesElements). */
+interface Budget {
+  bytesElements: number;
+}
+
 /** One input tensor from its nested JSON value, typed by the model's signature. */
-function tensorOf(meta: TensorMetadata, value: unknown, label: string): Tensor {
+function tensorOf(meta: TensorMetadata, value: unknown, label: string, budget: Budget): Tensor {
   const shape = shapeOf(value, label);
+  if (meta.datatype === 'BYTES') budget.bytesElements = countBytesElements(budget.bytesElements, elementCount(shape), label);
   const flat = flatten(value, []);
   const data: TensorData =
     meta.datatype === 'BYTES' ? (flat.map((v, i) => bytesElement(v, label, i)) as BytesElements) : tensorDataFromJson({ name: meta.name, datatype: meta.datatype, shape }, flat);
@@ -102,14 +110,14 @@ function onlyInput(inputs: readonly TensorMetadata[], format: string): TensorMet
   return inputs[0]!;
 }
 
-function rowInputs(instances: unknown, inputs: readonly TensorMetadata[]): Tensor[] {
+function rowInputs(instances: unknown, inputs: readonly TensorMetadata[], budget: Budget): Tensor[] {
   if (!Array.isArray(instances) || instances.length === 0) {
     throw new SibylError('MALFORMED_REQUEST', `"instances" is ${Array.isArray(instances) ? 'empty' : preview(instances)}; expected a non-empty list with one element per example`);
   }
   const named = instances.every((e) => isObject(e) && !isB64(e));
   if (!named) {
     const meta = onlyInput(inputs, '"instances"');
-    return [tensorOf(meta, instances, `input '${meta.name}'`)];
+    return [tensorOf(meta, instances, `input '${meta.name}'`, budget)];
   }
   const names = new Set<string>();
   for (const e of instances as Record<string, unknown>[]) for (const key of Object.keys(e)) names.add(key);
@@ -120,18 +128,18 @@ function rowInputs(instances: unknown, inputs: readonly TensorMetadata[]): Tenso
       if (!(name in e)) throw new SibylError('INPUT_BATCH_MISMATCH', `instances[${i}] has no value for input '${name}'; every instance must name the same inputs`);
       return e[name];
     });
-    return tensorOf(meta, rows, `input '${name}'`);
+    return tensorOf(meta, rows, `input '${name}'`, budget);
   });
 }
 
-function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[]): Tensor[] {
+function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[], budget: Budget): Tensor[] {
   if (isObject(columns) && !isB64(columns)) {
     const count = Object.keys(columns).length;
     if (count > REQUEST_LIMITS.maxInputs) throw limitExceeded('inputs', count, REQUEST_LIMITS.maxInputs, '"inputs"');
-    return Object.entries(columns).map(([name, value]) => tensorOf(inputNamed(inputs, name, '"inputs"'), value, `input '${name}'`));
+    return Object.entries(columns).map(([name, value]) => tensorOf(inputNamed(inputs, name, '"inputs"'), value, `input '${name}'`, budget));
   }
   const meta = onlyInput(inputs, '"inputs"');
-  return [tensorOf(meta, columns, `input '${meta.name}'`)];
+  return [tensorOf(meta, columns, `input '${meta.name}'`, budget)];
 }
 
 /**
@@ -153,7 +161,8 @@ export function decodePredictRequest(body: unknown, inputs: readonly TensorMetad
   if (hasRows === hasColumns) {
     throw new SibylError('MALFORMED_REQUEST', `request body has ${hasRows ? 'both "instances" and "inputs"' : 'neither "instances" nor "inputs"'}; expected exactly one (row or columnar format)`);
   }
-  const tensors = hasRows ? rowInputs(body.instances, inputs) : columnarInputs(body.inputs, inputs);
+  const budget: Budget = { bytesElements: 0 };
+  const tensors = hasRows ? rowInputs(body.instances, inputs, budget) : columnarInputs(body.inputs, inputs, budget);
   return { format: hasRows ? 'row' : 'columnar', request: { inputs: tensors } };
 }
 
