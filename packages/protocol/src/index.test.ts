@@ -11,6 +11,7 @@ describe('@sibyl/protocol public surface', () => {
         'GRPC_LOADER_OPTIONS',
         'GRPC_PROTO_FILES',
         'decodeGrpcInferRequest',
+        'checkGrpcInferRequestWire',
         'decodeGrpcInferResponse',
         'encodeGrpcInferRequest',
         'encodeGrpcInferResponse',

@@ -72,4 +72,6 @@ export type {
 
 export { withTimeoutParameter } from './deadline-parameter.ts';
 
+export { checkGrpcInferRequestWire } from './grpc-wire-limits.ts';
+
 export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';

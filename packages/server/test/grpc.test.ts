@@ -389,8 +389,22 @@ describe('hostile requests', () => {
     const err = await failure(call('ModelInfer', { model_name: 'linear', inputs: Array.from({ length: 50_000 }, (_, i) => features(`x${i}`)) }));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.metadata.get('sibyl-reason')).toEqual(['REQUEST_LIMIT_EXCEEDED']);
-    expect(err.details).toBe(`ModelInferRequest has 50000 inputs; at most ${REQUEST_LIMITS.maxInputs} are accepted (a limit of the server's protocol decoder, far above what a model's signature needs)`);
+    expect(err.details).toBe(`ModelInferRequest has more than ${REQUEST_LIMITS.maxInputs} inputs; at most ${REQUEST_LIMITS.maxInputs} are accepted (a limit of the server's protocol decoder, far above what a model's signature needs)`);
     expect(await call('ServerLive')).toEqual({ live: true });
+  });
+
+  it('2M empty bytes_contents (4 MB; decoding them took 8.5 s and 0.5 GB) are refused on the wire bytes, before protobuf decodes them', async () => {
+    const n = 2_000_000;
+    const entries = Buffer.alloc(2 * n);
+    for (let i = 0; i < n; i++) entries[2 * i] = (8 << 3) | 2; // bytes_contents, length 0
+    const varint = (v: number): number[] => (v < 128 ? [v] : [(v & 127) | 128, ...varint(v >>> 7)]);
+    const contents = Buffer.concat([Buffer.from([(5 << 3) | 2, ...varint(entries.length)]), entries]);
+    const input = Buffer.concat([Buffer.from([(5 << 3) | 2, ...varint(contents.length)]), contents]);
+    const message = Buffer.concat([Buffer.from([0x0a, 7, ...Buffer.from('strings')]), input]);
+    const err = await failure(rawCall('ModelInfer', message));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['REQUEST_LIMIT_EXCEEDED']);
+    expect(err.details).toMatch(/^ModelInferRequest \(up to inputs\[0\]\.contents\.bytes_contents\) has more than 65536 BYTES elements/);
   });
 
   it.each([

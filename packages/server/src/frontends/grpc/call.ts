@@ -10,7 +10,7 @@ import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
-import { checkDecoded } from './malformed-message.ts';
+import { checkDecoded } from './refused-message.ts';
 
 export interface GrpcHandlerDeps {
   models: ModelManager;

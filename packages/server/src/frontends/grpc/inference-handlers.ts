@@ -7,7 +7,7 @@ import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts
 import { loadConfigParameter } from '../http/repository-routes.ts';
 import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
 import { remainingMs } from './deadline.ts';
-import { checkDecoded } from './malformed-message.ts';
+import { checkDecoded } from './refused-message.ts';
 import { modelStreamInfer } from './stream-infer.ts';
 
 type NameVersion = { name?: string; version?: string };
