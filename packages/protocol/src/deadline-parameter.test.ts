@@ -13,6 +13,9 @@ describe('withTimeoutParameter', () => {
     ['0 (no timeout) gives way', { timeout: 0 }, 5, 5000],
     ['a bigint own timeout is compared too', { timeout: 1000n }, 5, 1000n],
     ['an invalid own timeout is left for the server to refuse', { timeout: 'soon' }, 5, 'soon'],
+    ['a negative own timeout is left for the server to refuse (not replaced by the deadline)', { timeout: -5 }, 5, -5],
+    ['a negative bigint own timeout is left too', { timeout: -(2n ** 60n) }, 5, -(2n ** 60n)],
+    ['a fractional own timeout beyond the deadline is left too', { timeout: 9_000_000.5 }, 5, 9_000_000.5],
     ['at least 1 µs', undefined, 0.0001, 1],
   ])('%s', (_name, parameters, remainingMs, timeout) => {
     const original = request(parameters);

@@ -87,6 +87,8 @@ export const REASONS = {
   OUTPUT_UNKNOWN: { code: 'INVALID_ARGUMENT', summary: 'the request asks for an output the model does not have' },
   CLASSIFICATION_INVALID: { code: 'INVALID_ARGUMENT', summary: "an output's classification parameter is not a positive count, or the output is not numeric" },
   PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },
+  BYTES_NOT_TEXT: { code: 'INVALID_ARGUMENT', summary: 'BYTES data that is not valid UTF-8 was asked for as JSON, which carries BYTES as text only; ask for binary data (binary_data_output) instead' },
+  REQUEST_LIMIT_EXCEEDED: { code: 'INVALID_ARGUMENT', summary: 'the request has more inputs, outputs, parameters, shape dimensions or name characters than the protocol accepts' },
   INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is neither a positive integer nor a label name' },
   LABEL_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a label name is not valid, or a label is set to a version that cannot serve' },
   STATE_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a state snapshot to restore is not one that sibyl snapshot writes' },

@@ -104,6 +104,16 @@ describe('gRPC ModelInferRequest', () => {
   });
 });
 
+describe('gRPC BYTES', () => {
+  const elements = [Uint8Array.from([0xff, 0xfe]), new Uint8Array(0), Uint8Array.from([0x00, 0xc3, 0x28])];
+  it.each([true, false])('are carried byte for byte, raw: %s, both ways', (raw) => {
+    const request: InferRequest = { inputs: [{ name: 'b', datatype: 'BYTES', shape: [3], data: elements }] };
+    expect(decodeGrpcInferRequest(wireRequest(encodeGrpcInferRequest('m', '', request, { raw }))).request).toEqual(request);
+    const response: InferResponse = { model_name: 'm', model_version: '1', outputs: [{ name: 'b', datatype: 'BYTES', shape: [3], data: elements }] };
+    expect(decodeGrpcInferResponse(wireResponse(encodeGrpcInferResponse(response, { raw })))).toEqual(response);
+  });
+});
+
 describe('gRPC ModelInferResponse', () => {
   const response = (outputs = typedOnly): InferResponse => ({ model_name: 'm', model_version: '2', id: 'q', parameters: { n: 1 }, outputs });
 

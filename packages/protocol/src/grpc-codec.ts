@@ -11,6 +11,7 @@ import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { INT_RANGE, checkTensorData } from './json-data.ts';
+import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 /** Options for @grpc/proto-loader (and protobufjs toObject) that give the shapes below. */
@@ -110,8 +111,13 @@ function int64Value(v: GrpcInt64): number | bigint {
 /** InferParameter map → Parameters (64-bit integers beyond 2^53 as bigint). */
 export function parametersFromGrpc(map: GrpcParameters | undefined, path: string, reason: ErrorReason = 'PARAMETER_INVALID'): Parameters | undefined {
   if (map === undefined) return undefined;
+  const keys = Object.keys(map);
+  if (keys.length > REQUEST_LIMITS.maxParameters) {
+    const e = limitExceeded('keys', keys.length, REQUEST_LIMITS.maxParameters, path);
+    throw reason === 'PARAMETER_INVALID' ? e : new SibylError(reason, e.message);
+  }
   let out: Parameters | undefined;
-  for (const key of Object.keys(map)) {
+  for (const key of keys) {
     const p = map[key]!;
     let v: ParameterValue;
     if (p.bool_param !== undefined) v = p.bool_param;
@@ -153,7 +159,14 @@ interface TensorSide {
 const REQUEST_SIDE: TensorSide = { role: 'input', malformed: 'MALFORMED_REQUEST', data: 'INPUT_DATA_MISMATCH' };
 const RESPONSE_SIDE: TensorSide = { role: 'output', malformed: 'MALFORMED_RESPONSE', data: 'MALFORMED_RESPONSE' };
 
+/** A count over one of REQUEST_LIMITS (MALFORMED_RESPONSE when decoding a response). */
+function overLimit(side: TensorSide, what: string, count: number, limit: number, where: string): SibylError {
+  const e = limitExceeded(what, count, limit, where);
+  return side === REQUEST_SIDE ? e : new SibylError(side.malformed, e.message);
+}
+
 function readShape(raw: GrpcInt64[] | undefined, label: string, side: TensorSide): number[] {
+  if (raw !== undefined && raw.length > REQUEST_LIMITS.maxDims) throw overLimit(side, 'dimensions', raw.length, REQUEST_LIMITS.maxDims, `${label}'s shape`);
   const shape: number[] = [];
   for (const d of raw ?? []) {
     const n = Number(d);
@@ -222,6 +235,7 @@ function typedFromContents(datatype: Datatype, contents: GrpcTensorContents | un
 function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: string, i: number, side: TensorSide): Tensor {
   const name = wire.name;
   if (typeof name !== 'string' || name === '') throw new SibylError(side.malformed, `${list}[${i}].name is empty; expected the tensor's name`);
+  if (name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(side, 'characters', name.length, REQUEST_LIMITS.maxNameLength, `${list}[${i}].name`);
   const label = `${side.role} '${name}'`;
   const datatype = wire.datatype;
   if (!isDatatype(datatype)) {
@@ -248,10 +262,22 @@ function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: str
 
 function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | undefined, list: string, rawList: string, side: TensorSide): Tensor[] {
   const tensors = wires ?? [];
+  const limit = side === REQUEST_SIDE ? REQUEST_LIMITS.maxInputs : REQUEST_LIMITS.maxOutputs;
+  if (tensors.length > limit) throw overLimit(side, list, tensors.length, limit, side === REQUEST_SIDE ? 'ModelInferRequest' : 'ModelInferResponse');
   if (raws !== undefined && raws.length > 0 && raws.length !== tensors.length) {
     throw new SibylError(side.malformed, `${rawList} has ${raws.length} entries but there are ${tensors.length} ${list}; expected one entry per tensor, in ${list} order`);
   }
   const useRaw = raws !== undefined && raws.length > 0;
+  if (side === REQUEST_SIDE) {
+    // Counted from the shapes before any tensor is decoded (a bad shape is reported later, by name).
+    let bytesElements = 0;
+    tensors.forEach((t, i) => {
+      if (t.datatype !== 'BYTES' || (t.shape?.length ?? 0) > REQUEST_LIMITS.maxDims) return;
+      let count = 1;
+      for (const d of t.shape ?? []) count *= Number(d);
+      if (count > 0) bytesElements = countBytesElements(bytesElements, count, `inputs[${i}] '${t.name ?? ''}'`);
+    });
+  }
   return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side));
 }
 
@@ -320,17 +346,21 @@ export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?:
   if (model === '') throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.model_name is empty; expected the name of a model');
   if ((message.inputs?.length ?? 0) === 0 && options?.allowNoInputs?.(model) !== true) throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.inputs is empty; expected at least one input tensor');
   const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE);
-  for (let i = 1; i < inputs.length; i++) {
-    const j = inputs.findIndex((t) => t.name === inputs[i]!.name);
-    if (j < i) throw new SibylError('INPUT_DUPLICATE', `inputs[${i}].name '${inputs[i]!.name}' repeats inputs[${j}].name; each input may appear once`);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < inputs.length; i++) {
+    const j = seen.get(inputs[i]!.name);
+    if (j !== undefined) throw new SibylError('INPUT_DUPLICATE', `inputs[${i}].name '${inputs[i]!.name}' repeats inputs[${j}].name; each input may appear once`);
+    seen.set(inputs[i]!.name, i);
   }
   const request: InferRequest = { inputs };
   if (message.id !== undefined && message.id !== '') request.id = message.id;
   const parameters = parametersFromGrpc(message.parameters, 'parameters');
   if (parameters !== undefined) request.parameters = parameters;
   if (message.outputs !== undefined && message.outputs.length > 0) {
+    if (message.outputs.length > REQUEST_LIMITS.maxOutputs) throw limitExceeded('outputs', message.outputs.length, REQUEST_LIMITS.maxOutputs, 'ModelInferRequest');
     request.outputs = message.outputs.map((o, i): RequestedOutput => {
       if (typeof o.name !== 'string' || o.name === '') throw new SibylError('MALFORMED_REQUEST', `outputs[${i}].name is empty; expected the name of an output`);
+      if (o.name.length > REQUEST_LIMITS.maxNameLength) throw limitExceeded('characters', o.name.length, REQUEST_LIMITS.maxNameLength, `outputs[${i}].name`);
       const out: RequestedOutput = { name: o.name };
       const p = parametersFromGrpc(o.parameters, `outputs[${i}].parameters`);
       if (p !== undefined) out.parameters = p;

@@ -71,3 +71,7 @@ export type {
 } from './grpc-codec.ts';
 
 export { withTimeoutParameter } from './deadline-parameter.ts';
+
+export { checkGrpcInferRequestWire } from './grpc-wire-limits.ts';
+
+export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';

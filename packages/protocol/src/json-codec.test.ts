@@ -403,6 +403,17 @@ describe('encodeInferResponse', () => {
     const notBytes = { model_name: 'm', outputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: new Uint8Array(1) }] } as InferResponse;
     expectError(() => encodeInferResponse(notBytes), 'INTERNAL_ERROR', "output 's' (BYTES) data must be an array of Uint8Array");
   });
+
+  it('refuses BYTES that are not UTF-8 (JSON has no faithful spelling for them; they used to become U+FFFD)', () => {
+    const data = [new TextEncoder().encode('ok'), Uint8Array.from([0xff, 0xfe])];
+    const response: InferResponse = { model_name: 'm', outputs: [{ name: 's', datatype: 'BYTES', shape: [2], data }] };
+    const e = expectError(() => encodeInferResponse(response), 'BYTES_NOT_TEXT', "output 's' (BYTES) element 1 is not valid UTF-8", 'binary_data_output');
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expectError(() => encodeInferRequest({ inputs: [{ name: 'q', datatype: 'BYTES', shape: [2], data }] }), 'BYTES_NOT_TEXT', "input 'q' (BYTES) element 1 is not valid UTF-8");
+    // Nested JSON (TF Serving) counts the element in the whole tensor, also for a slice of it.
+    expectError(() => tensorDataToNestedJson('BYTES', data, [1, 2], "output 's'"), 'BYTES_NOT_TEXT', "output 's' (BYTES) element 1 ");
+    expectError(() => tensorDataToNestedJson('BYTES', data, [2], "output 's'", 6), 'BYTES_NOT_TEXT', "output 's' (BYTES) element 7 ");
+  });
 });
 
 describe('JSON round trips', () => {

@@ -9,6 +9,7 @@ import type { Datatype, TensorData } from './datatypes.ts';
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
+import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
 import { tensorDataFromBytes } from './tensor-bytes.ts';
@@ -26,6 +27,8 @@ interface ReadState {
   readonly tail: Uint8Array | undefined;
   /** How much of `tail` the tensors read so far have taken. */
   offset: number;
+  /** BYTES elements in the request's tensors so far (REQUEST_LIMITS.maxBytesElements; requests only). */
+  bytesElements: number;
 }
 
 const ALLOWED_DATATYPES = DATATYPES.join(', ');
@@ -35,15 +38,29 @@ function fail(st: ReadState, reason: ErrorReason, message: string): SibylError {
   return new SibylError(st.response ? 'MALFORMED_RESPONSE' : reason, message);
 }
 
+/** A count over one of REQUEST_LIMITS (MALFORMED_RESPONSE when decoding a response). */
+function overLimit(st: ReadState, what: string, count: number, limit: number, where: string): SibylError {
+  const e = limitExceeded(what, count, limit, where);
+  return st.response ? new SibylError('MALFORMED_RESPONSE', e.message) : e;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * Longest digit string read as a bigint. UINT64's maximum has 20 digits; BigInt() of a longer
+ * string costs time superlinear in its length (a million digits: ~0.2 s), and no datatype or
+ * parameter can hold such a value anyway: it stays a (rounded or infinite) number and fails the
+ * range check of whatever reads it.
+ */
+const MAX_BIGINT_DIGITS = 40;
 
 // Integers beyond 2^53 written as plain digits become bigint; every other number stays a number,
 // so the lossless document differs from JSON.parse's only where JSON.parse rounded.
 function parseNumberExact(text: string): number | bigint {
   const n = Number(text);
-  if (Number.isSafeInteger(n)) return n;
+  if (Number.isSafeInteger(n) || text.length > MAX_BIGINT_DIGITS + 1) return n;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 46 /* . */ || c === 101 /* e */ || c === 69 /* E */) return n;
@@ -63,7 +80,7 @@ const LOSSLESS_OPTIONS = {
  */
 function readDocument<T>(json: string | Uint8Array, tail: Uint8Array | undefined, response: boolean, read: (root: unknown, st: ReadState) => T): T {
   const what = response ? 'response body' : 'request body';
-  const st: ReadState = { response, lossless: false, tail, offset: 0 };
+  const st: ReadState = { response, lossless: false, tail, offset: 0, bytesElements: 0 };
   let text: string;
   if (typeof json === 'string') text = json;
   else {
@@ -86,7 +103,7 @@ function readDocument<T>(json: string | Uint8Array, tail: Uint8Array | undefined
   }
   try {
     const exact = parseLossless(text, null, LOSSLESS_OPTIONS);
-    return read(exact, { response, lossless: true, tail, offset: 0 });
+    return read(exact, { response, lossless: true, tail, offset: 0, bytesElements: 0 });
   } catch (e) {
     throw tooDeep(st, e);
   }
@@ -114,7 +131,9 @@ function readParameters(raw: unknown, path: string, st: ReadState): Parameters |
   if (!isObject(raw)) {
     throw fail(st, 'PARAMETER_INVALID', `${path} is ${kindOf(raw)}; expected an object of string, number or boolean values`);
   }
+  let keys = 0;
   for (const key in raw) {
+    if (++keys > REQUEST_LIMITS.maxParameters) throw overLimit(st, 'keys', Object.keys(raw).length, REQUEST_LIMITS.maxParameters, path);
     const v = raw[key];
     const t = typeof v;
     if (t === 'string' || t === 'boolean' || t === 'bigint') continue;
@@ -138,6 +157,7 @@ function readShape(raw: unknown, list: string, i: number, st: ReadState): number
   let ok = Array.isArray(raw);
   if (ok) {
     const a = raw as unknown[];
+    if (a.length > REQUEST_LIMITS.maxDims) throw overLimit(st, 'dimensions', a.length, REQUEST_LIMITS.maxDims, `${list}[${i}].shape`);
     for (let k = 0; k < a.length; k++) {
       const d = a[k];
       if (!(typeof d === 'number' && d >= 0 && Number.isSafeInteger(d))) {
@@ -183,6 +203,7 @@ function readTensor(raw: unknown, list: 'inputs' | 'outputs', i: number, st: Rea
   if (typeof name !== 'string' || name.length === 0) {
     throw fail(st, 'MALFORMED_REQUEST', `${list}[${i}].name is ${name === undefined ? 'missing' : kindOf(name)}; expected a non-empty string`);
   }
+  if (name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(st, 'characters', name.length, REQUEST_LIMITS.maxNameLength, `${list}[${i}].name`);
   const datatype = raw.datatype;
   if (!isDatatype(datatype)) {
     throw fail(st, 'MALFORMED_REQUEST', `${list}[${i}].datatype is ${datatype === undefined ? 'missing' : describeValue(datatype)}; expected one of ${ALLOWED_DATATYPES}`);
@@ -193,6 +214,7 @@ function readTensor(raw: unknown, list: 'inputs' | 'outputs', i: number, st: Rea
   const kind = list === 'inputs' ? 'input' : 'output';
   let count = 1;
   for (let d = 0; d < shape.length; d++) count *= shape[d]!;
+  if (datatype === 'BYTES' && !st.response) st.bytesElements = countBytesElements(st.bytesElements, count, `${kind} '${name}'`);
 
   let data: TensorData;
   const binarySize = parameters?.binary_data_size;
@@ -265,14 +287,14 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
     const got = rawInputs === undefined ? 'missing' : Array.isArray(rawInputs) ? 'empty' : kindOf(rawInputs);
     throw fail(st, 'MALFORMED_REQUEST', `request 'inputs' is ${got}; expected a non-empty array of input tensors`);
   }
+  if (rawInputs.length > REQUEST_LIMITS.maxInputs) throw overLimit(st, 'inputs', rawInputs.length, REQUEST_LIMITS.maxInputs, 'request');
   const inputs: Tensor[] = [];
+  const seen = new Map<string, number>();
   for (let i = 0; i < rawInputs.length; i++) {
     const t = readTensor(rawInputs[i], 'inputs', i, st);
-    for (let j = 0; j < i; j++) {
-      if (inputs[j]!.name === t.name) {
-        throw fail(st, 'INPUT_DUPLICATE', `inputs[${i}].name '${t.name}' repeats inputs[${j}].name; each input may appear once`);
-      }
-    }
+    const j = seen.get(t.name);
+    if (j !== undefined) throw fail(st, 'INPUT_DUPLICATE', `inputs[${i}].name '${t.name}' repeats inputs[${j}].name; each input may appear once`);
+    seen.set(t.name, i);
     inputs.push(t);
   }
   checkTailConsumed(st, 'inputs');
@@ -293,6 +315,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
     if (!Array.isArray(rawOutputs)) {
       throw fail(st, 'MALFORMED_REQUEST', `request 'outputs' is ${kindOf(rawOutputs)}; expected an array of {"name": string, "parameters"?: object}`);
     }
+    if (rawOutputs.length > REQUEST_LIMITS.maxOutputs) throw overLimit(st, 'outputs', rawOutputs.length, REQUEST_LIMITS.maxOutputs, 'request');
     const outputs: RequestedOutput[] = [];
     for (let i = 0; i < rawOutputs.length; i++) {
       const o = rawOutputs[i];
@@ -301,6 +324,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
       if (typeof o.name !== 'string' || o.name.length === 0) {
         throw fail(st, 'MALFORMED_REQUEST', `${path}.name is ${o.name === undefined ? 'missing' : kindOf(o.name)}; expected a non-empty string`);
       }
+      if (o.name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(st, 'characters', o.name.length, REQUEST_LIMITS.maxNameLength, `${path}.name`);
       const out: RequestedOutput = { name: o.name };
       const p = readParameters(o.parameters, `${path}.parameters`, st);
       if (p !== undefined) {
@@ -324,6 +348,7 @@ function readResponse(root: unknown, st: ReadState): InferResponse {
   if (!Array.isArray(rawOutputs)) {
     throw fail(st, 'MALFORMED_RESPONSE', `response 'outputs' is ${rawOutputs === undefined ? 'missing' : kindOf(rawOutputs)}; expected an array of output tensors`);
   }
+  if (rawOutputs.length > REQUEST_LIMITS.maxOutputs) throw overLimit(st, 'outputs', rawOutputs.length, REQUEST_LIMITS.maxOutputs, 'response');
   const outputs: Tensor[] = [];
   for (let i = 0; i < rawOutputs.length; i++) outputs.push(readTensor(rawOutputs[i], 'outputs', i, st));
   checkTailConsumed(st, 'outputs');
@@ -406,7 +431,7 @@ function writeTensor(t: Tensor, binarySize: number, role: 'input' | 'output'): s
   if (problem !== undefined) throw new SibylError(role === 'output' ? 'INTERNAL_ERROR' : 'INPUT_DATA_MISMATCH', problem);
   let s = '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
   s += writeParameters(t.parameters, binarySize);
-  if (binarySize < 0) s += ',"data":[' + writeJsonData(t.datatype, t.data) + ']';
+  if (binarySize < 0) s += ',"data":[' + writeJsonData(t.datatype, t.data, `${role} '${t.name}'`) + ']';
   return s + '}';
 }
 
@@ -457,8 +482,10 @@ export function writeInferRequest(request: InferRequest, binarySizes?: readonly 
 /**
  * The V2 JSON text of a response, built directly: absent optional fields are omitted, data is a
  * flat array, INT64/UINT64 exact, non-finite floats null, BOOL true/false, FP16/BF16 numbers,
- * BYTES strings (UTF-8 decoded). Throws INTERNAL_ERROR if an output's data does not match its
- * datatype (typed array class) or shape (element count): a server bug, not the client's.
+ * BYTES strings (their UTF-8 text). Throws INTERNAL_ERROR if an output's data does not match its
+ * datatype (typed array class) or shape (element count): a server bug, not the client's; and
+ * BYTES_NOT_TEXT if a BYTES output holds an element that is not UTF-8, which JSON cannot carry
+ * faithfully (the client should ask for binary output).
  */
 export function encodeInferResponse(response: InferResponse): string {
   return writeInferResponse(response);
@@ -466,7 +493,8 @@ export function encodeInferResponse(response: InferResponse): string {
 
 /**
  * The V2 JSON text of a request (clients and tests); same data rules as encodeInferResponse.
- * Throws INPUT_DATA_MISMATCH if an input's data does not match its datatype or shape.
+ * Throws INPUT_DATA_MISMATCH if an input's data does not match its datatype or shape,
+ * BYTES_NOT_TEXT for a BYTES element that is not UTF-8 (send it with encodeInferRequestBinary).
  */
 export function encodeInferRequest(request: InferRequest): string {
   return writeInferRequest(request);
@@ -484,7 +512,7 @@ export function parseJsonExact(text: string): unknown {
   try {
     return parseLossless(text, null, LOSSLESS_OPTIONS);
   } catch (e) {
-    throw tooDeep({ response: false, lossless: true, tail: undefined, offset: 0 }, e);
+    throw tooDeep({ response: false, lossless: true, tail: undefined, offset: 0, bytesElements: 0 }, e);
   }
 }
 
@@ -505,12 +533,14 @@ export function tensorDataFromJson(input: { name: string; datatype: Datatype; sh
  * A tensor's data as the text of a JSON array nested by `shape` (row-major), with the V2
  * codec's element rules (non-finite floats null, INT64 exact, BYTES as UTF-8 strings). A scalar
  * shape [] gives the bare element. `data` must hold product(shape) elements of the datatype.
+ * Throws BYTES_NOT_TEXT naming `label` and the element (counted from `firstIndex`, when `data`
+ * is a slice of a larger tensor) for a BYTES element that is not UTF-8.
  */
-export function tensorDataToNestedJson(datatype: Datatype, data: TensorData, shape: readonly number[]): string {
-  if (shape.length === 0) return writeJsonData(datatype, data);
+export function tensorDataToNestedJson(datatype: Datatype, data: TensorData, shape: readonly number[], label?: string, firstIndex = 0): string {
+  if (shape.length === 0) return writeJsonData(datatype, data, label, firstIndex);
   const inner = shape[shape.length - 1]!;
   const write = (dim: number, offset: number): string => {
-    if (dim === shape.length - 1) return '[' + writeJsonData(datatype, data.slice(offset, offset + inner) as TensorData) + ']';
+    if (dim === shape.length - 1) return '[' + writeJsonData(datatype, data.slice(offset, offset + inner) as TensorData, label, firstIndex + offset) + ']';
     let stride = 1;
     for (let d = dim + 1; d < shape.length; d++) stride *= shape[d]!;
     let s = '[';

@@ -222,7 +222,7 @@ function fillBool(src: readonly unknown[], out: Uint8Array, pos: number, ctx: Da
 }
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 function fillBytes(src: readonly unknown[], out: Uint8Array[], pos: number, ctx: DataContext): number {
   for (let i = 0; i < src.length; i++) {
@@ -333,11 +333,14 @@ function joinHalfs(a: Uint16Array, bf16: boolean): string {
  * The elements of a tensor's data as the text between the brackets of a flat JSON array.
  * Floats print as JavaScript numbers (shortest text that reads back to the same double; a
  * float32 prints its exact double value), non-finite floats as null; INT64/UINT64 exactly;
- * BOOL as true/false; FP16/BF16 as numbers; BYTES as JSON strings of their UTF-8 decoding
- * (invalid UTF-8 becomes U+FFFD: use the binary extension for arbitrary bytes).
+ * BOOL as true/false; FP16/BF16 as numbers; BYTES as JSON strings of their UTF-8 text.
  * `data` must be the datatype's typed array (see checkTensorData).
+ *
+ * A BYTES element that is not valid UTF-8 has no faithful JSON spelling (V2 JSON carries BYTES
+ * as strings): rather than replace its bytes with U+FFFD, this throws BYTES_NOT_TEXT naming
+ * `label` and the element (`firstIndex` + its index in `data`, for slices), which tells the caller to ask for binary data instead.
  */
-export function writeJsonData(datatype: Datatype, data: TensorData): string {
+export function writeJsonData(datatype: Datatype, data: TensorData, label = 'a tensor', firstIndex = 0): string {
   switch (datatype) {
     case 'FP32':
     case 'FP64': {
@@ -360,13 +363,24 @@ export function writeJsonData(datatype: Datatype, data: TensorData): string {
       let s = '';
       for (let i = 0; i < a.length; i++) {
         if (i > 0) s += ',';
-        s += JSON.stringify(utf8Decoder.decode(a[i]));
+        s += JSON.stringify(textOf(a[i]!, firstIndex + i, label));
       }
       return s;
     }
     default:
       // Integers, including INT64/UINT64: bigint text is exact.
       return (data as TypedArray).join(',');
+  }
+}
+
+function textOf(bytes: Uint8Array, index: number, label: string): string {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new SibylError(
+      'BYTES_NOT_TEXT',
+      `${label} (BYTES) element ${index} is not valid UTF-8, so JSON cannot carry it (JSON carries BYTES as text); ask for it as binary data (the binary tensor data extension's binary_data_output, or gRPC)`,
+    );
   }
 }
 

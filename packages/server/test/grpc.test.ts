@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRPC_LOADER_OPTIONS } from '@sibyl/protocol';
+import { GRPC_LOADER_OPTIONS, REQUEST_LIMITS } from '@sibyl/protocol';
 import type { SibylServer } from '../src/server.ts';
 import {
   addSubModel,
@@ -301,6 +301,14 @@ describe('ModelInfer', () => {
     expect(err.details).toMatch(message);
   });
 
+  it('refuses bytes_contents that are not UTF-8 for an ONNX model (onnxruntime carries strings as text)', async () => {
+    const words = [Buffer.from('a'), Buffer.from([0xff, 0xfe]), Buffer.from('c')];
+    const err = await failure(call('ModelInfer', { model_name: 'strings', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 3], contents: { bytes_contents: words } }] }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['INPUT_DATA_MISMATCH']);
+    expect(err.details).toMatch(/^input 'input' \(BYTES\) element 1 is not valid UTF-8; model 'strings' takes BYTES as text/);
+  });
+
   it('UNAVAILABLE for a model that failed to load, NOT_FOUND for an unknown one', async () => {
     const request = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] };
     expect((await failure(call('ModelInfer', { model_name: 'corrupt', ...request }))).code).toBe(grpc.status.UNAVAILABLE);
@@ -361,6 +369,89 @@ describe('ModelStreamInfer', () => {
       expect(answer.error_message ?? '').toBe('');
       closeTo(f32((answer.infer_response as { raw_output_contents: Buffer[] }).raw_output_contents[1]!), EXPECTED.probabilities[row]!);
     }
+  });
+});
+
+describe('hostile requests', () => {
+  const features = (name: string) => ({ name, datatype: 'FP32', shape: ['1', '4'], contents: { fp32_contents: [1, 2, 3, 4] } });
+  const identity = (b: Buffer) => b;
+  const service = () => (inference.constructor as grpc.ServiceClientConstructor).service;
+
+  /** A unary call whose request is these bytes, not a message. */
+  function rawCall(method: string, bytes: Buffer): Promise<Message> {
+    const definition = service()[method]!;
+    return new Promise((resolve, reject) =>
+      inference.makeUnaryRequest(definition.path, identity, definition.responseDeserialize as (b: Buffer) => Message, bytes, (err, response) => (err === null ? resolve(response!) : reject(err))),
+    );
+  }
+
+  it('50k inputs (issue 13 H2: 10.7 s of event loop) are refused by their count with INVALID_ARGUMENT REQUEST_LIMIT_EXCEEDED', async () => {
+    const err = await failure(call('ModelInfer', { model_name: 'linear', inputs: Array.from({ length: 50_000 }, (_, i) => features(`x${i}`)) }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['REQUEST_LIMIT_EXCEEDED']);
+    expect(err.details).toBe(`ModelInferRequest has more than ${REQUEST_LIMITS.maxInputs} inputs; at most ${REQUEST_LIMITS.maxInputs} are accepted (a limit of the server's protocol decoder, far above what a model's signature needs)`);
+    expect(await call('ServerLive')).toEqual({ live: true });
+  });
+
+  it('2M empty bytes_contents (4 MB; decoding them took 8.5 s and 0.5 GB) are refused on the wire bytes, before protobuf decodes them', async () => {
+    const n = 2_000_000;
+    const entries = Buffer.alloc(2 * n);
+    for (let i = 0; i < n; i++) entries[2 * i] = (8 << 3) | 2; // bytes_contents, length 0
+    const varint = (v: number): number[] => (v < 128 ? [v] : [(v & 127) | 128, ...varint(v >>> 7)]);
+    const contents = Buffer.concat([Buffer.from([(5 << 3) | 2, ...varint(entries.length)]), entries]);
+    const input = Buffer.concat([Buffer.from([(5 << 3) | 2, ...varint(contents.length)]), contents]);
+    const message = Buffer.concat([Buffer.from([0x0a, 7, ...Buffer.from('strings')]), input]);
+    const err = await failure(rawCall('ModelInfer', message));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['REQUEST_LIMIT_EXCEEDED']);
+    expect(err.details).toMatch(/^ModelInferRequest \(up to inputs\[0\]\.contents\.bytes_contents\) has more than 65536 BYTES elements/);
+  });
+
+  it.each([
+    ['ModelInfer', Buffer.from([0x0a, 0xff])], // a truncated length
+    ['ModelInfer', Buffer.from([0x3a, 0x05, 0x61])], // raw_input_contents longer than the message
+    ['ModelMetadata', Buffer.from([0x80])], // a truncated tag
+  ])('a %s message that is not protobuf (%o) gets INVALID_ARGUMENT MALFORMED_REQUEST, not INTERNAL', async (method, bytes) => {
+    const err = await failure(rawCall(method, bytes));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.metadata.get('sibyl-reason')).toEqual(['MALFORMED_REQUEST']);
+    expect(err.details).toMatch(new RegExp(`^the ${method} request message is not valid protobuf \\(.+\\); expected a message of proto/grpc_service.proto$`));
+  });
+
+  it('a message on ModelStreamInfer that is not protobuf is answered with MALFORMED_REQUEST, and the stream goes on', async () => {
+    const definition = service().ModelStreamInfer!;
+    const stream = inference.makeBidiStreamRequest(definition.path, identity, definition.responseDeserialize as (b: Buffer) => Message);
+    const answers: Message[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: Message) => answers.push(m));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    stream.write(Buffer.from([0x0f]));
+    stream.write(Buffer.from(definition.requestSerialize({ model_name: 'linear', id: 'ok', inputs: [features('features')] })));
+    stream.end();
+    await done;
+    expect(answers).toHaveLength(2);
+    const bad = answers.find((a) => (a.error_message ?? '') !== '')!;
+    expect(bad.error_message).toMatch(/^the ModelStreamInfer request message is not valid protobuf/);
+    expect((bad.infer_response as { parameters: Message }).parameters).toMatchObject({ sibyl_error_reason: { string_param: 'MALFORMED_REQUEST' } });
+    expect(answers.some((a) => (a.infer_response as Message).id === 'ok' && (a.error_message ?? '') === '')).toBe(true);
+  });
+
+  it.each([
+    ['-5', { int64_param: '-5' }, '-5'],
+    ['1.5', { double_param: 1.5 }, '1.5'],
+  ])('timeout %s is refused as over REST, even when the call has a deadline (which used to replace it)', async (_name, timeout, shown) => {
+    const request = { model_name: 'linear', parameters: { timeout }, inputs: [features('features')] };
+    for (const options of [{}, { deadline: Date.now() + 30_000 }]) {
+      const err = await failure(call('ModelInfer', request, options));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.metadata.get('sibyl-reason')).toEqual(['PARAMETER_INVALID']);
+      expect(err.details).toBe(`parameter 'timeout' is ${shown}; expected a non-negative integer (microseconds)`);
+    }
+    const rest = await server.http.inject({ method: 'POST', url: '/v2/models/linear/infer', payload: { parameters: { timeout: Number(shown) }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] } });
+    expect(rest.statusCode).toBe(400);
+    expect(rest.json()).toMatchObject({ reason: 'PARAMETER_INVALID', error: `parameter 'timeout' is ${shown}; expected a non-negative integer (microseconds)` });
   });
 });
 

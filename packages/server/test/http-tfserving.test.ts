@@ -137,6 +137,13 @@ describe(':predict gives the numbers of V2', () => {
     expect(json).toEqual({ predictions: [['héllo', 'wörld']] });
   });
 
+  it('{"b64": …} in the URL-safe alphabet and without padding too', async () => {
+    const b64 = Buffer.from('wö?>>').toString('base64url');
+    expect(b64).toMatch(/[-_]/);
+    const { json } = await send('POST', '/v1/models/identity_bytes:predict', { instances: [[{ b64 }, { b64: Buffer.from('ab').toString('base64').replace(/=+$/, '') }]] });
+    expect(json).toEqual({ predictions: [['wö?>>', 'ab']] });
+  });
+
   it('a model without a batch dimension, columnar: a scalar in, a scalar out', async () => {
     expect((await send('POST', '/v1/models/scalar:predict', { inputs: 2.5 })).json).toEqual({ outputs: 2.5 });
   });
@@ -158,6 +165,12 @@ describe('errors: {"error": …} with the shared status codes', () => {
     ['/v1/models/addsub:predict', { instances: [[1, 2, 3]] }, 400, 'MALFORMED_REQUEST', /one input; this model has 2/],
     ['/v1/models/linear:predict', { signature_name: 'other', instances: ROWS }, 400, 'MALFORMED_REQUEST', /signature_name is "other"/],
     ['/v1/models/linear:predict', 'not json', 400, 'MALFORMED_REQUEST', /not valid JSON/],
+    // TF Serving refuses base64 it cannot decode; Node's decoder would skip the bad characters.
+    ['/v1/models/identity_bytes:predict', { instances: [['a', { b64: 'aGV%sbG8=' }]] }, 400, 'INPUT_DATA_MISMATCH', /input 'input' \(BYTES\) element 1 is \{"b64": "aGV%sbG8="\}, which is not valid base64: the character '%' at position 3/],
+    ['/v1/models/identity_bytes:predict', { inputs: [[{ b64: 'aGVsb' }, 'b']] }, 400, 'INPUT_DATA_MISMATCH', /element 0 .* not valid base64: 5 characters of data/],
+    ['/v1/models/linear:predict', { instances: JSON.parse('['.repeat(70) + '1' + ']'.repeat(70)) as unknown }, 400, 'REQUEST_LIMIT_EXCEEDED', /input 'features''s nesting has 65 dimensions; at most 64/],
+    ['/v1/models/identity_bytes:predict', { instances: new Array(32_769).fill(['a', 'b']) }, 400, 'REQUEST_LIMIT_EXCEEDED', /input 'input' has 65538 BYTES elements; at most 65536/],
+    ['/v1/models/linear:predict', { inputs: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`x${i}`, [1]])) }, 400, 'REQUEST_LIMIT_EXCEEDED', /"inputs" has 5000 inputs; at most 4096/],
     ['/v1/models/linear:classify', { examples: [] }, 501, 'NOT_SUPPORTED', /:classify/],
     ['/v1/models/linear:explode', { instances: ROWS }, 404, 'ROUTE_NOT_FOUND', /:predict/],
   ])('POST %s → %i %s', async (url, body, status, reason, message) => {

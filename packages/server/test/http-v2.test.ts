@@ -244,7 +244,42 @@ describe('JSON inference', () => {
   });
 });
 
+describe('request limits (issue 13, H2: 100k inputs took 13.9 s of event loop to refuse)', () => {
+  it('refuses 100k inputs (8.5 MB) with 400 REQUEST_LIMIT_EXCEEDED naming the limit, and keeps answering', async () => {
+    // The default body limit (the shared server here has 4 kB).
+    const dir = await makeTempDir('sibyl-v2-limits-');
+    await writeModelRepository(dir, { linear: { versions: { 1: linearClassifierModel({ weights: WEIGHTS, bias: BIAS }).bytes } } });
+    const roomy = await createTestServer(dir);
+    try {
+      const inputs = Array.from({ length: 100_000 }, (_, i) => ({ name: `x${i}`, datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }));
+      const res = await roomy.http.inject({ method: 'POST', url: '/v2/models/linear/infer', payload: JSON.stringify({ inputs }), headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        code: 'INVALID_ARGUMENT',
+        reason: 'REQUEST_LIMIT_EXCEEDED',
+        error: "request has 100000 inputs; at most 4096 are accepted (a limit of the server's protocol decoder, far above what a model's signature needs)",
+      });
+      expect((await roomy.http.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
+    } finally {
+      await roomy.shutdown();
+      await removeDir(dir);
+    }
+  });
+});
+
 describe('binary tensor data extension', () => {
+  it('refuses BYTES that are not UTF-8 for an ONNX model (onnxruntime carries strings as text: ff fe reached it as ef bf bd ef bf bd)', async () => {
+    const data = [new TextEncoder().encode('ok'), Uint8Array.from([0xff, 0xfe]), new Uint8Array(0), new Uint8Array(0)];
+    const { body, headerLength } = encodeInferRequestBinary({ inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], data }] }, { binaryOutputs: true });
+    const res = await post('/v2/models/identity_bytes/infer', Buffer.from(body), { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) });
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({
+      code: 'INVALID_ARGUMENT',
+      reason: 'INPUT_DATA_MISMATCH',
+      error: "input 'input' (BYTES) element 1 is not valid UTF-8; model 'identity_bytes' takes BYTES as text (its runtime carries them as UTF-8 strings), and other bytes would reach it altered",
+    });
+  });
+
   it('takes binary inputs and returns binary outputs', async () => {
     const { body, headerLength } = encodeInferRequestBinary(
       { inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: new Float32Array(ROWS.flat()) }] },

@@ -12,6 +12,8 @@ export interface ServedSignature {
   outputs: TensorMetadata[];
   /** 0: the first dimension is not a batch dimension; shapes are checked in full. */
   maxBatchSize: number;
+  /** BYTES inputs must be valid UTF-8 (see ModelSignature.bytesAsText). */
+  bytesAsText?: boolean;
 }
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -64,5 +66,6 @@ export function resolveSignature(declared: ModelSignature, config: ModelConfig):
       `maxBatchSize: ${maxBatchSize} needs a variable first dimension on every input and output, but '${fixed.name}' has shape ${shapeText(fixed.shape)}; use maxBatchSize: 0`,
     );
   }
-  return problems.length > 0 ? { problems } : { signature: { inputs, outputs, maxBatchSize } };
+  if (problems.length > 0) return { problems };
+  return { signature: declared.bytesAsText === true ? { inputs, outputs, maxBatchSize, bytesAsText: true } : { inputs, outputs, maxBatchSize } };
 }

@@ -1,6 +1,7 @@
 // Checks a decoded inference request against the signature of the version that will run it.
 // Every message says what was wrong and what the model expects.
-import { SibylError, elementCount, type InferRequest, type TensorMetadata } from '@sibyl/protocol';
+import { isUtf8 } from 'node:buffer';
+import { SibylError, elementCount, type BytesElements, type InferRequest, type TensorMetadata } from '@sibyl/protocol';
 import type { ServedSignature } from './signature.ts';
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -41,6 +42,7 @@ export function validateInferRequest(request: InferRequest, signature: ServedSig
     if (input.data.length !== count) {
       throw new SibylError('INPUT_DATA_MISMATCH', `input '${input.name}' has shape ${shapeText(input.shape)}, which holds ${count} elements, but data has ${input.data.length}`);
     }
+    if (signature.bytesAsText === true && input.datatype === 'BYTES') checkText(input.name, input.data as BytesElements, model);
     if (signature.maxBatchSize > 0) {
       const rows = input.shape[0]!;
       if (rows < 1) throw new SibylError('INPUT_SHAPE_MISMATCH', `input '${input.name}' has batch size ${rows}; the batch dimension must be at least 1`);
@@ -71,4 +73,19 @@ export function validateInferRequest(request: InferRequest, signature: ServedSig
     }
   }
   return { outputNames, batchSize: batchSize ?? 1 };
+}
+
+/**
+ * Refuses a BYTES element that is not UTF-8 for a runtime that carries BYTES as text: it would
+ * reach the model with its invalid sequences replaced by U+FFFD, a silent change of the input.
+ */
+function checkText(name: string, elements: BytesElements, model: string): void {
+  for (let i = 0; i < elements.length; i++) {
+    if (!isUtf8(elements[i]!)) {
+      throw new SibylError(
+        'INPUT_DATA_MISMATCH',
+        `input '${name}' (BYTES) element ${i} is not valid UTF-8; model '${model}' takes BYTES as text (its runtime carries them as UTF-8 strings), and other bytes would reach it altered`,
+      );
+    }
+  }
 }

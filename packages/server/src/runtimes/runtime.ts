@@ -6,6 +6,12 @@ import type { Tensor, TensorMetadata } from '@sibyl/protocol';
 export interface ModelSignature {
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
+  /**
+   * The runtime carries BYTES tensors as text (onnxruntime-node's string tensors are JavaScript
+   * strings): BYTES inputs must be valid UTF-8, which requests are checked for before they are
+   * queued, and BYTES outputs are always UTF-8. Absent: BYTES are carried byte for byte.
+   */
+  bytesAsText?: boolean;
 }
 
 export interface InstanceSpec {

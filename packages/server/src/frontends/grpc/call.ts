@@ -10,6 +10,7 @@ import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
+import { checkDecoded } from './refused-message.ts';
 
 export interface GrpcHandlerDeps {
   models: ModelManager;
@@ -39,6 +40,7 @@ export interface CallFacts {
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
+  checkDecoded(message);
   deps.onlineActivity?.touch(performance.now());
   const observed: InferContext | undefined = deps.inference.observed ? { requestId: message.id === '' ? undefined : message.id, elapsedBeforeMs: 0 } : undefined;
   let target;

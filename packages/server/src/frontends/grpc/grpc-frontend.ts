@@ -11,6 +11,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { GRPC_LOADER_OPTIONS } from '@sibyl/protocol';
 import { inferenceHandlers, type GrpcHandlerDeps } from './inference-handlers.ts';
+import { withRefusedMarkers } from './refused-message.ts';
 
 export interface GrpcFrontendOptions extends GrpcHandlerDeps {
   /** Largest message received or sent, in bytes. */
@@ -38,7 +39,7 @@ export class GrpcFrontend {
       'grpc.max_send_message_length': options.maxMessageBytes,
     });
     const definitions = loadDefinitions();
-    this.server.addService(definitions.inference[INFERENCE_SERVICE] as ServiceDefinition, inferenceHandlers(options));
+    this.server.addService(withRefusedMarkers(definitions.inference[INFERENCE_SERVICE] as ServiceDefinition), inferenceHandlers(options));
     this.health.addToServer(this.server);
     new ReflectionService({ ...definitions.inference, ...definitions.health }).addToServer(this.server);
   }

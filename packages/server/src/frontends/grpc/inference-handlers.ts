@@ -7,6 +7,7 @@ import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts
 import { loadConfigParameter } from '../http/repository-routes.ts';
 import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
 import { remainingMs } from './deadline.ts';
+import { checkDecoded } from './refused-message.ts';
 import { modelStreamInfer } from './stream-infer.ts';
 
 type NameVersion = { name?: string; version?: string };
@@ -31,7 +32,10 @@ function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Re
       return;
     }
     Promise.resolve()
-      .then(() => fn(call.request, call))
+      .then(() => {
+        checkDecoded(call.request);
+        return fn(call.request, call);
+      })
       .then(
         (response) => callback(null, response),
         (err: unknown) => callback(failWith(deps, method, err)),

@@ -22,6 +22,7 @@ beforeAll(async () => {
   expect(loaded.signature).toEqual({
     inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, WIDTH] }],
     outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, WIDTH] }],
+    bytesAsText: true,
   });
 }, 60_000);
 

@@ -29,6 +29,8 @@ function metadataOf(values: readonly ort.InferenceSession.ValueMetadata[], kind:
   });
 }
 
+// BYTES inputs reach here valid UTF-8 (validateInferRequest checks them: the signature says
+// bytesAsText), so decoding them loses nothing.
 function toOrt(tensor: Tensor): ort.Tensor {
   const type = ortTypeOf(tensor.datatype)!; // the model manager validated datatypes against the signature
   if (Array.isArray(tensor.data)) {
@@ -74,7 +76,8 @@ async function main(): Promise<void> {
       // other instances on a small machine.
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    send({ type: 'loaded', signature: { inputs: metadataOf(session.inputMetadata, 'input'), outputs: metadataOf(session.outputMetadata, 'output') } });
+    // onnxruntime-node converts string tensors to and from JavaScript strings as UTF-8.
+    send({ type: 'loaded', signature: { inputs: metadataOf(session.inputMetadata, 'input'), outputs: metadataOf(session.outputMetadata, 'output'), bytesAsText: true } });
   } catch (err) {
     send({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
     return; // nothing keeps the thread alive: it exits

@@ -7,7 +7,11 @@
 // dropped when the model has one output. Element rules are the V2 codec's (INT64 exact, non-
 // finite floats null), so the numbers are the same as over V2.
 import {
+  REQUEST_LIMITS,
   SibylError,
+  countBytesElements,
+  elementCount,
+  limitExceeded,
   tensorDataFromJson,
   tensorDataToNestedJson,
   type BytesElements,
@@ -18,6 +22,7 @@ import {
   type TensorMetadata,
 } from '@sibyl/protocol';
 import { preview } from '../../../core/errors.ts';
+import { base64Problem, decodeBase64 } from './base64.ts';
 
 export type PredictFormat = 'row' | 'columnar';
 
@@ -34,13 +39,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const isB64 = (v: unknown): v is { b64: unknown } => isObject(v) && Object.keys(v).length === 1 && 'b64' in v;
 
-/** The shape of a nested JSON value; every array at one depth must have the same length. */
-function shapeOf(value: unknown, label: string): number[] {
+/**
+ * The shape of a nested JSON value; every array at one depth must have the same length. Nesting
+ * deeper than REQUEST_LIMITS.maxDims is refused before it is walked (it bounds the recursion).
+ */
+function shapeOf(value: unknown, label: string, depth = 0): number[] {
   if (!Array.isArray(value)) return [];
+  if (depth === REQUEST_LIMITS.maxDims) throw limitExceeded('dimensions', depth + 1, REQUEST_LIMITS.maxDims, `${label}'s nesting`);
   if (value.length === 0) return [0];
-  const inner = shapeOf(value[0], label);
+  const inner = shapeOf(value[0], label, depth + 1);
   for (let i = 1; i < value.length; i++) {
-    const other = shapeOf(value[i], label);
+    const other = shapeOf(value[i], label, depth + 1);
     if (other.length !== inner.length || other.some((d, k) => d !== inner[k])) {
       throw new SibylError('INPUT_SHAPE_MISMATCH', `${label} is ragged: element 0 has shape [${inner.join(',')}] but element ${i} has [${other.join(',')}]; every row must have the same shape`);
     }
@@ -48,9 +57,17 @@ function shapeOf(value: unknown, label: string): number[] {
   return [value.length, ...inner];
 }
 
+const utf8 = new TextEncoder();
+
 function bytesElement(v: unknown, label: string, index: number): Uint8Array {
-  if (typeof v === 'string') return new TextEncoder().encode(v);
-  if (isB64(v) && typeof v.b64 === 'string') return new Uint8Array(Buffer.from(v.b64, 'base64'));
+  if (typeof v === 'string') return utf8.encode(v);
+  if (isB64(v) && typeof v.b64 === 'string') {
+    const problem = base64Problem(v.b64);
+    if (problem !== undefined) {
+      throw new SibylError('INPUT_DATA_MISMATCH', `${label} (BYTES) element ${index} is {"b64": ${preview(v.b64, 30)}}, which is not valid base64: ${problem}; expected standard or URL-safe base64 (RFC 4648)`);
+    }
+    return decodeBase64(v.b64);
+  }
   throw new SibylError('INPUT_DATA_MISMATCH', `${label} (BYTES) element ${index} is ${preview(v)}; expected a string or {"b64": "<base64>"}`);
 }
 
@@ -60,9 +77,15 @@ function flatten(value: unknown, out: unknown[]): unknown[] {
   return out;
 }
 
+/** BYTES elements of the request's tensors decoded so far (REQUEST_LIMITS.maxBytesElements). */
+interface Budget {
+  bytesElements: number;
+}
+
 /** One input tensor from its nested JSON value, typed by the model's signature. */
-function tensorOf(meta: TensorMetadata, value: unknown, label: string): Tensor {
+function tensorOf(meta: TensorMetadata, value: unknown, label: string, budget: Budget): Tensor {
   const shape = shapeOf(value, label);
+  if (meta.datatype === 'BYTES') budget.bytesElements = countBytesElements(budget.bytesElements, elementCount(shape), label);
   const flat = flatten(value, []);
   const data: TensorData =
     meta.datatype === 'BYTES' ? (flat.map((v, i) => bytesElement(v, label, i)) as BytesElements) : tensorDataFromJson({ name: meta.name, datatype: meta.datatype, shape }, flat);
@@ -87,40 +110,45 @@ function onlyInput(inputs: readonly TensorMetadata[], format: string): TensorMet
   return inputs[0]!;
 }
 
-function rowInputs(instances: unknown, inputs: readonly TensorMetadata[]): Tensor[] {
+function rowInputs(instances: unknown, inputs: readonly TensorMetadata[], budget: Budget): Tensor[] {
   if (!Array.isArray(instances) || instances.length === 0) {
     throw new SibylError('MALFORMED_REQUEST', `"instances" is ${Array.isArray(instances) ? 'empty' : preview(instances)}; expected a non-empty list with one element per example`);
   }
   const named = instances.every((e) => isObject(e) && !isB64(e));
   if (!named) {
     const meta = onlyInput(inputs, '"instances"');
-    return [tensorOf(meta, instances, `input '${meta.name}'`)];
+    return [tensorOf(meta, instances, `input '${meta.name}'`, budget)];
   }
   const names = new Set<string>();
   for (const e of instances as Record<string, unknown>[]) for (const key of Object.keys(e)) names.add(key);
+  if (names.size > REQUEST_LIMITS.maxInputs) throw limitExceeded('inputs', names.size, REQUEST_LIMITS.maxInputs, '"instances"');
   return [...names].map((name) => {
     const meta = inputNamed(inputs, name, '"instances"');
     const rows = (instances as Record<string, unknown>[]).map((e, i) => {
       if (!(name in e)) throw new SibylError('INPUT_BATCH_MISMATCH', `instances[${i}] has no value for input '${name}'; every instance must name the same inputs`);
       return e[name];
     });
-    return tensorOf(meta, rows, `input '${name}'`);
+    return tensorOf(meta, rows, `input '${name}'`, budget);
   });
 }
 
-function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[]): Tensor[] {
+function columnarInputs(columns: unknown, inputs: readonly TensorMetadata[], budget: Budget): Tensor[] {
   if (isObject(columns) && !isB64(columns)) {
-    return Object.entries(columns).map(([name, value]) => tensorOf(inputNamed(inputs, name, '"inputs"'), value, `input '${name}'`));
+    const count = Object.keys(columns).length;
+    if (count > REQUEST_LIMITS.maxInputs) throw limitExceeded('inputs', count, REQUEST_LIMITS.maxInputs, '"inputs"');
+    return Object.entries(columns).map(([name, value]) => tensorOf(inputNamed(inputs, name, '"inputs"'), value, `input '${name}'`, budget));
   }
   const meta = onlyInput(inputs, '"inputs"');
-  return [tensorOf(meta, columns, `input '${meta.name}'`)];
+  return [tensorOf(meta, columns, `input '${meta.name}'`, budget)];
 }
 
 /**
  * Decodes a `:predict` body (already parsed, integers beyond 2^53 as bigint) against the
  * inputs of the version that will run it.
  * @throws SibylError MALFORMED_REQUEST (not an object, neither or both formats, an unknown
- *   signature), INPUT_UNKNOWN, INPUT_SHAPE_MISMATCH (ragged data), INPUT_DATA_MISMATCH.
+ *   signature), INPUT_UNKNOWN, INPUT_SHAPE_MISMATCH (ragged data), INPUT_DATA_MISMATCH (an
+ *   element, or a {"b64": …} that is not strict base64), REQUEST_LIMIT_EXCEEDED (more inputs or
+ *   deeper nesting than REQUEST_LIMITS allows).
  */
 export function decodePredictRequest(body: unknown, inputs: readonly TensorMetadata[]): PredictRequest {
   if (!isObject(body)) throw new SibylError('MALFORMED_REQUEST', `request body is ${preview(body)}; expected a JSON object with "instances" or "inputs"`);
@@ -133,7 +161,8 @@ export function decodePredictRequest(body: unknown, inputs: readonly TensorMetad
   if (hasRows === hasColumns) {
     throw new SibylError('MALFORMED_REQUEST', `request body has ${hasRows ? 'both "instances" and "inputs"' : 'neither "instances" nor "inputs"'}; expected exactly one (row or columnar format)`);
   }
-  const tensors = hasRows ? rowInputs(body.instances, inputs) : columnarInputs(body.inputs, inputs);
+  const budget: Budget = { bytesElements: 0 };
+  const tensors = hasRows ? rowInputs(body.instances, inputs, budget) : columnarInputs(body.inputs, inputs, budget);
   return { format: hasRows ? 'row' : 'columnar', request: { inputs: tensors } };
 }
 
@@ -155,7 +184,7 @@ function valueText(t: Tensor, start: number, end: number, shape: readonly number
   if (t.datatype === 'BYTES' && t.name.endsWith('_bytes')) {
     return nestTexts((data as BytesElements).map((b) => `{"b64":"${Buffer.from(b).toString('base64')}"}`), shape);
   }
-  return tensorDataToNestedJson(t.datatype, data, shape);
+  return tensorDataToNestedJson(t.datatype, data, shape, `output '${t.name}'`, start);
 }
 
 /**
