@@ -320,6 +320,42 @@ describe('explicit mode', () => {
     expect((await call(server, 'POST', '/v2/repository/models/nothing/load')).json).toMatchObject({ reason: 'MODEL_NOT_FOUND' });
   });
 
+  it('a reload with a config whose warm-up fails is 400 MODEL_LOAD_FAILED naming the version, and changes nothing that serves', async () => {
+    const stateFile = path.join(repo, '.state.sqlite');
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    const server = await start({ modelControlMode: 'explicit', loadModels: ['*'], store: await SqliteStateStore.open(stateFile) });
+    expect(await call(server, 'POST', '/v2/repository/models/m/load', { parameters: { config: '{"maxQueueSize": 10}' } })).toEqual({ status: 200, json: {} });
+    const res = await call(server, 'POST', '/v2/repository/models/m/load', { parameters: { config: JSON.stringify({ warmup: { samplesFile: 'nothing.json' } }) } });
+    expect(res).toMatchObject({ status: 400, json: { code: 'FAILED_PRECONDITION', reason: 'MODEL_LOAD_FAILED' } });
+    expect(res.json.error).toMatch(
+      /^model 'm' failed to load: version 1: reload with changed files or config failed, the earlier load keeps serving: warm-up failed: cannot read the warm-up samples file \S*nothing\.json: no such file; version 1 keeps serving$/,
+    );
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+    expect(server.models.status('m').versions[0]).toMatchObject({ state: 'READY', reason: expect.stringMatching(/^reload with changed files or config failed, the earlier load keeps serving: warm-up failed/) });
+    // The config that failed is not kept: a restart loads with the one that serves.
+    expect((await call(server, 'GET', '/v2/repository/state')).json).toMatchObject({ entries: { explicit: { m: { loaded: true, config: { maxQueueSize: 10 } } } } });
+    await server.shutdown();
+    const again = await start({ modelControlMode: 'explicit', store: await SqliteStateStore.open(stateFile) });
+    expect(states(again, 'm')).toEqual(['1:READY']);
+  });
+
+  it('a reload that finds the model file gone, or a config.yaml that does not compile, is 400 MODEL_LOAD_FAILED', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    const server = await start({ modelControlMode: 'explicit', loadModels: ['*'] });
+    await writeFile(path.join(repo, 'm', 'config.yaml'), 'instanceCount: 0\n');
+    const badConfig = await call(server, 'POST', '/v2/repository/models/m/load');
+    expect(badConfig).toMatchObject({ status: 400, json: { reason: 'MODEL_LOAD_FAILED' } });
+    expect(badConfig.json.error).toBe(`model 'm' failed to load: config error: ${repo}/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64 (the config in use stays); version 1 keeps serving`);
+    await rm(path.join(repo, 'm', 'config.yaml'));
+    await rm(path.join(repo, 'm', '1', 'model.onnx'));
+    const missing = await call(server, 'POST', '/v2/repository/models/m/load');
+    expect(missing).toMatchObject({ status: 400, json: { reason: 'MODEL_LOAD_FAILED' } });
+    expect(missing.json.error).toBe(
+      `model 'm' failed to load: version 1: reload with changed files or config failed, the earlier load keeps serving: load failed: ${repo}/m/1/model.onnx is missing; a version folder holds its model as model.onnx; version 1 keeps serving`,
+    );
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+  });
+
   it('other modes refuse loads and unloads through the API, and say how to allow them', async () => {
     await writeVersion('m', 1, 'add 1');
     const server = await start({ modelControlMode: 'poll' });

@@ -24,6 +24,9 @@ export type { VersionSelector } from './version-selection.ts';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
 
+/** The start of a READY version's reason when its reload failed and its earlier load serves on. */
+const RELOAD_FAILED = 'reload with changed files or config failed, the earlier load keeps serving';
+
 /**
  * Whether a load may start now (residency). When not: `never` (it cannot fit at all: it fails
  * until its files or config change), `on-demand` (no room now: it loads when a request asks), or
@@ -126,13 +129,25 @@ export class ManagedModel {
     return out;
   }
 
-  /** Why the model, or a version it wants, cannot serve: for the answer to an explicit load. */
+  /**
+   * Why the model, or a version it wants, cannot serve as its files and config are now: for the
+   * answer to an explicit load. Counts a config that does not compile (the one in use stays), a
+   * desired version whose load failed, and a READY version whose reload with the current files
+   * and config failed (its earlier load serves on, but the load asked for did not happen).
+   */
   failures(): string[] {
     if (this.config === undefined || this.entry.versions.length === 0) return [this.problem];
+    const out: string[] = this.configProblem === '' ? [] : [`${this.configProblem} (the config in use stays)`];
     const desired = this.desired();
-    return [...this.records.values()]
-      .filter((r) => desired.has(r.version) && this.phaseOf(r) === 'FAILED')
-      .map((r) => `version ${r.version}: ${r.failure ?? 'load failed'}`);
+    for (const r of [...this.records.values()].sort((a, b) => a.version - b.version)) {
+      if (!desired.has(r.version)) continue;
+      const phase = this.phaseOf(r);
+      if (phase === 'FAILED') out.push(`version ${r.version}: ${r.failure ?? 'load failed'}`);
+      else if (phase === 'READY' && r.reloadFailure !== undefined && r.failedFingerprint !== undefined && r.failedFingerprint === this.fingerprintOf(r.version)) {
+        out.push(`version ${r.version}: ${r.reloadFailure}`);
+      }
+    }
+    return out;
   }
 
   get apiLabels(): ReadonlyMap<string, LabelRecord> {
@@ -195,7 +210,11 @@ export class ManagedModel {
     const override = this.configOverride;
     const source = override !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`);
     const fingerprint = override !== undefined ? `override:${createHash('sha256').update(JSON.stringify(override)).digest('hex')}` : `file:${this.entry.configFingerprint}`;
-    if (fingerprint === this.configFingerprint && this.config !== undefined) return;
+    if (fingerprint === this.configFingerprint && this.config !== undefined) {
+      // Back to the config in use (a broken file put right, a failed override withdrawn).
+      this.configProblem = '';
+      return;
+    }
     try {
       const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
       this.config = compileModelConfig(document, source);
@@ -329,10 +348,16 @@ export class ManagedModel {
     const fingerprint = this.fingerprintOf(record.version);
     if (entry === undefined || fingerprint === undefined) return;
     if (entry.fingerprint === 'missing') {
-      record.failure = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
+      const reason = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
       record.failedFingerprint = fingerprint;
       record.demanded = false;
-      this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${record.failure}`);
+      if (t.kind === 'reload' && record.served !== undefined) {
+        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
+        this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
+      } else {
+        record.failure = reason;
+        this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
+      }
       record.notify();
       return;
     }
@@ -378,7 +403,7 @@ export class ManagedModel {
       record.demanded = false;
       record.failedFingerprint = fingerprint;
       if (t.kind === 'reload') {
-        record.reloadFailure = `reload with changed files failed, the earlier load keeps serving: ${reason}`;
+        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
         this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
       } else {
         record.failure = reason;

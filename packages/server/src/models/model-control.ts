@@ -69,19 +69,27 @@ export class ModelControl {
       if (!(await isDirectory(entry.dir))) this.manager.model(name); // throws MODEL_NOT_FOUND, naming the known models
       model = this.manager.adopt(this.create(entry, await this.manager.readState()));
     }
+    const before = { wanted: model.wanted, config: model.configOverride };
     model.wanted = true;
     model.configOverride = options.config;
-    await this.manager.persist(STATE.explicit, name, options.config === undefined ? { loaded: true } : { loaded: true, config: options.config });
+    await this.manager.persist(STATE.explicit, name, explicitRecord(options.config));
     await model.applyEntry(entry);
     await model.reconcile();
     const failures = model.failures();
-    if (failures.length > 0) {
-      const serving = this.manager.status(name).served;
-      throw new SibylError(
-        'MODEL_LOAD_FAILED',
-        `model '${name}' failed to load: ${failures.join('; ')}${serving !== undefined ? `; version ${serving.version} keeps serving` : ''}`,
-      );
+    if (failures.length === 0) return;
+    const serving = this.manager.status(name).served;
+    // A failed load changes nothing that serves: when an earlier load of the model serves on, the
+    // config it was loaded with stays in effect (and in the state store), so that a restart does
+    // not bring back a config known to fail.
+    if (serving !== undefined && before.wanted && JSON.stringify(before.config) !== JSON.stringify(options.config) && model.configOverride === options.config) {
+      model.configOverride = before.config;
+      await this.manager.persist(STATE.explicit, name, explicitRecord(before.config));
+      await model.update();
     }
+    throw new SibylError(
+      'MODEL_LOAD_FAILED',
+      `model '${name}' failed to load: ${failures.join('; ')}; ${serving !== undefined ? `version ${serving.version} keeps serving` : 'no version of it serves'}`,
+    );
   }
 
   /**
@@ -196,6 +204,11 @@ export class ModelControl {
       }),
     );
   }
+}
+
+/** The state store's record of an explicit load. */
+function explicitRecord(config: unknown): { loaded: true; config?: unknown } {
+  return config === undefined ? { loaded: true } : { loaded: true, config };
 }
 
 /** Whether `dir` is a folder. */
