@@ -17,6 +17,7 @@ import type { ServedVersion } from './served-version.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import { VersionRecord } from './version-record.ts';
+import { signatureChanges, type SignatureReference } from './signature-compatibility.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
 import { versionStatus } from './version-status.ts';
 
@@ -55,8 +56,13 @@ export interface ModelContext {
   withLoadSlot<T>(fn: () => Promise<T>): Promise<T>;
   /** Background work (drains) that close() must wait for. */
   track(work: Promise<unknown>): void;
-  /** Told when a version became READY while desired (the last known good, persisted). */
+  /**
+   * Told when a version became READY while desired and able to take the default traffic (the
+   * last known good, persisted).
+   */
   onReady(model: ManagedModel, version: number): void;
+  /** Told when the signature the default traffic is served with changed (persisted). */
+  onSignatureReference(model: ManagedModel): void;
 }
 
 
@@ -67,6 +73,13 @@ export class ManagedModel {
   /** Config given with an explicit load, in place of config.yaml. */
   configOverride: unknown;
   lastKnownGood: number | undefined;
+  /**
+   * The signature the model's default traffic is served with: set by the first version that
+   * serves it, then by each version that takes it over (a compatible one, one accepted in the
+   * config, or one the stable label points at). Versions incompatible with it do not take the
+   * default traffic. Persisted, so a restart keeps it.
+   */
+  signatureReference: SignatureReference | undefined;
   /** Labels set through the API (persisted by the caller); change them with setApiLabels. */
   private readonly apiLabelMap = new Map<string, LabelRecord>();
   private entry: ModelEntry;
@@ -260,9 +273,65 @@ export class ManagedModel {
 
   /** Marks the model changed: statuses and the default route are recomputed, waiters told. */
   private changed(): void {
-    this.route = undefined;
     this.labelCache = undefined;
     const desired = this.desired();
+    this.assessSignatures();
+    this.setStatuses(desired);
+    const route = this.select({});
+    const byStable = route !== undefined && this.labels().get('stable')?.version === route.version;
+    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable)) {
+      const reference = this.signatureReference;
+      if (reference === undefined || reference.version !== route.version || JSON.stringify(reference.signature) !== JSON.stringify(route.signature)) {
+        this.signatureReference = { version: route.version, signature: route.signature };
+        this.ctx.onSignatureReference(this);
+        this.assessSignatures();
+        this.setStatuses(desired);
+      }
+    }
+    this.explainDefaultRoute(desired);
+  }
+
+  /**
+   * Sets each version's incompatibility with the signature reference; logs each new one. A
+   * version accepted by the config (acceptSignature, or signatureChange: allow) has none.
+   */
+  private assessSignatures(): void {
+    const reference = this.signatureReference;
+    for (const r of this.records.values()) {
+      let why: string | undefined;
+      const accepted = this.config !== undefined && (this.config.signatureChange === 'allow' || this.config.acceptSignature.includes(r.version));
+      if (reference !== undefined && r.signature !== undefined && reference.version !== r.version && !accepted) {
+        const changes = signatureChanges(reference.signature, r.signature);
+        if (changes.length > 0) why = `signature incompatible with version ${reference.version}: ${changes.join(', ')}`;
+      }
+      if (why !== undefined && why !== r.incompatibility) {
+        this.log.warn(
+          { version: r.version },
+          `version ${r.version} is not routed by default: ${why}; requests that name it reach it; accept it with acceptSignature: [${r.version}] in config.yaml or by moving the stable label to it`,
+        );
+      }
+      r.incompatibility = why;
+    }
+  }
+
+  /**
+   * When the default route is not what the statuses imply (a version kept for the default
+   * traffic while the desired ones are incompatible, or an incompatible version serving it for
+   * want of a compatible one), its reason says so.
+   */
+  private explainDefaultRoute(desired: Set<number>): void {
+    const route = this.select({});
+    if (route?.served === undefined || route.status.state !== 'READY') return;
+    const heldBack = [...this.records.values()].filter((r) => desired.has(r.version) && r.served !== undefined && r.incompatibility !== undefined).map((r) => r.version);
+    if (route.incompatibility !== undefined && this.labels().get('stable')?.version !== route.version) {
+      route.setStatus({ ...route.status, reason: `takes the default traffic, as no compatible version can serve, though its ${route.incompatibility}` });
+    } else if (!desired.has(route.version) && heldBack.length > 0 && route.status.reason === '') {
+      route.setStatus({ ...route.status, reason: `takes the default traffic: version${heldBack.length > 1 ? 's' : ''} ${heldBack.sort((a, b) => a - b).join(', ')} not routed by default (incompatible signature)` });
+    }
+  }
+
+  private setStatuses(desired: Set<number>): void {
+    this.route = undefined;
     const sortedDesired = [...desired].sort((a, b) => a - b);
     const allFailed = desired.size > 0 && sortedDesired.every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
     const selection = this.desiredText(desired);
@@ -284,9 +353,12 @@ export class ManagedModel {
           wanted: this.wanted,
           present: this.present.includes(r.version),
           selection,
+          incompatibility: r.incompatibility,
+          version: r.version,
         }),
       );
     }
+    this.route = undefined;
   }
 
   /**
@@ -310,7 +382,9 @@ export class ManagedModel {
             desired: this.desired().has(r.version),
             dormant: r.dormant && !r.demanded,
             stale: r.served !== undefined && r.fingerprint !== this.fingerprintOf(r.version) && r.failedFingerprint !== this.fingerprintOf(r.version) && this.present.includes(r.version),
+            routable: r.incompatibility === undefined,
           })),
+          signatureReference: this.signatureReference?.version,
           lastKnownGood: this.lastKnownGood,
           present: this.present,
           holdWhenNothingDesired: this.wanted && this.entry.exists,
@@ -417,6 +491,7 @@ export class ManagedModel {
     record.loading = false;
     record.demanded = false;
     record.served = served;
+    record.signature = { inputs: served.signature.inputs, outputs: served.signature.outputs };
     record.fingerprint = fingerprint;
     record.failure = record.reloadFailure = record.failedFingerprint = record.demandError = undefined;
     record.loadMs = loadMs;
@@ -426,8 +501,8 @@ export class ManagedModel {
       { version: record.version, loadMs, instances: config.instanceCount, threadsPerInstance: threadsFor(spec, this.ctx.cpuCount) },
       `version ${record.version} is READY${t.kind === 'reload' ? ' (reloaded with changed files)' : ''}`,
     );
-    if (this.desired().has(record.version)) this.ctx.onReady(this, record.version);
     this.changed();
+    if (this.desired().has(record.version) && record.incompatibility === undefined) this.ctx.onReady(this, record.version);
     record.notify();
   }
 

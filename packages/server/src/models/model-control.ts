@@ -9,6 +9,7 @@ import { scanModel, type ModelEntry } from '../repository/scan.ts';
 import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
 import { movedLabel, rolledBackLabel, type EffectiveLabel, type LabelRecord } from './labels.ts';
 import { ManagedModel } from './managed-model.ts';
+import { parseSignatureReference } from './signature-compatibility.ts';
 import type { VersionStatus } from './model-state.ts';
 import type { ModelManager, PersistedState } from './model-manager.ts';
 import { STATE } from './state-namespaces.ts';
@@ -38,6 +39,7 @@ export class ModelControl {
     }
     model.setApiLabels(Object.entries(state.labels.get(model.name) ?? {}), { replaceAll: true });
     model.lastKnownGood = state.models.get(model.name)?.lastKnownGood;
+    model.signatureReference = parseSignatureReference(state.models.get(model.name)?.signatureReference);
   }
 
   private requireExplicit(action: 'load' | 'unload'): void {
