@@ -241,6 +241,15 @@ describe('labels', () => {
     expect(runtime.loads.length).toBe(loadsBefore); // nothing had to load
     const none = await call(server, 'POST', '/v2/repository/models/m/labels/stable/rollback');
     expect(none).toMatchObject({ status: 400, json: { reason: 'ROLLBACK_UNAVAILABLE' } });
+    // A label set once, with nothing before it (the README's first step): the answer says why, and what to do.
+    await call(server, 'PUT', '/v2/repository/models/m/labels/blue', { version: 1 });
+    expect((await call(server, 'POST', '/v2/repository/models/m/labels/blue/rollback')).json).toEqual({
+      error:
+        "label 'blue' of model 'm' has no earlier target: it points at version 1 and no earlier target is left in its history (a label's first move has none; each rollback uses one); a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label m blue <version> moves it); to take the label away, sibyl models label m blue --delete",
+      code: 'FAILED_PRECONDITION',
+      reason: 'ROLLBACK_UNAVAILABLE',
+    });
+    await call(server, 'DELETE', '/v2/repository/models/m/labels/blue');
 
     await call(server, 'PUT', '/v2/repository/models/m/labels/canary', { version: '2' });
     await server.shutdown();

@@ -146,8 +146,15 @@ export class ModelControl {
     const current = model.apiLabels.get(label);
     const rolled = rolledBackLabel(current);
     if (current === undefined || rolled === undefined) {
-      const where = model.labels().has(label) ? `label '${label}' of model '${name}' has no earlier target` : `model '${name}' has no label '${label}'`;
-      throw new SibylError('ROLLBACK_UNAVAILABLE', `${where}; rollback returns a label to where the API pointed it before (sibyl models label ${name} ${label} <version> moves it)`);
+      const effective = model.labels().get(label);
+      const how = `a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label ${name} ${label} <version> moves it)`;
+      if (effective === undefined) throw new SibylError('ROLLBACK_UNAVAILABLE', `model '${name}' has no label '${label}'; ${how}`);
+      const why =
+        current === undefined
+          ? `it is set in config.yaml (to version ${effective.version}) and has not been moved through the API`
+          : `it points at version ${effective.version} and no earlier target is left in its history (a label's first move has none; each rollback uses one)`;
+      const undo = current === undefined ? '' : `; to take the label away, sibyl models label ${name} ${label} --delete`;
+      throw new SibylError('ROLLBACK_UNAVAILABLE', `label '${label}' of model '${name}' has no earlier target: ${why}; ${how}${undo}`);
     }
     if (!model.present.includes(rolled.version) && model.record(rolled.version)?.served === undefined) {
       throw new SibylError('ROLLBACK_UNAVAILABLE', `the earlier target of label '${label}' of model '${name}', version ${rolled.version}, is no longer in the repository`);
