@@ -480,6 +480,35 @@ describe('signature changes', () => {
     expect(states(again, 'm')).toEqual(['1:READY', '2:READY']);
     expect(await infer(again, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
     expect(again.models.status('m').versions[1]!.incompatibleSignature).toBe(V2_INCOMPATIBLE);
+    await again.shutdown();
+
+    // Version 1 is there but cannot load: the incompatible version serves rather than nothing, and says so.
+    await writeVersion('m', 1, 'fail corrupt file');
+    const third = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await third.models.whenSettled();
+    expect(await inferNamed(third, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2' });
+    expect(third.models.index()).toEqual([
+      { name: 'm', version: '1', state: 'UNAVAILABLE', reason: 'load failed: corrupt file' },
+      { name: 'm', version: '2', state: 'READY', reason: `takes the default traffic, as no compatible version can serve (${V2_INCOMPATIBLE})` },
+    ]);
+  });
+
+  it('the version whose signature was served left the repository: after a restart the new one takes the default traffic', async () => {
+    const stateFile = path.join(repo, '.state.sqlite');
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await writeVersion('m', 2, 'add 2 input z');
+    await rm(path.join(repo, 'm', '1'), { recursive: true });
+    await server.models.poll();
+    await server.models.whenSettled();
+    // While it is loaded, version 1 keeps the default traffic, its folder gone or not.
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1' });
+    await server.shutdown();
+
+    const again = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    expect(await inferNamed(again, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2', y: 3 });
+    expect(again.models.index()).toEqual([{ name: 'm', version: '2', state: 'READY', reason: '' }]);
+    expect(await incompatibleGauge(again, 'm', '2')).toBe(0);
   });
 
   it('explicit mode: a load that brings an incompatible version keeps the default traffic where it was', async () => {

@@ -277,10 +277,15 @@ export class ManagedModel {
     const desired = this.desired();
     this.assessSignatures();
     this.setStatuses(desired);
+    // The default route's signature becomes the reference when the route is compatible, named by
+    // the stable label, or when the reference's version can never serve again (it left the
+    // repository and nothing of it is loaded: a rollback by deleting the newer version, or a
+    // restart after the old version was removed).
     const route = this.select({});
+    const reference = this.signatureReference;
     const byStable = route !== undefined && this.labels().get('stable')?.version === route.version;
-    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable)) {
-      const reference = this.signatureReference;
+    const referenceGone = reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined;
+    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable || referenceGone)) {
       if (reference === undefined || reference.version !== route.version || JSON.stringify(reference.signature) !== JSON.stringify(route.signature)) {
         this.signatureReference = { version: route.version, signature: route.signature };
         this.ctx.onSignatureReference(this);
@@ -324,7 +329,7 @@ export class ManagedModel {
     if (route?.served === undefined || route.status.state !== 'READY') return;
     const heldBack = [...this.records.values()].filter((r) => desired.has(r.version) && r.served !== undefined && r.incompatibility !== undefined).map((r) => r.version);
     if (route.incompatibility !== undefined && this.labels().get('stable')?.version !== route.version) {
-      route.setStatus({ ...route.status, reason: `takes the default traffic, as no compatible version can serve, though its ${route.incompatibility}` });
+      route.setStatus({ ...route.status, reason: `takes the default traffic, as no compatible version can serve (${route.incompatibility})` });
     } else if (!desired.has(route.version) && heldBack.length > 0 && route.status.reason === '') {
       route.setStatus({ ...route.status, reason: `takes the default traffic: version${heldBack.length > 1 ? 's' : ''} ${heldBack.sort((a, b) => a - b).join(', ')} not routed by default (incompatible signature)` });
     }
