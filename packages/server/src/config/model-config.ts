@@ -237,9 +237,12 @@ export function defaultThreadsPerInstance(cpuCount: number, instanceCount: numbe
 
 /**
  * Validates a parsed config.yaml (undefined or null: no file, or an empty one) and compiles it.
+ * Files it names (warm-up samples, drift baseline) are relative to `modelDir`, the model folder:
+ * by default the folder of `source`; pass it when the config did not come from the model's
+ * config.yaml (the config parameter of a load request).
  * @throws ConfigError naming `source` (the file path), the field, the value and what is allowed.
  */
-export function compileModelConfig(document: unknown, source: string): ModelConfig {
+export function compileModelConfig(document: unknown, source: string, modelDir: string = path.dirname(source)): ModelConfig {
   const doc = validateConfig<ModelConfigDocument>(ModelConfigSchema, document ?? {}, source);
   const instanceCount = doc.instanceCount ?? 1;
   const versionPolicy = compileVersionPolicy(doc.versionPolicy, source);
@@ -275,13 +278,13 @@ export function compileModelConfig(document: unknown, source: string): ModelConf
         : Object.freeze({
             batchSizes: Object.freeze(warmup.batchSizes ?? (warmup.samplesFile === undefined ? [1] : [])),
             data: warmup.data ?? 'random',
-            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(path.dirname(source), warmup.samplesFile),
+            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(modelDir, warmup.samplesFile),
             iterations: warmup.iterations ?? 1,
           }),
     memoryBytes: doc.memoryBytes,
     responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
     predictionLog: compileModelPredictionLog(doc.predictionLog),
-    drift: compileModelDrift(doc.drift, (file) => path.resolve(path.dirname(source), file)),
+    drift: compileModelDrift(doc.drift, (file) => path.resolve(modelDir, file)),
   });
 }
 

@@ -230,7 +230,7 @@ export class ManagedModel {
     }
     try {
       const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
-      this.config = compileModelConfig(document, source);
+      this.config = compileModelConfig(document, source, this.entry.dir);
       this.configFingerprint = fingerprint;
       this.configProblem = '';
     } catch (err) {
