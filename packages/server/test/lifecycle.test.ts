@@ -418,7 +418,8 @@ describe('signature changes', () => {
       },
     ]);
     expect(server.models.status('m').versions[1]!.incompatibleSignature).toBe(V2_INCOMPATIBLE);
-    expect(server.models.status('m').defaultVersion).toBe(1);
+    const view = (await call(server, 'GET', '/v2/repository/models/m')).json;
+    expect(view).toMatchObject({ default_version: '1', versions: [{ version: '1', incompatible_signature: null }, { version: '2', incompatible_signature: V2_INCOMPATIBLE }] });
     expect(await incompatibleGauge(server, 'm', '2')).toBe(1);
     expect(await incompatibleGauge(server, 'm', '1')).toBe(0);
 
