@@ -17,7 +17,7 @@ import type { ServedVersion } from './served-version.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import { VersionRecord } from './version-record.ts';
-import { signatureChanges, type SignatureReference } from './signature-compatibility.ts';
+import { incompatibilityOf, type SignatureReference } from './signature-compatibility.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
 import { versionStatus } from './version-status.ts';
 
@@ -303,12 +303,8 @@ export class ManagedModel {
   private assessSignatures(): void {
     const reference = this.signatureReference;
     for (const r of this.records.values()) {
-      let why: string | undefined;
       const accepted = this.config !== undefined && (this.config.signatureChange === 'allow' || this.config.acceptSignature.includes(r.version));
-      if (reference !== undefined && r.signature !== undefined && reference.version !== r.version && !accepted) {
-        const changes = signatureChanges(reference.signature, r.signature);
-        if (changes.length > 0) why = `signature incompatible with version ${reference.version}: ${changes.join(', ')}`;
-      }
+      const why = incompatibilityOf(reference, r.version, r.signature, accepted);
       if (why !== undefined && why !== r.incompatibility) {
         this.log.warn(
           { version: r.version },

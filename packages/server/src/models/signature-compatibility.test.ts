@@ -1,6 +1,6 @@
 import type { TensorMetadata } from '@sibyl/protocol';
 import { describe, expect, it } from 'vitest';
-import { parseSignatureReference, signatureChanges, type SignatureShape } from './signature-compatibility.ts';
+import { incompatibilityOf, parseSignatureReference, signatureChanges, type SignatureShape } from './signature-compatibility.ts';
 
 const t = (name: string, datatype: TensorMetadata['datatype'], shape: number[]): TensorMetadata => ({ name, datatype, shape });
 const sig = (inputs: TensorMetadata[], outputs: TensorMetadata[]): SignatureShape => ({ inputs, outputs });
@@ -56,5 +56,20 @@ describe('parseSignatureReference', () => {
     ['a dimension below -1', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-2] }], outputs: [] } }],
   ])('ignores %s', (_name, value) => {
     expect(parseSignatureReference(value)).toBeUndefined();
+  });
+});
+
+describe('incompatibilityOf', () => {
+  const retyped = sig([t('x', 'INT64', [-1, 4])], [t('y', 'FP32', [-1, 3])]);
+  const reference = { version: 1, signature: REFERENCE };
+  it.each([
+    ['no reference yet (the first version)', undefined, 2, retyped, false, undefined],
+    ['a version never loaded (signature unknown)', reference, 2, undefined, false, undefined],
+    ["the reference's own version", reference, 1, retyped, false, undefined],
+    ['accepted by the config', reference, 2, retyped, true, undefined],
+    ['compatible', reference, 2, REFERENCE, false, undefined],
+    ['incompatible', reference, 2, retyped, false, "signature incompatible with version 1: input 'x' datatype FP32 → INT64"],
+  ] as const)('%s', (_name, ref, version, signature, accepted, expected) => {
+    expect(incompatibilityOf(ref, version, signature, accepted)).toBe(expected);
   });
 });

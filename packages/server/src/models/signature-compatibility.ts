@@ -65,6 +65,22 @@ export interface SignatureReference {
   readonly signature: SignatureShape;
 }
 
+/**
+ * Why a version's signature keeps it from the default traffic, or undefined: no reference yet,
+ * its signature unknown (never loaded), the reference's own version, accepted by the config, or
+ * compatible.
+ */
+export function incompatibilityOf(
+  reference: SignatureReference | undefined,
+  version: number,
+  signature: SignatureShape | undefined,
+  accepted: boolean,
+): string | undefined {
+  if (reference === undefined || signature === undefined || reference.version === version || accepted) return undefined;
+  const changes = signatureChanges(reference.signature, signature);
+  return changes.length === 0 ? undefined : `signature incompatible with version ${reference.version}: ${changes.join(', ')}`;
+}
+
 const MAX_TENSORS = 10_000;
 const MAX_RANK = 64;
 
