@@ -56,7 +56,7 @@ describe('sibyl models', () => {
     expect(await sibyl('models', 'rollback', 'churn')).toEqual({
       code: 1,
       out: '',
-      err: "sibyl: model 'churn' has no label 'stable'; rollback returns a label to where the API pointed it before (sibyl models label churn stable <version> moves it) (ROLLBACK_UNAVAILABLE)\n",
+      err: "sibyl: model 'churn' has no label 'stable'; a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label churn stable <version> moves it) (ROLLBACK_UNAVAILABLE)\n",
     });
     expect(await sibyl('models', 'load', 'nope')).toMatchObject({ code: 1, err: expect.stringContaining("model 'nope' is not in the repository; known models: churn, iris (MODEL_NOT_FOUND)") });
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { SqliteStateStore } from '../src/state/sqlite-state-store.ts';
-import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
+import { ScriptedRuntime, createTestServer, makeTempDir, parsePrometheusText, removeDir, sampleValue, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
 
 let repo: string;
 let runtime: ScriptedRuntime;
@@ -241,6 +241,15 @@ describe('labels', () => {
     expect(runtime.loads.length).toBe(loadsBefore); // nothing had to load
     const none = await call(server, 'POST', '/v2/repository/models/m/labels/stable/rollback');
     expect(none).toMatchObject({ status: 400, json: { reason: 'ROLLBACK_UNAVAILABLE' } });
+    // A label set once, with nothing before it (the README's first step): the answer says why, and what to do.
+    await call(server, 'PUT', '/v2/repository/models/m/labels/blue', { version: 1 });
+    expect((await call(server, 'POST', '/v2/repository/models/m/labels/blue/rollback')).json).toEqual({
+      error:
+        "label 'blue' of model 'm' has no earlier target: it points at version 1 and no earlier target is left in its history (a label's first move has none; each rollback uses one); a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label m blue <version> moves it); to take the label away, sibyl models label m blue --delete",
+      code: 'FAILED_PRECONDITION',
+      reason: 'ROLLBACK_UNAVAILABLE',
+    });
+    await call(server, 'DELETE', '/v2/repository/models/m/labels/blue');
 
     await call(server, 'PUT', '/v2/repository/models/m/labels/canary', { version: '2' });
     await server.shutdown();
@@ -320,6 +329,43 @@ describe('explicit mode', () => {
     expect((await call(server, 'POST', '/v2/repository/models/nothing/load')).json).toMatchObject({ reason: 'MODEL_NOT_FOUND' });
   });
 
+  it('a reload with a config whose warm-up fails is 400 MODEL_LOAD_FAILED naming the version, and changes nothing that serves', async () => {
+    const stateFile = path.join(repo, '.state.sqlite');
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    const server = await start({ modelControlMode: 'explicit', loadModels: ['*'], store: await SqliteStateStore.open(stateFile) });
+    expect(await call(server, 'POST', '/v2/repository/models/m/load', { parameters: { config: '{"maxQueueSize": 10}' } })).toEqual({ status: 200, json: {} });
+    const res = await call(server, 'POST', '/v2/repository/models/m/load', { parameters: { config: JSON.stringify({ warmup: { samplesFile: 'nothing.json' } }) } });
+    expect(res).toMatchObject({ status: 400, json: { code: 'FAILED_PRECONDITION', reason: 'MODEL_LOAD_FAILED' } });
+    // The samples file of a config given with the load is relative to the model folder, as in config.yaml.
+    expect(res.json.error).toBe(
+      `model 'm' failed to load: version 1: reload with changed files or config failed, the earlier load keeps serving: warm-up failed: cannot read the warm-up samples file ${repo}/m/nothing.json: no such file; version 1 keeps serving`,
+    );
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+    expect(server.models.status('m').versions[0]).toMatchObject({ state: 'READY', reason: expect.stringMatching(/^reload with changed files or config failed, the earlier load keeps serving: warm-up failed/) });
+    // The config that failed is not kept: a restart loads with the one that serves.
+    expect((await call(server, 'GET', '/v2/repository/state')).json).toMatchObject({ entries: { explicit: { m: { loaded: true, config: { maxQueueSize: 10 } } } } });
+    await server.shutdown();
+    const again = await start({ modelControlMode: 'explicit', store: await SqliteStateStore.open(stateFile) });
+    expect(states(again, 'm')).toEqual(['1:READY']);
+  });
+
+  it('a reload that finds the model file gone, or a config.yaml that does not compile, is 400 MODEL_LOAD_FAILED', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    const server = await start({ modelControlMode: 'explicit', loadModels: ['*'] });
+    await writeFile(path.join(repo, 'm', 'config.yaml'), 'instanceCount: 0\n');
+    const badConfig = await call(server, 'POST', '/v2/repository/models/m/load');
+    expect(badConfig).toMatchObject({ status: 400, json: { reason: 'MODEL_LOAD_FAILED' } });
+    expect(badConfig.json.error).toBe(`model 'm' failed to load: config error: ${repo}/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64 (the config in use stays); version 1 keeps serving`);
+    await rm(path.join(repo, 'm', 'config.yaml'));
+    await rm(path.join(repo, 'm', '1', 'model.onnx'));
+    const missing = await call(server, 'POST', '/v2/repository/models/m/load');
+    expect(missing).toMatchObject({ status: 400, json: { reason: 'MODEL_LOAD_FAILED' } });
+    expect(missing.json.error).toBe(
+      `model 'm' failed to load: version 1: reload with changed files or config failed, the earlier load keeps serving: load failed: ${repo}/m/1/model.onnx is missing; a version folder holds its model as model.onnx; version 1 keeps serving`,
+    );
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+  });
+
   it('other modes refuse loads and unloads through the API, and say how to allow them', async () => {
     await writeVersion('m', 1, 'add 1');
     const server = await start({ modelControlMode: 'poll' });
@@ -328,6 +374,153 @@ describe('explicit mode', () => {
     expect(res.json.error).toBe(
       'cannot unload models through the API: the model control mode is poll (the repository is watched and loads follow its files); start the server with --model-control-mode explicit',
     );
+  });
+});
+
+describe('signature changes', () => {
+  /** An inference whose input is named `input` (the scripted runtime's `add 2 input z` renames it). */
+  async function inferNamed(server: SibylServer, url: string, input: string): Promise<Answer> {
+    const res = await server.http.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ inputs: [{ name: input, datatype: 'FP32', shape: [1, 1], data: [1] }] }),
+    });
+    const body = res.json() as Record<string, unknown>;
+    return { status: res.statusCode, version: body.model_version as string | undefined, y: (body.outputs as { data: number[] }[] | undefined)?.[0]?.data[0], body };
+  }
+
+  async function incompatibleGauge(server: SibylServer, model: string, version: string): Promise<number | undefined> {
+    const res = await server.http.inject({ method: 'GET', url: '/metrics' });
+    return sampleValue(parsePrometheusText(res.body), 'sibyl_model_signature_incompatible', { model, version });
+  }
+
+  const V2_INCOMPATIBLE = "signature incompatible with version 1: input 'x' removed, input 'z' added";
+
+  it('poll mode: an incompatible new version loads but the default traffic stays on the compatible one; a compatible one takes it', async () => {
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll' });
+    expect(await incompatibleGauge(server, 'm', '1')).toBe(0);
+    await writeVersion('m', 2, 'add 2 input z');
+    await server.models.poll();
+    await server.models.whenSettled();
+
+    expect(states(server, 'm')).toEqual(['1:READY', '2:READY']);
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+    expect(await inferNamed(server, '/v2/models/m/versions/2/infer', 'z')).toMatchObject({ status: 200, version: '2', y: 3 });
+    expect(server.models.index()).toEqual([
+      { name: 'm', version: '1', state: 'READY', reason: 'takes the default traffic: version 2 not routed by default (incompatible signature)' },
+      {
+        name: 'm',
+        version: '2',
+        state: 'READY',
+        reason: `not routed by default: ${V2_INCOMPATIBLE} (requests for version 2 reach it; to route the default traffic to it, set acceptSignature: [2] in its config.yaml or move the stable label to it)`,
+      },
+    ]);
+    expect(server.models.status('m').versions[1]!.incompatibleSignature).toBe(V2_INCOMPATIBLE);
+    const view = (await call(server, 'GET', '/v2/repository/models/m')).json;
+    expect(view).toMatchObject({ default_version: '1', versions: [{ version: '1', incompatible_signature: null }, { version: '2', incompatible_signature: V2_INCOMPATIBLE }] });
+    expect(await incompatibleGauge(server, 'm', '2')).toBe(1);
+    expect(await incompatibleGauge(server, 'm', '1')).toBe(0);
+
+    // A version compatible with version 1 takes the default traffic, and version 1 unloads.
+    await writeVersion('m', 3, 'add 3');
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '3', y: 4 });
+    expect(states(server, 'm')).toEqual(['1:UNAVAILABLE', '2:UNAVAILABLE', '3:READY']);
+  });
+
+  it('the operator opts in by moving the stable label to the new version (through the API), or with acceptSignature in config.yaml', async () => {
+    await writeVersion('m', 1, 'add 1');
+    await writeVersion('n', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll' });
+    await writeVersion('m', 2, 'add 2 input z');
+    await writeVersion('n', 2, 'add 2 input z');
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ version: '1' });
+
+    expect((await call(server, 'PUT', '/v2/repository/models/m/labels/stable', { version: 2 })).status).toBe(200);
+    expect(await inferNamed(server, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2', y: 3 });
+    expect(server.models.status('m').versions.find((v) => v.version === 2)!.reason).toBe('');
+    // The new signature is now the default traffic's: without the label, version 2 keeps it.
+    expect((await call(server, 'DELETE', '/v2/repository/models/m/labels/stable')).status).toBe(200);
+    await server.models.whenSettled();
+    expect(await inferNamed(server, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2' });
+    expect(states(server, 'm')).toEqual(['1:UNAVAILABLE', '2:READY']);
+
+    await writeFile(path.join(repo, 'n', 'config.yaml'), 'acceptSignature: [2]\n');
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(await inferNamed(server, '/v2/models/n/infer', 'z')).toMatchObject({ status: 200, version: '2', y: 3 });
+    expect(states(server, 'n')).toEqual(['1:UNAVAILABLE', '2:READY']);
+    expect(await incompatibleGauge(server, 'n', '2')).toBe(0);
+  });
+
+  it('signatureChange: allow keeps the newest version taking the default traffic whatever its signature', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' }, config: 'signatureChange: allow\n' } });
+    const server = await start({ modelControlMode: 'poll' });
+    await writeVersion('m', 2, 'add 2 input z');
+    await server.models.poll();
+    await server.models.whenSettled();
+    expect(await inferNamed(server, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2' });
+    expect(states(server, 'm')).toEqual(['1:UNAVAILABLE', '2:READY']);
+  });
+
+  it('a restart keeps the default traffic on the compatible version (the signature it is served with is in the state store)', async () => {
+    const stateFile = path.join(repo, '.state.sqlite');
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await writeVersion('m', 2, 'add 2 input z');
+    await server.models.poll();
+    await server.models.whenSettled();
+    await server.shutdown();
+
+    const again = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await again.models.whenSettled();
+    expect(states(again, 'm')).toEqual(['1:READY', '2:READY']);
+    expect(await infer(again, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1', y: 2 });
+    expect(again.models.status('m').versions[1]!.incompatibleSignature).toBe(V2_INCOMPATIBLE);
+    await again.shutdown();
+
+    // Version 1 is there but cannot load: the incompatible version serves rather than nothing, and says so.
+    await writeVersion('m', 1, 'fail corrupt file');
+    const third = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await third.models.whenSettled();
+    expect(await inferNamed(third, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2' });
+    expect(third.models.index()).toEqual([
+      { name: 'm', version: '1', state: 'UNAVAILABLE', reason: 'load failed: corrupt file' },
+      { name: 'm', version: '2', state: 'READY', reason: `takes the default traffic, as no compatible version can serve (${V2_INCOMPATIBLE})` },
+    ]);
+  });
+
+  it('the version whose signature was served left the repository: after a restart the new one takes the default traffic', async () => {
+    const stateFile = path.join(repo, '.state.sqlite');
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    await writeVersion('m', 2, 'add 2 input z');
+    await rm(path.join(repo, 'm', '1'), { recursive: true });
+    await server.models.poll();
+    await server.models.whenSettled();
+    // While it is loaded, version 1 keeps the default traffic, its folder gone or not.
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1' });
+    await server.shutdown();
+
+    const again = await start({ modelControlMode: 'poll', store: await SqliteStateStore.open(stateFile) });
+    expect(await inferNamed(again, '/v2/models/m/infer', 'z')).toMatchObject({ status: 200, version: '2', y: 3 });
+    expect(again.models.index()).toEqual([{ name: 'm', version: '2', state: 'READY', reason: '' }]);
+    expect(await incompatibleGauge(again, 'm', '2')).toBe(0);
+  });
+
+  it('explicit mode: a load that brings an incompatible version keeps the default traffic where it was', async () => {
+    await writeVersion('m', 1, 'add 1');
+    const server = await start({ modelControlMode: 'explicit', loadModels: ['*'] });
+    await writeVersion('m', 2, 'add 2 input z');
+    expect(await call(server, 'POST', '/v2/repository/models/m/load')).toEqual({ status: 200, json: {} });
+    await server.models.whenSettled();
+    expect(await infer(server, '/v2/models/m/infer')).toMatchObject({ status: 200, version: '1' });
+    expect(await inferNamed(server, '/v2/models/m/versions/2/infer', 'z')).toMatchObject({ status: 200, version: '2' });
   });
 });
 

@@ -13,7 +13,7 @@ interface ModelJson {
   problem: string;
   warnings: string[];
   labels: Record<string, { version: string; source: string; history: string[] }>;
-  versions: { version: string; state: string; reason: string; load_ms: number | null; loads_on_demand: boolean }[];
+  versions: { version: string; state: string; reason: string; load_ms: number | null; loads_on_demand: boolean; incompatible_signature: string | null }[];
 }
 
 const enc = encodeURIComponent;

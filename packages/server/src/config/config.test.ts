@@ -31,6 +31,8 @@ describe('model config', () => {
       executionsPerInstance: 2,
       versionPolicy: { kind: 'latest', count: 1 },
       labels: {},
+      signatureChange: 'refuse',
+      acceptSignature: [],
       warmup: undefined,
       memoryBytes: undefined,
       predictionLog: { sampleRate: 0, fields: {}, defaultRule: 'keep', retentionDays: undefined },

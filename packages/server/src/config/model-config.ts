@@ -113,6 +113,18 @@ export const ModelConfigSchema = Type.Object(
           'Named pointers to versions (stable: 2, canary: 3). A request may address a label instead of a version; unaddressed requests go to `stable` when it is set, else to the newest loaded version. Labels moved through the API override these until deleted there.',
       }),
     ),
+    signatureChange: Type.Optional(
+      Type.Enum(['refuse', 'allow'] as const, {
+        description:
+          "What a new version whose signature is incompatible with the one the default traffic is served with (an input added, removed or retyped, a fixed size changed, an output removed or retyped) may do. refuse: it loads and answers requests that name it (its version or a label), but requests that name no version stay on the compatible version until it is accepted (acceptSignature, or a label such as stable moved to it). allow: the newest version takes the default traffic whatever its signature. Default: refuse.",
+      }),
+    ),
+    acceptSignature: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 1000,
+        description: 'Versions whose signature change is accepted: they take the default traffic like compatible versions (see signatureChange).',
+      }),
+    ),
     warmup: Type.Optional(
       Type.Object(
         {
@@ -194,6 +206,10 @@ export interface ModelConfig {
   readonly versionPolicy: VersionPolicy;
   /** Label → version, as the config sets them. */
   readonly labels: Readonly<Record<string, number>>;
+  /** Whether a version with an incompatible signature may take the default traffic (see ModelConfigSchema). */
+  readonly signatureChange: 'refuse' | 'allow';
+  /** Versions whose signature change is accepted. */
+  readonly acceptSignature: readonly number[];
   /** undefined: no warm-up. */
   readonly warmup: WarmupConfig | undefined;
   /** undefined: estimated from the model file (see ModelConfigSchema). */
@@ -221,9 +237,12 @@ export function defaultThreadsPerInstance(cpuCount: number, instanceCount: numbe
 
 /**
  * Validates a parsed config.yaml (undefined or null: no file, or an empty one) and compiles it.
+ * Files it names (warm-up samples, drift baseline) are relative to `modelDir`, the model folder:
+ * by default the folder of `source`; pass it when the config did not come from the model's
+ * config.yaml (the config parameter of a load request).
  * @throws ConfigError naming `source` (the file path), the field, the value and what is allowed.
  */
-export function compileModelConfig(document: unknown, source: string): ModelConfig {
+export function compileModelConfig(document: unknown, source: string, modelDir: string = path.dirname(source)): ModelConfig {
   const doc = validateConfig<ModelConfigDocument>(ModelConfigSchema, document ?? {}, source);
   const instanceCount = doc.instanceCount ?? 1;
   const versionPolicy = compileVersionPolicy(doc.versionPolicy, source);
@@ -251,19 +270,21 @@ export function compileModelConfig(document: unknown, source: string): ModelConf
     executionsPerInstance: doc.executionsPerInstance ?? 2,
     versionPolicy,
     labels: Object.freeze({ ...doc.labels }),
+    signatureChange: doc.signatureChange ?? 'refuse',
+    acceptSignature: Object.freeze([...new Set(doc.acceptSignature ?? [])].sort((a, b) => a - b)),
     warmup:
       warmup === undefined
         ? undefined
         : Object.freeze({
             batchSizes: Object.freeze(warmup.batchSizes ?? (warmup.samplesFile === undefined ? [1] : [])),
             data: warmup.data ?? 'random',
-            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(path.dirname(source), warmup.samplesFile),
+            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(modelDir, warmup.samplesFile),
             iterations: warmup.iterations ?? 1,
           }),
     memoryBytes: doc.memoryBytes,
     responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
     predictionLog: compileModelPredictionLog(doc.predictionLog),
-    drift: compileModelDrift(doc.drift, (file) => path.resolve(path.dirname(source), file)),
+    drift: compileModelDrift(doc.drift, (file) => path.resolve(modelDir, file)),
   });
 }
 

@@ -131,6 +131,46 @@ describe('nextTransition', () => {
     });
   }
 
+  const held = (x: VersionSnapshot): VersionSnapshot => ({ ...x, routable: false });
+  const signatureTable: { name: string; snapshot: ModelSnapshot; expected: { kind: string; version: number } | undefined }[] = [
+    {
+      name: 'an incompatible new version does not replace the version that takes the default traffic',
+      snapshot: { ...snap([v(1, 'READY'), held(v(2, 'READY', 'desired'))]), signatureReference: 1 },
+      expected: undefined,
+    },
+    {
+      name: 'of several surplus versions, the newest routable one stays and the others unload',
+      snapshot: { ...snap([v(1, 'READY'), v(2, 'READY'), held(v(3, 'READY', 'desired'))]), signatureReference: 2 },
+      expected: { kind: 'unload', version: 1 },
+    },
+    {
+      name: 'once a compatible desired version is READY, the old one unloads',
+      snapshot: { ...snap([v(1, 'READY'), held(v(2, 'READY', 'desired')), v(3, 'READY', 'desired')]), signatureReference: 1 },
+      expected: { kind: 'unload', version: 1 },
+    },
+    {
+      name: 'a restart: only an incompatible version serves, so the reference version loads again',
+      snapshot: { ...snap([v(1, 'UNLOADED'), held(v(2, 'READY', 'desired'))]), signatureReference: 1 },
+      expected: { kind: 'load', version: 1 },
+    },
+    {
+      name: 'a restart: the reference version is gone from the repository, nothing to load',
+      snapshot: { ...snap([held(v(2, 'READY', 'desired'))], undefined, [2]), signatureReference: 1 },
+      expected: undefined,
+    },
+    {
+      name: 'a restart: the reference version failed to load, it is not tried again',
+      snapshot: { ...snap([v(1, 'FAILED'), held(v(2, 'READY', 'desired'))]), signatureReference: 1 },
+      expected: undefined,
+    },
+  ];
+  for (const row of signatureTable) {
+    it(row.name, () => {
+      const t = nextTransition(row.snapshot);
+      expect(t === undefined ? undefined : { kind: t.kind, version: t.version }).toEqual(row.expected);
+    });
+  }
+
   it('is idempotent: the same snapshot, the same answer', () => {
     const s = snap([v(1, 'READY'), v(2, 'READY', 'desired')]);
     expect(nextTransition(s)).toEqual(nextTransition(s));

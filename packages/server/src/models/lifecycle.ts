@@ -28,6 +28,12 @@ export interface VersionSnapshot {
   dormant: boolean;
   /** READY, but its model file or the model's config changed since it loaded. */
   stale: boolean;
+  /**
+   * False for a version whose signature is incompatible with the one the model's default traffic
+   * is served with (and not accepted): it serves requests that name it, but it does not replace
+   * the version that takes the default traffic. Default true.
+   */
+  routable?: boolean;
 }
 
 export interface ModelSnapshot {
@@ -45,6 +51,12 @@ export interface ModelSnapshot {
    * before the new one came) or a policy naming missing versions, not a request to stop serving.
    */
   holdWhenNothingDesired?: boolean;
+  /**
+   * The version whose signature the default traffic is served with (see ManagedModel): when every
+   * desired READY version is incompatible with it and nothing compatible serves (a restart), it is
+   * loaded again to take the default traffic.
+   */
+  signatureReference?: number;
 }
 
 export type Transition =
@@ -105,8 +117,24 @@ export function nextTransition(snapshot: ModelSnapshot): Transition | undefined 
     if (fallback !== undefined) return { kind: 'load', version: fallback.version, reason: fallback.reason };
   }
 
-  // 4. Unload what is no longer desired, once that cannot cost availability.
+  const routable = (v: VersionSnapshot): boolean => v.routable !== false;
   const desiredReady = desired.filter((v) => v.phase === 'READY');
+  const routableReady = desiredReady.filter(routable);
+
+  // 3b. Every desired READY version is incompatible with the signature the default traffic is
+  // served with, and nothing compatible serves (a restart after an incompatible version came):
+  // load the version that served it, so that the default traffic keeps its signature.
+  const reference = snapshot.signatureReference;
+  if (reference !== undefined && desiredReady.length > 0 && routableReady.length === 0 && !anyLoading && !versions.some((v) => v.phase === 'READY' && routable(v))) {
+    const phase = versions.find((v) => v.version === reference)?.phase ?? 'UNLOADED';
+    if (phase === 'UNLOADED' && snapshot.present.includes(reference)) {
+      return { kind: 'load', version: reference, reason: `it takes the default traffic: the desired versions' signatures are incompatible with it` };
+    }
+  }
+
+  // 4. Unload what is no longer desired, once that cannot cost availability. While no desired
+  // version can take the default traffic (their signatures are incompatible), the newest
+  // version that can keeps it and stays loaded.
   const surplus = versions.filter((v) => !v.desired && v.phase === 'READY').reverse();
   if (surplus.length > 0) {
     if (desired.length === 0) {
@@ -114,7 +142,9 @@ export function nextTransition(snapshot: ModelSnapshot): Transition | undefined 
       return { kind: 'unload', version: surplus[0]!.version, reason: 'no longer desired' };
     }
     if (desiredReady.length > 0 && pending.length === 0) {
-      return { kind: 'unload', version: surplus[0]!.version, reason: `replaced by version ${desiredReady[0]!.version}` };
+      const keep = routableReady.length === 0 ? surplus.filter(routable).at(-1) : undefined;
+      const victim = surplus.find((v) => v !== keep);
+      if (victim !== undefined) return { kind: 'unload', version: victim.version, reason: `replaced by version ${(routableReady[0] ?? desiredReady[0])!.version}` };
     }
   }
   return undefined;

@@ -17,12 +17,16 @@ import type { ServedVersion } from './served-version.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import { VersionRecord } from './version-record.ts';
+import { incompatibilityOf, type SignatureReference } from './signature-compatibility.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
 import { versionStatus } from './version-status.ts';
 
 export type { VersionSelector } from './version-selection.ts';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
+
+/** The start of a READY version's reason when its reload failed and its earlier load serves on. */
+const RELOAD_FAILED = 'reload with changed files or config failed, the earlier load keeps serving';
 
 /**
  * Whether a load may start now (residency). When not: `never` (it cannot fit at all: it fails
@@ -52,8 +56,13 @@ export interface ModelContext {
   withLoadSlot<T>(fn: () => Promise<T>): Promise<T>;
   /** Background work (drains) that close() must wait for. */
   track(work: Promise<unknown>): void;
-  /** Told when a version became READY while desired (the last known good, persisted). */
+  /**
+   * Told when a version became READY while desired and able to take the default traffic (the
+   * last known good, persisted).
+   */
   onReady(model: ManagedModel, version: number): void;
+  /** Told when the signature the default traffic is served with changed (persisted). */
+  onSignatureReference(model: ManagedModel): void;
 }
 
 
@@ -64,6 +73,13 @@ export class ManagedModel {
   /** Config given with an explicit load, in place of config.yaml. */
   configOverride: unknown;
   lastKnownGood: number | undefined;
+  /**
+   * The signature the model's default traffic is served with: set by the first version that
+   * serves it, then by each version that takes it over (a compatible one, one accepted in the
+   * config, or one the stable label points at). Versions incompatible with it do not take the
+   * default traffic. Persisted, so a restart keeps it.
+   */
+  signatureReference: SignatureReference | undefined;
   /** Labels set through the API (persisted by the caller); change them with setApiLabels. */
   private readonly apiLabelMap = new Map<string, LabelRecord>();
   private entry: ModelEntry;
@@ -126,13 +142,25 @@ export class ManagedModel {
     return out;
   }
 
-  /** Why the model, or a version it wants, cannot serve: for the answer to an explicit load. */
+  /**
+   * Why the model, or a version it wants, cannot serve as its files and config are now: for the
+   * answer to an explicit load. Counts a config that does not compile (the one in use stays), a
+   * desired version whose load failed, and a READY version whose reload with the current files
+   * and config failed (its earlier load serves on, but the load asked for did not happen).
+   */
   failures(): string[] {
     if (this.config === undefined || this.entry.versions.length === 0) return [this.problem];
+    const out: string[] = this.configProblem === '' ? [] : [`${this.configProblem} (the config in use stays)`];
     const desired = this.desired();
-    return [...this.records.values()]
-      .filter((r) => desired.has(r.version) && this.phaseOf(r) === 'FAILED')
-      .map((r) => `version ${r.version}: ${r.failure ?? 'load failed'}`);
+    for (const r of [...this.records.values()].sort((a, b) => a.version - b.version)) {
+      if (!desired.has(r.version)) continue;
+      const phase = this.phaseOf(r);
+      if (phase === 'FAILED') out.push(`version ${r.version}: ${r.failure ?? 'load failed'}`);
+      else if (phase === 'READY' && r.reloadFailure !== undefined && r.failedFingerprint !== undefined && r.failedFingerprint === this.fingerprintOf(r.version)) {
+        out.push(`version ${r.version}: ${r.reloadFailure}`);
+      }
+    }
+    return out;
   }
 
   get apiLabels(): ReadonlyMap<string, LabelRecord> {
@@ -195,10 +223,14 @@ export class ManagedModel {
     const override = this.configOverride;
     const source = override !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`);
     const fingerprint = override !== undefined ? `override:${createHash('sha256').update(JSON.stringify(override)).digest('hex')}` : `file:${this.entry.configFingerprint}`;
-    if (fingerprint === this.configFingerprint && this.config !== undefined) return;
+    if (fingerprint === this.configFingerprint && this.config !== undefined) {
+      // Back to the config in use (a broken file put right, a failed override withdrawn).
+      this.configProblem = '';
+      return;
+    }
     try {
       const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
-      this.config = compileModelConfig(document, source);
+      this.config = compileModelConfig(document, source, this.entry.dir);
       this.configFingerprint = fingerprint;
       this.configProblem = '';
     } catch (err) {
@@ -241,9 +273,66 @@ export class ManagedModel {
 
   /** Marks the model changed: statuses and the default route are recomputed, waiters told. */
   private changed(): void {
-    this.route = undefined;
     this.labelCache = undefined;
     const desired = this.desired();
+    this.assessSignatures();
+    this.setStatuses(desired);
+    // The default route's signature becomes the reference when the route is compatible, named by
+    // the stable label, or when the reference's version can never serve again (it left the
+    // repository and nothing of it is loaded: a rollback by deleting the newer version, or a
+    // restart after the old version was removed).
+    const route = this.select({});
+    const reference = this.signatureReference;
+    const byStable = route !== undefined && this.labels().get('stable')?.version === route.version;
+    const referenceGone = reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined;
+    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable || referenceGone)) {
+      if (reference === undefined || reference.version !== route.version || JSON.stringify(reference.signature) !== JSON.stringify(route.signature)) {
+        this.signatureReference = { version: route.version, signature: route.signature };
+        this.ctx.onSignatureReference(this);
+        this.assessSignatures();
+        this.setStatuses(desired);
+      }
+    }
+    this.explainDefaultRoute(desired);
+  }
+
+  /**
+   * Sets each version's incompatibility with the signature reference; logs each new one. A
+   * version accepted by the config (acceptSignature, or signatureChange: allow) has none.
+   */
+  private assessSignatures(): void {
+    const reference = this.signatureReference;
+    for (const r of this.records.values()) {
+      const accepted = this.config !== undefined && (this.config.signatureChange === 'allow' || this.config.acceptSignature.includes(r.version));
+      const why = incompatibilityOf(reference, r.version, r.signature, accepted);
+      if (why !== undefined && why !== r.incompatibility) {
+        this.log.warn(
+          { version: r.version },
+          `version ${r.version} is not routed by default: ${why}; requests that name it reach it; accept it with acceptSignature: [${r.version}] in config.yaml or by moving the stable label to it`,
+        );
+      }
+      r.incompatibility = why;
+    }
+  }
+
+  /**
+   * When the default route is not what the statuses imply (a version kept for the default
+   * traffic while the desired ones are incompatible, or an incompatible version serving it for
+   * want of a compatible one), its reason says so.
+   */
+  private explainDefaultRoute(desired: Set<number>): void {
+    const route = this.select({});
+    if (route?.served === undefined || route.status.state !== 'READY') return;
+    const heldBack = [...this.records.values()].filter((r) => desired.has(r.version) && r.served !== undefined && r.incompatibility !== undefined).map((r) => r.version);
+    if (route.incompatibility !== undefined && this.labels().get('stable')?.version !== route.version) {
+      route.setStatus({ ...route.status, reason: `takes the default traffic, as no compatible version can serve (${route.incompatibility})` });
+    } else if (!desired.has(route.version) && heldBack.length > 0 && route.status.reason === '') {
+      route.setStatus({ ...route.status, reason: `takes the default traffic: version${heldBack.length > 1 ? 's' : ''} ${heldBack.sort((a, b) => a - b).join(', ')} not routed by default (incompatible signature)` });
+    }
+  }
+
+  private setStatuses(desired: Set<number>): void {
+    this.route = undefined;
     const sortedDesired = [...desired].sort((a, b) => a - b);
     const allFailed = desired.size > 0 && sortedDesired.every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
     const selection = this.desiredText(desired);
@@ -265,9 +354,12 @@ export class ManagedModel {
           wanted: this.wanted,
           present: this.present.includes(r.version),
           selection,
+          incompatibility: r.incompatibility,
+          version: r.version,
         }),
       );
     }
+    this.route = undefined;
   }
 
   /**
@@ -291,7 +383,9 @@ export class ManagedModel {
             desired: this.desired().has(r.version),
             dormant: r.dormant && !r.demanded,
             stale: r.served !== undefined && r.fingerprint !== this.fingerprintOf(r.version) && r.failedFingerprint !== this.fingerprintOf(r.version) && this.present.includes(r.version),
+            routable: r.incompatibility === undefined,
           })),
+          signatureReference: this.signatureReference?.version,
           lastKnownGood: this.lastKnownGood,
           present: this.present,
           holdWhenNothingDesired: this.wanted && this.entry.exists,
@@ -329,10 +423,16 @@ export class ManagedModel {
     const fingerprint = this.fingerprintOf(record.version);
     if (entry === undefined || fingerprint === undefined) return;
     if (entry.fingerprint === 'missing') {
-      record.failure = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
+      const reason = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
       record.failedFingerprint = fingerprint;
       record.demanded = false;
-      this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${record.failure}`);
+      if (t.kind === 'reload' && record.served !== undefined) {
+        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
+        this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
+      } else {
+        record.failure = reason;
+        this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
+      }
       record.notify();
       return;
     }
@@ -378,7 +478,7 @@ export class ManagedModel {
       record.demanded = false;
       record.failedFingerprint = fingerprint;
       if (t.kind === 'reload') {
-        record.reloadFailure = `reload with changed files failed, the earlier load keeps serving: ${reason}`;
+        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
         this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
       } else {
         record.failure = reason;
@@ -392,6 +492,7 @@ export class ManagedModel {
     record.loading = false;
     record.demanded = false;
     record.served = served;
+    record.signature = { inputs: served.signature.inputs, outputs: served.signature.outputs };
     record.fingerprint = fingerprint;
     record.failure = record.reloadFailure = record.failedFingerprint = record.demandError = undefined;
     record.loadMs = loadMs;
@@ -401,8 +502,8 @@ export class ManagedModel {
       { version: record.version, loadMs, instances: config.instanceCount, threadsPerInstance: threadsFor(spec, this.ctx.cpuCount) },
       `version ${record.version} is READY${t.kind === 'reload' ? ' (reloaded with changed files)' : ''}`,
     );
-    if (this.desired().has(record.version)) this.ctx.onReady(this, record.version);
     this.changed();
+    if (this.desired().has(record.version) && record.incompatibility === undefined) this.ctx.onReady(this, record.version);
     record.notify();
   }
 

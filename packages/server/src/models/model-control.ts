@@ -9,6 +9,7 @@ import { scanModel, type ModelEntry } from '../repository/scan.ts';
 import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
 import { movedLabel, rolledBackLabel, type EffectiveLabel, type LabelRecord } from './labels.ts';
 import { ManagedModel } from './managed-model.ts';
+import { parseSignatureReference } from './signature-compatibility.ts';
 import type { VersionStatus } from './model-state.ts';
 import type { ModelManager, PersistedState } from './model-manager.ts';
 import { STATE } from './state-namespaces.ts';
@@ -38,6 +39,7 @@ export class ModelControl {
     }
     model.setApiLabels(Object.entries(state.labels.get(model.name) ?? {}), { replaceAll: true });
     model.lastKnownGood = state.models.get(model.name)?.lastKnownGood;
+    model.signatureReference = parseSignatureReference(state.models.get(model.name)?.signatureReference);
   }
 
   private requireExplicit(action: 'load' | 'unload'): void {
@@ -69,19 +71,27 @@ export class ModelControl {
       if (!(await isDirectory(entry.dir))) this.manager.model(name); // throws MODEL_NOT_FOUND, naming the known models
       model = this.manager.adopt(this.create(entry, await this.manager.readState()));
     }
+    const before = { wanted: model.wanted, config: model.configOverride };
     model.wanted = true;
     model.configOverride = options.config;
-    await this.manager.persist(STATE.explicit, name, options.config === undefined ? { loaded: true } : { loaded: true, config: options.config });
+    await this.manager.persist(STATE.explicit, name, explicitRecord(options.config));
     await model.applyEntry(entry);
     await model.reconcile();
     const failures = model.failures();
-    if (failures.length > 0) {
-      const serving = this.manager.status(name).served;
-      throw new SibylError(
-        'MODEL_LOAD_FAILED',
-        `model '${name}' failed to load: ${failures.join('; ')}${serving !== undefined ? `; version ${serving.version} keeps serving` : ''}`,
-      );
+    if (failures.length === 0) return;
+    const serving = this.manager.status(name).served;
+    // A failed load changes nothing that serves: when an earlier load of the model serves on, the
+    // config it was loaded with stays in effect (and in the state store), so that a restart does
+    // not bring back a config known to fail.
+    if (serving !== undefined && before.wanted && JSON.stringify(before.config) !== JSON.stringify(options.config) && model.configOverride === options.config) {
+      model.configOverride = before.config;
+      await this.manager.persist(STATE.explicit, name, explicitRecord(before.config));
+      await model.update();
     }
+    throw new SibylError(
+      'MODEL_LOAD_FAILED',
+      `model '${name}' failed to load: ${failures.join('; ')}; ${serving !== undefined ? `version ${serving.version} keeps serving` : 'no version of it serves'}`,
+    );
   }
 
   /**
@@ -136,8 +146,15 @@ export class ModelControl {
     const current = model.apiLabels.get(label);
     const rolled = rolledBackLabel(current);
     if (current === undefined || rolled === undefined) {
-      const where = model.labels().has(label) ? `label '${label}' of model '${name}' has no earlier target` : `model '${name}' has no label '${label}'`;
-      throw new SibylError('ROLLBACK_UNAVAILABLE', `${where}; rollback returns a label to where the API pointed it before (sibyl models label ${name} ${label} <version> moves it)`);
+      const effective = model.labels().get(label);
+      const how = `a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label ${name} ${label} <version> moves it)`;
+      if (effective === undefined) throw new SibylError('ROLLBACK_UNAVAILABLE', `model '${name}' has no label '${label}'; ${how}`);
+      const why =
+        current === undefined
+          ? `it is set in config.yaml (to version ${effective.version}) and has not been moved through the API`
+          : `it points at version ${effective.version} and no earlier target is left in its history (a label's first move has none; each rollback uses one)`;
+      const undo = current === undefined ? '' : `; to take the label away, sibyl models label ${name} ${label} --delete`;
+      throw new SibylError('ROLLBACK_UNAVAILABLE', `label '${label}' of model '${name}' has no earlier target: ${why}; ${how}${undo}`);
     }
     if (!model.present.includes(rolled.version) && model.record(rolled.version)?.served === undefined) {
       throw new SibylError('ROLLBACK_UNAVAILABLE', `the earlier target of label '${label}' of model '${name}', version ${rolled.version}, is no longer in the repository`);
@@ -196,6 +213,11 @@ export class ModelControl {
       }),
     );
   }
+}
+
+/** The state store's record of an explicit load. */
+function explicitRecord(config: unknown): { loaded: true; config?: unknown } {
+  return config === undefined ? { loaded: true } : { loaded: true, config };
 }
 
 /** Whether `dir` is a folder. */

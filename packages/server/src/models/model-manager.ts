@@ -22,6 +22,7 @@ import type { VersionStatus } from './model-state.ts';
 import { chooseEvictions, fitsBeside, type ResidencyLimits } from './residency.ts';
 import type { ServedVersion } from './served-version.ts';
 import type { VersionRecord } from './version-record.ts';
+import type { SignatureReference } from './signature-compatibility.ts';
 
 export type { ModelControlMode, VersionSelector } from './managed-model.ts';
 
@@ -98,8 +99,9 @@ export class ModelManager {
       onReady: (model, version) => {
         if (model.lastKnownGood === version) return;
         model.lastKnownGood = version;
-        this.persist(STATE.models, model.name, { lastKnownGood: version });
+        void this.persist(STATE.models, model.name, modelRecord(model));
       },
+      onSignatureReference: (model) => void this.persist(STATE.models, model.name, modelRecord(model)),
     };
     this.control = new ModelControl(this);
   }
@@ -135,7 +137,7 @@ export class ModelManager {
     const [labels, explicit, models] = await Promise.all([
       this.options.store.list<Record<string, { version: number; history: number[] }>>(STATE.labels),
       this.options.store.list<{ loaded: boolean; config?: unknown }>(STATE.explicit),
-      this.options.store.list<{ lastKnownGood?: number }>(STATE.models),
+      this.options.store.list<{ lastKnownGood?: number; signatureReference?: unknown }>(STATE.models),
     ]);
     return { labels, explicit, models };
   }
@@ -392,7 +394,15 @@ export class ModelManager {
 export interface PersistedState {
   labels: Map<string, Record<string, { version: number; history: number[] }>>;
   explicit: Map<string, { loaded: boolean; config?: unknown }>;
-  models: Map<string, { lastKnownGood?: number }>;
+  models: Map<string, { lastKnownGood?: number; signatureReference?: unknown }>;
+}
+
+/** What the state store keeps of a model: its last known good version and signature reference. */
+function modelRecord(model: ManagedModel): { lastKnownGood?: number; signatureReference?: SignatureReference } {
+  return {
+    ...(model.lastKnownGood === undefined ? {} : { lastKnownGood: model.lastKnownGood }),
+    ...(model.signatureReference === undefined ? {} : { signatureReference: model.signatureReference }),
+  };
 }
 
 function describeLimits(limits: ResidencyLimits): string {

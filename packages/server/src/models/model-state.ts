@@ -18,4 +18,10 @@ export interface VersionStatus {
    * residency limit, or beyond it at start-up).
    */
   loadsOnDemand?: boolean;
+  /**
+   * Set when the version's signature is incompatible with the one the model's default traffic is
+   * served with, and not accepted: the changes, in words. Requests that name the version (or a
+   * label on it) reach it; requests that name none do not, while a compatible version serves.
+   */
+  incompatibleSignature?: string;
 }

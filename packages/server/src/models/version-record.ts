@@ -3,6 +3,7 @@
 // place, so every view of it agrees).
 import type { VersionStatus } from './model-state.ts';
 import type { ServedVersion } from './served-version.ts';
+import type { SignatureShape } from './signature-compatibility.ts';
 
 export class VersionRecord {
   readonly status: VersionStatus;
@@ -31,6 +32,13 @@ export class VersionRecord {
   lastUsedMs = 0;
   /** Memory it is counted for while resident. */
   bytes = 0;
+  /** The signature of its last successful load (kept when it is evicted or unloaded). */
+  signature: SignatureShape | undefined;
+  /**
+   * Why its signature keeps it from the model's default traffic (`signature incompatible with
+   * version 2: input 'x' datatype FP32 → INT64`), or undefined (compatible, accepted, or unknown).
+   */
+  incompatibility: string | undefined;
   /** Duration of the last successful load. */
   loadMs: number | undefined;
   private waiters: (() => void)[] = [];
@@ -46,6 +54,8 @@ export class VersionRecord {
     if (this.loadMs !== undefined) this.status.loadMs = this.loadMs;
     if (next.loadsOnDemand === true) this.status.loadsOnDemand = true;
     else delete this.status.loadsOnDemand;
+    if (next.incompatibleSignature !== undefined) this.status.incompatibleSignature = next.incompatibleSignature;
+    else delete this.status.incompatibleSignature;
   }
 
   /** Resolves at the next change of load or drain outcome (see notify). */

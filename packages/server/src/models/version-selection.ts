@@ -24,15 +24,21 @@ const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== und
 
 /**
  * Where a request without version or label goes: the `stable` label's version when it can serve
- * (READY, or loadable on demand), else the newest READY version, else the newest that loads on
- * demand, else the newest present (whose status then says why it cannot serve).
+ * (READY, or loadable on demand; a label names a version explicitly, whatever its signature),
+ * else the newest READY version whose signature is compatible with the default traffic's, else
+ * the newest such that loads on demand; only when no compatible version can serve, the newest
+ * READY or loadable one whatever its signature; else the newest present (whose status then says
+ * why it cannot serve).
  */
 export function defaultRoute(ctx: SelectionContext): VersionRecord | undefined {
   const stable = ctx.labels.get('stable');
   const byLabel = stable === undefined ? undefined : ctx.records.get(stable.version);
   if (canServe(byLabel)) return byLabel;
   const newestFirst = [...ctx.records.values()].sort((a, b) => b.version - a.version);
+  const compatible = newestFirst.filter((r) => r.incompatibility === undefined);
   return (
+    compatible.find((r) => r.status.state === 'READY') ??
+    compatible.find((r) => r.status.loadsOnDemand === true) ??
     newestFirst.find((r) => r.status.state === 'READY') ??
     newestFirst.find((r) => r.status.loadsOnDemand === true) ??
     newestFirst.find((r) => ctx.present.includes(r.version))

@@ -24,9 +24,19 @@ export interface VersionFacts {
   present: boolean;
   /** What the policy and labels select, in words (see ManagedModel.desiredText). */
   selection: string;
+  /** Why its signature keeps it from the default traffic (see VersionRecord.incompatibility). */
+  incompatibility?: string;
+  /** Its version number, for the hint on how to accept a signature change. */
+  version?: number;
 }
 
 export function versionStatus(f: VersionFacts): Omit<VersionStatus, 'version'> {
+  const status = baseStatus(f);
+  // Known for a version loaded once (READY, or evicted and loading on demand).
+  return f.incompatibility === undefined || (status.state !== 'READY' && status.loadsOnDemand !== true) ? status : { ...status, incompatibleSignature: f.incompatibility };
+}
+
+function baseStatus(f: VersionFacts): Omit<VersionStatus, 'version'> {
   switch (f.phase) {
     case 'LOADING':
       return { state: 'LOADING', reason: 'loading' };
@@ -37,6 +47,11 @@ export function versionStatus(f: VersionFacts): Omit<VersionStatus, 'version'> {
         return { state: 'READY', reason: `serving as the fallback: the desired version${fallback.length > 1 ? 's' : ''} (${fallback.join(', ')}) failed to load` };
       }
       if (f.held) return { state: 'READY', reason: `serving on: nothing in the repository is selected now (${f.selection})` };
+      if (f.incompatibility !== undefined) {
+        const hint = `requests for version ${f.version} reach it; to route the default traffic to it, set acceptSignature: [${f.version}] in its config.yaml or move the stable label to it`;
+        const reason = `not routed by default: ${f.incompatibility} (${hint})`;
+        return { state: 'READY', reason: f.reloadFailure === undefined ? reason : `${reason}; ${f.reloadFailure}` };
+      }
       return { state: 'READY', reason: f.reloadFailure ?? '' };
     }
     case 'UNLOADING':

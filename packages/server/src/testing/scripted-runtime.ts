@@ -4,6 +4,7 @@
 //
 //   add 2              y = x + 2 for input x (FP32 [-1, 1]); any number
 //   add 2 after 30     the same, answered 30 ms (real time) after each execution starts
+//   add 2 input z      the same, with its input named z instead of x (another signature)
 //   fail <message>     the load fails with <message>
 //   fail-runs          loads, but every execution fails
 import { readFile } from 'node:fs/promises';
@@ -114,11 +115,13 @@ export class ScriptedRuntime implements Runtime {
     await this.gateFor('load', spec.label);
     const text = (await readFile(spec.artifactPath, 'utf8')).trim();
     if (text === 'fail' || text.startsWith('fail ')) throw new Error(text.slice(4).trim() || 'scripted load failure');
-    const add = /^add (-?[0-9.]+)(?: after ([0-9]+))?$/.exec(text);
+    const add = /^add (-?[0-9.]+)(?: after ([0-9]+))?(?: input ([A-Za-z_][A-Za-z0-9_]*))?$/.exec(text);
     if (add === null && text !== 'fail-runs') throw new Error(`scripted runtime: cannot read script ${JSON.stringify(text)} in ${spec.artifactPath}`);
     const script = { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs', delayMs: add?.[2] === undefined ? 0 : Number(add[2]) };
     const instance = new ScriptedInstance(spec.label, script, this);
     this.instances.push(instance);
-    return { instance, signature: structuredClone(SCRIPTED_SIGNATURE) };
+    const signature = structuredClone(SCRIPTED_SIGNATURE);
+    if (add?.[3] !== undefined) signature.inputs[0]!.name = add[3];
+    return { instance, signature };
   }
 }

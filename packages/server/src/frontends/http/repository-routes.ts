@@ -29,6 +29,8 @@ export function modelView(m: ModelStatus): Record<string, unknown> {
       reason: v.reason,
       load_ms: v.loadMs ?? null,
       loads_on_demand: v.loadsOnDemand === true,
+      // Set when its signature keeps it from the default traffic (see docs/model-lifecycle.md#signature-changes).
+      incompatible_signature: v.incompatibleSignature ?? null,
     })),
   };
 }

@@ -68,6 +68,12 @@ export const METRICS = [
   },
   { name: 'sibyl_model_load_duration_seconds', type: 'gauge', labels: VERSION, help: 'How long the last load of the version took; absent until it loaded once.' },
   {
+    name: 'sibyl_model_signature_incompatible',
+    type: 'gauge',
+    labels: VERSION,
+    help: "1 for a loaded version whose signature is incompatible with the one the model's default traffic is served with (and not accepted): requests that name no version do not reach it. 0 for the other loaded versions.",
+  },
+  {
     name: 'sibyl_prediction_log_records_total',
     type: 'counter',
     labels: ['model', 'outcome'],

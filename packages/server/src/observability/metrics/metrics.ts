@@ -90,6 +90,13 @@ export class SibylMetrics {
           m.versions.flatMap((v) => MODEL_STATES.map((state) => ({ labels: { model: m.name, version: String(v.version), state }, value: v.state === state ? 1 : 0 }))),
         ),
       ),
+      sibyl_model_signature_incompatible: collectedMetric(metricDefinition('sibyl_model_signature_incompatible'), () =>
+        sources.models().flatMap((m) =>
+          m.versions.flatMap((v) =>
+            v.state === 'READY' || v.loadsOnDemand === true ? [{ labels: { model: m.name, version: String(v.version) }, value: v.incompatibleSignature === undefined ? 0 : 1 }] : [],
+          ),
+        ),
+      ),
       sibyl_model_load_duration_seconds: collectedMetric(metricDefinition('sibyl_model_load_duration_seconds'), () =>
         sources.models().flatMap((m) => m.versions.flatMap((v) => (v.loadMs === undefined ? [] : [{ labels: { model: m.name, version: String(v.version) }, value: v.loadMs / 1000 }]))),
       ),

@@ -1,0 +1,112 @@
+// Whether a candidate version of a model can take the requests its clients send to the version
+// that serves them now. Pure: a table of rules over two signatures.
+//
+// Compatible means that every request valid for the reference is valid for the candidate, and
+// that every output a client reads of the reference comes back with the same name, datatype and
+// fixed sizes:
+// - inputs: the same names (ONNX has no optional inputs, so an added input is one that existing
+//   requests lack), the same datatypes, the same rank, and each dimension of the candidate
+//   either variable (-1) or equal to a fixed one of the reference (a candidate may widen a fixed
+//   dimension to -1, never fix a variable one or change a fixed size);
+// - outputs: every output of the reference is still there with the same datatype and rank, and
+//   each dimension the reference fixes has the same size in the candidate (a variable one may
+//   become fixed); an added output is compatible (clients ask for outputs by name).
+import type { TensorMetadata } from '@sibyl/protocol';
+
+/** The part of a signature clients depend on. */
+export interface SignatureShape {
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+}
+
+const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** A candidate input dimension accepts what the reference's accepted: it is variable or the same size. */
+const inputDimFits = (reference: number, candidate: number): boolean => candidate === -1 || candidate === reference;
+/** A candidate output dimension gives what the reference's gave: a fixed size stays the same. */
+const outputDimFits = (reference: number, candidate: number): boolean => reference === -1 || candidate === reference;
+
+function tensorChanges(
+  kind: 'input' | 'output',
+  reference: readonly TensorMetadata[],
+  candidate: readonly TensorMetadata[],
+  dimFits: (reference: number, candidate: number) => boolean,
+): string[] {
+  const changes: string[] = [];
+  for (const ref of reference) {
+    const cand = candidate.find((t) => t.name === ref.name);
+    if (cand === undefined) {
+      changes.push(`${kind} '${ref.name}' removed`);
+      continue;
+    }
+    if (cand.datatype !== ref.datatype) changes.push(`${kind} '${ref.name}' datatype ${ref.datatype} → ${cand.datatype}`);
+    const fits = cand.shape.length === ref.shape.length && ref.shape.every((d, i) => dimFits(d, cand.shape[i]!));
+    if (!fits) changes.push(`${kind} '${ref.name}' shape ${shapeText(ref.shape)} → ${shapeText(cand.shape)}`);
+  }
+  return changes;
+}
+
+/**
+ * The changes of `candidate` that break clients of `reference`, in words (`input 'x' datatype
+ * FP32 → INT64`, `input 'z' added`, `output 'y' removed`, …); empty when compatible.
+ */
+export function signatureChanges(reference: SignatureShape, candidate: SignatureShape): string[] {
+  const added = candidate.inputs.filter((c) => !reference.inputs.some((r) => r.name === c.name)).map((c) => `input '${c.name}' added`);
+  return [
+    ...tensorChanges('input', reference.inputs, candidate.inputs, inputDimFits),
+    ...added,
+    ...tensorChanges('output', reference.outputs, candidate.outputs, outputDimFits),
+  ];
+}
+
+/** The signature a model's default traffic is served with, and the version it came from (persisted). */
+export interface SignatureReference {
+  readonly version: number;
+  readonly signature: SignatureShape;
+}
+
+/**
+ * Why a version's signature keeps it from the default traffic, or undefined: no reference yet,
+ * its signature unknown (never loaded), the reference's own version, accepted by the config, or
+ * compatible.
+ */
+export function incompatibilityOf(
+  reference: SignatureReference | undefined,
+  version: number,
+  signature: SignatureShape | undefined,
+  accepted: boolean,
+): string | undefined {
+  if (reference === undefined || signature === undefined || reference.version === version || accepted) return undefined;
+  const changes = signatureChanges(reference.signature, signature);
+  return changes.length === 0 ? undefined : `signature incompatible with version ${reference.version}: ${changes.join(', ')}`;
+}
+
+const MAX_TENSORS = 10_000;
+const MAX_RANK = 64;
+
+function parseTensors(value: unknown): TensorMetadata[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_TENSORS) return undefined;
+  const out: TensorMetadata[] = [];
+  for (const t of value as unknown[]) {
+    if (t === null || typeof t !== 'object') return undefined;
+    const { name, datatype, shape } = t as Record<string, unknown>;
+    if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape) || shape.length > MAX_RANK) return undefined;
+    if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= -1)) return undefined;
+    out.push({ name, datatype: datatype as TensorMetadata['datatype'], shape: shape as number[] });
+  }
+  return out;
+}
+
+/**
+ * A signature reference read back from the state store (or a restored snapshot, so hostile): the
+ * reference, or undefined when the value is absent or not one (the next version to serve the
+ * default traffic then becomes the reference).
+ */
+export function parseSignatureReference(value: unknown): SignatureReference | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { version, signature } = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(version) || (version as number) < 1 || signature === null || typeof signature !== 'object') return undefined;
+  const inputs = parseTensors((signature as Record<string, unknown>).inputs);
+  const outputs = parseTensors((signature as Record<string, unknown>).outputs);
+  return inputs === undefined || outputs === undefined ? undefined : { version: version as number, signature: { inputs, outputs } };
+}
