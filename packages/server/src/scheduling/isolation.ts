@@ -1,0 +1,85 @@
+// What to do when an execution fails, as pure functions: which requests to run again (halves of
+// the failed batch, recursively, or one request alone), and whom to blame once a request failed
+// alone — its input values, or the version. So one client's bad input fails only that client's
+// request, and the runtime's message (which may quote any member's values) reaches only a
+// request that ran alone.
+//
+// Bisection: a failed batch of n requests splits into halves, each run again; a half that fails
+// splits again. With k bad requests among n that costs O(k log n) extra executions, and a clean
+// half is answered as soon as it runs.
+//
+// Blame: a request that failed alone is the cause when the version serves others — another run
+// of the same isolation succeeded, or the version's recent executions did (see VersionHealth).
+// When the version fails everything (it never succeeded, or failed FAILING_STREAK executions in a
+// row), the failure is the server's: 500, counted by breakers and canary analysis, and the
+// version stops splitting batches (one probing split per failed batch) so a broken version costs
+// at most three executions per batch.
+
+/**
+ * Executions failed in a row (isolation runs included) after which a version counts as failing
+ * rather than its inputs: 8 is four lone bad requests in a row with no success between them.
+ */
+export const FAILING_STREAK = 8;
+
+/** What the scheduler remembers of a version's recent executions. */
+export interface VersionHealth {
+  /** Some execution of the version has succeeded since it was loaded. */
+  readonly succeeded: boolean;
+  /** Executions failed since the last success (server-looking failures only). */
+  readonly consecutiveFailures: number;
+}
+
+export const NEW_VERSION_HEALTH: VersionHealth = Object.freeze({ succeeded: false, consecutiveFailures: 0 });
+
+/** The health after one execution's outcome. */
+export function recordOutcome(health: VersionHealth, ok: boolean): VersionHealth {
+  if (ok) return health.succeeded && health.consecutiveFailures === 0 ? health : { succeeded: true, consecutiveFailures: 0 };
+  return { succeeded: health.succeeded, consecutiveFailures: health.consecutiveFailures + 1 };
+}
+
+/** Whether the version answers other requests: it has succeeded and is not failing every run. */
+export function versionServes(health: VersionHealth): boolean {
+  return health.succeeded && health.consecutiveFailures < FAILING_STREAK;
+}
+
+/** One execution that failed, as the decision sees it. */
+export interface FailedRun {
+  /** Requests in the execution (≥ 1). */
+  readonly members: number;
+  /** True for the batch as it left the queue; false for a run made to isolate a failure. */
+  readonly first: boolean;
+  /**
+   * How the error reads: `input` when the runtime itself says the request is at fault (a code
+   * such as INVALID_ARGUMENT), `server` otherwise (RUNTIME_FAILED and the like).
+   */
+  readonly error: 'input' | 'server';
+}
+
+export interface IsolationEvidence {
+  /** versionServes() of the version's health now. */
+  readonly versionServes: boolean;
+  /** Some other run of this isolation (a sibling half) succeeded. */
+  readonly siblingSucceeded: boolean;
+}
+
+export type IsolationStep =
+  /** Run the first `at` members, and the rest, as two executions. */
+  | { kind: 'split'; at: number }
+  /** Run the lone member once more, alone: a failure counts only when it reproduces. */
+  | { kind: 'retry-alone' }
+  /** The lone member's input caused the failure: answer it with its own error, as the caller's fault. */
+  | { kind: 'blame-input' }
+  /** The version fails: every member gets a server error (a batch's error text withheld). */
+  | { kind: 'blame-server' };
+
+/** The next step for a failed execution. */
+export function decideIsolation(run: FailedRun, evidence: IsolationEvidence): IsolationStep {
+  const serves = evidence.versionServes || evidence.siblingSucceeded;
+  if (run.members > 1) {
+    // A failing version gets one probing split per batch: if a half succeeds it serves after all.
+    return serves || run.first || run.error === 'input' ? { kind: 'split', at: Math.ceil(run.members / 2) } : { kind: 'blame-server' };
+  }
+  if (run.error === 'input') return { kind: 'blame-input' };
+  if (!serves) return { kind: 'blame-server' };
+  return run.first ? { kind: 'retry-alone' } : { kind: 'blame-input' };
+}
