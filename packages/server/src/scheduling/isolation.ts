@@ -10,14 +10,16 @@
 //
 // Blame: a request that failed alone is the cause when the version serves others — another run
 // of the same isolation succeeded, or the version's recent executions did (see VersionHealth).
-// When the version fails everything (it never succeeded, or failed FAILING_STREAK executions in a
-// row), the failure is the server's: 500, counted by breakers and canary analysis, and the
+// When the version fails everything (it never succeeded, or FAILING_STREAK lone executions failed
+// in a row), the failure is the server's: 500, counted by breakers and canary analysis, and the
 // version stops splitting batches (one probing split per failed batch) so a broken version costs
 // at most three executions per batch.
 
 /**
- * Executions failed in a row (isolation runs included) after which a version counts as failing
- * rather than its inputs: 8 is four lone bad requests in a row with no success between them.
+ * Lone executions (one request each, isolation runs included) failed in a row, with no success
+ * of any execution between them, after which a version counts as failing rather than its inputs:
+ * 8 is four lone bad requests in a row. Failed batches do not count: one member may cause them,
+ * and with many bad requests at once they come in runs.
  */
 export const FAILING_STREAK = 8;
 
@@ -25,13 +27,13 @@ export const FAILING_STREAK = 8;
 export interface VersionHealth {
   /** Some execution of the version has succeeded since it was loaded. */
   readonly succeeded: boolean;
-  /** Executions failed since the last success (server-looking failures only). */
+  /** Lone executions failed since the last success (server-looking failures only). */
   readonly consecutiveFailures: number;
 }
 
 export const NEW_VERSION_HEALTH: VersionHealth = Object.freeze({ succeeded: false, consecutiveFailures: 0 });
 
-/** The health after one execution's outcome. */
+/** The health after one execution's outcome (a success of any execution; a lone run's failure). */
 export function recordOutcome(health: VersionHealth, ok: boolean): VersionHealth {
   if (ok) return health.succeeded && health.consecutiveFailures === 0 ? health : { succeeded: true, consecutiveFailures: 0 };
   return { succeeded: health.succeeded, consecutiveFailures: health.consecutiveFailures + 1 };

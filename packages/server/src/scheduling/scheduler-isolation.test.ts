@@ -108,6 +108,14 @@ describe('Scheduler: a failed batch is isolated', () => {
     });
   });
 
+  it('with a fifth of a batch of 40 bad, still answers every valid request and blames only the bad ones', async () => {
+    const s = setup();
+    const ids = Array.from({ length: 40 }, (_, i) => (i % 5 === 3 ? -(i + 1) : i + 1));
+    const outcomes = await batch(s, ids);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(ids.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    expect(Object.fromEntries(s.isolated)).toEqual({ answered: 32, input_rejected: 8 });
+  });
+
   it('runs a lone failing request once more, and blames its input when it fails again while the version serves', async () => {
     const s = setup();
     const outcomes = await batch(s, [-5]);

@@ -330,7 +330,8 @@ export class Scheduler {
       );
     } catch (err) {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
-      if (errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
+      // Only a lone run's failure says something of the version: a batch's may be one member's doing.
+      if (members.length === 1 && errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
       observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
       return error;
     }
