@@ -1,7 +1,8 @@
 // The isolation decision and the version health as tables, and bisection played out on a model of
 // k bad requests among n: only the bad ones are blamed, at O(k log n) extra executions.
 import { describe, expect, it } from 'vitest';
-import { FAILING_STREAK, NEW_VERSION_HEALTH, decideIsolation, recordOutcome, versionServes, type FailedRun, type IsolationEvidence, type IsolationStep, type VersionHealth } from './isolation.ts';
+import { SibylError } from '@sibyl/protocol';
+import { FAILING_STREAK, NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionServes, withheldError, type FailedRun, type IsolationEvidence, type IsolationStep, type VersionHealth } from './isolation.ts';
 
 const run = (members: number, first: boolean, error: 'input' | 'server' = 'server'): FailedRun => ({ members, first, error });
 const serving: IsolationEvidence = { versionServes: true, siblingSucceeded: false };
@@ -79,5 +80,25 @@ describe('bisection', () => {
     const { blamed, extraRuns } = bisect(n, new Set(bad));
     expect(blamed.sort((a, b) => a - b)).toEqual(bad);
     expect(extraRuns).toBeLessThanOrEqual(2 * bad.length * Math.ceil(Math.log2(n)));
+  });
+});
+
+describe('isolation errors', () => {
+  const runtime = new SibylError('RUNTIME_FAILED', 'Gather: idx=77 out of range');
+  it('a request blamed for its input gets 400 with the runtime\'s text of its own lone run', () => {
+    const error = inputError("model 'm' version 1", runtime);
+    expect(error).toMatchObject({ reason: 'INPUT_REJECTED_BY_MODEL', code: 'INVALID_ARGUMENT', httpStatus: 400, cause: runtime });
+    expect(error.message).toMatch(/The runtime said: Gather: idx=77 out of range$/);
+  });
+  it('an error the runtime already calls the input\'s passes as it is', () => {
+    const own = new SibylError('INPUT_DATA_MISMATCH', 'bad');
+    expect(errorKind(own)).toBe('input');
+    expect(errorKind(runtime)).toBe('server');
+    expect(inputError('m', own)).toBe(own);
+  });
+  it('requests failing together get the reason but not the runtime\'s text (kept as the cause, for the log)', () => {
+    const error = withheldError("model 'm' version 1", 3, runtime);
+    expect(error).toMatchObject({ reason: 'RUNTIME_FAILED', cause: runtime });
+    expect(error.message).not.toContain('77');
   });
 });

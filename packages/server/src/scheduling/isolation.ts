@@ -14,6 +14,7 @@
 // in a row), the failure is the server's: 500, counted by breakers and canary analysis, and the
 // version stops splitting batches (one probing split per failed batch) so a broken version costs
 // at most three executions per batch.
+import { SibylError } from '@sibyl/protocol';
 
 /**
  * Lone executions (one request each, isolation runs included) failed in a row, with no success
@@ -84,4 +85,28 @@ export function decideIsolation(run: FailedRun, evidence: IsolationEvidence): Is
   if (run.error === 'input') return { kind: 'blame-input' };
   if (!serves) return { kind: 'blame-server' };
   return run.first ? { kind: 'retry-alone' } : { kind: 'blame-input' };
+}
+
+/** How a failure reads: `input` when the runtime itself blames the request's values. */
+export function errorKind(error: SibylError): 'input' | 'server' {
+  return error.code === 'INVALID_ARGUMENT' || error.code === 'OUT_OF_RANGE' ? 'input' : 'server';
+}
+
+/** The error of a request that failed alone while the version answers others. */
+export function inputError(label: string, error: SibylError): SibylError {
+  if (errorKind(error) === 'input') return error;
+  return new SibylError(
+    'INPUT_REJECTED_BY_MODEL',
+    `${label} failed on this request's input values when it ran alone, while it answers other requests; check the values against what the model expects (indices within range, say). The runtime said: ${error.message}`,
+    { cause: error },
+  );
+}
+
+/** The error of requests that failed together on a failing version: the runtime's text withheld. */
+export function withheldError(label: string, requests: number, error: SibylError): SibylError {
+  return new SibylError(
+    error.reason,
+    `${label} failed on a batch of ${requests} requests this one was part of, and fails other executions too; the runtime's message is not shown here because it may describe other requests (the server log has it)`,
+    { cause: error },
+  );
 }

@@ -11,7 +11,7 @@ import type { Instance } from '../runtimes/runtime.ts';
 import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
-import { NEW_VERSION_HEALTH, decideIsolation, recordOutcome, versionServes, type VersionHealth } from './isolation.ts';
+import { NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionServes, withheldError, type VersionHealth } from './isolation.ts';
 import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from './scheduler-observer.ts';
 import { VersionStatistics } from './statistics.ts';
 
@@ -466,30 +466,6 @@ export class Scheduler {
     if (this.pending !== 0) return;
     for (const fn of this.idleWaiters.splice(0)) fn();
   }
-}
-
-/** How a failure reads: `input` when the runtime itself blames the request's values. */
-function errorKind(error: SibylError): 'input' | 'server' {
-  return error.code === 'INVALID_ARGUMENT' || error.code === 'OUT_OF_RANGE' ? 'input' : 'server';
-}
-
-/** The error of a request that failed alone while the version answers others. */
-function inputError(label: string, error: SibylError): SibylError {
-  if (errorKind(error) === 'input') return error;
-  return new SibylError(
-    'INPUT_REJECTED_BY_MODEL',
-    `${label} failed on this request's input values when it ran alone, while it answers other requests; check the values against what the model expects (indices within range, say). The runtime said: ${error.message}`,
-    { cause: error },
-  );
-}
-
-/** The error of requests that failed together on a failing version: the runtime's text withheld. */
-function withheldError(label: string, requests: number, error: SibylError): SibylError {
-  return new SibylError(
-    error.reason,
-    `${label} failed on a batch of ${requests} requests this one was part of, and fails other executions too; the runtime's message is not shown here because it may describe other requests (the server log has it)`,
-    { cause: error },
-  );
 }
 
 /** Whether every input still holds its data (an instance may have moved its buffers away). */
