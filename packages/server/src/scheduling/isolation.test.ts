@@ -2,18 +2,23 @@
 // k bad requests among n: only the bad ones are blamed, at O(k log n) extra executions.
 import { describe, expect, it } from 'vitest';
 import { SibylError } from '@sibyl/protocol';
-import { FAILING_STREAK, NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionServes, withheldError, type FailedRun, type IsolationEvidence, type IsolationStep, type VersionHealth } from './isolation.ts';
+import { FAILING_STREAK, NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionFails, versionServes, withheldError, type FailedRun, type IsolationEvidence, type IsolationStep, type VersionHealth } from './isolation.ts';
 
 const run = (members: number, first: boolean, error: 'input' | 'server' = 'server'): FailedRun => ({ members, first, error });
-const serving: IsolationEvidence = { versionServes: true, siblingSucceeded: false };
-const failing: IsolationEvidence = { versionServes: false, siblingSucceeded: false };
-const rescued: IsolationEvidence = { versionServes: false, siblingSucceeded: true };
+const serving: IsolationEvidence = { versionServes: true, versionFails: false, siblingSucceeded: false };
+/** A version that has not answered anything yet. */
+const unknown: IsolationEvidence = { versionServes: false, versionFails: false, siblingSucceeded: false };
+const failing: IsolationEvidence = { versionServes: false, versionFails: true, siblingSucceeded: false };
+const rescued: IsolationEvidence = { versionServes: false, versionFails: true, siblingSucceeded: true };
 
 const table: [string, FailedRun, IsolationEvidence, IsolationStep][] = [
   ['a failed batch splits in halves (the first half takes the odd one)', run(5, true), serving, { kind: 'split', at: 3 }],
   ['a failed half splits again while the version serves', run(4, false), serving, { kind: 'split', at: 2 }],
   ['a failing version still gets one probing split per batch', run(8, true), failing, { kind: 'split', at: 4 }],
   ['a failing version: a half that fails too is the server\'s fault', run(4, false), failing, { kind: 'blame-server' }],
+  ['a version that has not answered yet bisects fully (a clean piece will give evidence)', run(2, false), unknown, { kind: 'split', at: 1 }],
+  ['a lone request on a version that has not answered yet: the server, without a retry', run(1, true), unknown, { kind: 'blame-server' }],
+  ['a member that failed alone, with no evidence the version answers anything: the server', run(1, false), unknown, { kind: 'blame-server' }],
   ['a half whose sibling succeeded splits: the version serves', run(4, false), rescued, { kind: 'split', at: 2 }],
   ['an error the runtime calls input splits even on a failing version', run(2, false, 'input'), failing, { kind: 'split', at: 1 }],
   ['a lone request that failed on its first run runs once more', run(1, true), serving, { kind: 'retry-alone' }],
@@ -32,16 +37,19 @@ describe('decideIsolation', () => {
 
 describe('version health', () => {
   const after = (outcomes: boolean[]): VersionHealth => outcomes.reduce(recordOutcome, NEW_VERSION_HEALTH);
-  const cases: [string, boolean[], boolean][] = [
-    ['a new version, before any execution, does not count as serving', [], false],
-    ['a version that never succeeded does not serve', [false, false], false],
-    ['one success makes it serve', [true], true],
-    ['failures short of the streak keep it serving', [true, ...Array<boolean>(FAILING_STREAK - 1).fill(false)], true],
-    ['a full streak of failures makes it fail', [true, ...Array<boolean>(FAILING_STREAK).fill(false)], false],
-    ['a success ends the streak', [true, ...Array<boolean>(FAILING_STREAK).fill(false), true], true],
+  const streak = (n: number): boolean[] => Array<boolean>(n).fill(false);
+  const cases: [string, boolean[], { serves: boolean; fails: boolean }][] = [
+    ['a new version, before any execution, is neither known to serve nor to fail', [], { serves: false, fails: false }],
+    ['a version that never succeeded does not serve', [false, false], { serves: false, fails: false }],
+    ['one that never succeeded fails after a full streak', streak(FAILING_STREAK), { serves: false, fails: true }],
+    ['one success makes it serve', [true], { serves: true, fails: false }],
+    ['failures short of the streak keep it serving', [true, ...streak(FAILING_STREAK - 1)], { serves: true, fails: false }],
+    ['a full streak of failures makes it fail', [true, ...streak(FAILING_STREAK)], { serves: false, fails: true }],
+    ['a success ends the streak', [true, ...streak(FAILING_STREAK), true], { serves: true, fails: false }],
   ];
-  it.each(cases)('%s', (_name, outcomes, serves) => {
-    expect(versionServes(after(outcomes))).toBe(serves);
+  it.each(cases)('%s', (_name, outcomes, expected) => {
+    const health = after(outcomes);
+    expect({ serves: versionServes(health), fails: versionFails(health) }).toEqual(expected);
   });
 });
 

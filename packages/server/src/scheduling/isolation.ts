@@ -10,10 +10,10 @@
 //
 // Blame: a request that failed alone is the cause when the version serves others — another run
 // of the same isolation succeeded, or the version's recent executions did (see VersionHealth).
-// When the version fails everything (it never succeeded, or FAILING_STREAK lone executions failed
-// in a row), the failure is the server's: 500, counted by breakers and canary analysis, and the
-// version stops splitting batches (one probing split per failed batch) so a broken version costs
-// at most three executions per batch.
+// Without that evidence (a version that has not answered anything yet, or one whose last
+// FAILING_STREAK lone executions failed), the failure is the server's: 500, counted by breakers
+// and canary analysis. A version known to fail (that streak) stops bisecting: one probing split
+// per failed batch, so a broken version costs at most three executions per batch.
 import { SibylError } from '@sibyl/protocol';
 
 /**
@@ -40,9 +40,14 @@ export function recordOutcome(health: VersionHealth, ok: boolean): VersionHealth
   return { succeeded: health.succeeded, consecutiveFailures: health.consecutiveFailures + 1 };
 }
 
-/** Whether the version answers other requests: it has succeeded and is not failing every run. */
+/** Whether the version is known to answer others: it has succeeded and is not failing every run. */
 export function versionServes(health: VersionHealth): boolean {
-  return health.succeeded && health.consecutiveFailures < FAILING_STREAK;
+  return health.succeeded && !versionFails(health);
+}
+
+/** Whether the version is known to fail: its last FAILING_STREAK lone executions failed. */
+export function versionFails(health: VersionHealth): boolean {
+  return health.consecutiveFailures >= FAILING_STREAK;
 }
 
 /** One execution that failed, as the decision sees it. */
@@ -61,6 +66,8 @@ export interface FailedRun {
 export interface IsolationEvidence {
   /** versionServes() of the version's health now. */
   readonly versionServes: boolean;
+  /** versionFails() of the version's health now. */
+  readonly versionFails: boolean;
   /** Some other run of this isolation (a sibling half) succeeded. */
   readonly siblingSucceeded: boolean;
 }
@@ -79,8 +86,9 @@ export type IsolationStep =
 export function decideIsolation(run: FailedRun, evidence: IsolationEvidence): IsolationStep {
   const serves = evidence.versionServes || evidence.siblingSucceeded;
   if (run.members > 1) {
-    // A failing version gets one probing split per batch: if a half succeeds it serves after all.
-    return serves || run.first || run.error === 'input' ? { kind: 'split', at: Math.ceil(run.members / 2) } : { kind: 'blame-server' };
+    // A version known to fail gets one probing split per batch: if a half succeeds it serves after all.
+    const split = !evidence.versionFails || evidence.siblingSucceeded || run.first || run.error === 'input';
+    return split ? { kind: 'split', at: Math.ceil(run.members / 2) } : { kind: 'blame-server' };
   }
   if (run.error === 'input') return { kind: 'blame-input' };
   if (!serves) return { kind: 'blame-server' };

@@ -127,21 +127,48 @@ describe('Scheduler: a failed batch is isolated', () => {
     ]);
   });
 
-  it('on a version that fails every execution: 500 for all, the batch\'s text withheld, one probing split', async () => {
+  it('on a version that never answered: each lone failure is a 500 with its own text, without a retry', async () => {
     const s = setup();
     const lone = settle(s.scheduler.submit(request(1)));
     const rest = [2, 3, 4, 5].map((id) => settle(s.scheduler.submit(request(id))));
     await serve(s.instances[0]!, true);
-    const first = await lone;
-    expect(first).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED', httpStatus: 500 } });
-    if (!first.ok) expect(first.error.message).toBe('out of memory while running on [1, 1.5]'); // it ran alone: its own text
+    // Nothing says the version can answer anything: no failure is blamed on an input.
+    expect((await Promise.all([lone, ...rest])).map((o) => (o.ok ? 'ok' : `${o.error.reason}: ${o.error.message}`))).toEqual(
+      [1, 2, 3, 4, 5].map((id) => `RUNTIME_FAILED: out of memory while running on [${id}, ${id + 0.5}]`),
+    );
+    // The lone request ran once; the batch of 4 was bisected down to single requests.
+    expect(s.executed.map((e) => e.rows)).toEqual([1, 4, 2, 2, 1, 1, 1, 1]);
+    expect(Object.fromEntries(s.isolated)).toEqual({ failed: 5 });
+  });
+
+  it('on a version known to fail: a failed batch gets one probing split, and the halves get the text withheld', async () => {
+    const s = setup();
+    for (let id = 1; id <= 8; id++) {
+      const lone = settle(s.scheduler.submit(request(id)));
+      await serve(s.instances[0]!, true);
+      expect(await lone).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
+    }
+    expect(s.executed).toHaveLength(8); // no retries
+    const lone = settle(s.scheduler.submit(request(9)));
+    const rest = [10, 11, 12, 13].map((id) => settle(s.scheduler.submit(request(id))));
+    await serve(s.instances[0]!, true);
+    expect(await lone).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
     for (const o of await Promise.all(rest)) {
       expect(o).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED', httpStatus: 500 } });
       if (!o.ok) expect(o.error.message).toBe("model 'm' version 1 failed on a batch of 2 requests this one was part of, and fails other executions too; the runtime's message is not shown here because it may describe other requests (the server log has it)");
     }
-    // The lone request ran once (no retry on a version that never succeeded); the batch of 4 and its two halves.
-    expect(s.executed.map((e) => e.rows)).toEqual([1, 4, 2, 2]);
-    expect(Object.fromEntries(s.isolated)).toEqual({ failed: 5 });
+    expect(s.executed.slice(8).map((e) => e.rows)).toEqual([1, 4, 2, 2]);
+  });
+
+  it('a version\'s very first batch, with bad requests in both halves, answers the valid ones', async () => {
+    const s = setup();
+    const held = settle(s.scheduler.submit(request(-1000))); // the first request: bad, and alone
+    const ids = [1, -2, 3, 4, 5, 6, -7, 8];
+    const outcomes = ids.map((id) => settle(s.scheduler.submit(request(id))));
+    await serve(s.instances[0]!);
+    // Alone, before the version answered anything, the first one cannot be blamed on its input.
+    expect(await held).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
+    expect((await Promise.all(outcomes)).map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(ids.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
   });
 
   it('a version that served, then fails everything, stops blaming inputs after a streak of failures', async () => {

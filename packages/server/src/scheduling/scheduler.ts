@@ -11,7 +11,7 @@ import type { Instance } from '../runtimes/runtime.ts';
 import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
-import { NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionServes, withheldError, type VersionHealth } from './isolation.ts';
+import { NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionFails, versionServes, withheldError, type VersionHealth } from './isolation.ts';
 import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from './scheduler-observer.ts';
 import { VersionStatistics } from './statistics.ts';
 
@@ -380,7 +380,7 @@ export class Scheduler {
       for (const piece of level) {
         const step = decideIsolation(
           { members: piece.members.length, first: piece.first, error: errorKind(piece.error) },
-          { versionServes: versionServes(this.health), siblingSucceeded },
+          { versionServes: versionServes(this.health), versionFails: versionFails(this.health), siblingSucceeded },
         );
         if (step.kind === 'split') pieces.push(piece.members.slice(0, step.at), piece.members.slice(step.at));
         else if (step.kind === 'retry-alone') pieces.push(piece.members);
