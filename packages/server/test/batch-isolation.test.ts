@@ -41,8 +41,7 @@ const infer = async (name: string, ids: number[]) => {
 
 describe('one client\'s out-of-range index, batched with others', () => {
   it('fails only that request, with 400 and only its own index; every valid request gets its own answer', async () => {
-    expect((await infer('embed', [1, 2])).status).toBe(200); // the version has served
-
+    // Nothing has run on the version yet: its first batches hold bad requests too.
     // 8 clients with valid ids, 2 with bad ones, 12 requests each, all at once. Every bad id is
     // unique, so a message quoting another request's index is recognisable.
     const requests: { client: number; ids: number[]; bad: boolean }[] = [];
@@ -79,7 +78,7 @@ describe('one client\'s out-of-range index, batched with others', () => {
     expect(sampleValue(metrics, 'sibyl_inference_isolation_requests_total', { ...version, outcome: 'failed' })).toBe(0);
     expect(sampleValue(metrics, 'sibyl_inference_isolation_requests_total', { ...version, outcome: 'answered' })).toBeGreaterThan(0);
     expect(sampleValue(metrics, 'sibyl_inference_requests_total', { ...version, outcome: 'error', code: 'INVALID_ARGUMENT', reason: 'INPUT_REJECTED_BY_MODEL' })).toBe(badIds.size);
-    expect(sampleValue(metrics, 'sibyl_inference_requests_total', { ...version, outcome: 'success', code: 'OK', reason: '' })).toBe(1 + requests.length - badIds.size);
+    expect(sampleValue(metrics, 'sibyl_inference_requests_total', { ...version, outcome: 'success', code: 'OK', reason: '' })).toBe(requests.length - badIds.size);
   }, 60_000);
 
   it('counts as the caller\'s error at an endpoint: its breaker stays closed and its arm has no server error', async () => {

@@ -19,8 +19,9 @@ import { SibylError } from '@sibyl/protocol';
 /**
  * Lone executions (one request each, isolation runs included) failed in a row, with no success
  * of any execution between them, after which a version counts as failing rather than its inputs:
- * 8 is four lone bad requests in a row. Failed batches do not count: one member may cause them,
- * and with many bad requests at once they come in runs.
+ * 8 is four lone bad requests in a row. Failed batches do not count (one member may cause them),
+ * nor do lone failures of an isolation in which another run succeeded (the version answered
+ * others, so they are the requests' doing): with many bad requests at once they come in runs.
  */
 export const FAILING_STREAK = 8;
 

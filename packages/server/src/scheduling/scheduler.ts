@@ -330,8 +330,6 @@ export class Scheduler {
       );
     } catch (err) {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
-      // Only a lone run's failure says something of the version: a batch's may be one member's doing.
-      if (members.length === 1 && errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
       observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
       return error;
     }
@@ -375,6 +373,11 @@ export class Scheduler {
       if (level[0]!.error.reason === 'INSTANCE_CRASHED') {
         this.afterCrash(level.flatMap((p) => p.members), level[0]!.error);
         return;
+      }
+      // A lone run's failure counts against the version unless this isolation has shown that the
+      // version answers others (then it is the request's); a batch's failure may be one member's.
+      for (const piece of level) {
+        if (piece.members.length === 1 && !siblingSucceeded && errorKind(piece.error) === 'server') this.health = recordOutcome(this.health, false);
       }
       let pieces: Job[][] = [];
       for (const piece of level) {
