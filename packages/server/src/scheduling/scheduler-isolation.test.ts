@@ -116,6 +116,21 @@ describe('Scheduler: a failed batch is isolated', () => {
     expect(Object.fromEntries(s.isolated)).toEqual({ answered: 32, input_rejected: 8 });
   });
 
+  it('bad requests blamed in one isolation do not make the version look failing for the next batch', async () => {
+    const s = setup();
+    // Eight bad requests in a row among valid ones: their lone runs fail one after another.
+    const first = [1, 2, 3, 4, -5, -6, -7, -8, -9, -10, -11, -12, 13, 14, 15, 16];
+    const firstOutcomes = await batch(s, first);
+    expect(firstOutcomes.map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(first.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    // The next batch (behind a bad lone request) has bad requests in both halves.
+    const busy = settle(s.scheduler.submit(request(-999)));
+    const next = [-101, 102, 103, 104, 105, 106, 107, -108];
+    const nextOutcomes = next.map((id) => settle(s.scheduler.submit(request(id))));
+    await serve(s.instances[0]!);
+    expect(await busy).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
+    expect((await Promise.all(nextOutcomes)).map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(next.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+  });
+
   it('runs a lone failing request once more, and blames its input when it fails again while the version serves', async () => {
     const s = setup();
     const outcomes = await batch(s, [-5]);
