@@ -92,6 +92,10 @@ export const REASONS = {
   INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is neither a positive integer nor a label name' },
   LABEL_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a label name is not valid, or a label is set to a version that cannot serve' },
   STATE_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a state snapshot to restore is not one that sibyl snapshot writes' },
+  INPUT_REJECTED_BY_MODEL: {
+    code: 'INVALID_ARGUMENT',
+    summary: "the model failed on this request's input values (an index out of range, say) when it ran alone, while it answers other requests",
+  },
   // NOT_FOUND
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },

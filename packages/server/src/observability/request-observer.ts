@@ -4,7 +4,7 @@
 import type { InferRequest } from '@sibyl/protocol';
 import type { ServedVersion } from '../models/served-version.ts';
 import type { InferContext, InferOutcome, InferenceObserver } from '../routing/inference-observer.ts';
-import type { ExecutedBatch, SchedulerObserver } from '../scheduling/scheduler-observer.ts';
+import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import type { DriftMonitor } from './drift/drift-monitor.ts';
 import type { SibylMetrics } from './metrics/metrics.ts';
 import type { PredictionLogger } from './prediction-log/prediction-logger.ts';
@@ -40,6 +40,9 @@ export class RequestObserver implements InferenceObserver {
       executed(batch: ExecutedBatch): void {
         metrics.executed(batch);
         tracing.executed(batch);
+      },
+      isolated(outcome: IsolationOutcome, requests: number): void {
+        metrics.isolated(outcome, requests);
       },
     };
   }

@@ -6,9 +6,9 @@ import type { ArmWindow } from './policies/canary.ts';
 
 export interface ArmReport {
   requests: number;
-  /** Server errors: the target's fault (INTERNAL, UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED). */
+  /** Server errors: the target's fault, as isServerError (target-call.ts) classifies them. */
   errors: number;
-  /** Requests the caller got wrong (INVALID_ARGUMENT, NOT_FOUND): not held against the arm. */
+  /** Requests the caller got wrong (the other errors, e.g. INVALID_ARGUMENT): not held against the arm. */
   clientErrors: number;
   p50Ms: number | null;
   p99Ms: number | null;

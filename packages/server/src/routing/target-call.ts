@@ -12,7 +12,13 @@ import { defaultOutputs } from './default-response.ts';
 /** Runs a request on a model version (the model path of the inference service). */
 export type RunTarget = (target: Target, request: InferRequest, signal: Cancellation | undefined) => Promise<InferResponse>;
 
-/** Errors that are the target's fault, not the caller's: they count against the target. */
+/**
+ * Errors that are the target's fault, not the caller's: they count against the target. The one
+ * classification behind breakers, canary analysis and arm statistics (endpoint.ts,
+ * hybrid-serving.ts). A request the model failed on alone while it answered others
+ * (INPUT_REJECTED_BY_MODEL, INVALID_ARGUMENT) is the caller's; RUNTIME_FAILED and
+ * INSTANCE_CRASHED (INTERNAL) are the target's.
+ */
 export function isServerError(err: unknown): boolean {
   if (!(err instanceof SibylError)) return true;
   return ['INTERNAL', 'UNKNOWN', 'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'NOT_FOUND', 'FAILED_PRECONDITION'].includes(err.code);

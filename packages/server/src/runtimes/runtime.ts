@@ -45,9 +45,12 @@ export interface Instance {
    * dimensions); the instance concatenates them along the first dimension (see concatInputs)
    * and returns outputs for the whole batch. Executions handed over while one runs wait and run
    * in order. Ownership of the inputs' buffers passes to the instance (they may be transferred
-   * to another thread and become detached); the returned tensors are the caller's.
+   * to another thread and become detached); the returned tensors are the caller's. When the
+   * model fails (RUNTIME_FAILED), the members' tensors are readable again once the promise
+   * rejects — an instance that moved their buffers puts them back into the same tensor objects —
+   * so the caller may run them again (alone, to find which member caused the failure).
    * @throws SibylError RUNTIME_FAILED when the model rejects the inputs or fails,
-   *   INSTANCE_CRASHED when the instance died while running.
+   *   INSTANCE_CRASHED when the instance died while running (the inputs may be lost).
    */
   execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult>;
   /** Resolves once, when the instance has stopped for good. */

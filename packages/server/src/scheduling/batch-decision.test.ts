@@ -18,6 +18,8 @@ const table: [string, QueuedView[], BatchingPolicy, number, BatchDecision][] = [
   ['a request larger than maxBatchSize runs alone', [q(20), q(1)], policy(), 0, { kind: 'dispatch', take: [0], rows: 20 }],
   ['a preferred size reached exactly goes before the delay', [q(2), q(2), q(1)], policy({ maxQueueDelayMs: 5, preferredBatchSizes: [4] }), 0, { kind: 'dispatch', take: [0, 1], rows: 4 }],
   ['the largest preferred size a prefix reaches wins', [q(2), q(2), q(2), q(1)], policy({ maxQueueDelayMs: 5, preferredBatchSizes: [2, 6] }), 0, { kind: 'dispatch', take: [0, 1, 2], rows: 6 }],
+  ['a request marked alone goes at once, by itself', [{ ...q(1), alone: true }, q(1)], policy({ maxQueueDelayMs: 5 }), 0, { kind: 'dispatch', take: [0], rows: 1 }],
+  ['a request marked alone joins no batch', [q(1), { ...q(1), alone: true }, q(2)], policy(), 0, { kind: 'dispatch', take: [0, 2], rows: 3 }],
   ['no prefix reaches a preferred size: wait', [q(3), q(3)], policy({ maxQueueDelayMs: 5, preferredBatchSizes: [4] }), 1, { kind: 'wait', untilMs: 5 }],
 ];
 

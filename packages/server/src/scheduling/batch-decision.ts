@@ -10,6 +10,11 @@ export interface QueuedView {
   batchKey: string;
   /** Clock time the request entered the queue, in ms. */
   enqueuedAtMs: number;
+  /**
+   * Runs in an execution of its own, at once: a request retried after the instance running its
+   * batch died (one of its batch may have killed it). Absent: false.
+   */
+  alone?: boolean;
 }
 
 export interface BatchingPolicy {
@@ -34,18 +39,19 @@ export type BatchDecision =
  * maxBatchSize (a request that does not fit is skipped, not split). The batch goes now when it
  * is full, when it reaches a preferred size, or when the head has waited maxQueueDelayMs;
  * otherwise the batcher waits until the head's delay runs out. A request with more rows than
- * maxBatchSize runs alone. A model that does not batch runs each request alone.
+ * maxBatchSize runs alone. A model that does not batch runs each request alone. A request marked
+ * `alone` neither waits nor combines.
  */
 export function decideBatch(queue: readonly QueuedView[], policy: BatchingPolicy, nowMs: number): BatchDecision {
   const head = queue[0];
   if (head === undefined) return { kind: 'empty' };
-  if (policy.maxBatchSize <= 0 || head.rows >= policy.maxBatchSize) return { kind: 'dispatch', take: [0], rows: head.rows };
+  if (policy.maxBatchSize <= 0 || head.rows >= policy.maxBatchSize || head.alone === true) return { kind: 'dispatch', take: [0], rows: head.rows };
 
   const take = [0];
   let rows = head.rows;
   for (let i = 1; i < queue.length && rows < policy.maxBatchSize; i++) {
     const item = queue[i]!;
-    if (item.batchKey === head.batchKey && rows + item.rows <= policy.maxBatchSize) {
+    if (item.batchKey === head.batchKey && item.alone !== true && rows + item.rows <= policy.maxBatchSize) {
       take.push(i);
       rows += item.rows;
     }

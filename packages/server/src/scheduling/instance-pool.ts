@@ -26,7 +26,7 @@ export class InstancePool {
   private readonly outstanding = new Map<Instance, number>();
   private readonly waiters: (() => void)[] = [];
   private readonly depth: number;
-  private closed = false;
+  private isClosed = false;
 
   private constructor(private readonly options: InstancePoolOptions) {
     this.depth = Math.max(1, options.executionsPerInstance ?? 1);
@@ -37,6 +37,11 @@ export class InstancePool {
     const pool = new InstancePool(options);
     instances.forEach((instance, index) => pool.adopt(instance, index));
     return pool;
+  }
+
+  /** True once close() was called: no instance will take work again. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   /** Instances currently alive (busy or not). */
@@ -77,7 +82,7 @@ export class InstancePool {
   /** Ends one execution of an instance. An instance that died meanwhile is already gone. */
   release(instance: Instance): void {
     const count = this.outstanding.get(instance);
-    if (this.closed || count === undefined) return;
+    if (this.isClosed || count === undefined) return;
     this.outstanding.set(instance, count - 1);
     if (instance.alive) this.notify();
   }
@@ -89,7 +94,7 @@ export class InstancePool {
 
   /** Closes every instance; each finishes what it holds first (see Instance.close). Idempotent. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     const instances = [...this.outstanding.keys()];
     await Promise.all(instances.map((i) => i.close()));
     this.outstanding.clear();
@@ -99,7 +104,7 @@ export class InstancePool {
     this.outstanding.set(instance, 0);
     void instance.exited.then((exit) => {
       this.outstanding.delete(instance);
-      if (exit.expected || this.closed) return;
+      if (exit.expected || this.isClosed) return;
       this.options.onEvent?.({ kind: 'crashed', label: instance.label, reason: exit.reason });
       this.replace(index, this.options.replaceRetryMs ?? 500);
     });
@@ -107,10 +112,10 @@ export class InstancePool {
   }
 
   private replace(index: number, retryMs: number): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.options.load(index).then(
       (instance) => {
-        if (this.closed) {
+        if (this.isClosed) {
           void instance.close();
           return;
         }

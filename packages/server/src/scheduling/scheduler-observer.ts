@@ -22,9 +22,23 @@ export interface ExecutedBatch {
   readonly endMs: number;
   /** The requests of the batch, in batch order. */
   readonly members: readonly ExecutedMember[];
-  /** True when the instance failed the execution (every member got the error). */
+  /** True when the instance failed the execution (its members were then isolated, see isolation.ts). */
   readonly failed: boolean;
+  /**
+   * Why the execution ran: undefined for a batch as it left the queue; `run_failed` for a run made
+   * to find which request of a failed execution caused it (a half, or a lone retry);
+   * `instance_crashed` for a request run again because the instance running its batch died.
+   * Queue times belong to the first execution only.
+   */
+  readonly isolation?: 'run_failed' | 'instance_crashed';
 }
+
+/**
+ * How requests of a failed execution ended: `answered` by a run made again, `input_rejected`
+ * (failed alone while the version answers others: 400 INPUT_REJECTED_BY_MODEL), or `failed`
+ * (the version failed them too, or they ran out of time or were cancelled meanwhile).
+ */
+export type IsolationOutcome = 'answered' | 'input_rejected' | 'failed';
 
 /**
  * Told about every execution of one scheduler, once it ended, on the event loop. Called on the
@@ -32,4 +46,6 @@ export interface ExecutedBatch {
  */
 export interface SchedulerObserver {
   executed(batch: ExecutedBatch): void;
+  /** `requests` requests of a failed execution ended with `outcome`. */
+  isolated?(outcome: IsolationOutcome, requests: number): void;
 }

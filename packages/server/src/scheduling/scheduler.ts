@@ -1,13 +1,18 @@
 // The queue in front of one model version's instances: dynamic batching, priorities, deadlines
 // and backpressure. The decision of what to run is decideBatch() (pure); this class only keeps
 // the queue, the timer and the bookkeeping, and moves batches to instances with room for them.
+// When an execution fails, its requests are isolated (decideIsolation, pure): run again in
+// halves, so that only the request that caused the failure fails, and a batch's error text
+// reaches no request that did not run alone.
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock, CancelTimer } from '../core/clock.ts';
+import type { Instance } from '../runtimes/runtime.ts';
 import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
-import type { SchedulerObserver } from './scheduler-observer.ts';
+import { NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionFails, versionServes, withheldError, type VersionHealth } from './isolation.ts';
+import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from './scheduler-observer.ts';
 import { VersionStatistics } from './statistics.ts';
 
 export interface SchedulerOptions extends BatchingPolicy {
@@ -53,6 +58,10 @@ interface Job {
   signal: Cancellation | undefined;
   onAbort: (() => void) | undefined;
   trace: unknown;
+  /** Runs in an execution of its own (see QueuedView.alone). */
+  alone: boolean;
+  /** Was queued again after the instance running its batch died (once at most). */
+  crashRetried: boolean;
 }
 
 /**
@@ -96,8 +105,11 @@ export class Scheduler {
    * Queues a request. Ownership of its input buffers passes to the scheduler.
    * @throws SibylError MODEL_NOT_READY after stop(); QUEUE_FULL when the queue is at
    *   maxQueueSize (details.retryAfterSeconds says when to retry); REQUEST_CANCELLED when aborted
-   *   while queued; DEADLINE_EXCEEDED when the deadline passed while queued; whatever the
-   *   instance throws (RUNTIME_FAILED, INSTANCE_CRASHED).
+   *   while queued; DEADLINE_EXCEEDED when the deadline passed while queued (or while its failed
+   *   batch was isolated); INPUT_REJECTED_BY_MODEL when the model failed on this request alone
+   *   while it answers others; RUNTIME_FAILED when the version fails (the runtime's message only
+   *   when the request ran alone); INSTANCE_CRASHED when the instance died running it (a request
+   *   co-batched with others is first queued again, once, to run alone).
    */
   submit(request: ScheduledRequest, options: SubmitOptions = {}): Promise<Tensor[]> {
     const { clock, label, maxQueueSize } = this.options;
@@ -128,17 +140,24 @@ export class Scheduler {
         signal: options.signal,
         onAbort: undefined,
         trace: options.trace,
+        alone: false,
+        crashRetried: false,
       };
-      if (options.signal !== undefined) {
-        job.onAbort = () => {
-          if (this.remove(job)) this.fail(job, new SibylError('REQUEST_CANCELLED', 'the client went away while the request was queued'));
-        };
-        options.signal.addEventListener('abort', job.onAbort, { once: true });
-      }
-      this.insert(job);
-      if (job.deadlineMs < this.deadlineTimerAtMs) this.armDeadlineTimer(job.deadlineMs);
+      this.enqueue(job, false);
       this.pump();
     });
+  }
+
+  /** Puts a job in the queue, watching its signal and deadline. `front`: first of its priority. */
+  private enqueue(job: Job, front: boolean): void {
+    if (job.signal !== undefined) {
+      job.onAbort = () => {
+        if (this.remove(job)) this.fail(job, new SibylError('REQUEST_CANCELLED', 'the client went away while the request was queued'));
+      };
+      job.signal.addEventListener('abort', job.onAbort, { once: true });
+    }
+    this.insert(job, front);
+    if (job.deadlineMs < this.deadlineTimerAtMs) this.armDeadlineTimer(job.deadlineMs);
   }
 
   /** Stops admission; queued and executing requests still finish. */
@@ -161,10 +180,10 @@ export class Scheduler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Keeps the queue in service order: priority, then arrival. */
-  private insert(job: Job): void {
+  /** Keeps the queue in service order: priority, then arrival (`front`: before its equals). */
+  private insert(job: Job, front: boolean): void {
     let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.priority > job.priority) i--;
+    while (i > 0 && (this.queue[i - 1]!.priority > job.priority || (front && this.queue[i - 1]!.priority === job.priority))) i--;
     this.queue.splice(i, 0, job);
   }
 
@@ -283,35 +302,158 @@ export class Scheduler {
     this.notifyIfIdle();
   }
 
-  private async execute(instance: Parameters<InstancePool['release']>[0], members: Job[], rows: number, startMs: number): Promise<void> {
-    const { clock } = this.options;
+  private async execute(instance: Instance, members: Job[], rows: number, startMs: number): Promise<void> {
     this.inFlight += members.length;
     for (const job of members) this.statistics.recordQueued(startMs - job.enqueuedAtMs);
     try {
-      const result = await instance.execute(
-        members.map((m) => m.request.inputs),
-        members[0]!.request.outputNames,
-      );
-      const received = clock.now();
-      const parts = splitOutputs(result.outputs, members.map((m) => m.rows));
-      const done = clock.now();
-      const executionMs = done - startMs;
-      this.executionMsAverage = this.executionMsAverage === 0 ? executionMs : 0.8 * this.executionMsAverage + 0.2 * executionMs;
-      // compute_input: moving tensors to and from the instance and assembling the batch, i.e.
-      // everything between dispatch and the answer that the instance did not spend computing.
-      const inputMs = Math.max(0, received - startMs - result.inferMs - result.outputMs);
-      this.statistics.recordExecution(rows, members.length, { inputMs, inferMs: result.inferMs, outputMs: result.outputMs + (done - received) }, clock.epochMs());
-      this.options.observer?.executed({ rows, startMs, endMs: done, members, failed: false });
-      for (let i = 0; i < members.length; i++) this.succeed(members[i]!, parts[i]!, done);
-    } catch (err) {
-      const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
-      this.options.observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true });
-      for (const job of members) this.fail(job, error);
+      const error = await this.run(instance, members, rows, startMs, members[0]!.crashRetried ? 'instance_crashed' : undefined);
+      if (error !== undefined) await this.isolate(instance, members, error);
     } finally {
       this.inFlight -= members.length;
       this.pool.release(instance);
       this.pump();
     }
+  }
+
+  /**
+   * Runs `members` as one execution and answers them when it succeeds. When the instance fails
+   * it, returns the error and leaves the members unanswered (their inputs readable again, see
+   * Instance.execute).
+   */
+  private async run(instance: Instance, members: Job[], rows: number, startMs: number, isolation: ExecutedBatch['isolation']): Promise<SibylError | undefined> {
+    const { clock, observer } = this.options;
+    let result;
+    try {
+      result = await instance.execute(
+        members.map((m) => m.request.inputs),
+        members[0]!.request.outputNames,
+      );
+    } catch (err) {
+      const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
+      observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
+      return error;
+    }
+    this.health = recordOutcome(this.health, true);
+    const received = clock.now();
+    let parts: Tensor[][];
+    try {
+      parts = splitOutputs(result.outputs, members.map((m) => m.rows));
+    } catch (err) {
+      // The model's outputs do not keep the batch dimension: its fault, and nothing of any input.
+      const error = new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
+      observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
+      for (const job of members) this.fail(job, error);
+      return undefined;
+    }
+    const done = clock.now();
+    const executionMs = done - startMs;
+    this.executionMsAverage = this.executionMsAverage === 0 ? executionMs : 0.8 * this.executionMsAverage + 0.2 * executionMs;
+    // compute_input: moving tensors to and from the instance and assembling the batch, i.e.
+    // everything between dispatch and the answer that the instance did not spend computing.
+    const inputMs = Math.max(0, received - startMs - result.inferMs - result.outputMs);
+    this.statistics.recordExecution(rows, members.length, { inputMs, inferMs: result.inferMs, outputMs: result.outputMs + (done - received) }, clock.epochMs());
+    observer?.executed({ rows, startMs, endMs: done, members, failed: false, isolation });
+    for (let i = 0; i < members.length; i++) this.succeed(members[i]!, parts[i]!, done);
+    return undefined;
+  }
+
+  /** What the version's recent executions say (see isolation.ts). */
+  private health: VersionHealth = NEW_VERSION_HEALTH;
+
+  /**
+   * Answers the members of a failed execution: level by level, the pieces the decision asks for
+   * run again on the same instance (queued in its inbox together), until every member is answered
+   * or blamed. Members whose instance died are queued again instead (see afterCrash).
+   */
+  private async isolate(instance: Instance, members: Job[], error: SibylError): Promise<void> {
+    const { clock, label } = this.options;
+    let level: { members: Job[]; first: boolean; error: SibylError }[] = [{ members, first: true, error }];
+    let siblingSucceeded = false;
+    while (level.length > 0) {
+      if (level[0]!.error.reason === 'INSTANCE_CRASHED') {
+        this.afterCrash(level.flatMap((p) => p.members), level[0]!.error);
+        return;
+      }
+      // A lone run's failure counts against the version unless this isolation has shown that the
+      // version answers others (then it is the request's); a batch's failure may be one member's.
+      for (const piece of level) {
+        if (piece.members.length === 1 && !siblingSucceeded && errorKind(piece.error) === 'server') this.health = recordOutcome(this.health, false);
+      }
+      let pieces: Job[][] = [];
+      for (const piece of level) {
+        const step = decideIsolation(
+          { members: piece.members.length, first: piece.first, error: errorKind(piece.error) },
+          { versionServes: versionServes(this.health), versionFails: versionFails(this.health), siblingSucceeded },
+        );
+        if (step.kind === 'split') pieces.push(piece.members.slice(0, step.at), piece.members.slice(step.at));
+        else if (step.kind === 'retry-alone') pieces.push(piece.members);
+        else if (step.kind === 'blame-input') this.failIsolated(piece.members, inputError(label, piece.error), 'input_rejected');
+        // A lone member's error is its own; a batch's may describe the others' inputs.
+        else this.failIsolated(piece.members, piece.members.length === 1 ? piece.error : withheldError(label, piece.members.length, piece.error), 'failed');
+      }
+      // Members whose deadline passed or whose client went away meanwhile do not run again.
+      const now = clock.now();
+      pieces = pieces.map((piece) => piece.filter((job) => this.stillWanted(job, now))).filter((piece) => piece.length > 0);
+      if (pieces.length === 0) return;
+      if (!instance.alive) {
+        this.afterCrash(pieces.flat(), new SibylError('INSTANCE_CRASHED', `${label}: its instance ${instance.label} died while a failed batch was being run again`));
+        return;
+      }
+      const startMs = clock.now();
+      const errors = await Promise.all(pieces.map((piece) => this.run(instance, piece, piece.reduce((n, job) => n + job.rows, 0), startMs, 'run_failed')));
+      level = [];
+      const crashed: Job[] = [];
+      let crash: SibylError | undefined;
+      errors.forEach((err, i) => {
+        const piece = pieces[i]!;
+        if (err === undefined) {
+          siblingSucceeded = true;
+          this.options.observer?.isolated?.('answered', piece.length);
+        } else if (err.reason === 'INSTANCE_CRASHED') {
+          crashed.push(...piece);
+          crash = err;
+        } else {
+          level.push({ members: piece, first: false, error: err });
+        }
+      });
+      if (crash !== undefined) this.afterCrash(crashed, crash);
+    }
+  }
+
+  /**
+   * Members of an execution whose instance died: when the execution held several requests, each
+   * whose inputs are still readable (not moved to the dead worker) is queued again, once, to run
+   * alone on another instance — one of them may have killed the worker, so none joins a batch.
+   * The others, and a request that ran alone, fail with the crash.
+   */
+  private afterCrash(members: Job[], error: SibylError): void {
+    for (const job of members) {
+      if (members.length > 1 && !job.crashRetried && !this.pool.closed && inputsReadable(job.request.inputs)) {
+        job.crashRetried = true;
+        job.alone = true;
+        this.enqueue(job, true);
+      } else {
+        this.failIsolated([job], error, 'failed');
+      }
+    }
+  }
+
+  /** False (after failing it) for a job whose deadline passed or whose client went away. */
+  private stillWanted(job: Job, now: number): boolean {
+    if (job.deadlineMs <= now) {
+      this.failIsolated([job], new SibylError('DEADLINE_EXCEEDED', `the request's batch in ${this.options.label} failed, and its deadline passed before it could run again`), 'failed');
+      return false;
+    }
+    if (job.signal?.aborted === true) {
+      this.failIsolated([job], new SibylError('REQUEST_CANCELLED', 'the client went away while its failed batch was being run again'), 'failed');
+      return false;
+    }
+    return true;
+  }
+
+  private failIsolated(jobs: readonly Job[], error: SibylError, outcome: IsolationOutcome): void {
+    for (const job of jobs) this.fail(job, error);
+    this.options.observer?.isolated?.(outcome, jobs.length);
   }
 
   /** Seconds a refused client should wait: the time to work off the queue, at least 1. */
@@ -327,4 +469,9 @@ export class Scheduler {
     if (this.pending !== 0) return;
     for (const fn of this.idleWaiters.splice(0)) fn();
   }
+}
+
+/** Whether every input still holds its data (an instance may have moved its buffers away). */
+function inputsReadable(inputs: readonly Tensor[]): boolean {
+  return inputs.every((t) => Array.isArray(t.data) || t.data.length === t.shape.reduce((n, d) => n * d, 1));
 }

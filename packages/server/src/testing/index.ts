@@ -6,6 +6,8 @@ export {
   addSubModel,
   attr,
   corruptModelBytes,
+  embeddingExpected,
+  embeddingModel,
   fixedBatchModel,
   identityModel,
   linearClassifierExpected,

@@ -57,6 +57,18 @@ export const METRICS = [
     buckets: BATCH_SIZE_BUCKETS,
     help: 'Rows per execution, one observation per execution (successful or failed). Its _count is the executions run, its _sum the rows.',
   },
+  {
+    name: 'sibyl_inference_isolation_executions_total',
+    type: 'counter',
+    labels: [...VERSION, 'cause'],
+    help: "Executions run again because an execution failed: cause run_failed (a half of a failed batch, or a lone request run once more, to find the request at fault) or instance_crashed (a request of a batch whose instance died, run alone on another). Also counted in sibyl_inference_batch_size.",
+  },
+  {
+    name: 'sibyl_inference_isolation_requests_total',
+    type: 'counter',
+    labels: [...VERSION, 'outcome'],
+    help: 'Requests of failed executions, by how they ended: outcome answered (by a run made again), input_rejected (failed alone while the version answers others: 400 INPUT_REJECTED_BY_MODEL) or failed (the version failed them too, or their deadline passed or their client went away meanwhile).',
+  },
   { name: 'sibyl_inference_queue_depth', type: 'gauge', labels: VERSION, help: 'Requests waiting in the version queue now.' },
   { name: 'sibyl_inference_requests_in_flight', type: 'gauge', labels: [], help: 'Inference requests between arrival and answer now, over all models.' },
   { name: 'sibyl_model_instances', type: 'gauge', labels: VERSION, help: 'Live instances (loaded copies) of the version.' },

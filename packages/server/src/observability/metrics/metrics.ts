@@ -82,6 +82,14 @@ export class SibylMetrics {
       sibyl_inference_queue_duration_seconds: histogram('sibyl_inference_queue_duration_seconds', (v) => v.queueSeconds, known),
       sibyl_inference_compute_duration_seconds: histogram('sibyl_inference_compute_duration_seconds', (v) => v.computeSeconds, known),
       sibyl_inference_batch_size: histogram('sibyl_inference_batch_size', (v) => v.batchRows, known),
+      sibyl_inference_isolation_executions_total: perVersion('sibyl_inference_isolation_executions_total', (v, labels, out) => {
+        if (!known(v)) return;
+        for (const [cause, value] of Object.entries(v.isolationExecutions)) out.push({ labels: { ...labels, cause }, value });
+      }),
+      sibyl_inference_isolation_requests_total: perVersion('sibyl_inference_isolation_requests_total', (v, labels, out) => {
+        if (!known(v)) return;
+        for (const [outcome, value] of Object.entries(v.isolationRequests)) out.push({ labels: { ...labels, outcome }, value });
+      }),
       sibyl_inference_queue_depth: this.perServed('sibyl_inference_queue_depth', (s) => s.queueDepth),
       sibyl_model_instances: this.perServed('sibyl_model_instances', (s) => s.instanceCount),
       sibyl_inference_requests_in_flight: collectedMetric(metricDefinition('sibyl_inference_requests_in_flight'), () => [{ labels: {}, value: sources.inFlight() }]),

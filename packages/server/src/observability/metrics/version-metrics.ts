@@ -1,7 +1,7 @@
 // The hot-path accumulators of one model version: plain numbers and bucket arrays, updated by the
 // inference and scheduler observers and read by the exporter at scrape time.
 import type { ErrorReason } from '@sibyl/protocol';
-import type { ExecutedBatch, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
+import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
 import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS_SECONDS } from './catalogue.ts';
 import { BucketHistogram } from '../../core/bucket-histogram.ts';
 
@@ -13,6 +13,10 @@ export class VersionMetrics implements SchedulerObserver {
   readonly queueSeconds = new BucketHistogram(DURATION_BUCKETS_SECONDS);
   readonly computeSeconds = new BucketHistogram(DURATION_BUCKETS_SECONDS);
   readonly batchRows = new BucketHistogram(BATCH_SIZE_BUCKETS);
+  /** Executions run again after a failure, by cause. */
+  readonly isolationExecutions = { run_failed: 0, instance_crashed: 0 };
+  /** Requests of failed executions, by how they ended. */
+  readonly isolationRequests: Record<IsolationOutcome, number> = { answered: 0, input_rejected: 0, failed: 0 };
 
   /** `version` is '' for requests that named no known version. */
   constructor(
@@ -31,10 +35,19 @@ export class VersionMetrics implements SchedulerObserver {
 
   executed(batch: ExecutedBatch): void {
     this.batchRows.observe(batch.rows);
+    if (batch.isolation !== undefined) {
+      // Its requests' queue and compute times were observed with their first execution.
+      this.isolationExecutions[batch.isolation]++;
+      return;
+    }
     const computeSeconds = (batch.endMs - batch.startMs) / 1000;
     for (const member of batch.members) {
       this.queueSeconds.observe((batch.startMs - member.enqueuedAtMs) / 1000);
       this.computeSeconds.observe(computeSeconds);
     }
+  }
+
+  isolated(outcome: IsolationOutcome, requests: number): void {
+    this.isolationRequests[outcome] += requests;
   }
 }

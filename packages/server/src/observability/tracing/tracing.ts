@@ -126,13 +126,23 @@ export class Tracing {
           if (span === undefined || !span.isRecording()) continue;
           parent ??= span;
           links.push({ context: span.spanContext() });
+          if (batch.isolation !== undefined) continue; // its queue span came with its first execution
           const context = trace.setSpan(ROOT_CONTEXT, span);
           this.tracer.startSpan('sibyl.queue', { startTime: member.enqueuedAtMs, attributes: { ...attributes, 'sibyl.rows': member.rows } }, context).end(batch.startMs);
         }
         if (parent === undefined) return;
         const execution = this.tracer.startSpan(
           'sibyl.batch',
-          { startTime: batch.startMs, links, attributes: { ...attributes, 'sibyl.batch.rows': batch.rows, 'sibyl.batch.requests': batch.members.length } },
+          {
+            startTime: batch.startMs,
+            links,
+            attributes: {
+              ...attributes,
+              'sibyl.batch.rows': batch.rows,
+              'sibyl.batch.requests': batch.members.length,
+              ...(batch.isolation === undefined ? {} : { 'sibyl.batch.isolation': batch.isolation }),
+            },
+          },
           trace.setSpan(ROOT_CONTEXT, parent),
         );
         if (batch.failed) execution.setStatus({ code: SpanStatusCode.ERROR });

@@ -20,7 +20,8 @@ export type FromWorker =
   | { type: 'loaded'; signature: ModelSignature }
   | { type: 'load-failed'; message: string }
   | { type: 'result'; id: number; outputs: Tensor[]; inferMs: number; outputMs: number }
-  | { type: 'run-failed'; id: number; message: string };
+  /** `members`: the run's inputs handed back (buffers transferred), so the caller can run them again. */
+  | { type: 'run-failed'; id: number; message: string; members: Tensor[][] };
 
 /** Buffers of the tensors' typed arrays, each once, for a transfer list. */
 export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {

@@ -2,13 +2,15 @@
 // correctly whether they are small (concatenated before posting) or large (in the worker).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@sibyl/protocol';
-import { identityModel, makeTempDir, removeDir, writeModelRepository } from '../../testing/index.ts';
+import { SibylError } from '@sibyl/protocol';
+import { embeddingModel, identityModel, makeTempDir, removeDir, writeModelRepository } from '../../testing/index.ts';
 import type { Instance } from '../runtime.ts';
 import { OnnxRuntime } from './onnx-runtime.ts';
 
 const WIDTH = 40_000; // 160 kB per row of FP32: two rows exceed the 256 kB posting threshold
 let dir: string;
 let instance: Instance;
+let embedding: Instance;
 
 const member = (start: number, rows: number): Tensor[] => [
   { name: 'input', datatype: 'FP32', shape: [rows, WIDTH], data: Float32Array.from({ length: rows * WIDTH }, (_, i) => start + i) },
@@ -16,7 +18,11 @@ const member = (start: number, rows: number): Tensor[] => [
 
 beforeAll(async () => {
   dir = await makeTempDir('sibyl-onnx-runtime-');
-  await writeModelRepository(dir, { identity: { versions: { 1: identityModel('FP32', ['batch', WIDTH]).bytes } } });
+  await writeModelRepository(dir, {
+    identity: { versions: { 1: identityModel('FP32', ['batch', WIDTH]).bytes } },
+    embedding: { versions: { 1: embeddingModel({ rows: 10, width: 2, tokens: 2 }).bytes } },
+  });
+  embedding = (await new OnnxRuntime().loadInstance({ artifactPath: `${dir}/embedding/1/model.onnx`, threads: 1, label: 'embedding:1#0' })).instance;
   const loaded = await new OnnxRuntime().loadInstance({ artifactPath: `${dir}/identity/1/model.onnx`, threads: 1, label: 'identity:1#0' });
   instance = loaded.instance;
   expect(loaded.signature).toEqual({
@@ -28,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await instance?.close();
+  await embedding?.close();
   await removeDir(dir);
 });
 
@@ -50,6 +57,38 @@ describe('OnnxRuntime batches', () => {
     expect(data.length).toBe(total * WIDTH);
     for (const i of [0, WIDTH - 1, WIDTH, total * WIDTH - 1]) expect(data[i]).toBe(Math.fround(i));
     expect(result.inferMs).toBeGreaterThan(0);
+  });
+});
+
+describe('OnnxRuntime run failures', () => {
+  const ids = (...values: number[]): Tensor[] => [{ name: 'ids', datatype: 'INT64', shape: [values.length / 2, 2], data: BigInt64Array.from(values.map(BigInt)) }];
+
+  // The scheduler runs a failed batch's members again to find the one at fault: their inputs must
+  // be readable after the failure, whichever way they were posted.
+  it.each([
+    ['a lone request (its buffers moved to the worker)', [ids(1, 42)]],
+    ['a small batch (concatenated before posting)', [ids(1, 2), ids(3, 42)]],
+  ])('%s: fails with RUNTIME_FAILED and hands the inputs back', async (_name, members) => {
+    const failure = await embedding.execute(members, ['embeddings']).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(SibylError);
+    expect(failure).toMatchObject({ reason: 'RUNTIME_FAILED' });
+    expect((failure as Error).message).toMatch(/idx=42 must be within the inclusive range \[-10,9\]/);
+    expect(members.map((m) => [...(m[0]!.data as BigInt64Array)].map(Number))).toEqual(members.length === 1 ? [[1, 42]] : [[1, 2], [3, 42]]);
+    const again = await embedding.execute([ids(1, 2)], ['embeddings']);
+    expect([...(again.outputs[0]!.data as Float32Array)]).toEqual([10, 11, 20, 21]);
+  });
+
+  it('a large batch (concatenated in the worker) gets its members\' buffers back', async () => {
+    const big = (first: number): Tensor[] => ids(...Array.from({ length: 40_000 }, (_, i) => (i === 5 ? first : i % 10)));
+    const members = [big(1), big(99)];
+    await expect(embedding.execute(members, ['embeddings'])).rejects.toMatchObject({ reason: 'RUNTIME_FAILED' });
+    expect(members.map((m) => [m[0]!.data.length, Number((m[0]!.data as BigInt64Array)[5])])).toEqual([
+      [40_000, 1],
+      [40_000, 99],
+    ]);
   });
 });
 

@@ -31,6 +31,8 @@ const CLOSE_TIMEOUT_MS = 5_000;
 interface Pending {
   resolve: (result: ExecutionResult) => void;
   reject: (err: Error) => void;
+  /** The caller's tensors whose buffers were transferred (a failed run puts them back); else undefined. */
+  moved: readonly (readonly Tensor[])[] | undefined;
 }
 
 class OnnxInstance implements Instance {
@@ -70,8 +72,9 @@ class OnnxInstance implements Instance {
     }
     const id = this.nextId++;
     return new Promise<ExecutionResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const batch = members.length > 1 && batchBytes(members) < CONCAT_HERE_BELOW_BYTES ? [concatInputs(members)] : (members as Tensor[][]);
+      const concatHere = members.length > 1 && batchBytes(members) < CONCAT_HERE_BELOW_BYTES;
+      this.pending.set(id, { resolve, reject, moved: concatHere ? undefined : members });
+      const batch = concatHere ? [concatInputs(members)] : (members as Tensor[][]);
       const message: ToWorker = { type: 'run', id, members: batch, outputNames: outputNames as string[] };
       this.worker.postMessage(message, transferList(batch.flat()));
     });
@@ -107,13 +110,26 @@ class OnnxInstance implements Instance {
     if (pending === undefined) return;
     this.pending.delete(message.id);
     if (message.type === 'result') pending.resolve({ outputs: message.outputs, inferMs: message.inferMs, outputMs: message.outputMs });
-    else pending.reject(new SibylError('RUNTIME_FAILED', `onnxruntime failed on instance ${this.label}: ${message.message}`));
+    else {
+      if (pending.moved !== undefined) restoreInputs(pending.moved, message.members);
+      pending.reject(new SibylError('RUNTIME_FAILED', `onnxruntime failed on instance ${this.label}: ${message.message}`));
+    }
   }
 
   private failPending(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
+}
+
+/** Puts the data a worker handed back into the caller's tensors whose buffers it had taken. */
+function restoreInputs(moved: readonly (readonly Tensor[])[], returned: readonly (readonly Tensor[])[]): void {
+  moved.forEach((member, i) =>
+    member.forEach((tensor, j) => {
+      const back = returned[i]?.[j];
+      if (back !== undefined && back.name === tensor.name) tensor.data = back.data;
+    }),
+  );
 }
 
 export interface OnnxRuntimeOptions {

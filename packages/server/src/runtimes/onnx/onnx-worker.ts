@@ -106,7 +106,8 @@ async function run(session: ort.InferenceSession, message: Extract<ToWorker, { t
     const outputs = message.outputNames.map((name) => fromOrt(name, results[name]!));
     send({ type: 'result', id: message.id, outputs, inferMs: ran - started, outputMs: performance.now() - ran }, transferList(outputs));
   } catch (err) {
-    send({ type: 'run-failed', id: message.id, message: err instanceof Error ? err.message : String(err) });
+    // A failed run leaves the inputs intact: hand them back for the caller's retries.
+    send({ type: 'run-failed', id: message.id, message: err instanceof Error ? err.message : String(err), members: message.members }, transferList(message.members.flat()));
   }
 }
 

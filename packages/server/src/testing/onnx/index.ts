@@ -22,6 +22,7 @@ export {
   slowModelExpected,
   unsupportedOpModel,
 } from './models.ts';
+export { embeddingExpected, embeddingModel } from './embedding-model.ts';
 export { makeTempDir, removeDir, writeModelRepository } from './model-repository.ts';
 export type { ModelFiles } from './model-repository.ts';
 export { ORT_TENSOR_TYPE } from './ort-types.ts';
