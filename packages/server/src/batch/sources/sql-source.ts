@@ -105,7 +105,8 @@ export class PostgresQuerySource implements BatchSource {
 
   /** @throws SibylError BATCH_SOURCE_INVALID when the server refuses, or does not finish the handshake within connectTimeoutMs; REQUEST_CANCELLED when the signal aborts. */
   private async connect(signal: AbortSignal | undefined): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.connectTimeoutMs });
+    // The bound is ours (bounded() below), so its message names the option; pg's own is a backstop.
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.connectTimeoutMs + 1000 });
     client.on('error', () => undefined); // a connection lost later fails the query that waits on it
     try {
       await bounded(client.connect(), client, this.connectTimeoutMs, signal, () => `no answer to the connection and handshake within connectTimeoutMs (${this.connectTimeoutMs} ms); is it a PostgreSQL server?`);
