@@ -31,6 +31,14 @@ export interface ServerJobRunnerOptions {
   configDir: string;
   /** The file of the server's prediction store when it is SQLite: jobs commit their chunks to it from a worker thread, off the event loop. */
   sqliteFile?: string;
+  /**
+   * The server's prediction store as a job's `store` names it (a PostgreSQL URL without its
+   * password): jobs here always write the server's store, whatever their spec names, so their
+   * records show this one.
+   */
+  serverStore?: { sqlite: string } | { postgres: string };
+  /** Where a spec sent to the server without `rejects` writes its reject file (`<name>.rejects.jsonl`). Default: `configDir`. */
+  rejectsDir?: string;
 }
 
 interface ServerPreparedJob extends PreparedJob {
@@ -110,6 +118,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
   return {
     async prepare(input): Promise<ServerPreparedJob> {
       let job: BatchJob;
+      let namesStore = false;
       try {
         if ('jobFile' in input) {
           const file = path.resolve(configDir, input.jobFile);
@@ -121,11 +130,21 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
             throw new SibylError('BATCH_JOB_INVALID', `cannot read the job file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
           }
           job = compileBatchJob(document, file);
+          namesStore = (document as { store?: unknown }).store !== undefined;
         } else {
-          job = compileBatchJob(input.spec, 'the job spec', configDir);
+          job = compileBatchJob(input.spec, 'the job spec', configDir, options.rejectsDir ?? configDir);
+          namesStore = (input.spec as { store?: unknown }).store !== undefined;
         }
       } catch (err) {
         throw asRequestError(err);
+      }
+      if (options.serverStore !== undefined) {
+        // The record tells the truth: the store this job writes is the server's.
+        const named = job.document.store;
+        if (namesStore && JSON.stringify(named) !== JSON.stringify(options.serverStore)) {
+          log.info({ job: job.name, named, writes: options.serverStore }, `job ${job.name} names a prediction store of its own; in the server it writes the server's store`);
+        }
+        job = { ...job, document: { ...job.document, store: options.serverStore } };
       }
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
       if (!models.models.has(target) && router.endpoints.get(target) === undefined) {
