@@ -118,7 +118,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
   return {
     async prepare(input): Promise<ServerPreparedJob> {
       let job: BatchJob;
-      let namesStore = false;
+      let namesStore: boolean;
       try {
         if ('jobFile' in input) {
           const file = path.resolve(configDir, input.jobFile);
