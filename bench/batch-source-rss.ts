@@ -12,6 +12,8 @@ import { readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, mk
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CsvSource as CsvSourceType } from '../packages/server/src/batch/sources/csv-source.ts';
+import type { JsonlSource as JsonlSourceType } from '../packages/server/src/batch/sources/jsonl-source.ts';
 
 const { values } = parseArgs({ options: { src: { type: 'string', default: 'packages/server/src' }, 'cap-mb': { type: 'string', default: '1500' }, 'timeout-s': { type: 'string', default: '20' }, child: { type: 'string' }, file: { type: 'string' } } });
 
@@ -28,10 +30,10 @@ async function child(kind: string, file: string, src: string): Promise<void> {
   };
   let outcome: string;
   if (kind === 'csv') {
-    const { CsvSource } = (await import(path.join(root, 'csv-source.ts'))) as typeof import('../packages/server/src/batch/sources/csv-source.ts');
+    const { CsvSource } = (await import(path.join(root, 'csv-source.ts'))) as { CsvSource: typeof CsvSourceType };
     outcome = await read(CsvSource.create(file, { scanIn: 'thread' }));
   } else {
-    const { JsonlSource } = (await import(path.join(root, 'jsonl-source.ts'))) as typeof import('../packages/server/src/batch/sources/jsonl-source.ts');
+    const { JsonlSource } = (await import(path.join(root, 'jsonl-source.ts'))) as { JsonlSource: typeof JsonlSourceType };
     outcome = await read(JsonlSource.create(file));
   }
   process.stdout.write(JSON.stringify({ outcome }) + '\n');

@@ -159,7 +159,7 @@ export class PostgresQuerySource implements BatchSource {
     try {
       yield* chunkRowStream(limitedRows(rows(), this.maxRecordBytes, `the PostgreSQL source ${redact(this.url)}`), options, 1);
     } finally {
-      await bounded(cursor.close(), client, this.connectTimeoutMs, undefined, () => 'timeout').catch(() => undefined);
+      if (!client.connection.stream.destroyed) await bounded(cursor.close(), client, 1000, undefined, () => 'timeout').catch(() => undefined);
       await closeClient(client);
     }
   }
@@ -174,6 +174,7 @@ function destroy(client: pg.Client): void {
 
 /** Ends the connection politely, or destroys it when the server does not let go within a second. */
 async function closeClient(client: pg.Client): Promise<void> {
+  if (client.connection.stream.destroyed) return;
   await bounded(client.end(), client, 1000, undefined, () => 'timeout').catch(() => destroy(client));
 }
 
