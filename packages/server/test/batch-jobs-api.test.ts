@@ -114,6 +114,18 @@ describe('POST /v1/batch/jobs', () => {
 });
 
 describe('what a job record says (issue 13)', () => {
+  it('refuses a source that is not a regular file (/dev/zero, a directory) with 400 before the job starts', async () => {
+    for (const [source, what] of [
+      [{ csv: '/dev/zero' }, 'the CSV source /dev/zero is a character device; expected a regular file'],
+      [{ jsonl: dir }, `the JSON Lines source ${dir} is a directory; expected a regular file`],
+    ] as const) {
+      const res = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', { ...spec('x.csv'), name: 'special', source });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ reason: 'BATCH_SOURCE_INVALID', error: what });
+    }
+    expect((await call<{ jobs: BatchJobView[] }>('GET', '/v1/batch/jobs?name=special')).body.jobs).toEqual([]);
+  });
+
   it("names the store the job wrote — the server's — not the one its spec names, nor the default", async () => {
     const started = await call<BatchJobView>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { name: 'own-store', store: { sqlite: 'elsewhere.sqlite' } }));
     expect(started.status).toBe(202);

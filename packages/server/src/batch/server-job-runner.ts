@@ -18,6 +18,7 @@ import { routerScorer, type BatchScorer } from './batch-scorer.ts';
 import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
 import type { PredictionStore } from './prediction-store.ts';
 import { SqliteCommitThread } from './sqlite-commit-thread.ts';
+import { refuseSpecialFile } from './sources/source-limits.ts';
 
 export interface ServerJobRunnerOptions {
   /** When online requests last arrived: jobs are paced while they do (OnlineFirstGate). */
@@ -146,6 +147,9 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
         }
         job = { ...job, document: { ...job.document, store: options.serverStore } };
       }
+      // A device, FIFO or directory as the source is the caller's mistake: a 400 now, not a failed job later.
+      const source = job.source;
+      if (source.kind !== 'postgres') refuseSpecialFile(source.path, `the ${source.kind === 'jsonl' ? 'JSON Lines' : source.kind === 'csv' ? 'CSV' : source.kind === 'parquet' ? 'Parquet' : 'SQLite'} source`);
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
       if (!models.models.has(target) && router.endpoints.get(target) === undefined) {
         throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${[...models.models.keys()].map((m) => `'${m}'`).join(', ')}`);

@@ -58,6 +58,8 @@ describe('sources refuse files that are not regular files, before reading', () =
       await expect(all(source), what).rejects.toThrow(/pipe is a FIFO \(named pipe\); expected a regular file/);
     }
     expect(await CsvSource.create(fifo).countRows()).toBeUndefined();
+    // SQLite would block this thread opening a FIFO: refused before it opens.
+    await expect(all(SqliteQuerySource.create(fifo, 'SELECT 1'))).rejects.toThrow(/the SQLite source .*pipe is a FIFO \(named pipe\); expected a regular file/);
   });
 
   it('a directory', async () => {

@@ -3,7 +3,7 @@
 // and a source is a regular file (a device such as /dev/zero, a FIFO or a directory never ends
 // or never answers). Imports nothing but node and the protocol's error type: the CSV scanner's
 // worker bundles it.
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
 
@@ -52,4 +52,20 @@ export async function openRegularFile(file: string, what: string): Promise<FileH
     throw new SibylError('BATCH_SOURCE_INVALID', `cannot read ${what} ${file}: ${(err as Error).message}`);
   }
   return handle;
+}
+
+/**
+ * Refuses a path that exists and is not a regular file (a device, a FIFO, a directory), without
+ * opening it (stat does not block on a FIFO, where open may); a missing file passes (the reader
+ * says so when it reads). Synchronous, for callers that open synchronously (SQLite) and for a
+ * job's check before it starts. @throws SibylError BATCH_SOURCE_INVALID.
+ */
+export function refuseSpecialFile(file: string, what: string): void {
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return;
+  }
+  if (!stats.isFile()) throw new SibylError('BATCH_SOURCE_INVALID', `${what} ${file} is ${kindOf(stats)}; expected a regular file`);
 }

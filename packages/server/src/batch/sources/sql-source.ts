@@ -14,7 +14,7 @@ import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
 import { rowBytes } from './row-size.ts';
 import { chunkRowStream } from './row-chunker.ts';
-import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './source-limits.ts';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, refuseSpecialFile } from './source-limits.ts';
 
 /** Default of a PostgreSQL source's connectTimeoutMs: the TCP connection and the protocol's handshake. */
 export const DEFAULT_SQL_CONNECT_TIMEOUT_MS = 10_000;
@@ -45,6 +45,8 @@ export class SqliteQuerySource implements BatchSource {
   }
 
   private statement(): Database.Statement {
+    // SQLite opening a FIFO would block this thread: refused first.
+    if (this.db === undefined) refuseSpecialFile(this.file, 'the SQLite source');
     try {
       this.db ??= new Database(this.file, { readonly: true, fileMustExist: true });
       return this.db.prepare(this.query);
