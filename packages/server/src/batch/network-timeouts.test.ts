@@ -4,6 +4,10 @@
 import net from 'node:net';
 import { SibylError } from '@sibyl/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createSystemClock } from '../core/clock.ts';
+import { MemoryPredictionStore } from '../testing/index.ts';
+import { runDistributedJob } from './distributed/coordinator.ts';
 import { connectRedis } from './distributed/redis-connection.ts';
 import { PostgresPredictionStore } from './postgres-prediction-store.ts';
 import { PostgresQuerySource } from './sources/sql-source.ts';
@@ -102,6 +106,37 @@ describe('Redis of distributed jobs', () => {
     await expect(connectRedis(`redis://:secret@127.0.0.1:${silent.port}`, { connectTimeoutMs: 150 })).rejects.toThrow(
       `cannot reach Redis at redis://:***@127.0.0.1:${silent.port}: no answer to the connection and a PING within 150 ms; is it a Redis server?`,
     );
+    await silent.clientsGone();
+  });
+});
+
+describe('a distributed job whose Redis never answers', () => {
+  it('fails with the reason and saves its record, without reading its source', async () => {
+    const store = await MemoryPredictionStore.open();
+    let read = false;
+    const record = { id: 'j1', name: 'd', status: 'queued' as const, spec: {}, origin: 'distributed', createdAtMs: 1, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 };
+    const final = await runDistributedJob({
+      record,
+      source: {
+        chunks() {
+          read = true;
+          return [];
+        },
+        close: async () => undefined,
+      },
+      columns: ['a'],
+      chunkRows: 10,
+      store,
+      descriptor: { spec: {} },
+      redisUrl: `redis://127.0.0.1:${silent.port}`,
+      redisConnectTimeoutMs: 150,
+      prefix: 'sibyl-test',
+      clock: createSystemClock(),
+      log: pino({ level: 'silent' }),
+    });
+    expect(final).toMatchObject({ id: 'j1', status: 'failed', error: `cannot reach Redis at redis://127.0.0.1:${silent.port}: no answer to the connection and a PING within 150 ms; is it a Redis server?` });
+    expect(await store.getJob('j1')).toMatchObject({ status: 'failed' });
+    expect(read).toBe(false);
     await silent.clientsGone();
   });
 });
