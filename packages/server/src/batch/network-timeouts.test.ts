@@ -120,7 +120,7 @@ describe('a distributed job whose Redis never answers', () => {
       source: {
         chunks() {
           read = true;
-          return [];
+          return (async function* () {})();
         },
         close: async () => undefined,
       },
