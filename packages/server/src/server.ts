@@ -1,5 +1,6 @@
 // The composition root: the one place that constructs adapters and wires the layers together.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
@@ -27,6 +28,7 @@ import { BatchScheduler } from './batch/schedules.ts';
 import { OnlineActivity, serverJobRunner } from './batch/server-job-runner.ts';
 import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
+import { redact } from './batch/sources/sql-source.ts';
 import type { StateStore } from './state/state-store.ts';
 
 export interface SibylServerOptions {
@@ -62,6 +64,18 @@ function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger): Resp
 function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
   const store = config.predictionStore;
   return store.backend === 'sqlite' && store.path !== ':memory:' ? { sqliteFile: store.path } : {};
+}
+
+/** The server's prediction store as a job spec names it, for the records of jobs run here (never the password of a URL). */
+function jobStoreOf(config: ServerConfig): { sqlite: string } | { postgres: string } {
+  const store = config.predictionStore;
+  if (store.backend === 'sqlite') return { sqlite: store.path === ':memory:' ? store.path : path.resolve(store.path) };
+  return { postgres: store.url === '' ? '(the PG* environment variables)' : redact(store.url) };
+}
+
+/** Reject files of jobs sent to the server without `rejects`: `rejects/` beside the state store (under `.sibyl/` by default), never the working directory itself. */
+function rejectsDirOf(config: ServerConfig): string {
+  return path.resolve(config.stateStore === ':memory:' ? '.sibyl' : path.dirname(config.stateStore), 'rejects');
 }
 
 /** The server package's version, read when a server is built (never at import time). */
@@ -172,7 +186,18 @@ export class SibylServer {
       state: this.stateStore,
       clock: this.clock,
       log: this.log,
-      runner: serverJobRunner({ activity: this.onlineActivity, router: this.router, models: this.models, store: this.predictionStore, clock: this.clock, log: this.log, configDir: options.configDir ?? process.cwd(), ...sqliteFileOf(config) }),
+      runner: serverJobRunner({
+        activity: this.onlineActivity,
+        router: this.router,
+        models: this.models,
+        store: this.predictionStore,
+        clock: this.clock,
+        log: this.log,
+        configDir: options.configDir ?? process.cwd(),
+        ...sqliteFileOf(config),
+        serverStore: jobStoreOf(config),
+        rejectsDir: rejectsDirOf(config),
+      }),
     });
     this.schedules = new BatchScheduler({
       schedules: config.schedules,

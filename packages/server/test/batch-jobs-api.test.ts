@@ -1,7 +1,8 @@
 // Batch jobs inside the server, through its HTTP API (Fastify inject): a real ONNX model, the real
 // runner and SQLite stores. Start (a spec or a job file), status, history, cancel, resume; errors
 // that name what was wrong.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchJobView } from '../src/batch/job-manager.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   await writeCsv(path.join(dir, 'big.csv'), BIG);
   await mkdir(path.join(dir, 'jobs'));
   await writeFile(path.join(dir, 'jobs', 'nightly.yaml'), `name: nightly\nsource: {csv: ../customers.csv}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nchunkRows: 64\n`);
-  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, endpoints: { scoring: { target: { model: 'linear', version: 1 } } } as never, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
+  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, stateStore: path.join(dir, 'state', 'state.sqlite'), endpoints: { scoring: { target: { model: 'linear', version: 1 } } } as never, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
 });
 
 afterAll(async () => {
@@ -109,6 +110,46 @@ describe('POST /v1/batch/jobs', () => {
     expect(extra.body.error).toMatch(/"jobFile" has no other fields.*"name"/);
     const empty = await server.http.inject({ method: 'POST', url: '/v1/batch/jobs' });
     expect(empty.statusCode).toBe(400);
+  });
+});
+
+describe('what a job record says (issue 13)', () => {
+  it('refuses a source that is not a regular file (/dev/zero, a directory) with 400 before the job starts', async () => {
+    for (const [source, what] of [
+      [{ csv: '/dev/zero' }, 'the CSV source /dev/zero is a character device; expected a regular file'],
+      [{ jsonl: dir }, `the JSON Lines source ${dir} is a directory; expected a regular file`],
+    ] as const) {
+      const res = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', { ...spec('x.csv'), name: 'special', source });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ reason: 'BATCH_SOURCE_INVALID', error: what });
+    }
+    expect((await call<{ jobs: BatchJobView[] }>('GET', '/v1/batch/jobs?name=special')).body.jobs).toEqual([]);
+  });
+
+  it("names the store the job wrote — the server's — not the one its spec names, nor the default", async () => {
+    const started = await call<BatchJobView>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { name: 'own-store', store: { sqlite: 'elsewhere.sqlite' } }));
+    expect(started.status).toBe(202);
+    const final = await server.batchJobs.whenDone(started.body.id)!;
+    expect(final.status).toBe('succeeded');
+    const shown = await call<BatchJobView>('GET', `/v1/batch/jobs/${started.body.id}`);
+    expect((shown.body.spec as { store: unknown }).store).toEqual({ sqlite: path.join(dir, 'predictions.sqlite') });
+    expect(existsSync(path.join(dir, 'elsewhere.sqlite'))).toBe(false);
+    expect((await server.predictionStore.lookup('linear', ['c7'])).get('c7')?.jobId).toBe(started.body.id);
+    const plain = await call<BatchJobView>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { name: 'default-store' }));
+    await server.batchJobs.whenDone(plain.body.id);
+    expect(((await call<BatchJobView>('GET', `/v1/batch/jobs/${plain.body.id}`)).body.spec as { store: unknown }).store).toEqual({ sqlite: path.join(dir, 'predictions.sqlite') });
+  });
+
+  it("writes the reject file of a spec without `rejects` beside the server's state store, not in the folder of sibyl.yaml", async () => {
+    const csv = path.join(dir, 'bad.csv');
+    await writeFile(csv, 'id,a,b,c,d\nok,1,2,3,4\nbad,1,x,3,4\n');
+    const started = await call<BatchJobView>('POST', '/v1/batch/jobs', spec(csv, { name: 'with-rejects' }));
+    const final = await server.batchJobs.whenDone(started.body.id)!;
+    expect(final).toMatchObject({ status: 'succeeded', rowsWritten: 1, rowsRejected: 1 });
+    const rejects = path.join(dir, 'state', 'rejects', 'with-rejects.rejects.jsonl');
+    expect((final.spec as { rejects: string }).rejects).toBe(rejects);
+    expect(JSON.parse(await readFile(rejects, 'utf8'))).toMatchObject({ jobId: started.body.id, key: 'bad', rowNumber: 3 });
+    expect(existsSync(path.join(dir, 'with-rejects.rejects.jsonl'))).toBe(false);
   });
 });
 

@@ -60,6 +60,21 @@ describe('compileBatchJob', () => {
     expect(compile({ name: 'x', source: { csv: 'a' }, key: 'id', inputs: {}, target: { model: 'm' }, chunk: 3 })).toThrow(ConfigError);
     expect(compile({ name: 'x', source: { csv: 'a' }, key: 'id', inputs: {}, target: { model: 'm' }, chunk: 3 })).toThrow(/chunk: unknown field; allowed fields here: name, source, key/);
   });
+
+  it('compiles the source limits and timeouts, and refuses them where they do not apply or out of range (issue 13)', () => {
+    const base = { name: 'x', key: 'id', inputs: { i: { column: 'c' } }, target: { model: 'm' } };
+    const pg = compileBatchJob({ ...base, source: { sql: { postgres: 'postgres://h/db', query: 'SELECT 1', connectTimeoutMs: 500, queryTimeoutMs: 9000 } }, maxRecordBytes: 4096, maxRowGroupBytes: 1 << 20 }, 'job.yaml');
+    expect(pg.source).toEqual({ kind: 'postgres', url: 'postgres://h/db', query: 'SELECT 1', connectTimeoutMs: 500, queryTimeoutMs: 9000 });
+    expect([pg.maxRecordBytes, pg.maxRowGroupBytes]).toEqual([4096, 1 << 20]);
+    const plain = job();
+    expect([plain.maxRecordBytes, plain.maxRowGroupBytes]).toEqual([undefined, undefined]); // the sources' defaults
+    expect(compileBatchJob({ ...base, source: { csv: 'a.csv' } }, '/jobs/job.yaml', '/jobs', '/state/rejects').rejectsPath).toBe('/state/rejects/x.rejects.jsonl');
+    expect(compileBatchJob({ ...base, source: { csv: 'a.csv' }, rejects: 'r.jsonl' }, '/jobs/job.yaml', '/jobs', '/state/rejects').rejectsPath).toBe('/jobs/r.jsonl');
+    const compile = (doc: unknown) => () => compileBatchJob(doc, 'job.yaml');
+    expect(compile({ ...base, source: { sql: { sqlite: 'a.db', query: 'SELECT 1', connectTimeoutMs: 5 } } })).toThrow(/source.sql: sets connectTimeoutMs or queryTimeoutMs, which apply to a postgres source only/);
+    expect(compile({ ...base, source: { csv: 'a' }, maxRecordBytes: 10 })).toThrow(/maxRecordBytes/);
+    expect(compile({ ...base, source: { csv: 'a' }, maxRecordBytes: 2 ** 31 })).toThrow(/maxRecordBytes/);
+  });
 });
 
 describe('runBatchJob', () => {

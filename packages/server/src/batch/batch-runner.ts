@@ -110,7 +110,7 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
       beforeCommit: (chunkIndex, rejected) => appendRejects(job.rejectsPath, record.id, chunkIndex, rejected),
     });
     source = options.source ?? openSource(job, mapper.textColumns());
-    rowsTotal = await source.countRows?.().catch(() => undefined);
+    rowsTotal = await source.countRows?.(options.signal).catch(() => undefined);
     const committed = await store.committedChunks(record.id);
     chunksSkipped = committed.size;
     const progress = (): void =>

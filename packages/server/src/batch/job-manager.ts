@@ -9,6 +9,11 @@
 // that ran at 02:00 may be unwanted at 09:00 — but `POST /v1/batch/jobs/{id}/resume` (`sibyl
 // batch resume <id>`) runs it again under the same id, skipping the chunks it committed.
 // A graceful shutdown cancels running jobs and records them the same way.
+//
+// Bounds: cancel and close() wait at most `stopTimeoutMs` for a job to stop after its signal
+// aborts. A job that does not (a source or store that never answers and ignores the abort) is
+// abandoned: its record is saved as failed with the reason (the save itself waits at most
+// `stopTimeoutMs` too), it leaves the running set, and whatever it still does is not awaited.
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
@@ -68,6 +73,8 @@ interface Running {
   startedAt: number;
   progress: BatchJobProgress;
   done: Promise<BatchJobRecord>;
+  /** Set when cancel or close gave up waiting: its end, if it ever comes, changes nothing here. */
+  abandoned: boolean;
 }
 
 const RUNNING_NAMESPACE = 'batch-jobs';
@@ -79,8 +86,12 @@ export interface BatchJobManagerOptions {
   state: StateStore;
   clock: Clock;
   log: Logger;
+  /** How long cancel and close() wait for a job to stop before abandoning it. Default DEFAULT_STOP_TIMEOUT_MS. */
+  stopTimeoutMs?: number;
 }
 
+/** Default of BatchJobManagerOptions.stopTimeoutMs. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 export class BatchJobManager {
   private readonly running = new Map<string, Running>();
@@ -146,12 +157,17 @@ export class BatchJobManager {
     await store.saveJob(record);
     await state.put(RUNNING_NAMESPACE, id, { startedAtMs: clock.epochMs() });
     const controller = new AbortController();
-    const entry: Running = { record, controller, startedAt: clock.now(), progress: { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }, done: undefined as never };
+    const entry: Running = { record, controller, startedAt: clock.now(), progress: { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }, done: undefined as never, abandoned: false };
     entry.done = (async () => {
       let final: BatchJobRecord;
       try {
         final = await runner.run(job, { jobId: id, origin, signal: controller.signal, onProgress: (p) => (entry.progress = p) });
+        if (entry.abandoned) {
+          log.warn({ jobId: id, status: final.status }, `batch job ${id} ended after it was abandoned`);
+          return final;
+        }
       } catch (err) {
+        if (entry.abandoned) return { ...record, status: 'failed', error: (err as Error).message };
         const current = (await store.getJob(id).catch(() => undefined)) ?? record;
         final = { ...current, status: 'failed', finishedAtMs: clock.epochMs(), error: (err as Error).message };
         await store.saveJob(final).catch((e: unknown) => log.error({ err: e, jobId: id }, 'saving the failed job record failed'));
@@ -160,7 +176,7 @@ export class BatchJobManager {
         final = { ...final, status: 'failed', error: interruptedError(id, 'the server shut down while the job ran') };
         await store.saveJob(final).catch((e: unknown) => log.error({ err: e, jobId: id }, 'saving the job record failed'));
       }
-      this.running.delete(id);
+      if (this.running.get(id) === entry) this.running.delete(id);
       await state.delete(RUNNING_NAMESPACE, id).catch(() => false);
       log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error }, `batch job ${id} ${final.status}`);
       return final;
@@ -204,7 +220,40 @@ export class BatchJobManager {
       throw new SibylError('BATCH_JOB_NOT_RUNNING', `batch job ${id} is ${record.status}${record.status === 'running' ? ' in another process (not this server)' : ''}; only jobs running in this server can be cancelled`);
     }
     entry.controller.abort(new SibylError('REQUEST_CANCELLED', `batch job ${id} was cancelled`));
-    return this.view(await entry.done);
+    return this.view(await this.stopped(entry, `cancelled, but it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer) and was abandoned`));
+  }
+
+  private get stopTimeoutMs(): number {
+    return this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  }
+
+  /**
+   * The job's final record once it stopped, or — when it does not within stopTimeoutMs — the
+   * record saying it was abandoned (`error`), saved and returned without waiting for the job.
+   */
+  private async stopped(entry: Running, error: string): Promise<BatchJobRecord> {
+    const { clock, store, state, log } = this.options;
+    const ended = await within(entry.done, this.stopTimeoutMs, clock);
+    if (ended.settled) return ended.value;
+    entry.abandoned = true;
+    const id = entry.record.id;
+    if (this.running.get(id) === entry) this.running.delete(id);
+    const p = entry.progress;
+    const final: BatchJobRecord = {
+      ...entry.record,
+      rowsRead: p.rowsRead,
+      rowsWritten: p.rowsWritten,
+      rowsRejected: p.rowsRejected,
+      chunksCommitted: p.chunksCommitted,
+      status: 'failed',
+      finishedAtMs: clock.epochMs(),
+      error,
+    };
+    log.error({ jobId: id, stopTimeoutMs: this.stopTimeoutMs }, `batch job ${id} did not stop within ${this.stopTimeoutMs} ms; abandoned`);
+    const saved = await within(store.saveJob(final), this.stopTimeoutMs, clock);
+    if (!saved.settled) log.error({ jobId: id }, `the record of abandoned batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
+    await within(state.delete(RUNNING_NAMESPACE, id), this.stopTimeoutMs, clock);
+    return final;
   }
 
   private view(record: BatchJobRecord): BatchJobView {
@@ -235,12 +284,30 @@ export class BatchJobManager {
     };
   }
 
-  /** Cancels every running job and waits for them to stop (they are recorded as interrupted). */
+  /**
+   * Cancels every running job and waits for them to stop (they are recorded as interrupted), each
+   * at most stopTimeoutMs (then abandoned, recorded so), so it always resolves.
+   */
   async close(): Promise<void> {
     this.closing = true;
     const entries = [...this.running.values()];
     for (const e of entries) e.controller.abort(new SibylError('SERVER_DRAINING', 'the server is shutting down'));
-    await Promise.all(entries.map((e) => e.done));
+    await Promise.all(entries.map((e) => this.stopped(e, interruptedError(e.record.id, `the server shut down while the job ran, and it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer), so it was abandoned`))));
+  }
+}
+
+/** Whether `work` settled within `ms` (a rejection counts as settled, with its value undefined). */
+async function within<T>(work: Promise<T>, ms: number, clock: Clock): Promise<{ settled: true; value: T } | { settled: false }> {
+  let cancel: (() => void) | undefined;
+  const timedOut = new Promise<{ settled: false }>((resolve) => (cancel = clock.setTimeout(() => resolve({ settled: false }), ms)));
+  const settled = work.then(
+    (value) => ({ settled: true as const, value }),
+    () => ({ settled: true as const, value: undefined as T }),
+  );
+  try {
+    return await Promise.race([settled, timedOut]);
+  } finally {
+    cancel?.();
   }
 }
 

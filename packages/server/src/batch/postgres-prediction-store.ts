@@ -7,6 +7,10 @@
 // A chunk is written by one INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO UPDATE and its
 // chunk mark, in one transaction: one round trip for the rows whatever their number. Numbers
 // that JSON cannot hold (NaN, ±Infinity) are stored as null.
+//
+// Bounds: a connection (TCP and handshake) must be ready within connectTimeoutMs and every query
+// answer within queryTimeoutMs; a client whose query failed is discarded, not reused, so a
+// server that stops answering fails the calls (a job, a lookup) instead of holding them forever.
 import pg from 'pg';
 import type { BatchJobRecord, PredictionStore, StoredOutput, StoredPrediction } from './prediction-store.ts';
 
@@ -17,7 +21,14 @@ export interface PostgresPredictionStoreOptions {
   tablePrefix?: string;
   /** Connections in the pool. Default 4. */
   poolSize?: number;
+  /** The TCP connection and the handshake of each pooled connection. Default DEFAULT_STORE_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Each query (a chunk's commit is one). Default DEFAULT_STORE_QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number;
 }
+
+export const DEFAULT_STORE_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STORE_QUERY_TIMEOUT_MS = 60_000;
 
 interface PredictionRow {
   key: string;
@@ -44,7 +55,12 @@ export class PostgresPredictionStore implements PredictionStore {
     const prefix = options.tablePrefix ?? 'sibyl_';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(prefix)) throw new Error(`prediction store table prefix '${prefix}' is not a plain SQL identifier (letters, digits and _, up to 41 characters)`);
     const tables = { predictions: `${prefix}predictions`, jobs: `${prefix}batch_jobs`, chunks: `${prefix}batch_chunks` };
-    const pool = new pg.Pool({ ...(options.url === '' ? {} : { connectionString: options.url }), max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({
+      ...(options.url === '' ? {} : { connectionString: options.url }),
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_STORE_CONNECT_TIMEOUT_MS,
+      query_timeout: options.queryTimeoutMs ?? DEFAULT_STORE_QUERY_TIMEOUT_MS,
+    });
     pool.on('error', () => undefined); // idle clients that lose their connection are replaced
     try {
       await transaction(pool, async (client) => {
@@ -156,14 +172,17 @@ export class PostgresPredictionStore implements PredictionStore {
 
 async function transaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     await client.query('BEGIN');
     await work(client);
     await client.query('COMMIT');
   } catch (err) {
+    failure = err as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A client whose query failed (a timeout leaves it mid-query) is closed, not returned to the pool.
+    client.release(failure);
   }
 }

@@ -18,6 +18,7 @@ import { routerScorer, type BatchScorer } from './batch-scorer.ts';
 import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
 import type { PredictionStore } from './prediction-store.ts';
 import { SqliteCommitThread } from './sqlite-commit-thread.ts';
+import { refuseSpecialFile } from './sources/source-limits.ts';
 
 export interface ServerJobRunnerOptions {
   /** When online requests last arrived: jobs are paced while they do (OnlineFirstGate). */
@@ -31,6 +32,14 @@ export interface ServerJobRunnerOptions {
   configDir: string;
   /** The file of the server's prediction store when it is SQLite: jobs commit their chunks to it from a worker thread, off the event loop. */
   sqliteFile?: string;
+  /**
+   * The server's prediction store as a job's `store` names it (a PostgreSQL URL without its
+   * password): jobs here always write the server's store, whatever their spec names, so their
+   * records show this one.
+   */
+  serverStore?: { sqlite: string } | { postgres: string };
+  /** Where a spec sent to the server without `rejects` writes its reject file (`<name>.rejects.jsonl`). Default: `configDir`. */
+  rejectsDir?: string;
 }
 
 interface ServerPreparedJob extends PreparedJob {
@@ -110,6 +119,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
   return {
     async prepare(input): Promise<ServerPreparedJob> {
       let job: BatchJob;
+      let namesStore: boolean;
       try {
         if ('jobFile' in input) {
           const file = path.resolve(configDir, input.jobFile);
@@ -121,12 +131,25 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
             throw new SibylError('BATCH_JOB_INVALID', `cannot read the job file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
           }
           job = compileBatchJob(document, file);
+          namesStore = (document as { store?: unknown }).store !== undefined;
         } else {
-          job = compileBatchJob(input.spec, 'the job spec', configDir);
+          job = compileBatchJob(input.spec, 'the job spec', configDir, options.rejectsDir ?? configDir);
+          namesStore = (input.spec as { store?: unknown }).store !== undefined;
         }
       } catch (err) {
         throw asRequestError(err);
       }
+      if (options.serverStore !== undefined) {
+        // The record tells the truth: the store this job writes is the server's.
+        const named = job.document.store;
+        if (namesStore && JSON.stringify(named) !== JSON.stringify(options.serverStore)) {
+          log.info({ job: job.name, named, writes: options.serverStore }, `job ${job.name} names a prediction store of its own; in the server it writes the server's store`);
+        }
+        job = { ...job, document: { ...job.document, store: options.serverStore } };
+      }
+      // A device, FIFO or directory as the source is the caller's mistake: a 400 now, not a failed job later.
+      const source = job.source;
+      if (source.kind !== 'postgres') refuseSpecialFile(source.path, `the ${source.kind === 'jsonl' ? 'JSON Lines' : source.kind === 'csv' ? 'CSV' : source.kind === 'parquet' ? 'Parquet' : 'SQLite'} source`);
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
       if (!models.models.has(target) && router.endpoints.get(target) === undefined) {
         throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${[...models.models.keys()].map((m) => `'${m}'`).join(', ')}`);

@@ -42,7 +42,7 @@ export interface BatchSource {
    * Stops early when the signal aborts.
    */
   chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk>;
-  /** Rows in the source when cheap to know in advance (Parquet metadata, SQL COUNT), for ETA. */
-  countRows?(): Promise<number | undefined>;
+  /** Rows in the source when cheap to know in advance (Parquet metadata, SQL COUNT), for ETA. Stops early when the signal aborts. */
+  countRows?(signal?: AbortSignal): Promise<number | undefined>;
   close(): Promise<void>;
 }

@@ -22,6 +22,12 @@ const SourceSchema = Type.Object(
           sqlite: Type.Optional(file('A SQLite database file')),
           postgres: Type.Optional(Type.String({ minLength: 1, description: 'A PostgreSQL URL, e.g. postgres://user@host:5432/db.' })),
           query,
+          connectTimeoutMs: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 600_000, description: 'postgres: the TCP connection and the handshake must finish within this time, or the job fails saying so. Default: 10000.' }),
+          ),
+          queryTimeoutMs: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'postgres: each round trip of the query (a fetch of rows; the first includes planning and sorting) must answer within this time, or the job fails saying so. Default: 300000.' }),
+          ),
         },
         { additionalProperties: false, description: 'A SQL query against SQLite (sqlite: file) or PostgreSQL (postgres: url).' },
       ),
@@ -70,7 +76,24 @@ export const BatchJobSchema = Type.Object(
       Type.Integer({ minimum: 1, maximum: 1_000_000, description: "Rows per inference request. Default: the model's maxBatchSize when it sets one in config.yaml, else 4096 (1 for models that do not batch)." }),
     ),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Inference requests in flight at once. Default: twice the instances of the model, at least 2.' })),
-    rejects: Type.Optional(file('JSON Lines file bad rows are appended to, with their reason. Default: <name>.rejects.jsonl beside the job file')),
+    rejects: Type.Optional(
+      file('JSON Lines file bad rows are appended to, with their reason. Default: <name>.rejects.jsonl beside the job file; for a spec sent to the server (POST /v1/batch/jobs), in the rejects folder beside its state store (.sibyl/rejects by default)'),
+    ),
+    maxRecordBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: 1_073_741_824,
+        description:
+          'The longest record a source may hold, in bytes: a CSV row, a JSON Lines line, a SQL row (its values). A longer one fails the job with a message naming the file, the row or line and this limit (memory never holds more than the limit per record). Default: 8388608 (8 MiB).',
+      }),
+    ),
+    maxRowGroupBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: 4_294_967_296,
+        description: "Parquet: the most a row group may hold of the columns the job reads (uncompressed, as the file's metadata says), and the largest single read of the file. A larger one fails the job. Default: 536870912 (512 MiB).",
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Sibyl batch job' },
 );
@@ -80,7 +103,7 @@ export type BatchJobDocument = Static<typeof BatchJobSchema>;
 export type BatchSourceSpec =
   | { readonly kind: 'csv' | 'jsonl' | 'parquet'; readonly path: string }
   | { readonly kind: 'sqlite'; readonly path: string; readonly query: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly query: string };
+  | { readonly kind: 'postgres'; readonly url: string; readonly query: string; readonly connectTimeoutMs?: number; readonly queryTimeoutMs?: number };
 
 /** How one model input is filled from a row. */
 export type InputMapping = { readonly input: string; readonly columns: readonly string[] } | { readonly input: string; readonly column: string };
@@ -105,6 +128,10 @@ export interface BatchJob {
   readonly concurrency?: number;
   /** Absolute path of the reject file. */
   readonly rejectsPath: string;
+  /** Undefined: the sources' default (DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
+  /** Undefined: the Parquet source's default (DEFAULT_MAX_ROW_GROUP_BYTES). */
+  readonly maxRowGroupBytes?: number;
   /** The name predictions are stored under: the model's, or the endpoint's. */
   readonly predictionModel: string;
   /** The document with every path absolute: what the job record keeps, and compiles again to this job. */
@@ -119,10 +146,11 @@ const absolute = (baseDir: string, p: string): string => (path.isAbsolute(p) ? p
 
 /**
  * Validates a job document and compiles it. `source` names the file (or request) in errors;
- * relative paths resolve against `baseDir` (default: the folder of `source`).
+ * relative paths resolve against `baseDir` (default: the folder of `source`). A job without
+ * `rejects` writes `<name>.rejects.jsonl` in `rejectsDir` (default `baseDir`).
  * @throws ConfigError naming the source, the field and what is allowed.
  */
-export function compileBatchJob(document: unknown, source: string, baseDir: string = path.dirname(path.resolve(source))): BatchJob {
+export function compileBatchJob(document: unknown, source: string, baseDir: string = path.dirname(path.resolve(source)), rejectsDir: string = baseDir): BatchJob {
   const doc = validateConfig<BatchJobDocument>(BatchJobSchema, document ?? {}, source);
   const problems: ConfigProblem[] = [];
   const resolved = structuredClone(doc);
@@ -136,10 +164,17 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     if ((sql.sqlite === undefined) === (sql.postgres === undefined)) {
       problems.push({ path: 'source.sql', message: 'expected exactly one of sqlite (a database file) or postgres (a URL)' });
     } else if (sql.sqlite !== undefined) {
+      if (sql.connectTimeoutMs !== undefined || sql.queryTimeoutMs !== undefined) problems.push({ path: 'source.sql', message: 'sets connectTimeoutMs or queryTimeoutMs, which apply to a postgres source only (a SQLite file is local)' });
       resolved.source.sql!.sqlite = absolute(baseDir, sql.sqlite);
       sourceSpec = { kind: 'sqlite', path: resolved.source.sql!.sqlite, query: sql.query };
     } else {
-      sourceSpec = { kind: 'postgres', url: sql.postgres!, query: sql.query };
+      sourceSpec = {
+        kind: 'postgres',
+        url: sql.postgres!,
+        query: sql.query,
+        ...(sql.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: sql.connectTimeoutMs }),
+        ...(sql.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: sql.queryTimeoutMs }),
+      };
     }
   } else {
     const kind = kinds[0]!;
@@ -189,7 +224,7 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     store = { kind: 'sqlite', path: p };
   }
 
-  const rejectsPath = absolute(baseDir, doc.rejects ?? `${doc.name}.rejects.jsonl`);
+  const rejectsPath = doc.rejects === undefined ? path.resolve(rejectsDir, `${doc.name}.rejects.jsonl`) : absolute(baseDir, doc.rejects);
   resolved.rejects = rejectsPath;
   if (problems.length > 0 || sourceSpec === undefined || target === undefined) throw new ConfigError(source, problems);
   return Object.freeze({
@@ -204,6 +239,8 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     ...(doc.requestRows === undefined ? {} : { requestRows: doc.requestRows }),
     ...(doc.concurrency === undefined ? {} : { concurrency: doc.concurrency }),
     rejectsPath,
+    ...(doc.maxRecordBytes === undefined ? {} : { maxRecordBytes: doc.maxRecordBytes }),
+    ...(doc.maxRowGroupBytes === undefined ? {} : { maxRowGroupBytes: doc.maxRowGroupBytes }),
     predictionModel: target.kind === 'model' ? target.model : target.endpoint,
     document: resolved,
   });

@@ -11,7 +11,7 @@ import type { Runtime } from '../runtimes/runtime.ts';
 import { SibylServer, type SibylServerOptions } from '../server.ts';
 import type { StateStore } from '../state/state-store.ts';
 
-export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | 'modelRepository' | 'stateStore'>> {
+export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | 'modelRepository'>> {
   bodyLimitBytes?: number;
   clock?: Clock;
   runtime?: Runtime;

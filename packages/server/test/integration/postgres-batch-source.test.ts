@@ -68,4 +68,19 @@ describe('PostgresQuerySource', () => {
       await scoring.close();
     }
   });
+
+  it('works with explicit timeouts, and fails a query that does not answer in queryTimeoutMs or a row over maxRecordBytes (issue 13)', async () => {
+    const read = async (source: PostgresQuerySource): Promise<number> => {
+      let rows = 0;
+      for await (const c of source.chunks({ chunkRows: 5 })) rows += c.rows.length;
+      return rows;
+    };
+    expect(await read(PostgresQuerySource.create(POSTGRES_URL, `SELECT id, n FROM ${TABLE} ORDER BY id`, { connectTimeoutMs: 5000, queryTimeoutMs: 5000 }))).toBe(ROWS);
+    await expect(read(PostgresQuerySource.create(POSTGRES_URL, 'SELECT 1 AS id, pg_sleep(1)', { queryTimeoutMs: 100 }))).rejects.toThrow(
+      "the PostgreSQL source's query failed: no answer within queryTimeoutMs (100 ms)",
+    );
+    await expect(read(PostgresQuerySource.create(POSTGRES_URL, `SELECT id, repeat('x', 5000 + n) AS s FROM ${TABLE} ORDER BY id`, { maxRecordBytes: 1024 }))).rejects.toThrow(
+      /row 1 of the query is longer than maxRecordBytes \(1024 bytes\)/,
+    );
+  });
 });

@@ -12,12 +12,13 @@
 //   maxStalledCount times) fails the job with that chunk's reason; nothing more is queued.
 import { SibylError } from '@sibyl/protocol';
 import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { RejectedRow } from '../chunk-processor.ts';
 import { countChunk } from '../job-record.ts';
 import type { BatchJobRecord, PredictionStore } from '../prediction-store.ts';
+import { connectRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './redis-connection.ts';
 import type { BatchSource } from '../source.ts';
 import { chunkIndexOf, chunkItemId, chunkQueueName, encodeChunk, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor } from './chunk-queue.ts';
 
@@ -47,6 +48,8 @@ export interface DistributedRunOptions {
   /** What workers need besides the rows: the job spec (with its store). */
   descriptor: Omit<DistributedJobDescriptor, 'jobId' | 'createdAtMs'>;
   redisUrl: string;
+  /** Redis must answer a PING this soon after the connection starts, or the job fails saying so (default DEFAULT_REDIS_CONNECT_TIMEOUT_MS). */
+  redisConnectTimeoutMs?: number;
   prefix: string;
   /** Chunks queued or running at once (default 8). */
   maxQueuedChunks?: number;
@@ -70,8 +73,16 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
   const maxQueued = options.maxQueuedChunks ?? 8;
   const attempts = options.attempts ?? 3;
   const queueName = chunkQueueName(jobId);
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const eventsRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const connectTimeoutMs = options.redisConnectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
+  const connections = await Promise.allSettled([connectRedis(options.redisUrl, { connectTimeoutMs, commandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS }), connectRedis(options.redisUrl, { connectTimeoutMs })]);
+  if (connections.some((c) => c.status === 'rejected')) {
+    for (const c of connections) if (c.status === 'fulfilled') c.value.disconnect();
+    const reason = (connections.find((c) => c.status === 'rejected') as PromiseRejectedResult).reason as Error;
+    const failed: BatchJobRecord = { ...options.record, status: 'failed', error: reason.message, finishedAtMs: clock.epochMs() };
+    await store.saveJob(failed).catch((err: unknown) => log.error({ err, jobId }, 'saving the job record failed'));
+    return failed;
+  }
+  const [redis, eventsRedis] = connections.map((c) => (c as PromiseFulfilledResult<Redis>).value) as [Redis, Redis];
   const queue = new Queue<ChunkMessage, ChunkResult>(queueName, { connection: redis, prefix });
   const events = new QueueEvents(queueName, { connection: eventsRedis, prefix });
 

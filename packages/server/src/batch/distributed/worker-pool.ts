@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChunkProcessor } from '../chunk-processor.ts';
 import { chunkQueueName, decodeChunk, registryKey, type ChunkMessage, type ChunkResult, type DistributedJobDescriptor, type StallOptions } from './chunk-queue.ts';
+import { connectRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './redis-connection.ts';
 
 /** A job's processor on this worker, with what to release when the job is done (its store). */
 export interface JobProcessor {
@@ -39,26 +40,19 @@ interface Attached {
 
 export class BatchWorkerPool {
   private readonly attached = new Map<string, Attached>();
-  private readonly redis: Redis;
+  private redis!: Redis;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> = Promise.resolve();
   private closed = false;
   /** Chunks this pool has committed, per job (for logs and tests). */
   readonly committed = new Map<string, number>();
 
-  private constructor(private readonly options: BatchWorkerPoolOptions) {
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  }
+  private constructor(private readonly options: BatchWorkerPoolOptions) {}
 
-  /** Connects, reads the registry once and keeps polling it. @throws when Redis cannot be reached. */
+  /** Connects, reads the registry once and keeps polling it. @throws when Redis cannot be reached or does not answer within its connect timeout. */
   static async start(options: BatchWorkerPoolOptions): Promise<BatchWorkerPool> {
     const pool = new BatchWorkerPool(options);
-    try {
-      await pool.redis.ping();
-    } catch (err) {
-      pool.redis.disconnect();
-      throw new Error(`cannot reach Redis at ${options.redisUrl}: ${(err as Error).message}`, { cause: err });
-    }
+    pool.redis = await connectRedis(options.redisUrl, { commandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS });
     await pool.poll();
     pool.timer = setInterval(() => {
       pool.polling = pool.polling.then(() => pool.poll());
@@ -98,7 +92,8 @@ export class BatchWorkerPool {
     const { jobId } = descriptor;
     const { log, stall } = this.options;
     const processor = this.options.processorFor(descriptor);
-    const connection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    // BullMQ's worker blocks on this connection on purpose: no command timeout (its connect has ioredis' connectTimeout).
+    const connection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null, connectTimeout: DEFAULT_REDIS_CONNECT_TIMEOUT_MS });
     // A job whose processor cannot be built (unknown model, unreachable store) fails each chunk
     // with that reason, so the coordinator reports it after the chunk's attempts.
     processor.catch((err: unknown) => log.error({ err, jobId }, 'cannot score the chunks of the job'));

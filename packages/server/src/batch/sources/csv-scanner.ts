@@ -5,9 +5,15 @@
 // for the same text (an integer below 2^53 divided by an exact power of ten is correctly
 // rounded) — everything else as text; columns the job does not read are skipped unparsed. It
 // runs in the caller's thread or in a worker (csv-scan-worker.ts): it imports nothing but the
-// protocol's error type, so it bundles on its own.
-import { open, type FileHandle } from 'node:fs/promises';
+// protocol's error type and the source limits, so it bundles on its own.
+//
+// Memory: the buffer holds one block and the unfinished record; a record longer than
+// `maxRecordBytes` fails the scan (naming the file, the row and the limit) instead of growing it,
+// so a file without line ends (/dev/zero is refused before, but a regular file can be one endless
+// line, or a quote never closed) costs at most the limit plus a block.
+import type { FileHandle } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
+import { DEFAULT_MAX_RECORD_BYTES, openRegularFile, recordTooLarge } from './source-limits.ts';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -24,6 +30,8 @@ export interface CsvScanOptions {
   columns?: readonly string[];
   /** Columns always kept as text (keys), never parsed as numbers. */
   textColumns?: readonly string[];
+  /** Longest record (row, with its line end) accepted, in bytes. Default DEFAULT_MAX_RECORD_BYTES (8 MiB). */
+  maxRecordBytes?: number;
 }
 
 /** One chunk as scanned: per needed column, its numbers, and its texts when it has any. */
@@ -99,7 +107,7 @@ class ColumnTable {
  * (record boundaries only) without being yielded. @throws SibylError BATCH_SOURCE_INVALID.
  */
 export async function* scanCsv(file: string, options: CsvScanOptions, read: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
-  const reader = await BlockReader.open(file);
+  const reader = await BlockReader.open(file, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   try {
     const plan = planFor(file, await reader.header(), options);
     const { chunkRows, skip, signal } = read;
@@ -122,23 +130,43 @@ class BlockReader {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private eof = false;
+  /** Records scanned so far, the header included (blank lines are not records). */
+  private recordsScanned = 0;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly file: string,
+    private readonly handle: FileHandle,
+    private readonly maxRecordBytes: number,
+  ) {}
 
-  static async open(file: string): Promise<BlockReader> {
-    try {
-      return new BlockReader(await open(file, 'r'));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the CSV source ${file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
-    }
+  static async open(file: string, maxRecordBytes: number): Promise<BlockReader> {
+    return new BlockReader(file, await openRegularFile(file, 'the CSV source'), maxRecordBytes);
   }
 
-  /** Keeps the bytes from `pos` on and appends the next block. False when the end of the file was known already (true once more on reaching it, so the last record is scanned again knowing it is the last). */
+  /** The error of the record being scanned when it is over the limit. */
+  private tooLarge(): SibylError {
+    const n = this.recordsScanned + 1;
+    return recordTooLarge(this.file, n === 1 ? 'the header (row 1)' : `row ${n} (the header is row 1)`, this.maxRecordBytes);
+  }
+
+  /** Accepts a record that ended at `end` (from `pos`), unless it is over the limit. */
+  private take(end: number): void {
+    if (end - this.pos > this.maxRecordBytes) throw this.tooLarge();
+    this.pos = end;
+    this.recordsScanned++;
+  }
+
+  /**
+   * Keeps the bytes from `pos` on (the unfinished record, refused once over the limit) and appends
+   * the next block. False when the end of the file was known already (true once more on reaching
+   * it, so the last record is scanned again knowing it is the last).
+   */
   private async fill(): Promise<boolean> {
     if (this.eof) return false;
     const rest = this.buf.length - this.pos;
-    const next = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, rest * 2));
+    if (rest > this.maxRecordBytes) throw this.tooLarge();
+    // Doubling keeps long records linear; never past the limit plus a block (and so always below 2^31).
+    const next = Buffer.allocUnsafe(Math.min(Math.max(BLOCK_BYTES, rest * 2), this.maxRecordBytes + BLOCK_BYTES));
     this.buf.copy(next, 0, this.pos);
     const { bytesRead } = await this.handle.read(next, rest, next.length - rest, null);
     if (bytesRead === 0) this.eof = true;
@@ -154,7 +182,7 @@ class BlockReader {
     for (;;) {
       const end = this.scanRecord(this.pos, undefined, undefined, 0, fields);
       if (end >= 0) {
-        this.pos = end;
+        this.take(end);
         return fields;
       }
       if (end === -3) break;
@@ -182,7 +210,7 @@ class BlockReader {
         this.pos = this.skipLineEnd(this.pos);
         continue; // a blank line
       }
-      this.pos = end;
+      this.take(end);
       n++;
     }
     return n;

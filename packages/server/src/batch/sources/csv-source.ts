@@ -7,12 +7,11 @@
 // strings per row cost more than the model. The scanner parses the fields the job needs straight
 // from the bytes into numbers (or text); chunks carry `columns`, and `rows` is built only when
 // read.
-import { open, stat } from 'node:fs/promises';
-import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk } from '../source.ts';
 import { columnarChunk } from '../chunk-row.ts';
 import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
 import { scanCsvInWorker } from './csv-worker.ts';
+import { openRegularFile } from './source-limits.ts';
 
 /** Files at least this large are scanned in a worker thread (its start-up is not worth it for small ones). */
 const WORKER_BYTES = 16 * 1024 * 1024;
@@ -33,27 +32,23 @@ export class CsvSource implements BatchSource {
   }
 
   async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
-    let size: number;
-    try {
-      size = (await stat(this.file)).size;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the CSV source ${this.file}: ${code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
-    }
+    // A device, FIFO or directory is refused here, before a worker starts.
+    const handle = await openRegularFile(this.file, 'the CSV source');
+    const { size } = await handle.stat().finally(() => handle.close());
     const where = this.options.scanIn ?? 'auto';
     const inWorker = where === 'worker' || (where === 'auto' && size >= WORKER_BYTES);
-    const scan = { columns: this.options.columns, textColumns: this.options.textColumns };
+    const scan = { columns: this.options.columns, textColumns: this.options.textColumns, ...(this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes }) };
     const scanned = inWorker ? scanCsvInWorker(this.file, scan, options) : scanCsv(this.file, scan, options);
     for await (const chunk of scanned) yield columnarChunk(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
   }
 
   /**
    * An estimate, for the ETA: the file's size over the average length of the lines in its first
-   * MiB (exact for files that small). Undefined when the file cannot be read.
+   * MiB (exact for files that small). Undefined when the file cannot be read (or is not a regular file).
    */
   async countRows(): Promise<number | undefined> {
     try {
-      const handle = await open(this.file, 'r');
+      const handle = await openRegularFile(this.file, 'the CSV source');
       try {
         const { size } = await handle.stat();
         const sample = Buffer.alloc(Math.min(size, 1024 * 1024));

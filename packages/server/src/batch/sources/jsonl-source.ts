@@ -1,34 +1,34 @@
 // A JSON Lines file: one JSON object per line (blank lines are skipped), streamed line by line.
 // Values stay JSON values, as the online V2 JSON path sees them; integers beyond 2^53 are exact
 // (bigint), parsed losslessly like the online path does when it must.
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { SibylError, parseJsonExact } from '@sibyl/protocol';
+// A line longer than maxRecordBytes fails the job (see source-limits.ts).
+import { parseJsonExact } from '@sibyl/protocol';
 import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import { readLines } from './line-reader.ts';
 import { chunkRowStream } from './row-chunker.ts';
+import { DEFAULT_MAX_RECORD_BYTES, openRegularFile, recordTooLarge } from './source-limits.ts';
 
 // A digit run long enough to be beyond 2^53 needs the exact parser.
 const LONG_INTEGER = /\d{16,}/;
 
 export class JsonlSource implements BatchSource {
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly file: string,
+    private readonly maxRecordBytes: number,
+  ) {}
 
-  static create(file: string): JsonlSource {
-    return new JsonlSource(file);
+  /** `maxRecordBytes`: the longest line accepted (default DEFAULT_MAX_RECORD_BYTES). */
+  static create(file: string, options: { maxRecordBytes?: number } = {}): JsonlSource {
+    return new JsonlSource(file, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   }
 
   async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+    const handle = await openRegularFile(this.file, 'the JSON Lines source');
     try {
-      await access(this.file);
-    } catch (err) {
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot read the JSON Lines source ${this.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
-    }
-    const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-    try {
+      const lines = readLines(handle, this.maxRecordBytes, (line) => recordTooLarge(this.file, `line ${line}`, this.maxRecordBytes));
       yield* chunkRowStream(this.rows(lines), options, 1);
     } finally {
-      lines.close();
+      await handle.close();
     }
   }
 

@@ -14,18 +14,23 @@ export function columnsOf(job: Pick<BatchJob, 'key' | 'inputs'>): string[] {
 }
 
 /** `textColumns`: columns a CSV source keeps as text (keys, BYTES inputs); default the key columns. */
-export function openSource(job: Pick<BatchJob, 'source' | 'key' | 'inputs'>, textColumns: readonly string[] = job.key): BatchSource {
+export function openSource(job: Pick<BatchJob, 'source' | 'key' | 'inputs' | 'maxRecordBytes' | 'maxRowGroupBytes'>, textColumns: readonly string[] = job.key): BatchSource {
   const s = job.source;
+  const limit = job.maxRecordBytes === undefined ? {} : { maxRecordBytes: job.maxRecordBytes };
   switch (s.kind) {
     case 'csv':
-      return CsvSource.create(s.path, { columns: columnsOf(job), textColumns });
+      return CsvSource.create(s.path, { columns: columnsOf(job), textColumns, ...limit });
     case 'jsonl':
-      return JsonlSource.create(s.path);
+      return JsonlSource.create(s.path, limit);
     case 'parquet':
-      return ParquetSource.create(s.path, columnsOf(job));
+      return ParquetSource.create(s.path, columnsOf(job), job.maxRowGroupBytes === undefined ? {} : { maxRowGroupBytes: job.maxRowGroupBytes });
     case 'sqlite':
-      return SqliteQuerySource.create(s.path, s.query);
+      return SqliteQuerySource.create(s.path, s.query, limit);
     case 'postgres':
-      return PostgresQuerySource.create(s.url, s.query);
+      return PostgresQuerySource.create(s.url, s.query, {
+        ...limit,
+        ...(s.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: s.connectTimeoutMs }),
+        ...(s.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: s.queryTimeoutMs }),
+      });
   }
 }

@@ -1,12 +1,35 @@
 // A SQL query's result rows: SQLite through better-sqlite3's iterate() (one row at a time, on a
 // read-only connection), PostgreSQL through a cursor (pg-cursor) fetching one chunk per round
 // trip. The query must order its rows (ORDER BY) for chunk N to be the same rows on every read.
+//
+// Bounds: a row over maxRecordBytes fails the job (the database hands over whole rows, so it is
+// checked as each arrives). PostgreSQL: the connection and its handshake must finish within
+// connectTimeoutMs and each round trip of the query within queryTimeoutMs, and an abort (cancel,
+// shutdown) closes the socket at once — a server that accepts and never answers cannot hold a
+// job, its cancel or the server's shutdown.
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import { rowBytes } from './row-size.ts';
 import { chunkRowStream } from './row-chunker.ts';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, refuseSpecialFile } from './source-limits.ts';
+
+/** Default of a PostgreSQL source's connectTimeoutMs: the TCP connection and the protocol's handshake. */
+export const DEFAULT_SQL_CONNECT_TIMEOUT_MS = 10_000;
+/** Default of a PostgreSQL source's queryTimeoutMs: one round trip (the first includes planning and sorting). */
+export const DEFAULT_SQL_QUERY_TIMEOUT_MS = 300_000;
+
+/** The rows, each checked against the record limit. `source` names the source in errors. */
+async function* limitedRows(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>, maxRecordBytes: number, source: string): AsyncIterable<SourceRow> {
+  let n = 0;
+  for await (const row of rows) {
+    n++;
+    if (rowBytes(row, maxRecordBytes) > maxRecordBytes) throw recordTooLarge(source, `row ${n} of the query`, maxRecordBytes);
+    yield row;
+  }
+}
 
 export class SqliteQuerySource implements BatchSource {
   private db: Database.Database | undefined;
@@ -14,13 +37,16 @@ export class SqliteQuerySource implements BatchSource {
   private constructor(
     private readonly file: string,
     private readonly query: string,
+    private readonly maxRecordBytes: number,
   ) {}
 
-  static create(file: string, query: string): SqliteQuerySource {
-    return new SqliteQuerySource(file, query);
+  static create(file: string, query: string, options: { maxRecordBytes?: number } = {}): SqliteQuerySource {
+    return new SqliteQuerySource(file, query, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   }
 
   private statement(): Database.Statement {
+    // SQLite opening a FIFO would block this thread: refused first.
+    if (this.db === undefined) refuseSpecialFile(this.file, 'the SQLite source');
     try {
       this.db ??= new Database(this.file, { readonly: true, fileMustExist: true });
       return this.db.prepare(this.query);
@@ -41,7 +67,7 @@ export class SqliteQuerySource implements BatchSource {
   async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
     const statement = this.statement();
     if (!statement.reader) throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source's query returns no rows (it is not a SELECT): ${this.query}`);
-    yield* chunkRowStream(statement.iterate() as Iterable<SourceRow>, options, 1);
+    yield* chunkRowStream(limitedRows(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`), options, 1);
   }
 
   async close(): Promise<void> {
@@ -50,49 +76,82 @@ export class SqliteQuerySource implements BatchSource {
   }
 }
 
+export interface PostgresQuerySourceOptions {
+  /** The TCP connection and the handshake, until the server is ready for queries. Default DEFAULT_SQL_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Each round trip of the query (a fetch of rows; the first includes planning and sorting). Default DEFAULT_SQL_QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number;
+  maxRecordBytes?: number;
+}
+
 export class PostgresQuerySource implements BatchSource {
+  private readonly connectTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly maxRecordBytes: number;
+  /** Why countRows could not connect: chunks() fails with it at once rather than wait again. */
+  private connectFailure: SibylError | undefined;
+
   private constructor(
     private readonly url: string,
     private readonly query: string,
-  ) {}
-
-  static create(url: string, query: string): PostgresQuerySource {
-    return new PostgresQuerySource(url, query);
+    options: PostgresQuerySourceOptions,
+  ) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_SQL_CONNECT_TIMEOUT_MS;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_SQL_QUERY_TIMEOUT_MS;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   }
 
-  private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url });
+  static create(url: string, query: string, options: PostgresQuerySourceOptions = {}): PostgresQuerySource {
+    return new PostgresQuerySource(url, query, options);
+  }
+
+  /** @throws SibylError BATCH_SOURCE_INVALID when the server refuses, or does not finish the handshake within connectTimeoutMs; REQUEST_CANCELLED when the signal aborts. */
+  private async connect(signal: AbortSignal | undefined): Promise<pg.Client> {
+    // The bound is ours (bounded() below), so its message names the option; pg's own is a backstop.
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.connectTimeoutMs + 1000 });
+    client.on('error', () => undefined); // a connection lost later fails the query that waits on it
     try {
-      await client.connect();
+      await bounded(client.connect(), client, this.connectTimeoutMs, signal, () => `no answer to the connection and handshake within connectTimeoutMs (${this.connectTimeoutMs} ms); is it a PostgreSQL server?`);
     } catch (err) {
-      await client.end().catch(() => undefined);
+      destroy(client);
+      if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
       throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redact(this.url)}: ${(err as Error).message}`);
     }
     return client;
   }
 
-  async countRows(): Promise<number | undefined> {
-    const client = await this.connect();
+  async countRows(signal?: AbortSignal): Promise<number | undefined> {
+    let client: pg.Client | undefined;
     try {
-      const result = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM (${this.query}) AS q`);
+      try {
+        client = await this.connect(signal);
+      } catch (err) {
+        if (err instanceof SibylError && err.reason === 'BATCH_SOURCE_INVALID') this.connectFailure = err;
+        throw err;
+      }
+      const result = await bounded(client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM (${this.query}) AS q`), client, this.queryTimeoutMs, signal, () => 'timeout');
       return Number(result.rows[0]?.n);
     } catch {
       return undefined;
     } finally {
-      await client.end();
+      if (client !== undefined) await closeClient(client);
     }
   }
 
   async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
-    const client = await this.connect();
+    const { signal } = options;
+    if (this.connectFailure !== undefined) throw this.connectFailure;
+    const client = await this.connect(signal);
     const cursor = client.query(new Cursor<SourceRow>(this.query));
     const fetchRows = Math.min(options.chunkRows, 10_000);
+    const timeoutMs = this.queryTimeoutMs;
     async function* rows(): AsyncIterable<SourceRow> {
       for (;;) {
         let batch: SourceRow[];
         try {
-          batch = await cursor.read(fetchRows);
+          batch = await bounded(cursor.read(fetchRows), client, timeoutMs, signal, () => `no answer within queryTimeoutMs (${timeoutMs} ms)`);
         } catch (err) {
+          if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
           throw new SibylError('BATCH_SOURCE_INVALID', `the PostgreSQL source's query failed: ${(err as Error).message}`);
         }
         if (batch.length === 0) return;
@@ -100,14 +159,59 @@ export class PostgresQuerySource implements BatchSource {
       }
     }
     try {
-      yield* chunkRowStream(rows(), options, 1);
+      yield* chunkRowStream(limitedRows(rows(), this.maxRecordBytes, `the PostgreSQL source ${redact(this.url)}`), options, 1);
     } finally {
-      await cursor.close().catch(() => undefined);
-      await client.end();
+      if (!client.connection.stream.destroyed) await bounded(cursor.close(), client, 1000, undefined, () => 'timeout').catch(() => undefined);
+      await closeClient(client);
     }
   }
 
   async close(): Promise<void> {}
+}
+
+/** Closes the socket at once (pg's end() waits for the server, which may never answer). */
+function destroy(client: pg.Client): void {
+  client.connection.stream.destroy();
+}
+
+/** Ends the connection politely, or destroys it when the server does not let go within a second. */
+async function closeClient(client: pg.Client): Promise<void> {
+  if (client.connection.stream.destroyed) return;
+  await bounded(client.end(), client, 1000, undefined, () => 'timeout').catch(() => destroy(client));
+}
+
+/**
+ * `work` on `client`, unless `timeoutMs` passes first (rejects with an Error of `timedOut()`'s
+ * text) or the signal aborts (rejects with REQUEST_CANCELLED); either way the client's socket
+ * is destroyed, so whatever waited on it fails too and nothing is left pending.
+ */
+function bounded<T>(work: Promise<T>, client: pg.Client, timeoutMs: number, signal: AbortSignal | undefined, timedOut: () => string): Promise<T> {
+  work.catch(() => undefined); // settled through the race below; its late rejection is expected
+  return new Promise<T>((resolve, reject) => {
+    const stop = (err: Error): void => {
+      cleanup();
+      destroy(client);
+      reject(err);
+    };
+    const onAbort = (): void => stop(new SibylError('REQUEST_CANCELLED', 'the job was cancelled while it waited for the PostgreSQL source'));
+    const timer = setTimeout(() => stop(new Error(timedOut())), timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (err: unknown) => {
+        cleanup();
+        reject(err as Error);
+      },
+    );
+  });
 }
 
 /** A URL without its password, for messages. */

@@ -1,0 +1,82 @@
+// Issue 13 H4, through the server: a batch job whose PostgreSQL source accepts connections and
+// never speaks (a TCP server of our own on port 0) fails with a connect and handshake timeout
+// naming the bound; while it is stuck, cancel answers, and so does the server's shutdown.
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BatchJobView } from '../src/batch/job-manager.ts';
+import type { SibylServer } from '../src/server.ts';
+import { createTestServer, linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
+import { LINEAR_4X3 } from './fixtures.ts';
+
+let dir: string;
+let server: SibylServer | undefined;
+let silent: net.Server;
+const sockets = new Set<net.Socket>();
+
+beforeEach(async () => {
+  dir = await makeTempDir('sibyl-batch-stuck-');
+  await writeModelRepository(path.join(dir, 'models'), { linear: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
+  server = await createTestServer(path.join(dir, 'models'), { configDir: dir });
+  silent = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.resume(); // reads, never answers
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+});
+
+afterEach(async () => {
+  await server?.shutdown();
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  await removeDir(dir);
+});
+
+const spec = (connectTimeoutMs: number) => ({
+  name: 'stuck',
+  source: { sql: { postgres: `postgres://x@127.0.0.1:${(silent.address() as net.AddressInfo).port}/x`, query: 'SELECT * FROM t ORDER BY id', connectTimeoutMs } },
+  key: 'id',
+  inputs: { features: { columns: ['a', 'b', 'c', 'd'] } },
+  target: { model: 'linear' },
+});
+
+async function start(body: unknown): Promise<BatchJobView> {
+  const res = await server!.http.inject({ method: 'POST', url: '/v1/batch/jobs', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  expect(res.statusCode).toBe(202);
+  return res.json() as BatchJobView;
+}
+
+/** Resolves once the job's source has connected to the silent server. */
+async function connected(): Promise<void> {
+  while (sockets.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('a batch job whose PostgreSQL source never answers', () => {
+  it('fails with a connect and handshake timeout naming the source and the bound', async () => {
+    const job = await start(spec(200));
+    const final = await server!.batchJobs.whenDone(job.id)!;
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatch(/^cannot connect to the PostgreSQL source postgres:\/\/x@127\.0\.0\.1:\d+\/x: no answer to the connection and handshake within connectTimeoutMs \(200 ms\); is it a PostgreSQL server\?$/);
+  });
+
+  it('is cancelled while it waits: cancel answers with the job cancelled', async () => {
+    const job = await start(spec(600_000));
+    await connected();
+    const res = await server!.http.inject({ method: 'POST', url: `/v1/batch/jobs/${job.id}/cancel` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: job.id, status: 'cancelled' });
+  });
+
+  it("does not hold the server's shutdown: the job is recorded as interrupted", async () => {
+    const job = await start(spec(600_000));
+    await connected();
+    const done = server!.batchJobs.whenDone(job.id)!;
+    await server!.shutdown();
+    const final = await done;
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatch(/^interrupted: the server shut down while the job ran/);
+    server = undefined;
+  });
+});
