@@ -198,7 +198,7 @@ export class ManagedModel {
     if (fingerprint === this.configFingerprint && this.config !== undefined) return;
     try {
       const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
-      this.config = compileModelConfig(document, source);
+      this.config = compileModelConfig(document, source, this.entry.dir);
       this.configFingerprint = fingerprint;
       this.configProblem = '';
     } catch (err) {
