@@ -30,6 +30,7 @@ import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
 import { redact } from './batch/sources/sql-source.ts';
 import type { StateStore } from './state/state-store.ts';
+import { ThrottledLog } from './observability/logging/throttled-log.ts';
 
 export interface SibylServerOptions {
   config: ServerConfig;
@@ -86,6 +87,8 @@ function packageVersion(): string {
 export class SibylServer {
   readonly config: ServerConfig;
   readonly log: Logger;
+  /** Rate-limits the log lines clients can cause (and process warnings): a burst per kind, then a summary. */
+  readonly lineLimiter: ThrottledLog;
   readonly models: ModelManager;
   readonly inference: InferenceService;
   readonly endpoints: Endpoints;
@@ -132,6 +135,7 @@ export class SibylServer {
     this.clock = options.clock ?? createSystemClock();
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
+    this.lineLimiter = new ThrottledLog(this.log, this.clock);
     this.stateStore = options.stateStore;
     this.predictionStore = options.predictionStore;
     this.models = new ModelManager({
@@ -215,6 +219,7 @@ export class SibylServer {
       tracing,
       accessLog: options.config.accessLog,
       log: this.log,
+      lineLimiter: this.lineLimiter,
       bodyLimitBytes: options.config.http.bodyLimitBytes,
       models: this.models,
       inference: this.inference,
@@ -233,6 +238,7 @@ export class SibylServer {
     });
     this.grpc = new GrpcFrontend({
       log: this.log,
+      lineLimiter: this.lineLimiter,
       models: this.models,
       router: this.router,
       inference: this.inference,
@@ -322,6 +328,7 @@ export class SibylServer {
     await this.stateStore.close();
     await this.predictionStore.close();
     await this.responseCache.close();
+    this.lineLimiter.close();
     this.log.info('shut down');
   }
 }

@@ -57,4 +57,15 @@ describe('sibyl endpoints', () => {
     expect((await sibyl('endpoints', 'switch', 'churn')).err).toBe("sibyl: endpoint 'churn' is not blue-green; its policy is canary (ENDPOINT_ACTION_INVALID)\n");
     expect((await sibyl('endpoints', 'show', 'nope')).err).toBe("sibyl: no endpoint 'nope'; endpoints: churn (ENDPOINT_NOT_FOUND)\n");
   });
+
+  it('reports a shadow before any comparison, and figures nothing measured yet, as such (not blank)', async () => {
+    const file = path.join(repo, 'shadow.yaml');
+    await writeFile(file, 'target: { model: m, version: 1 }\nshadow:\n  target: { model: m, version: 2 }\n  fraction: 1\n');
+    expect((await sibyl('endpoints', 'set', 'quiet', '--file', file)).code).toBe(0);
+    const shown = await sibyl('endpoints', 'show', 'quiet');
+    expect(shown.out.split('\n')).toContain('shadow m:2: 0 sent, 0 dropped, 0 failed; no comparisons yet');
+    const arm = shown.out.split('\n').find((l) => l.startsWith('default '));
+    expect(arm?.trim().split(/\s+/)).toEqual(['default', '0', '0', 'n/a', 'n/a', '0', 'n/a', 'n/a']);
+    expect(await sibyl('endpoints', 'delete', 'quiet')).toEqual({ code: 0, out: 'quiet: removed\n', err: '' });
+  });
 });

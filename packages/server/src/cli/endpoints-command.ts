@@ -23,7 +23,7 @@ interface ReportJson {
   arms: Record<string, ArmJson>;
   canary?: { status: string; stage: number; stages: number[]; candidateShare: number; stable: string; candidate: string; history: { at: string; from: string; to: string; reason: string }[] };
   blueGreen?: { active: string; blue: string; green: string };
-  shadow?: { target: string; sent: number; dropped: number; failed: number; sameTopClassRate: number | null; maxAbsDiff: number | null };
+  shadow?: { target: string; sent: number; dropped: number; failed: number; compared: number; sameTopClassRate: number | null; maxAbsDiff: number | null };
   cascade?: { stages: { target: string; threshold: number | null; rowsIn: number; answered: number }[] };
   hybrid?: { target: string; storedModel: string; key: Record<string, string>; maxAgeMs: number; bySource: Record<string, number> };
   fallback: { answered: number; byReason: Record<string, number> };
@@ -31,8 +31,10 @@ interface ReportJson {
 }
 
 const enc = encodeURIComponent;
-const ms = (v: number | null): string => (v === null ? '' : v.toFixed(2));
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '' : `${(v * 100).toFixed(1)}%`);
+// A figure with nothing measured yet (no request, no outcome, no comparison) reads n/a, not blank.
+const NONE = 'n/a';
+const ms = (v: number | null): string => (v === null ? NONE : v.toFixed(2));
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? NONE : `${(v * 100).toFixed(1)}%`);
 
 /** The report as text: the arms as a table, then the policy's own state. */
 export function reportText(r: ReportJson): string {
@@ -46,7 +48,7 @@ export function reportText(r: ReportJson): string {
       ms(a.p99Ms),
       String(a.feedback.outcomes),
       pct(a.feedback.rate),
-      a.versusControl === undefined ? '' : `${a.versusControl.difference >= 0 ? '+' : ''}${pct(a.versusControl.difference)} p=${a.versusControl.pValue.toFixed(3)}${a.versusControl.significant ? ' significant' : ''}`,
+      a.versusControl === undefined ? NONE : `${a.versusControl.difference >= 0 ? '+' : ''}${pct(a.versusControl.difference)} p=${a.versusControl.pValue.toFixed(3)}${a.versusControl.significant ? ' significant' : ''}`,
     ]),
   );
   const lines = [`${r.name}: ${r.policy} (${r.source})${r.description === '' ? '' : ` — ${r.description}`}`, '', arms];
@@ -58,7 +60,8 @@ export function reportText(r: ReportJson): string {
   if (r.blueGreen !== undefined) lines.push('', `blue-green: ${r.blueGreen.active} answers (blue ${r.blueGreen.blue}, green ${r.blueGreen.green})`);
   if (r.shadow !== undefined) {
     const s = r.shadow;
-    lines.push('', `shadow ${s.target}: ${s.sent} sent, ${s.dropped} dropped, ${s.failed} failed; same top class ${pct(s.sameTopClassRate)}, max |diff| ${s.maxAbsDiff ?? ''}`);
+    const agreement = s.compared === 0 ? 'no comparisons yet' : `${s.compared} compared, same top class ${pct(s.sameTopClassRate)}, max |diff| ${s.maxAbsDiff ?? NONE}`;
+    lines.push('', `shadow ${s.target}: ${s.sent} sent, ${s.dropped} dropped, ${s.failed} failed; ${agreement}`);
   }
   if (r.cascade !== undefined) for (const [i, s] of r.cascade.stages.entries()) lines.push(`${i === 0 ? '\n' : ''}cascade stage ${i + 1} ${s.target}: ${s.rowsIn} rows in, ${s.answered} answered${s.threshold === null ? '' : ` (threshold ${s.threshold})`}`);
   if (r.hybrid !== undefined) {

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
+import { routeProcessWarnings } from '../observability/logging/process-warnings.ts';
 import { SibylServer } from '../server.ts';
 
 export async function serve(flags: Record<string, string | string[] | undefined>, exampleRepository: string): Promise<number> {
@@ -13,6 +14,8 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   const modelRepository = path.resolve(config.modelRepository);
   const configDir = configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile));
   const server = await SibylServer.create({ config: { ...config, modelRepository }, configDir });
+  // From here on Node's warnings are JSON log lines too (stdout holds nothing else).
+  const unrouteWarnings = routeProcessWarnings(process, server.log, server.lineLimiter);
   for (const warning of env.warnings) server.log.warn(warning);
 
   let stopping: Promise<void> | undefined;
@@ -56,9 +59,11 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   } catch (err) {
     server.log.fatal({ err }, `cannot start: ${(err as Error).message}`);
     await server.shutdown().catch(() => undefined);
+    unrouteWarnings();
     return 1;
   }
   await shutDown;
+  unrouteWarnings();
   return 0;
 }
 

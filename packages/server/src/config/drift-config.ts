@@ -7,7 +7,7 @@ export const DriftModelSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          "Reference data (CSV with a header row, relative to the model's folder): one column per input feature, in the order of the inputs and of their elements. Without it, the first baselineRows rows of traffic become the baseline.",
+          "Reference data (CSV with a header row, relative to the model's folder and inside it: absolute paths, `..` leading out and links to files outside are refused): one column per input feature, in the order of the inputs and of their elements. Without it, the first baselineRows rows of traffic become the baseline.",
       }),
     ),
     baselineRows: Type.Optional(Type.Integer({ minimum: 10, maximum: 10_000_000, description: 'Rows of live traffic that form the baseline when there is no baselineFile. Default: 1000.' })),

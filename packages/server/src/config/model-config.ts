@@ -6,7 +6,8 @@ import { DATATYPES } from '@sibyl/protocol';
 import path from 'node:path';
 import { DriftModelSchema, compileModelDrift, type ModelDriftConfig } from './drift-config.ts';
 import { PredictionLogModelSchema, compileModelPredictionLog, type ModelPredictionLogConfig } from './prediction-log-config.ts';
-import { ConfigError, validateConfig } from './validate.ts';
+import { resolveInModelFolder } from './model-folder-file.ts';
+import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 /**
  * A label name: starts with a letter (so it can never be read as a version number), then letters,
@@ -143,7 +144,7 @@ export const ModelConfigSchema = Type.Object(
             Type.String({
               minLength: 1,
               description:
-                'File of Open Inference Protocol (V2) inference requests in JSON, relative to the model folder: one request, a JSON array of requests, or JSON Lines. Each runs on every instance.',
+                'File of Open Inference Protocol (V2) inference requests in JSON, relative to the model folder and inside it (absolute paths, `..` leading out and links to files outside are refused): one request, a JSON array of requests, or JSON Lines. Each runs on every instance.',
             }),
           ),
           iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Times each warm-up input runs on each instance. Default: 1.' })),
@@ -237,13 +238,22 @@ export function defaultThreadsPerInstance(cpuCount: number, instanceCount: numbe
 
 /**
  * Validates a parsed config.yaml (undefined or null: no file, or an empty one) and compiles it.
- * Files it names (warm-up samples, drift baseline) are relative to `modelDir`, the model folder:
- * by default the folder of `source`; pass it when the config did not come from the model's
- * config.yaml (the config parameter of a load request).
+ * Files it names (warmup.samplesFile, drift.baselineFile) resolve inside `folder`, the model's
+ * folder (by default the config file's; pass it when the config did not come from the model's
+ * config.yaml, as with the config parameter of a load request): see model-folder-file.ts.
  * @throws ConfigError naming `source` (the file path), the field, the value and what is allowed.
  */
-export function compileModelConfig(document: unknown, source: string, modelDir: string = path.dirname(source)): ModelConfig {
+export function compileModelConfig(document: unknown, source: string, folder: string = path.dirname(source)): ModelConfig {
   const doc = validateConfig<ModelConfigDocument>(ModelConfigSchema, document ?? {}, source);
+  const fileProblems: ConfigProblem[] = [];
+  const inFolder = (file: string, field: string): string => {
+    const r = resolveInModelFolder(folder, file, field);
+    if ('problem' in r) fileProblems.push(r.problem);
+    return 'path' in r ? r.path : file;
+  };
+  const samplesPath = doc.warmup?.samplesFile === undefined ? undefined : inFolder(doc.warmup.samplesFile, 'warmup.samplesFile');
+  const drift = compileModelDrift(doc.drift, (file) => inFolder(file, 'drift.baselineFile'));
+  if (fileProblems.length > 0) throw new ConfigError(source, fileProblems);
   const instanceCount = doc.instanceCount ?? 1;
   const versionPolicy = compileVersionPolicy(doc.versionPolicy, source);
   const badLabels = Object.keys(doc.labels ?? {}).filter((l) => !LABEL_RE.test(l));
@@ -278,13 +288,13 @@ export function compileModelConfig(document: unknown, source: string, modelDir: 
         : Object.freeze({
             batchSizes: Object.freeze(warmup.batchSizes ?? (warmup.samplesFile === undefined ? [1] : [])),
             data: warmup.data ?? 'random',
-            samplesPath: warmup.samplesFile === undefined ? undefined : path.resolve(modelDir, warmup.samplesFile),
+            samplesPath,
             iterations: warmup.iterations ?? 1,
           }),
     memoryBytes: doc.memoryBytes,
     responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
     predictionLog: compileModelPredictionLog(doc.predictionLog),
-    drift: compileModelDrift(doc.drift, (file) => path.resolve(modelDir, file)),
+    drift,
   });
 }
 

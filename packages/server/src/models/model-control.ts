@@ -60,7 +60,7 @@ export class ModelControl {
     this.requireExplicit('load');
     if (options.config !== undefined) {
       try {
-        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`);
+        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`, path.join(this.manager.options.repository, name));
       } catch (err) {
         throw new SibylError('MODEL_LOAD_FAILED', `model '${name}' was not loaded: config error: ${(err as Error).message}`);
       }

@@ -63,6 +63,8 @@ export interface SpawnedServer {
   grpcAddress: string;
   /** Every log line so far (pino JSON, parsed). */
   logs: Record<string, unknown>[];
+  /** Everything written so far to stdout and to stderr, as text (stdout should hold only log lines). */
+  output: { stdout: string; stderr: string };
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   /** SIGTERM, then the exit code. */
@@ -79,6 +81,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const streams = { stdout: '', stderr: '' };
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise<SpawnedServer>((resolve, reject) => {
@@ -86,7 +89,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
       child.kill('SIGKILL');
       reject(new Error(`sibyl serve did not start in time; output:\n${output}`));
     }, options.timeoutMs ?? 30_000);
-    readJsonLines(child.stdout!, (text) => (output += text), (entry) => {
+    readJsonLines(child.stdout!, (text) => ((output += text), (streams.stdout += text)), (entry) => {
       logs.push(entry);
       if (typeof entry.url === 'string' && typeof entry.modelRepository === 'string') {
         clearTimeout(timer);
@@ -97,6 +100,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
           metricsUrl: typeof entry.metricsUrl === 'string' ? entry.metricsUrl : undefined,
           grpcAddress: String(entry.grpcAddress),
           logs,
+          output: streams,
           exited,
           stop: () => {
             child.kill('SIGTERM');
@@ -105,7 +109,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
         });
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((output += chunk), (streams.stderr += chunk)));
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`sibyl serve exited with code ${code} before serving; output:\n${output}`));

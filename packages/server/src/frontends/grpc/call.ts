@@ -5,6 +5,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CancelToken } from '../../core/cancellation.ts';
 import type { ModelManager } from '../../models/model-manager.ts';
+import { UNTHROTTLED, type KeyedLineWriter } from '../../observability/logging/throttled-log.ts';
 import type { InferContext } from '../../routing/inference-observer.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
@@ -19,6 +20,8 @@ export interface GrpcHandlerDeps {
   /** For observation only (metrics, prediction log): whether observers listen, and rejected requests. */
   inference: InferenceService;
   log: Logger;
+  /** Rate-limits the lines a caller can cause (failed calls); default: every line is written. */
+  lineLimiter?: KeyedLineWriter;
   serverName: string;
   serverVersion: string;
   extensions: readonly string[];
@@ -64,8 +67,11 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
 /** Logs server faults (never the client's) and turns anything thrown into a gRPC status. */
 export function failWith(deps: GrpcHandlerDeps, method: string, err: unknown) {
   const error = asSibylError(err);
-  if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') deps.log.error({ err: error.cause ?? error, method }, error.message);
-  else deps.log.debug({ reason: error.reason, method }, error.message);
+  // Keyed by reason and method, never by the message: a caller repeating a failure writes at most
+  // a burst of lines per window, then one summary (observability/logging/throttled-log.ts).
+  const lines = deps.lineLimiter ?? UNTHROTTLED;
+  if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') lines.write(deps.log, 'error', `grpc ${method} ${error.reason}`, { err: error.cause ?? error, method }, error.message);
+  else lines.write(deps.log, 'debug', `grpc ${method} ${error.reason}`, { reason: error.reason, method }, error.message);
   return grpcErrorOf(error);
 }
 

@@ -14,10 +14,13 @@ import { registerPredictionRoutes, type PredictionRouteDeps } from './prediction
 import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
 import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
+import { UNTHROTTLED, type KeyedLineWriter } from '../../observability/logging/throttled-log.ts';
 import type { Tracing } from '../../observability/tracing/tracing.ts';
 
 export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<ObservabilityRouteDeps, 'log' | 'models'>, Partial<PredictionRouteDeps> {
   log: Logger;
+  /** Rate-limits the lines a client can cause (failed requests); default: every line is written. */
+  lineLimiter?: KeyedLineWriter;
   bodyLimitBytes: number;
   /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
   isDraining: () => boolean;
@@ -67,11 +70,16 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     done();
   });
 
+  const lines = options.lineLimiter ?? UNTHROTTLED;
   app.setErrorHandler((err, request, reply) => {
     const error = toHttpError(err as FastifyError, options.bodyLimitBytes);
-    if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') request.log.error({ err: error.cause ?? error, url: request.url }, error.message);
+    // Keyed by reason and route, never by the message: a client repeating a failing request writes
+    // at most a burst of lines per window, then one summary (observability/logging/throttled-log.ts).
+    const key = `http ${request.method} ${request.routeOptions.url ?? '(no route)'} ${error.reason}`;
+    const log = request.log as Logger;
+    if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') lines.write(log, 'error', key, { err: error.cause ?? error, url: request.url }, error.message);
     // A client error's message may quote input values (a redacted field, say): only its reason is logged.
-    else request.log.debug({ reason: error.reason, url: request.url }, `request failed: ${error.reason}`);
+    else lines.write(log, 'debug', key, { reason: error.reason, url: request.url }, `request failed: ${error.reason}`);
     return sendError(reply, error);
   });
 

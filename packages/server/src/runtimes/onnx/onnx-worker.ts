@@ -63,11 +63,25 @@ function lowerThreadPriority(nice: number): void {
   }
 }
 
+/**
+ * onnxruntime's own logger writes coloured text lines (`[E:onnxruntime:, sequential_executor.cc…]`)
+ * straight to the process's stderr from native code, where no JavaScript can catch or reformat
+ * them; onnxruntime-node offers no callback sink. Only fatal messages are let through: every error
+ * onnxruntime reports also reaches us as the exception it throws, which the server logs as JSON
+ * (or answers to the client), so nothing is lost but the unstructured copy — and a client whose
+ * input makes runs fail can no longer write a line per request outside the server's log.
+ */
+const ORT_LOG_SEVERITY_FATAL = 4;
+
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
   lowerThreadPriority(data.nice);
+  // The environment's level (set once per process, by the first session) covers messages outside
+  // a session; the session's own level covers loading and running it.
+  ort.env.logLevel = 'fatal';
   try {
     session = await ort.InferenceSession.create(data.artifactPath, {
+      logSeverityLevel: ORT_LOG_SEVERITY_FATAL,
       intraOpNumThreads: data.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',

@@ -2,7 +2,8 @@
 // grpc-js) with stubs that grpc_tools.protoc generates from the protocol's .proto, driven the way
 // tritonclient.grpc drives its own stubs (stock-clients/tritonclient_grpc.py says from which
 // source). PyPI is unreachable, so tritonclient is replayed, not installed; Debian's
-// python3-grpcio, python3-grpc-tools and python3-protobuf are needed (.ci/run installs them).
+// python3-grpcio, python3-grpc-tools and python3-protobuf are needed (.ci/run installs them), so
+// this suite is in the `conformance` project (`npm run test:conformance`), not in `npm test`.
 // Expected values are computed here, independently of the server.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +21,11 @@ import {
   removeDir,
   writeModelRepository,
 } from '../src/testing/index.ts';
+import { conformanceTools } from '../../../scripts/conformance-tools.ts';
 import { LINEAR_4X3 } from './fixtures.ts';
 
 const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
+const PYTHON = conformanceTools().python;
 const PROTO_DIR = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./stock-clients/tritonclient_grpc.py', import.meta.url));
 const ROWS = [
