@@ -11,6 +11,7 @@ import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
+import { checkRequestId } from './request-id.ts';
 import { tensorDataFromBytes } from './tensor-bytes.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
   const id = root.id;
   if (id !== undefined && id !== null) {
     if (typeof id !== 'string') throw fail(st, 'MALFORMED_REQUEST', `request 'id' is ${kindOf(id)}; expected a string`);
-    request.id = id;
+    request.id = checkRequestId(id, "request 'id'");
   }
   const parameters = readParameters(root.parameters, 'parameters', st);
   if (parameters !== undefined) {
