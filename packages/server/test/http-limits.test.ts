@@ -222,3 +222,23 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
+
+describe('PUT /v2/repository/state', () => {
+  let server: SibylServer;
+  beforeAll(async () => {
+    server = await start();
+  });
+
+  it.each([
+    [{ junk: { a: 1 } }, 'entries.junk: unknown field; allowed fields here: labels, explicit, models, endpoints, batch-jobs'],
+    [{ labels: { m: { stable: { version: -1, history: [] } } } }, 'entries.labels.m.stable.version: -1 is not allowed; expected an integer from 1'],
+  ])('refuses entries %j with 400 STATE_INVALID naming the field', async (entries, message) => {
+    const before = (await server.http.inject({ method: 'GET', url: '/v2/repository/state' })).json().entries;
+    const res = await server.http.inject({ method: 'PUT', url: '/v2/repository/state', payload: JSON.stringify({ format: 'sibyl-state', formatVersion: 1, exportedAt: '', entries }) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'STATE_INVALID' });
+    expect(res.json().error).toContain(message);
+    // Nothing was imported.
+    expect((await server.http.inject({ method: 'GET', url: '/v2/repository/state' })).json().entries).toEqual(before);
+  });
+});

@@ -90,7 +90,7 @@ export const ServerConfigSchema = Type.Object(
             minimum: 1024,
             maximum: Number.MAX_SAFE_INTEGER,
             description:
-              'Most bytes of request bodies the server holds at once, over all HTTP requests: bodies being received (counted inflated, for gzip and deflate) and bodies being decoded and run, until their answer is sent. A request whose body would go beyond it gets 503 BODY_BUDGET_EXHAUSTED with Retry-After, at once when its Content-Length says so; a body is always taken when no other is held. Decoding a JSON body costs several times its size in memory, so this bounds what large requests can cost together. At least http.bodyLimitBytes. Default: a sixteenth of the memory the process may use (its cgroup limit, else the machine\'s RAM), at least http.bodyLimitBytes.',
+              'Most bytes of request bodies the server holds at once, over all HTTP requests: bodies being received (counted inflated, for gzip and deflate) and bodies being decoded and run, until their answer is sent. A request whose body would go beyond it gets 503 BODY_BUDGET_EXHAUSTED with Retry-After, at once when its Content-Length says so. A JSON body costs about 11 times its size in memory while it is decoded (a binary one about twice), so this bounds what large requests can cost together. At least http.bodyLimitBytes. Default: 1/64 of the memory the process may use (its cgroup limit, else the machine\'s RAM), at least http.bodyLimitBytes.',
           }),
         ),
         headersTimeoutMs: Type.Integer({

@@ -107,3 +107,12 @@ function collectBody(request: FastifyRequest, payload: Payload, limitBytes: numb
 function lengthMismatch(declared: number, received: number): SibylError {
   return new SibylError('MALFORMED_REQUEST', `the request body has ${received} bytes${received > declared ? ' or more' : ''}, but its Content-Length says ${declared}; send the length of the body as sent`);
 }
+
+/**
+ * Drops the request's reference to its raw body once it is decoded: the tensors own copies, and a
+ * large body need not stay alive while the model runs. (Its bytes stay counted in the budget
+ * until the answer is sent: the decoded tensors take about as much.)
+ */
+export function releaseBody(request: FastifyRequest): void {
+  request.body = undefined;
+}

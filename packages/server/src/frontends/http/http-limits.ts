@@ -34,12 +34,20 @@ export function availableMemoryBytes(): number {
   return limit > 0 && limit < ram ? limit : ram;
 }
 
-/** The http settings with the body budget's default filled in: memory / 16, at least one largest body. */
+/**
+ * Share of the process's memory the body budget gets by default. A JSON body costs about 11 times
+ * its size while it is decoded (measured: a 57 MB request to iris peaks at +660 MB RSS, see
+ * bench/http-body-memory.ts), a binary one about twice: 1/64 keeps bodies in flight to about a
+ * sixth of memory in the worst case.
+ */
+const DEFAULT_BUDGET_SHARE = 64;
+
+/** The http settings with the body budget's default filled in: memory / 64, at least one largest body. */
 export function resolveHttpLimits(
   http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number },
   memoryBytes: number,
 ): HttpLimits {
-  const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(http.bodyLimitBytes, Math.floor(memoryBytes / 16));
+  const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(http.bodyLimitBytes, Math.floor(memoryBytes / DEFAULT_BUDGET_SHARE));
   return {
     bodyLimitBytes: http.bodyLimitBytes,
     inflightBodyBytes,
@@ -63,7 +71,7 @@ export function clientErrorOf(err: { code?: string; message: string }, limits: P
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return new SibylError(
       'REQUEST_TIMEOUT',
-      `the request was not received in time: its headers must arrive within ${limits.headersTimeoutMs} ms (http.headersTimeoutMs) and the whole request within ${limits.requestReceiveTimeoutMs} ms (http.requestReceiveTimeoutMs); send it faster or raise the limits`,
+      `the request was not received in time: its headers must arrive within ${limits.headersTimeoutMs} ms (http.headersTimeoutMs) and the whole request within ${limits.requestReceiveTimeoutMs} ms (http.requestReceiveTimeoutMs); a stalled or slow upload, or a server too busy to read it — retry, or raise the limits`,
     );
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
