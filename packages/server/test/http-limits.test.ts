@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
@@ -240,5 +241,33 @@ describe('PUT /v2/repository/state', () => {
     expect(res.json().error).toContain(message);
     // Nothing was imported.
     expect((await server.http.inject({ method: 'GET', url: '/v2/repository/state' })).json().entries).toEqual(before);
+  });
+});
+
+describe('counts and lengths of other inputs', () => {
+  let server: SibylServer;
+  beforeAll(async () => {
+    server = await start();
+  });
+
+  it('takes an X-Request-Id of up to 256 characters as the request id, and makes its own for a longer one', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logged = await start({ log });
+    // A client error is logged (at debug) with the request's id.
+    await logged.http.inject({ method: 'POST', url: '/v2/repository/index', headers: { 'x-request-id': 'a'.repeat(256) }, payload: 'not json' });
+    await logged.http.inject({ method: 'POST', url: '/v2/repository/index', headers: { 'x-request-id': 'b'.repeat(10_000) }, payload: 'not json' });
+    const ids = lines.filter((l) => l.reason === 'MALFORMED_REQUEST').map((l) => l.requestId);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe('a'.repeat(256));
+    expect(ids[1]).toMatch(/^req-[0-9a-z]+$/);
+  });
+
+  it('refuses more than 1000 outcomes in one feedback request', async () => {
+    expect((await server.http.inject({ method: 'PUT', url: '/v1/endpoints/ep', payload: JSON.stringify({ target: { model: 'm' } }) })).statusCode).toBe(200);
+    const feedback = Array.from({ length: 1001 }, (_, i) => ({ id: `r${i}`, outcome: true }));
+    const res = await server.http.inject({ method: 'POST', url: '/v1/endpoints/ep/feedback', payload: JSON.stringify({ feedback }) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toContain('"feedback" has 1001 items; expected at most 1000');
   });
 });

@@ -40,10 +40,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     // Fastify's own per-request log lines are off (the optional access log is one line, after the
-    // response); log lines about a request carry its id (x-request-id, or one made here) as requestId.
+    // response); log lines about a request carry its id (x-request-id, or one made here: see requestIdGenerator) as requestId.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     ...limitOptions(options.limits),
-    requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

@@ -2,13 +2,16 @@
 // a request, how long an idle connection stays, how long a path parameter may be, and the one
 // error body for what Node's HTTP parser and Fastify's router refuse themselves (timeouts,
 // oversized headers, over-long path parameters, malformed URLs).
-import { STATUS_CODES, type ServerOptions } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { constrainedMemory } from 'node:process';
 import { totalmem } from 'node:os';
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './errors.ts';
+
+/** Longest X-Request-Id header taken as the request's id (as long as a body's `id` may be). */
+export const MAX_REQUEST_ID_LENGTH = 256;
 
 /** The HTTP limits, resolved (see http.* in the server configuration). */
 export interface HttpLimits {
@@ -90,6 +93,23 @@ export function rawErrorResponse(error: SibylError): string {
 type ResponseSocket = Socket & { _httpMessage?: { headersSent?: boolean } };
 
 /**
+ * A request's id for logs, traces and the prediction log: its X-Request-Id when that is at most
+ * MAX_REQUEST_ID_LENGTH printable ASCII characters, else one made here (`req-1`, `req-2`, … as
+ * Fastify makes them): a client cannot put 16 KiB into every log line of its request.
+ */
+export function requestIdGenerator(): (request: IncomingMessage) => string {
+  let next = 0;
+  return (request) => {
+    const header = request.headers['x-request-id'];
+    if (typeof header === 'string' && header !== '' && header.length <= MAX_REQUEST_ID_LENGTH && PRINTABLE.test(header)) return header;
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
+}
+
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/**
  * Fastify's options for the limits: Node's timeouts (set on the server before it listens), the
  * path parameter length, and handlers that answer the parser's and router's refusals with the
  * project's error body instead of Fastify's.
@@ -100,6 +120,8 @@ export function limitOptions(limits: HttpLimits): {
   requestTimeout: number;
   http: ServerOptions;
   routerOptions: { maxParamLength: number };
+  requestIdHeader: false;
+  genReqId: (request: IncomingMessage) => string;
   clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => void;
   frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
 } {
@@ -114,6 +136,8 @@ export function limitOptions(limits: HttpLimits): {
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
     },
     routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    requestIdHeader: false,
+    genReqId: requestIdGenerator(),
     // Like Node's own answer: only when no response has started on the socket; then close it.
     clientErrorHandler(err: Error & { code?: string }, socket: Socket) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
