@@ -71,7 +71,9 @@ export function readJsonObject(request: FastifyRequest, expected: string): Recor
   if (body === undefined || body.length === 0) return undefined;
   const parsed = parseJsonLimited(body, 'request body', expected);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new SibylError('MALFORMED_REQUEST', `request body is ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed).slice(0, 60)}; expected ${expected}`);
+    // Quoted when short (a large array is not stringified again just to be cut).
+    const shown = body.length <= 1024 ? JSON.stringify(parsed).slice(0, 60) : Array.isArray(parsed) ? 'an array' : 'not an object';
+    throw new SibylError('MALFORMED_REQUEST', `request body is ${shown}; expected ${expected}`);
   }
   return parsed as Record<string, unknown>;
 }
