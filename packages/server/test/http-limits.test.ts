@@ -142,6 +142,15 @@ describe('deeply nested management bodies', () => {
     }
   }
 
+  it.each([
+    ['/v2/models/m/infer', `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,1],"data":${nestedArrays(100_000)}}]}`],
+    ['/v1/models/m:predict', `{"instances":${nestedArrays(100_000)}}`],
+  ])('inference bodies keep their codecs\' own bound: POST %s with 100 000-deep data → 400', async (url, payload) => {
+    const res = await server.http.inject({ method: 'POST', url, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('INVALID_ARGUMENT');
+  });
+
   it('refuses a deep model config inside a load request (parameters.config as a JSON string)', async () => {
     const res = await server.http.inject({ method: 'POST', url: '/v2/repository/models/m/load', payload: JSON.stringify({ parameters: { config: nestedObjects(100_000) } }) });
     expect(res.statusCode).toBe(400);
@@ -216,6 +225,10 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
     const json = JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
     expect(json).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'REQUEST_TIMEOUT' });
     expect(String(json.error)).toContain('http.requestReceiveTimeoutMs');
+  });
+
+  it('closes a connection that never sends a request', async () => {
+    expect(await sendAndWaitForClose('')).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('closes a connection whose headers never end', async () => {
