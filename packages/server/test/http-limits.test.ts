@@ -227,6 +227,12 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
     expect(String(json.error)).toContain('http.requestReceiveTimeoutMs');
   });
 
+  it('answers headers over the limit with 431 HEADERS_TOO_LARGE in the error body of the API', async () => {
+    const received = await sendAndWaitForClose(`GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+    expect(received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: 'HEADERS_TOO_LARGE' });
+  });
+
   it('closes a connection that never sends a request', async () => {
     expect(await sendAndWaitForClose('')).toMatch(/^HTTP\/1\.1 408 /);
   });
