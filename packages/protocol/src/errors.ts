@@ -96,6 +96,8 @@ export const REASONS = {
     code: 'INVALID_ARGUMENT',
     summary: "the model failed on this request's input values (an index out of range, say) when it ran alone, while it answers other requests",
   },
+  JSON_TOO_DEEP: { code: 'INVALID_ARGUMENT', summary: 'a JSON body nests arrays and objects deeper than the limit' },
+  PATH_TOO_LONG: { code: 'INVALID_ARGUMENT', summary: 'a part of the URL path (a name or key) is longer than the limit', httpStatus: 414 },
   // NOT_FOUND
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },
@@ -105,6 +107,7 @@ export const REASONS = {
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of the API has that method and path' },
   // RESOURCE_EXHAUSTED
   BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413 },
+  HEADERS_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: "the request's headers are larger than the server's limit", httpStatus: 431 },
   QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: "the model's queue is full" },
   RESIDENCY_EXHAUSTED: { code: 'RESOURCE_EXHAUSTED', summary: 'the version cannot be loaded within the memory budget or the limit of loaded models' },
   // FAILED_PRECONDITION: the operation does not fit the server's or the model's state.
@@ -119,8 +122,10 @@ export const REASONS = {
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
   SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },
   SERVER_DRAINING: { code: 'UNAVAILABLE', summary: 'the server is shutting down and takes no new requests' },
+  BODY_BUDGET_EXHAUSTED: { code: 'UNAVAILABLE', summary: 'the server holds as many request body bytes as its budget allows (http.inflightBodyBytes); retry after Retry-After' },
   // DEADLINE_EXCEEDED / CANCELLED
   DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },
+  REQUEST_TIMEOUT: { code: 'DEADLINE_EXCEEDED', summary: 'the client did not send the whole request (headers and body) within the server\'s receive timeouts', httpStatus: 408 },
   REQUEST_CANCELLED: { code: 'CANCELLED', summary: 'the client went away or cancelled the request' },
   // UNIMPLEMENTED
   NOT_SUPPORTED: { code: 'UNIMPLEMENTED', summary: 'the request asks for a feature of the protocol this server does not implement' },
@@ -165,7 +170,8 @@ export function grpcStatusOf(code: ErrorCode): number {
 
 /** Reverse map for clients: the code an HTTP status most likely carries when a body has none. */
 export function codeOfHttpStatus(status: number): ErrorCode {
-  if (status === 413) return 'RESOURCE_EXHAUSTED';
+  if (status === 413 || status === 431) return 'RESOURCE_EXHAUSTED';
+  if (status === 408) return 'DEADLINE_EXCEEDED';
   if (status === 415) return 'INVALID_ARGUMENT';
   for (const code of ERROR_CODES) if (CODE_STATUS[code].http === status) return code;
   return status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';

@@ -12,6 +12,7 @@ import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { INT_RANGE, checkTensorData } from './json-data.ts';
 import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { checkRequestId } from './request-id.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
 /** Options for @grpc/proto-loader (and protobufjs toObject) that give the shapes below. */
@@ -353,7 +354,7 @@ export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?:
     seen.set(inputs[i]!.name, i);
   }
   const request: InferRequest = { inputs };
-  if (message.id !== undefined && message.id !== '') request.id = message.id;
+  if (message.id !== undefined && message.id !== '') request.id = checkRequestId(message.id, 'ModelInferRequest.id');
   const parameters = parametersFromGrpc(message.parameters, 'parameters');
   if (parameters !== undefined) request.parameters = parameters;
   if (message.outputs !== undefined && message.outputs.length > 0) {

@@ -12,6 +12,7 @@ import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor }
 import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
+import { checkRequestId } from './request-id.ts';
 import { tensorDataFromBytes } from './tensor-bytes.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOption
   const id = root.id;
   if (id !== undefined && id !== null) {
     if (typeof id !== 'string') throw fail(st, 'MALFORMED_REQUEST', `request 'id' is ${kindOf(id)}; expected a string`);
-    request.id = id;
+    request.id = checkRequestId(id, "request 'id'");
   }
   const parameters = readParameters(root.parameters, 'parameters', st);
   if (parameters !== undefined) {

@@ -8,6 +8,7 @@ import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
+import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
@@ -220,7 +221,7 @@ export class SibylServer {
       accessLog: options.config.accessLog,
       log: this.log,
       lineLimiter: this.lineLimiter,
-      bodyLimitBytes: options.config.http.bodyLimitBytes,
+      limits: resolveHttpLimits(options.config.http, availableMemoryBytes()),
       models: this.models,
       inference: this.inference,
       router: this.router,

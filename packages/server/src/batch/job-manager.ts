@@ -17,6 +17,7 @@
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { newJobId } from './job-record.ts';
 import type { BatchJobRecord, PredictionStore } from './prediction-store.ts';
@@ -77,7 +78,7 @@ interface Running {
   abandoned: boolean;
 }
 
-const RUNNING_NAMESPACE = 'batch-jobs';
+const RUNNING_NAMESPACE = STATE_NAMESPACES.batchJobs;
 
 export interface BatchJobManagerOptions {
   store: PredictionStore;

@@ -116,6 +116,17 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpCorsOrigins: '*' }) }).http.corsOrigins).toEqual(['*']);
   });
 
+  it('reads the HTTP limits and timeouts, and refuses a receive timeout below the headers timeout or a body budget below the body limit', () => {
+    const config = compileServerConfig({ defaults, env: environmentLayer({ SIBYL_HTTP_INFLIGHT_BODY_BYTES: '134217728' }).layer, flags: flagsLayer({ httpHeadersTimeoutMs: '5000' }) });
+    expect(config.http).toMatchObject({ inflightBodyBytes: 134_217_728, headersTimeoutMs: 5000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 });
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { headersTimeoutMs: 20_000, requestReceiveTimeoutMs: 10_000 } } }, env: {}, flags: {} }))).toBe(
+      "s.yaml: http.requestReceiveTimeoutMs: is 10000, below http.headersTimeoutMs (20000); expected at least the headers timeout (a request's headers are part of it)",
+    );
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { bodyLimitBytes: 4096, inflightBodyBytes: 2048 } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: http.inflightBodyBytes: is 2048, below http.bodyLimitBytes (4096); expected at least one largest body',
+    );
+  });
+
   it('names the source of each bad value', () => {
     expect(problemsOf(() => environmentLayer({ SIBYL_HTTP_PORT: 'eighty' }))).toBe('environment: http.port: SIBYL_HTTP_PORT: "eighty" is not a number');
     expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpPort: '70000' }) }))).toBe(

@@ -85,6 +85,32 @@ export const ServerConfigSchema = Type.Object(
           description:
             'Origins whose web pages may call the HTTP API (CORS), e.g. https://app.example.com; `*` allows any. Comma-separated in the environment and on the command line. Default: none (same-origin only).',
         }),
+        inflightBodyBytes: Type.Optional(
+          Type.Integer({
+            minimum: 1024,
+            maximum: Number.MAX_SAFE_INTEGER,
+            description:
+              'Most bytes of request bodies the server holds at once, over all HTTP requests: bodies being received (counted inflated, for gzip and deflate) and bodies being decoded and run, until their answer is sent. A request whose body would go beyond it gets 503 BODY_BUDGET_EXHAUSTED with Retry-After, at once when its Content-Length says so. A JSON body costs about 11 times its size in memory while it is decoded (a binary one about twice), so this bounds what large requests can cost together. At least http.bodyLimitBytes. Default: 1/64 of the memory the process may use (its cgroup limit, else the machine\'s RAM), at least http.bodyLimitBytes.',
+          }),
+        ),
+        headersTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 3_600_000,
+          description:
+            'Most time a client may take to send a request\'s headers, from its first byte (and a new connection to send its first request); then the connection gets 408 and is closed. Default: 10000.',
+        }),
+        requestReceiveTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 86_400_000,
+          description:
+            'Most time a client may take to send a whole request, headers and body; then the connection gets 408 and is closed (slow or stalled uploads cannot hold the server\'s memory). The model\'s run is not counted: requestTimeoutMs bounds it. At least http.headersTimeoutMs. Default: 60000 (a 64 MiB body needs about 1.1 MB/s).',
+        }),
+        keepAliveTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 3_600_000,
+          description:
+            'How long an idle keep-alive connection is kept open for its next request. Keep it above the idle timeout of a load balancer in front (60 s on AWS ALB, say), so the balancer closes first. Default: 72000.',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -139,7 +165,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     stateStore: '.sibyl/state.sqlite',
     responseCache: { backend: 'memory', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000, redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'sibyl:cache:', redisTimeoutMs: 100 },
     endpoints: {},
-    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024, corsOrigins: [] },
+    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024, corsOrigins: [], headersTimeoutMs: 10_000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 },
     grpc: { port: 8001, maxMessageBytes: 64 * 1024 * 1024 },
     accessLog: false,
     metrics: { enabled: true },
@@ -260,6 +286,10 @@ export const SERVE_FLAGS = [
   { flag: '--prediction-store-path <file>', path: ['predictionStore', 'path'] },
   { flag: '--prediction-store-url <url>', path: ['predictionStore', 'url'] },
   { flag: '--http-cors-origins <origins>', path: ['http', 'corsOrigins'] },
+  { flag: '--http-inflight-body-bytes <bytes>', path: ['http', 'inflightBodyBytes'] },
+  { flag: '--http-headers-timeout-ms <ms>', path: ['http', 'headersTimeoutMs'] },
+  { flag: '--http-request-receive-timeout-ms <ms>', path: ['http', 'requestReceiveTimeoutMs'] },
+  { flag: '--http-keep-alive-timeout-ms <ms>', path: ['http', 'keepAliveTimeoutMs'] },
   { flag: '--grpc-port <port>', path: ['grpc', 'port'] },
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
 ] as const;
@@ -315,6 +345,18 @@ export const ServerConfigFileSchema = Type.Object(
 );
 const PartialServerConfigSchema = ServerConfigFileSchema;
 
+/** The rules between the http fields (Node refuses a headers timeout above the request's). */
+function httpProblems(http: ServerConfig['http']): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (http.requestReceiveTimeoutMs < http.headersTimeoutMs) {
+    problems.push({ path: 'http.requestReceiveTimeoutMs', message: `is ${http.requestReceiveTimeoutMs}, below http.headersTimeoutMs (${http.headersTimeoutMs}); expected at least the headers timeout (a request's headers are part of it)` });
+  }
+  if (http.inflightBodyBytes !== undefined && http.inflightBodyBytes < http.bodyLimitBytes) {
+    problems.push({ path: 'http.inflightBodyBytes', message: `is ${http.inflightBodyBytes}, below http.bodyLimitBytes (${http.bodyLimitBytes}); expected at least one largest body` });
+  }
+  return problems;
+}
+
 /**
  * Compiles the server configuration from its sources. Each source is validated on its own first,
  * so an error names the file, variable or flag it came from.
@@ -343,6 +385,7 @@ export function compileServerConfig(sources: {
     }
   }
   for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
+  problems.push(...httpProblems(config.http));
   if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
   return Object.freeze({
     ...config,

@@ -10,13 +10,14 @@ import { ConfigError } from '../config/validate.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import type { ModelManager } from '../models/model-manager.ts';
+import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Endpoint, type EndpointState } from './endpoint.ts';
 import type { RunTarget } from './target-call.ts';
 import type { PredictionLookup } from './stored-prediction.ts';
 
 /** State store namespace: endpoint → { config?: document set through the API, state }. */
-export const ENDPOINT_STATE = 'endpoints';
+export const ENDPOINT_STATE = STATE_NAMESPACES.endpoints;
 
 interface Persisted {
   /** Set through the API: the endpoint's configuration. */

@@ -2,6 +2,9 @@
 // endpoints and canary progress), as JSON values under (namespace, key). The embedded default is a
 // SQLite file (sqlite-state-store.ts); the interface lets a shared database take its place.
 import { SibylError } from '@sibyl/protocol';
+import { snapshotEntriesProblems } from './snapshot-schema.ts';
+
+const SNAPSHOT_FIELDS = ['format', 'formatVersion', 'exportedAt', 'entries'];
 
 /** Every entry of a store, as `sibyl snapshot` exports it and `sibyl restore` imports it. */
 export interface StateSnapshot {
@@ -42,10 +45,16 @@ export function parseStateSnapshot(document: unknown, source: string): StateSnap
   const doc = document as Record<string, unknown>;
   if (doc.format !== 'sibyl-state') return fail(`format is ${JSON.stringify(doc.format)}, not "sibyl-state"`);
   if (doc.formatVersion !== 1) return fail(`formatVersion is ${JSON.stringify(doc.formatVersion)}; this server reads version 1`);
+  const unknown = Object.keys(doc).filter((k) => !SNAPSHOT_FIELDS.includes(k));
+  if (unknown.length > 0) return fail(`${unknown.map((k) => JSON.stringify(k).slice(0, 80)).join(', ')} ${unknown.length === 1 ? 'is not a field' : 'are not fields'} of a snapshot (its fields: ${SNAPSHOT_FIELDS.join(', ')})`);
+  if (doc.exportedAt !== undefined && typeof doc.exportedAt !== 'string') return fail(`exportedAt is ${JSON.stringify(doc.exportedAt).slice(0, 60)}; expected an ISO 8601 time`);
   const entries = doc.entries;
   if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return fail('entries is not an object of namespaces');
-  for (const [namespace, keys] of Object.entries(entries)) {
-    if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) return fail(`entries.${namespace} is not an object of keys`);
+  // Known namespaces with values of their shapes only: the first problems, each naming its field.
+  const problems = snapshotEntriesProblems(entries);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
+    return fail(`${shown.join('; ')}${problems.length > shown.length ? ` (and ${problems.length - shown.length} more)` : ''}`);
   }
   return { format: 'sibyl-state', formatVersion: 1, exportedAt: typeof doc.exportedAt === 'string' ? doc.exportedAt : '', entries: entries as StateSnapshot['entries'] };
 }

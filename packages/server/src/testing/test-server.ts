@@ -13,6 +13,8 @@ import type { StateStore } from '../state/state-store.ts';
 
 export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | 'modelRepository'>> {
   bodyLimitBytes?: number;
+  /** Other http settings (limits, timeouts); the port is always 0. */
+  http?: Partial<Omit<ServerConfig['http'], 'port'>>;
   clock?: Clock;
   runtime?: Runtime;
   /** Default: a fresh in-memory store. */
@@ -35,14 +37,14 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
   const defaults = serverConfigDefaults(repository);
-  const { bodyLimitBytes, corsOrigins, clock, runtime, store, random, log, env, observability, configDir, ...settings } = options;
+  const { bodyLimitBytes, corsOrigins, http, clock, runtime, store, random, log, env, observability, configDir, ...settings } = options;
   const config: ServerConfig = {
     ...defaults,
     logLevel: 'silent',
     stateStore: ':memory:',
     predictionStore: { ...defaults.predictionStore, path: ':memory:' },
     ...settings,
-    http: { port: 0, bodyLimitBytes: bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? [] },
+    http: { ...defaults.http, ...http, port: 0, bodyLimitBytes: bodyLimitBytes ?? http?.bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? http?.corsOrigins ?? [] },
     grpc: { ...defaults.grpc, ...settings.grpc, port: 0 },
   };
   const server = await SibylServer.create({ config, log: log ?? pino({ level: 'silent' }), clock, runtime, stateStore: store, random, env: env ?? {}, observability, configDir });

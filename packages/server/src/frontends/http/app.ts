@@ -3,9 +3,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import { inflateRequestBody } from './content-encoding.ts';
+import { installBodyIntake } from './body-intake.ts';
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
+import { limitOptions, type HttpLimits } from './http-limits.ts';
 import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.ts';
 import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
@@ -21,7 +22,8 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   log: Logger;
   /** Rate-limits the lines a client can cause (failed requests); default: every line is written. */
   lineLimiter?: KeyedLineWriter;
-  bodyLimitBytes: number;
+  /** Body size, body budget, receive timeouts (see http-limits.ts). */
+  limits: HttpLimits;
   /** True once shutdown began: every request but the liveness probe gets 503 SERVER_DRAINING. */
   isDraining: () => boolean;
   /** One log line per request (see installAccessLog). */
@@ -41,25 +43,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     // Fastify's own per-request log lines are off (the optional access log is one line, after the
-    // response); log lines about a request carry its id (x-request-id, or one made here) as requestId.
+    // response); log lines about a request carry its id (x-request-id, or one made here: see requestIdGenerator) as requestId.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    bodyLimit: options.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    ...limitOptions(options.limits),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
 
-  // Bodies stay raw bytes: inference requests are decoded by the protocol codecs straight into
-  // typed arrays, and binary tensor requests are not JSON at all.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // Bodies stay raw bytes, within the body limit and the shared body budget.
+  installBodyIntake(app, options.limits);
 
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (request.headers['content-encoding'] === undefined) return done(null, payload);
-    inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
-  });
-
   const activity = options.onlineActivity;
   app.addHook('onRequest', (request, reply, done) => {
     if (activity !== undefined && request.method === 'POST') activity.touch(performance.now());
@@ -72,7 +66,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   const lines = options.lineLimiter ?? UNTHROTTLED;
   app.setErrorHandler((err, request, reply) => {
-    const error = toHttpError(err as FastifyError, options.bodyLimitBytes);
+    const error = toHttpError(err as FastifyError, options.limits.bodyLimitBytes);
     // Keyed by reason and route, never by the message: a client repeating a failing request writes
     // at most a burst of lines per window, then one summary (observability/logging/throttled-log.ts).
     const key = `http ${request.method} ${request.routeOptions.url ?? '(no route)'} ${error.reason}`;

@@ -12,6 +12,9 @@ export interface EndpointRouteDeps {
 
 type Params = { endpoint: string };
 
+/** Most outcomes one feedback request may carry (as many as keys in one prediction lookup). */
+export const MAX_FEEDBACK_ITEMS = 1000;
+
 /** An outcome: true/false, or 1/0. */
 function outcomeOf(value: unknown, where: string): boolean {
   if (value === true || value === 1) return true;
@@ -56,6 +59,7 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     const endpoint = endpoints.require(request.params.endpoint);
     const body = readJsonObject(request, '{"id": "<response id>", "outcome": true|false} or {"feedback": [{"id": …, "outcome": …}, …]}');
     const items = Array.isArray(body?.feedback) ? (body.feedback as unknown[]) : [body];
+    if (items.length > MAX_FEEDBACK_ITEMS) throw new SibylError('MALFORMED_REQUEST', `"feedback" has ${items.length} items; expected at most ${MAX_FEEDBACK_ITEMS} per request (send more requests)`);
     const recorded: { id: string; arm: string }[] = [];
     const unmatched: string[] = [];
     items.forEach((item, i) => {

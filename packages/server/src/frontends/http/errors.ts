@@ -9,18 +9,20 @@ import type { FastifyError, FastifyReply } from 'fastify';
 export function toHttpError(err: FastifyError | Error, bodyLimitBytes: number): SibylError {
   if (err instanceof SibylError) return err;
   const code = (err as FastifyError).code;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new SibylError(
-      'BODY_TOO_LARGE',
-      `request body is larger than the limit of ${bodyLimitBytes} bytes; send a smaller request or raise http.bodyLimitBytes (SIBYL_HTTP_BODY_LIMIT_BYTES)`,
-    );
-  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(bodyLimitBytes);
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new SibylError('MALFORMED_REQUEST', `request body does not decompress as its Content-Encoding says: ${err.message}`);
   }
   const status = (err as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) return new SibylError('MALFORMED_REQUEST', err.message);
   return new SibylError('INTERNAL_ERROR', 'internal server error; the server log has the details', { cause: err });
+}
+
+export function bodyTooLarge(bodyLimitBytes: number): SibylError {
+  return new SibylError(
+    'BODY_TOO_LARGE',
+    `request body is larger than the limit of ${bodyLimitBytes} bytes; send a smaller request or raise http.bodyLimitBytes (SIBYL_HTTP_BODY_LIMIT_BYTES)`,
+  );
 }
 
 /**

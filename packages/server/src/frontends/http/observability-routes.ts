@@ -8,6 +8,7 @@ import type { DriftMonitor } from '../../observability/drift/drift-monitor.ts';
 import type { SibylMetrics } from '../../observability/metrics/metrics.ts';
 import type { PredictionLogger } from '../../observability/prediction-log/prediction-logger.ts';
 import type { ModelManager } from '../../models/model-manager.ts';
+import { readJsonObject } from './json-body.ts';
 
 export interface ObservabilityRouteDeps {
   log: Logger;
@@ -50,13 +51,7 @@ export function registerObservabilityRoutes(app: FastifyInstance, deps: Observab
   // The log level, changeable at runtime (like Triton's logging extension).
   app.get('/v2/logging', async () => ({ level: deps.log.level }));
   app.post('/v2/logging', async (request) => {
-    const body = request.body as Buffer | undefined;
-    let level: unknown;
-    try {
-      level = (JSON.parse(body?.toString('utf8') ?? '') as { level?: unknown }).level;
-    } catch {
-      level = undefined;
-    }
+    const level = readJsonObject(request, '{"level": "<level>"}')?.level;
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new SibylError('MALFORMED_REQUEST', `expected a body {"level": "<level>"} with level one of ${LOG_LEVELS.join(', ')}`);
     }

@@ -5,7 +5,7 @@
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { ModelManager, ModelStatus } from '../../models/model-manager.ts';
-import { readJsonObject } from './json-body.ts';
+import { parseJsonLimited, readJsonObject } from './json-body.ts';
 
 export interface RepositoryRouteDeps {
   models: ModelManager;
@@ -49,11 +49,7 @@ export function loadConfigParameter(body: Record<string, unknown> | undefined): 
   const config = (parameters as Record<string, unknown>).config;
   if (config === undefined || (config !== null && typeof config === 'object' && !Array.isArray(config))) return config;
   if (typeof config !== 'string') throw new SibylError('MALFORMED_REQUEST', `parameters.config is ${JSON.stringify(config)}; expected a model config as a JSON string or object`);
-  try {
-    return JSON.parse(config) as unknown;
-  } catch (err) {
-    throw new SibylError('MALFORMED_REQUEST', `parameters.config is not valid JSON: ${(err as Error).message}; expected a model config (the fields of config.yaml) as JSON`);
-  }
+  return parseJsonLimited(config, 'parameters.config', 'a model config (the fields of config.yaml) as JSON');
 }
 
 /** A version in a body: a positive integer or its decimal string. */

@@ -18,6 +18,7 @@ import type { ModelManager, VersionSelector } from '../../models/model-manager.t
 import type { InferContext } from '../../routing/inference-observer.ts';
 import type { InferenceService } from '../../routing/inference-service.ts';
 import type { Router } from '../../routing/router.ts';
+import { releaseBody } from './body-intake.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { sendError } from './errors.ts';
@@ -92,6 +93,7 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
   try {
     const decoded = decodeBody(request, deps);
     inferRequest = decoded instanceof Promise ? await decoded : decoded;
+    releaseBody(request);
   } catch (err) {
     if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(request.params.model, selectorOf(request.params), err, observed);
     throw err;

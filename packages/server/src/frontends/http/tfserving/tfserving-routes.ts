@@ -7,6 +7,7 @@ import { SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelState } from '../../../models/model-state.ts';
 import type { VersionSelector } from '../../../models/model-manager.ts';
+import { releaseBody } from '../body-intake.ts';
 import { unwatchConnection, watchConnection } from '../connection-watch.ts';
 import type { V2RouteDeps } from '../v2-routes.ts';
 import { decodePredictRequest, encodePredictResponse } from './predict-codec.ts';
@@ -95,6 +96,7 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected {"instances": [...]} or {"inputs": ...}');
   const { format, request: inferRequest } = decodePredictRequest(parseJsonExact(body.toString('utf8')), served.signature.inputs);
+  releaseBody(request);
   const gone = watchConnection(request);
   let response;
   try {
