@@ -7,6 +7,7 @@ import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
+import { trackConnections } from './frontends/http/silent-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
@@ -113,6 +114,7 @@ export class SibylServer {
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
   readonly predictionStore: PredictionStore;
   private readonly clock: Clock;
+  private readonly connections: { closeSilent(): number };
   private draining = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
 
@@ -224,6 +226,7 @@ export class SibylServer {
       batch: { batchJobs: this.batchJobs, schedules: this.schedules },
       onlineActivity: this.onlineActivity,
     });
+    this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
       log: this.log,
       models: this.models,
@@ -324,6 +327,7 @@ export class SibylServer {
     await new Promise((resolve) => setImmediate(resolve));
     this.log.info({ pending: this.inference.pending }, 'shutting down: closing the listeners; draining the requests in flight');
     const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close()]);
+    this.connections.closeSilent();
     void this.grpc.stopAccepting();
     const drained = await within(Promise.all([this.inference.whenIdle(), httpClosed]), drainLeft(), clock);
     if (!drained) {
