@@ -54,7 +54,7 @@ export async function serve(flags: Record<string, string | string[] | undefined>
     const metricsUrl = server.metricsUrl;
     const grpcAddress = server.grpcAddress;
     server.log.info(
-      { url, grpcAddress, modelRepository, ...(metricsUrl === undefined ? {} : { metricsUrl }) },
+      { url, grpcAddress, modelRepository, pid: process.pid, ...(metricsUrl === undefined ? {} : { metricsUrl }) },
       `Sibyl ${server.version} serves ${modelRepository} on ${url} and gRPC ${grpcAddress}${metricsUrl === undefined ? '' : `; metrics on ${metricsUrl}/metrics`}`,
     );
     for (const m of server.models.list()) {
