@@ -9,11 +9,13 @@ import type { ServerConfig } from './config/server-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
+import { trackConnections } from './frontends/http/silent-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
 import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
 import { seededRandom, type Random } from './core/random.ts';
+import { sleep, within } from './core/within.ts';
 import { Endpoints } from './routing/endpoints.ts';
 import { createObservability, type Observability, type ObservabilityOptions } from './observability/observability.ts';
 import { InferenceService } from './routing/inference-service.ts';
@@ -32,6 +34,23 @@ import type { PredictionStore } from './batch/prediction-store.ts';
 import { redact } from './batch/sources/sql-source.ts';
 import type { StateStore } from './state/state-store.ts';
 import { ThrottledLog } from './observability/logging/throttled-log.ts';
+
+/** After the drain, the most time releasing models, observability and stores takes in all, in ms. */
+export const SHUTDOWN_RELEASE_MS = 10_000;
+/** After the last request is answered, how long open gRPC streams with nothing in flight may stay. */
+const GRPC_IDLE_GRACE_MS = 1000;
+
+export interface ShutdownOptions {
+  /** Overrides config.shutdownGracePeriodMs (still at most drainTimeoutMs): `sibyl serve` passes 0 on SIGINT. */
+  gracePeriodMs?: number;
+}
+
+export interface ShutdownResult {
+  /** Every request received was answered within drainTimeoutMs. */
+  drained: boolean;
+  /** Models, observability and stores were released within SHUTDOWN_RELEASE_MS (false: something, such as a model execution, still runs). */
+  released: boolean;
+}
 
 export interface SibylServerOptions {
   config: ServerConfig;
@@ -113,8 +132,9 @@ export class SibylServer {
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
   readonly predictionStore: PredictionStore;
   private readonly clock: Clock;
+  private readonly connections: { closeSilent(): number };
   private draining = false;
-  private shutdownPromise: Promise<void> | undefined;
+  private shutdownPromise: Promise<ShutdownResult> | undefined;
 
   /** Opens the state store and the prediction store (unless given), then builds the server. */
   static async create(options: SibylServerOptions): Promise<SibylServer> {
@@ -237,6 +257,7 @@ export class SibylServer {
       batch: { batchJobs: this.batchJobs, schedules: this.schedules },
       onlineActivity: this.onlineActivity,
     });
+    this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
       log: this.log,
       lineLimiter: this.lineLimiter,
@@ -292,44 +313,77 @@ export class SibylServer {
   }
 
   /**
-   * Graceful shutdown: readiness turns false and new requests get 503 at once; in-flight
-   * requests finish, bounded by drainTimeoutMs; then the listener closes and models unload.
-   * Idempotent.
+   * Graceful shutdown, bounded by drainTimeoutMs plus at most SHUTDOWN_RELEASE_MS (see
+   * doShutdown for the steps). Idempotent: later calls get the first call's result.
    */
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.doShutdown();
+  shutdown(options: ShutdownOptions = {}): Promise<ShutdownResult> {
+    this.shutdownPromise ??= this.doShutdown(options);
     return this.shutdownPromise;
   }
 
-  private async doShutdown(): Promise<void> {
+  /**
+   * 1. Readiness turns false (HTTP /v2/health/ready 503, gRPC health NOT_SERVING) and every new
+   *    request but liveness gets 503 SERVER_DRAINING with Connection: close (gRPC UNAVAILABLE);
+   *    batch jobs and schedules stop.
+   * 2. For the grace period the listeners stay open, so that a client whose load balancer still
+   *    sends here is told to retry elsewhere instead of getting connection refused. Requests
+   *    already received keep running; every answer closes its connection.
+   * 3. The listeners close: idle keep-alive connections are closed, busy ones after their answer.
+   *    Every request received is answered unless drainTimeoutMs (counted from the start, grace
+   *    included) passes first; then the remaining connections and calls are cut.
+   * 4. Models, observability and stores are released within SHUTDOWN_RELEASE_MS in all; a step
+   *    that overruns (a model execution that goes on, say) is logged and left behind.
+   * No step waits without a deadline.
+   */
+  private async doShutdown(options: ShutdownOptions): Promise<ShutdownResult> {
+    const clock = this.clock;
+    const drainTimeoutMs = this.config.drainTimeoutMs;
+    const drainEnd = clock.now() + drainTimeoutMs;
+    const drainLeft = (): number => Math.max(0, drainEnd - clock.now());
+    const gracePeriodMs = Math.min(options.gracePeriodMs ?? this.config.shutdownGracePeriodMs, drainTimeoutMs);
     this.draining = true;
     this.grpc.refreshHealth();
+    this.log.info(
+      { pending: this.inference.pending, gracePeriodMs, drainTimeoutMs },
+      `shutting down: not ready; new requests get 503 for ${gracePeriodMs} ms, then the listeners close; requests in flight are answered (at most ${drainTimeoutMs} ms in all)`,
+    );
+    const graceOver = sleep(gracePeriodMs, clock);
     // Batch jobs would keep requests in flight until the drain timeout: they stop first (and are
     // recorded as interrupted, to be resumed).
-    await this.schedules.close();
-    await this.batchJobs.close();
-    const timeoutMs = this.config.drainTimeoutMs;
-    const pending = this.inference.pending;
-    this.log.info({ pending, drainTimeoutMs: timeoutMs }, 'shutting down: draining in-flight requests');
-    let cancel: (() => void) | undefined;
-    const drained = await Promise.race([
-      this.inference.whenIdle().then(() => true),
-      new Promise<boolean>((resolve) => (cancel = this.clock.setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    cancel?.();
-    if (!drained) this.log.warn({ pending: this.inference.pending }, `drain timeout of ${timeoutMs} ms passed; closing with requests in flight`);
-    if (!drained) this.http.server.closeAllConnections();
-    await this.http.close();
+    if (!(await within(Promise.all([this.schedules.close(), this.batchJobs.close()]), drainLeft(), clock))) {
+      this.log.warn(`shutting down: batch jobs did not stop within the drain timeout of ${drainTimeoutMs} ms; going on`);
+    }
+    await graceOver;
+    // One turn of the event loop, so that requests whose bytes have arrived are read (their
+    // connections are then busy) before the idle connections are closed.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.log.info({ pending: this.inference.pending }, 'shutting down: closing the listeners; draining the requests in flight');
+    const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close()]);
+    this.connections.closeSilent();
+    void this.grpc.stopAccepting();
+    const drained = await within(Promise.all([this.inference.whenIdle(), httpClosed]), drainLeft(), clock);
+    if (!drained) {
+      this.log.warn({ pending: this.inference.pending }, `drain timeout of ${drainTimeoutMs} ms passed; closing with requests in flight`);
+      this.http.server.closeAllConnections();
+      this.metricsHttp?.server.closeAllConnections();
+    }
+
+    const releaseEnd = clock.now() + SHUTDOWN_RELEASE_MS;
+    const releaseLeft = (): number => Math.max(0, releaseEnd - clock.now());
+    let released = true;
+    const step = async (what: string, work: Promise<unknown>): Promise<void> => {
+      if (await within(work, releaseLeft(), clock)) return;
+      released = false;
+      this.log.warn(`shutting down: ${what} did not finish within ${SHUTDOWN_RELEASE_MS} ms; going on without it`);
+    };
+    await step('closing the HTTP connections', httpClosed);
     this.endpoints.close();
-    await this.metricsHttp?.close();
     // Open streams with nothing in flight would hold the gRPC server open: a short grace, then close.
-    await this.grpc.close(drained ? 1000 : 0);
-    await this.models.close(drained ? timeoutMs : 0);
-    await this.observability.close();
-    await this.stateStore.close();
-    await this.predictionStore.close();
-    await this.responseCache.close();
+    await this.grpc.close(drained ? Math.min(GRPC_IDLE_GRACE_MS, releaseLeft()) : 0);
+    await step('unloading the models and flushing the prediction log and traces', Promise.all([this.models.close(drained ? Math.min(drainLeft(), releaseLeft()) : 0), this.observability.close()]));
+    await step('closing the stores', Promise.all([this.stateStore.close(), this.predictionStore.close(), this.responseCache.close()]));
     this.lineLimiter.close();
-    this.log.info('shut down');
+    this.log.info({ drained, released }, 'shut down');
+    return { drained, released };
   }
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_LOADER_OPTIONS, REQUEST_LIMITS } from '@sibyl/protocol';
 import type { SibylServer } from '../src/server.ts';
 import {
+  ManualClock,
   addSubModel,
   corruptModelBytes,
   createTestServer,
@@ -519,8 +520,10 @@ describe('limits and graceful shutdown', () => {
     }
   });
 
-  it('on shutdown: health NOT_SERVING, ready false, new calls UNAVAILABLE SERVER_DRAINING, the call in flight answered', async () => {
-    const draining = await createTestServer(repo);
+  it('on shutdown: health NOT_SERVING, ready false, new calls UNAVAILABLE SERVER_DRAINING during the grace period, the call in flight answered', async () => {
+    // The grace period's end is the test's to choose: the listener stays open until then.
+    const clock = new ManualClock();
+    const draining = await createTestServer(repo, { shutdownGracePeriodMs: 10_000, clock });
     const port = await draining.grpc.listen('127.0.0.1', 0);
     const protoDir = fileURLToPath(new URL('../../protocol/proto/', import.meta.url));
     const client = new (loadClient('grpc_service.proto', 'inference.GRPCInferenceService', [protoDir]))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -538,6 +541,7 @@ describe('limits and graceful shutdown', () => {
       expect(refused.code).toBe(grpc.status.UNAVAILABLE);
       expect(refused.metadata.get('sibyl-reason')).toEqual(['SERVER_DRAINING']);
       expect((await inFlight).id).toBe('in-flight');
+      clock.advance(10_000);
       await stopped;
     } finally {
       client.close();

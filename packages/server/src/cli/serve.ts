@@ -1,10 +1,12 @@
 // `sibyl serve`: compile the configuration, start the server, print what it serves, and shut
-// down gracefully on SIGTERM/SIGINT (exit code 0).
+// down gracefully on SIGTERM/SIGINT (exit code 0), within a bound: a second signal, or a shutdown
+// that overruns drainTimeoutMs + SHUTDOWN_RELEASE_MS, ends the process at once.
 import path from 'node:path';
+import { pino } from 'pino';
 import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
 import { routeProcessWarnings } from '../observability/logging/process-warnings.ts';
-import { SibylServer } from '../server.ts';
+import { SHUTDOWN_RELEASE_MS, SibylServer } from '../server.ts';
 
 export async function serve(flags: Record<string, string | string[] | undefined>, exampleRepository: string): Promise<number> {
   const configFile = typeof flags.config === 'string' ? flags.config : undefined;
@@ -18,17 +20,34 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   const unrouteWarnings = routeProcessWarnings(process, server.log, server.lineLimiter);
   for (const warning of env.warnings) server.log.warn(warning);
 
-  let stopping: Promise<void> | undefined;
-  let stopped!: () => void;
-  const shutDown = new Promise<void>((resolve) => (stopped = resolve));
-  const stop = (signal: string): void => {
-    if (stopping !== undefined) {
-      server.log.warn(`${signal} again: exiting now`);
-      process.exit(1);
+  let stopping = false;
+  let stopped!: (code: number) => void;
+  const shutDown = new Promise<number>((resolve) => (stopped = resolve));
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      forceExit(server, `${signal} again: exiting now`);
+      return;
     }
-    server.log.info(`${signal} received`);
-    stopping = server.shutdown();
-    void stopping.then(stopped);
+    stopping = true;
+    // Ctrl-C is an operator at a terminal, not a load balancer to wait for: no grace period.
+    const gracePeriodMs = signal === 'SIGINT' ? 0 : undefined;
+    server.log.info(`${signal} received${signal === 'SIGINT' ? ' (no grace period)' : ''}`);
+    // Ref'd on purpose: the process stays up while shutdown releases resources that hold no
+    // handle of their own, and a shutdown that overruns its bound still ends.
+    const watchdogMs = config.drainTimeoutMs + SHUTDOWN_RELEASE_MS + WATCHDOG_MARGIN_MS;
+    const watchdog = setTimeout(() => forceExit(server, `shutdown did not finish within ${watchdogMs} ms: exiting now`), watchdogMs);
+    void server.shutdown({ gracePeriodMs }).then(
+      (result) => {
+        clearTimeout(watchdog);
+        if (!result.released) forceExit(server, 'shut down, but something still runs (see the warnings above): exiting now');
+        else stopped(0);
+      },
+      (err: unknown) => {
+        clearTimeout(watchdog);
+        server.log.error({ err }, `shutdown failed: ${(err as Error).message}`);
+        stopped(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -38,7 +57,7 @@ export async function serve(flags: Record<string, string | string[] | undefined>
     const metricsUrl = server.metricsUrl;
     const grpcAddress = server.grpcAddress;
     server.log.info(
-      { url, grpcAddress, modelRepository, ...(metricsUrl === undefined ? {} : { metricsUrl }) },
+      { url, grpcAddress, modelRepository, pid: process.pid, ...(metricsUrl === undefined ? {} : { metricsUrl }) },
       `Sibyl ${server.version} serves ${modelRepository} on ${url} and gRPC ${grpcAddress}${metricsUrl === undefined ? '' : `; metrics on ${metricsUrl}/metrics`}`,
     );
     for (const m of server.models.list()) {
@@ -58,13 +77,39 @@ export async function serve(flags: Record<string, string | string[] | undefined>
     }
   } catch (err) {
     server.log.fatal({ err }, `cannot start: ${(err as Error).message}`);
-    await server.shutdown().catch(() => undefined);
+    await server.shutdown({ gracePeriodMs: 0 }).catch(() => undefined);
     unrouteWarnings();
     return 1;
   }
-  await shutDown;
+  const code = await shutDown;
   unrouteWarnings();
-  return 0;
+  // Everything the server opened is closed; a handle left open elsewhere must not keep the
+  // process alive (the timer is unref'd: it fires only if something still does).
+  setTimeout(() => {
+    server.log.warn({ activeResources: process.getActiveResourcesInfo() }, 'still running 2 s after shutting down: exiting');
+    process.exit(code);
+  }, 2000).unref();
+  return code;
+}
+
+/** Time the watchdog allows beyond drainTimeoutMs + SHUTDOWN_RELEASE_MS before it ends the process. */
+const WATCHDOG_MARGIN_MS = 2000;
+
+/**
+ * Ends the process now, after writing `message` and what still runs. With SIGKILL, not
+ * process.exit(): process.exit waits for worker threads, and one inside an onnxruntime run
+ * would keep it waiting until the run ends, then abort (see onnx-runtime.ts).
+ */
+function forceExit(server: SibylServer, message: string): void {
+  server.log.fatal({ activeResources: process.getActiveResourcesInfo() }, message);
+  // Written synchronously: pino's flush(cb) does not wait for the asynchronous destination.
+  const stream = (server.log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // Exiting at once matters more than the last log line.
+  }
+  process.kill(process.pid, 'SIGKILL');
 }
 
 /** A relative modelRepository, stateStore, predictionStore.path or schedule's job file in a config file means relative to the file's folder. */

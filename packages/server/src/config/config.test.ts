@@ -136,9 +136,19 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, predictionLog, schedules, predictionStore',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, shutdownGracePeriodMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, predictionLog, schedules, predictionStore',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
+  });
+
+  it('reads the shutdown grace period, which may not exceed the drain timeout it is part of', () => {
+    expect(defaults.shutdownGracePeriodMs).toBe(5000);
+    const env = environmentLayer({ SIBYL_SHUTDOWN_GRACE_PERIOD_MS: '2000' }).layer;
+    expect(compileServerConfig({ defaults, env, flags: {} }).shutdownGracePeriodMs).toBe(2000);
+    expect(compileServerConfig({ defaults, env, flags: flagsLayer({ shutdownGracePeriodMs: '0' }) }).shutdownGracePeriodMs).toBe(0);
+    expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ shutdownGracePeriodMs: '9000', drainTimeoutMs: '8000' }) }))).toBe(
+      'configuration: shutdownGracePeriodMs: 9000 is more than drainTimeoutMs (8000); the grace period is part of the drain, so expected at most 8000 (or raise drainTimeoutMs)',
+    );
   });
 
   it('takes lists from repeated flags and comma-separated variables', () => {

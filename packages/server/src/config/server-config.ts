@@ -19,7 +19,14 @@ export const ServerConfigSchema = Type.Object(
     drainTimeoutMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,
-      description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the server exits anyway. Default: 30000.',
+      description:
+        'On SIGTERM/SIGINT, the most time the drain may take, shutdownGracePeriodMs included: requests received before the signal are answered within it; then remaining connections are closed and the server exits (releasing models and stores takes at most a few seconds more). Default: 30000.',
+    }),
+    shutdownGracePeriodMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      description:
+        'On SIGTERM, how long the listeners stay open after readiness turns false, answering new requests with 503 SERVER_DRAINING (Connection: close) so that clients of a load balancer that has not yet removed this replica are told to retry elsewhere instead of getting connection refused. Part of drainTimeoutMs, so at most drainTimeoutMs. SIGINT (Ctrl-C) skips it. 0: close the listeners as soon as the requests in flight are answered (use with a preStop hook that waits instead). Default: 5000 (Kubernetes takes a few seconds to remove a terminating pod from its endpoints).',
     }),
     requestTimeoutMs: Type.Integer({
       minimum: 0,
@@ -155,6 +162,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     host: '127.0.0.1',
     logLevel: 'info',
     drainTimeoutMs: 30_000,
+    shutdownGracePeriodMs: 5000,
     requestTimeoutMs: 60_000,
     modelControlMode: 'none',
     repositoryPollIntervalMs: 5000,
@@ -267,6 +275,7 @@ export const SERVE_FLAGS = [
   { flag: '--http-port <port>', path: ['http', 'port'] },
   { flag: '--log-level <level>', path: ['logLevel'] },
   { flag: '--drain-timeout-ms <ms>', path: ['drainTimeoutMs'] },
+  { flag: '--shutdown-grace-period-ms <ms>', path: ['shutdownGracePeriodMs'] },
   { flag: '--request-timeout-ms <ms>', path: ['requestTimeoutMs'] },
   { flag: '--http-body-limit-bytes <bytes>', path: ['http', 'bodyLimitBytes'] },
   { flag: '--model-control-mode <mode>', path: ['modelControlMode'] },
@@ -386,6 +395,12 @@ export function compileServerConfig(sources: {
   }
   for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
   problems.push(...httpProblems(config.http));
+  if (config.shutdownGracePeriodMs > config.drainTimeoutMs) {
+    problems.push({
+      path: 'shutdownGracePeriodMs',
+      message: `${config.shutdownGracePeriodMs} is more than drainTimeoutMs (${config.drainTimeoutMs}); the grace period is part of the drain, so expected at most ${config.drainTimeoutMs} (or raise drainTimeoutMs)`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
   return Object.freeze({
     ...config,

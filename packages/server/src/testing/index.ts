@@ -1,6 +1,8 @@
 // @sibyl/server/testing: what tests (ours and users') need to build models and run servers.
 export { createTestServer, readJsonLines, spawnSibyl } from './test-server.ts';
 export type { SpawnedServer, TestServerOptions } from './test-server.ts';
+export { probeDrain } from './drain-probe.ts';
+export type { DrainProbeOptions, DrainProbeResult, Outcomes } from './drain-probe.ts';
 export {
   OnnxModelBuilder,
   addSubModel,

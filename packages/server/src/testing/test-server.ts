@@ -32,7 +32,8 @@ export interface TestServerOptions extends Partial<Omit<ServerConfig, 'http' | '
 
 /**
  * An in-process server with its models loaded; not listening. Settings default to the server's
- * defaults, with a silent log and in-memory state and prediction stores; gRPC is bound by
+ * defaults, with a silent log, in-memory state and prediction stores and no shutdown grace
+ * period; gRPC is bound by
  * `server.grpc.listen(host, 0)`. Call `shutdown()` when done.
  */
 export async function createTestServer(repository: string, options: TestServerOptions = {}): Promise<SibylServer> {
@@ -43,6 +44,8 @@ export async function createTestServer(repository: string, options: TestServerOp
     logLevel: 'silent',
     stateStore: ':memory:',
     predictionStore: { ...defaults.predictionStore, path: ':memory:' },
+    // No load balancer to wait for: shutdown() closes as soon as the requests in flight are answered.
+    shutdownGracePeriodMs: 0,
     ...settings,
     http: { ...defaults.http, ...http, port: 0, bodyLimitBytes: bodyLimitBytes ?? http?.bodyLimitBytes ?? defaults.http.bodyLimitBytes, corsOrigins: corsOrigins ?? http?.corsOrigins ?? [] },
     grpc: { ...defaults.grpc, ...settings.grpc, port: 0 },
@@ -76,9 +79,10 @@ export interface SpawnedServer {
 /**
  * Starts `sibyl serve` (the real binary) on a free port and resolves once it serves every model
  * of the repository. Rejects with the output when it exits first or takes over `timeoutMs`.
+ * Its shutdown grace period is 0 unless `args` set --shutdown-grace-period-ms (the last flag wins).
  */
 export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--grpc-port', '0', ...args], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--grpc-port', '0', '--shutdown-grace-period-ms', '0', ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -138,8 +138,9 @@ describe('graceful shutdown', () => {
     await removeDir(repo);
   });
 
-  it('on SIGTERM: readiness false and 503 for new requests, in-flight requests finish, exit code 0', async () => {
-    const server = await spawnSibyl(['--model-repository', repo]);
+  it('on SIGTERM: readiness false and 503 for new requests during the grace period, in-flight requests finish, exit code 0', async () => {
+    // spawnSibyl's default grace period is 0: the listener would close at once.
+    const server = await spawnSibyl(['--model-repository', repo, '--shutdown-grace-period-ms', '3000']);
     // 64 rows per request (each runs alone), eight requests on one instance: busy for seconds after the signal.
     const rows = 64;
     const input = Float32Array.from({ length: rows * SLOW.size }, (_, i) => i % 7);

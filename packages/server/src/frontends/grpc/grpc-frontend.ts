@@ -32,6 +32,7 @@ export class GrpcFrontend {
   private readonly server: Server;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [INFERENCE_SERVICE]: 'NOT_SERVING' });
   private port: number | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcFrontendOptions) {
     this.server = new Server({
@@ -67,24 +68,29 @@ export class GrpcFrontend {
   }
 
   /**
+   * Stops taking connections and calls (the listener closes; open connections get GOAWAY, so new
+   * calls on them fail UNAVAILABLE) and resolves once every call in progress has ended, however
+   * long that takes: callers bound the wait (see close). Idempotent.
+   */
+  stopAccepting(): Promise<void> {
+    this.stopping ??= this.port === undefined ? Promise.resolve() : new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    return this.stopping;
+  }
+
+  /**
    * Stops accepting calls and waits for those in progress, up to `graceMs`; then cancels the
    * rest. Idempotent.
    */
   async close(graceMs: number): Promise<void> {
-    if (this.port === undefined) {
-      this.server.forceShutdown();
-      return;
-    }
+    const stopped = this.stopAccepting();
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.server.tryShutdown(() => {
+      const timer = setTimeout(resolve, Math.max(0, graceMs));
+      void stopped.then(() => {
         clearTimeout(timer);
         resolve();
       });
     });
+    this.server.forceShutdown();
     this.port = undefined;
   }
 }

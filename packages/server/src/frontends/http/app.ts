@@ -46,7 +46,10 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // response); log lines about a request carry its id (x-request-id, or one made here: see requestIdGenerator) as requestId.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     ...limitOptions(options.limits),
-    return503OnClosing: true,
+    // Requests arriving while the server closes get the draining gate's 503 below (our error
+    // format, Connection: close), not Fastify's own. Closing the listener closes the idle
+    // keep-alive connections; SibylServer.shutdown() does it only after the grace period.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
 
@@ -62,6 +65,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       return;
     }
     done();
+  });
+
+  // While draining, every answer closes its connection (the request in flight as much as a 503),
+  // so keep-alive clients reconnect elsewhere instead of sending into a closing socket.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (options.isDraining()) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const lines = options.lineLimiter ?? UNTHROTTLED;
