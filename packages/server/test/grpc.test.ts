@@ -497,7 +497,7 @@ describe('explicit model control over gRPC', () => {
 
   it('RepositoryModelLoad whose reload fails is FAILED_PRECONDITION naming the version that keeps serving', async () => {
     await ecall('RepositoryModelLoad', { model_name: 'linear' });
-    const bad = await failure(ecall('RepositoryModelLoad', { model_name: 'linear', parameters: { config: { string_param: '{"warmup": {"samplesFile": "/nonexistent/samples.json"}}' } } }));
+    const bad = await failure(ecall('RepositoryModelLoad', { model_name: 'linear', parameters: { config: { string_param: '{"warmup": {"samplesFile": "nonexistent-samples.json"}}' } } }));
     expect(bad.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(bad.details).toMatch(/^model 'linear' failed to load: version 1: reload with changed files or config failed, the earlier load keeps serving: warm-up failed: .*; version 1 keeps serving$/);
     expect(await ecall('ModelReady', { name: 'linear' })).toEqual({ ready: true });
