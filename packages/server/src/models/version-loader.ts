@@ -85,6 +85,7 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     load,
     clock: ctx.clock,
     executionsPerInstance: config.executionsPerInstance,
+    hangTimeoutMs: config.instanceHangTimeoutMs,
     onEvent: (e) => (e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`)),
   });
   const scheduler = new Scheduler(pool, {

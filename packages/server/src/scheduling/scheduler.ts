@@ -33,7 +33,11 @@ export interface ScheduledRequest {
 export interface SubmitOptions {
   /** Aborting removes a request that is still queued (a client that went away). */
   signal?: Cancellation;
-  /** Clock time (ms) after which a still-queued request fails with DEADLINE_EXCEEDED, never run. */
+  /**
+   * Clock time (ms) after which the request fails with DEADLINE_EXCEEDED: never run if still
+   * queued; answered at once if executing (the execution goes on, its result for this request is
+   * dropped).
+   */
   deadlineMs?: number;
   /** Lower runs first; requests of equal priority run in arrival order. Default: 0. */
   priority?: number;
@@ -53,6 +57,8 @@ interface Job {
   signal: Cancellation | undefined;
   onAbort: (() => void) | undefined;
   trace: unknown;
+  /** Answered already (its deadline passed while it executed); the execution's result is dropped. */
+  settled: boolean;
 }
 
 /**
@@ -128,6 +134,7 @@ export class Scheduler {
         signal: options.signal,
         onAbort: undefined,
         trace: options.trace,
+        settled: false,
       };
       if (options.signal !== undefined) {
         job.onAbort = () => {
@@ -182,13 +189,50 @@ export class Scheduler {
   }
 
   private succeed(job: Job, outputs: Tensor[], now: number): void {
+    if (job.settled) return;
+    job.settled = true;
     this.statistics.recordRequest(true, now - job.enqueuedAtMs);
     job.resolve(outputs);
   }
 
   private fail(job: Job, err: Error): void {
+    if (job.settled) return;
+    job.settled = true;
     this.statistics.recordRequest(false, this.options.clock.now() - job.enqueuedAtMs);
     job.reject(err);
+  }
+
+  /**
+   * Answers executing members whose deadline passes before the instance does, each at its own
+   * deadline, with DEADLINE_EXCEEDED (a model that hangs must not hang its callers). Returns the
+   * function that stops watching, called when the execution ends.
+   */
+  private watchExecution(members: readonly Job[], instanceLabel: string, startMs: number): () => void {
+    const { clock, label } = this.options;
+    let cancel: CancelTimer | undefined;
+    const arm = (): void => {
+      let next = Number.POSITIVE_INFINITY;
+      for (const job of members) if (!job.settled && job.deadlineMs < next) next = job.deadlineMs;
+      cancel =
+        next === Number.POSITIVE_INFINITY
+          ? undefined
+          : clock.setTimeout(() => {
+              const now = clock.now();
+              for (const job of members) {
+                if (job.settled || job.deadlineMs > now) continue;
+                this.fail(
+                  job,
+                  new SibylError(
+                    'DEADLINE_EXCEEDED',
+                    `${label} did not answer before the request's deadline: it ran for ${(now - startMs).toFixed(0)} ms on instance ${instanceLabel} (after ${(startMs - job.enqueuedAtMs).toFixed(1)} ms queued) and is still running`,
+                  ),
+                );
+              }
+              arm();
+            }, next - clock.now());
+    };
+    arm();
+    return () => cancel?.();
   }
 
   private deadlineError(job: Job, now: number): SibylError {
@@ -287,6 +331,7 @@ export class Scheduler {
     const { clock } = this.options;
     this.inFlight += members.length;
     for (const job of members) this.statistics.recordQueued(startMs - job.enqueuedAtMs);
+    const unwatch = this.watchExecution(members, instance.label, startMs);
     try {
       const result = await instance.execute(
         members.map((m) => m.request.inputs),
@@ -308,6 +353,7 @@ export class Scheduler {
       this.options.observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true });
       for (const job of members) this.fail(job, error);
     } finally {
+      unwatch();
       this.inFlight -= members.length;
       this.pool.release(instance);
       this.pump();
