@@ -22,6 +22,7 @@ export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
     await removeDir(dir);
     throw new Error(
       `the disk-full fault tests mount a ${sizeBytes}-byte tmpfs and need root (CAP_SYS_ADMIN) for it; mount failed: ${(err as Error).message}. Run them as root (CI does), e.g. in the CI container.`,
+      { cause: err },
     );
   }
   const filler = path.join(dir, 'filler');
