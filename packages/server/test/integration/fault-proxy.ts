@@ -39,24 +39,25 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const cut = (): void => {
+    down = true;
+    for (const { client, upstream } of pairs) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port,
     get accepted() {
       return accepted;
     },
-    cut() {
-      down = true;
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     restore() {
       down = false;
     },
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

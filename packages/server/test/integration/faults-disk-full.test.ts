@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../../src/server.ts';
+import { SqliteStateStore } from '../../src/state/sqlite-state-store.ts';
 import { createTestServer, linearClassifierExpected, linearClassifierModel, makeTempDir, parsePrometheusText, removeDir, sampleValue, writeModelRepository } from '../../src/testing/index.ts';
 import { mountSmallDisk, type SmallDisk } from './fault-tmpfs.ts';
 
@@ -24,7 +25,7 @@ describe.each(['sqlite', 'jsonl'] as const)('disk full, prediction log sink %s',
       iris: { versions: { 1: linearClassifierModel(IRIS).bytes, 2: linearClassifierModel(IRIS).bytes }, config: 'versionPolicy:\n  all: true\npredictionLog:\n  sampleRate: 1\n' },
     });
     server = await createTestServer(repo, {
-      stateStore: path.join(disk.dir, 'state.sqlite'),
+      store: await SqliteStateStore.open(path.join(disk.dir, 'state.sqlite')),
       predictionStore: { backend: 'sqlite', path: path.join(disk.dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' },
       predictionLog: { sink, path: path.join(disk.dir, `log.${sink}`), postgresUrl: '', postgresTable: 'unused', hashKey: 'k', queueRecords: 100_000, flushIntervalMs: 60_000, retentionDays: 30 },
     });
