@@ -41,6 +41,7 @@ export class RequestObserver implements InferenceObserver {
         metrics.executed(batch);
         tracing.executed(batch);
       },
+      instanceEvent: (kind) => metrics.instanceEvent(kind),
     };
   }
 }

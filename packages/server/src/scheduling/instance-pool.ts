@@ -6,6 +6,7 @@
 // rotation at once and closed — which lets its run finish, since an onnxruntime run cannot be
 // interrupted without aborting the process — and a replacement is loaded in its slot.
 import type { Instance } from '../runtimes/runtime.ts';
+import type { InstanceEventKind } from './scheduler-observer.ts';
 import type { CancelTimer, Clock } from '../core/clock.ts';
 import { decideHung } from './hang-decision.ts';
 
@@ -21,7 +22,7 @@ export interface InstancePoolOptions {
    */
   executionsPerInstance?: number;
   /** Told about crashes, hangs and replacements, for logs and metrics. */
-  onEvent?: (event: { kind: 'crashed' | 'hung' | 'replaced' | 'replace-failed'; label: string; reason: string }) => void;
+  onEvent?: (event: { kind: InstanceEventKind; label: string; reason: string }) => void;
   /** Delay before retrying a failed replacement; doubles up to 30 s. */
   replaceRetryMs?: number;
   /**

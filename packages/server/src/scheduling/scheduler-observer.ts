@@ -32,4 +32,8 @@ export interface ExecutedBatch {
  */
 export interface SchedulerObserver {
   executed(batch: ExecutedBatch): void;
+  /** An instance of the version crashed, hung (see InstancePool), was replaced, or failed to be. Rare. */
+  instanceEvent?(kind: InstanceEventKind): void;
 }
+
+export type InstanceEventKind = 'crashed' | 'hung' | 'replaced' | 'replace-failed';

@@ -67,6 +67,12 @@ export const METRICS = [
   },
   { name: 'sibyl_model_instances', type: 'gauge', labels: VERSION, help: 'Live instances (loaded copies) of the version.' },
   {
+    name: 'sibyl_model_instance_events_total',
+    type: 'counter',
+    labels: [...VERSION, 'event'],
+    help: 'Instances of the version that crashed (their worker died), hung (held executions past instanceHangTimeoutMs without finishing one), were replaced, or whose replacement failed to load (retried with backoff).',
+  },
+  {
     name: 'sibyl_model_state',
     type: 'gauge',
     labels: [...VERSION, 'state'],

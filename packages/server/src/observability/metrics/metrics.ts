@@ -87,6 +87,9 @@ export class SibylMetrics {
       sibyl_inference_batch_size: histogram('sibyl_inference_batch_size', (v) => v.batchRows, known),
       sibyl_inference_queue_depth: this.perServed('sibyl_inference_queue_depth', (s) => s.queueDepth),
       sibyl_model_instances: this.perServed('sibyl_model_instances', (s) => s.instanceCount),
+      sibyl_model_instance_events_total: perVersion('sibyl_model_instance_events_total', (v, labels, out) => {
+        for (const [event, count] of v.instanceEvents) out.push({ labels: { ...labels, event }, value: count });
+      }),
       sibyl_inference_requests_in_flight: collectedMetric(metricDefinition('sibyl_inference_requests_in_flight'), () => [{ labels: {}, value: sources.inFlight() }]),
       sibyl_component_degraded: collectedMetric(metricDefinition('sibyl_component_degraded'), () =>
         COMPONENTS.map((component) => ({ labels: { component }, value: sources.health?.isDegraded(component) === true ? 1 : 0 })),

@@ -1,7 +1,7 @@
 // The hot-path accumulators of one model version: plain numbers and bucket arrays, updated by the
 // inference and scheduler observers and read by the exporter at scrape time.
 import type { ErrorReason } from '@sibyl/protocol';
-import type { ExecutedBatch, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
+import type { ExecutedBatch, InstanceEventKind, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
 import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS_SECONDS } from './catalogue.ts';
 import { BucketHistogram } from '../../core/bucket-histogram.ts';
 
@@ -13,6 +13,8 @@ export class VersionMetrics implements SchedulerObserver {
   readonly queueSeconds = new BucketHistogram(DURATION_BUCKETS_SECONDS);
   readonly computeSeconds = new BucketHistogram(DURATION_BUCKETS_SECONDS);
   readonly batchRows = new BucketHistogram(BATCH_SIZE_BUCKETS);
+  /** Instance crashes, hangs and replacements, by kind. */
+  readonly instanceEvents = new Map<InstanceEventKind, number>();
 
   /** `version` is '' for requests that named no known version. */
   constructor(
@@ -27,6 +29,10 @@ export class VersionMetrics implements SchedulerObserver {
 
   recordFailure(reason: ErrorReason): void {
     this.failed.set(reason, (this.failed.get(reason) ?? 0) + 1);
+  }
+
+  instanceEvent(kind: InstanceEventKind): void {
+    this.instanceEvents.set(kind, (this.instanceEvents.get(kind) ?? 0) + 1);
   }
 
   executed(batch: ExecutedBatch): void {
