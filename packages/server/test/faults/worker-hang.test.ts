@@ -8,7 +8,9 @@ import {
   createTestServer,
   linearClassifierModel,
   makeTempDir,
+  parsePrometheusText,
   removeDir,
+  sampleValue,
   slowModel,
   slowModelExpected,
   writeModelRepository,
@@ -16,7 +18,7 @@ import {
 
 // One row of this model is ~0.5 GFLOP: a few hundred rows keep a worker busy for many seconds.
 const SLOW = { size: 1024, depth: 250 };
-const HANG_ROWS = 256;
+const HANG_ROWS = 320;
 const IRIS = { weights: [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], bias: [0, 0, 0] };
 let repo: string;
 let server: SibylServer;
@@ -24,7 +26,7 @@ let server: SibylServer;
 beforeAll(async () => {
   repo = await makeTempDir('sibyl-hang-');
   await writeModelRepository(repo, {
-    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'instanceHangTimeoutMs: 1000\nthreadsPerInstance: 1\n' },
+    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'instanceHangTimeoutMs: 500\nthreadsPerInstance: 1\n' },
     iris: { versions: { 1: linearClassifierModel(IRIS).bytes } },
   });
   server = await createTestServer(repo);
@@ -59,7 +61,7 @@ it('answers the stuck request 504 at its deadline, replaces the instance, keeps 
   // Other models are not affected.
   expect((await infer('iris', 2, 4)).statusCode).toBe(200);
 
-  // The watchdog (instanceHangTimeoutMs 1000) replaces the stuck instance…
+  // The watchdog (instanceHangTimeoutMs 500) replaces the stuck instance…
   await vi.waitFor(() => expect(version.instances().some((i) => i !== stuck)).toBe(true), { timeout: 30_000, interval: 50 });
   expect(version.instances()).not.toContain(stuck);
   // …which serves while the stuck worker still runs (not exited: it was closed, not killed).
@@ -74,4 +76,7 @@ it('answers the stuck request 504 at its deadline, replaces the instance, keeps 
   await expect(stuck.exited).resolves.toEqual({ expected: true, reason: 'closed' });
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(version.instances()).toHaveLength(1);
+  const metrics = parsePrometheusText((await server.http.inject({ method: 'GET', url: '/metrics' })).body);
+  const events = Object.fromEntries(['hung', 'replaced', 'crashed'].map((event) => [event, sampleValue(metrics, 'sibyl_model_instance_events_total', { model: 'slow', version: '1', event })]));
+  expect(events).toEqual({ hung: 1, replaced: 1, crashed: undefined });
 }, 120_000);
