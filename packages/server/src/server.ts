@@ -136,7 +136,10 @@ export class SibylServer {
       toError: (err, method) =>
         new SibylError('STATE_STORE_UNAVAILABLE', `the state store could not ${method}: ${(err as Error).message}; what this request changed is not saved and would not survive a restart`, { cause: err }),
     });
-    this.predictionStore = watchedStore(options.predictionStore, 'prediction_store', this.health, { isCallerError: (err) => err instanceof SibylError });
+    this.predictionStore = watchedStore(options.predictionStore, 'prediction_store', this.health, {
+      isCallerError: (err) => err instanceof SibylError,
+      toError: (err, method) => new SibylError('PREDICTION_STORE_UNAVAILABLE', `the prediction store could not ${method}: ${(err as Error).message}`, { cause: err }),
+    });
     this.models = new ModelManager({
       repository: config.modelRepository,
       runtime: options.runtime ?? new OnnxRuntime(),

@@ -1,14 +1,14 @@
 // A small tmpfs to fill up, for disk-full fault tests. Mounting needs root (CI runs as root):
 // when it cannot mount, the test fails with a message saying so — it never skips.
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, removeDir } from '../../src/testing/index.ts';
 
 export interface SmallDisk {
   dir: string;
-  /** Fills the disk with a filler file until writes fail with ENOSPC. */
-  fill(): void;
+  /** Fills the disk with a filler file until writes fail with ENOSPC, then frees `leaveBytes` (default 0). */
+  fill(leaveBytes?: number): void;
   /** Removes the filler: space returns. */
   free(): void;
   unmount(): Promise<void>;
@@ -28,7 +28,7 @@ export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
   const filler = path.join(dir, 'filler');
   return {
     dir,
-    fill() {
+    fill(leaveBytes = 0) {
       const fd = openSync(filler, 'a');
       const chunk = Buffer.alloc(64 * 1024, 1);
       try {
@@ -44,6 +44,7 @@ export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
           }
         }
       } finally {
+        if (leaveBytes > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - leaveBytes));
         closeSync(fd);
       }
     },

@@ -3,7 +3,7 @@
 // write is named degraded (readiness body, sibyl_component_degraded, log), nothing crashes, and
 // each recovers by itself when space returns. The disk is a 4 MiB tmpfs (needs root; see
 // fault-tmpfs.ts).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../../src/server.ts';
@@ -109,5 +109,38 @@ describe.each(['sqlite', 'jsonl'] as const)('disk full, prediction log sink %s',
     }
     const logged = await server.observability.predictions!.query({ model: 'iris', sinceMs: 0, limit: 10_000 });
     expect(logged).toHaveLength(25);
+  }, 120_000);
+
+  it('a batch job: refused 503 while its record cannot be written; failed with the reason when its chunks cannot be; resumed once space returns', async () => {
+    const rows = 3000;
+    const csv = path.join(repo, 'rows.csv');
+    writeFileSync(csv, ['id,a,b,c,d', ...Array.from({ length: rows }, (_, i) => [`k${i}`, ...row(i)].join(','))].join('\n') + '\n');
+    const spec = { name: `full-${sink}`, source: { csv }, key: 'id', inputs: { features: { columns: ['a', 'b', 'c', 'd'] } }, target: { model: 'iris', version: 1 }, chunkRows: 1000, rejects: path.join(repo, 'rejects.jsonl') };
+    const start = () => server.http.inject({ method: 'POST', url: '/v1/batch/jobs', headers: { 'content-type': 'application/json' }, payload: spec });
+    let id: string;
+    try {
+      disk.fill();
+      const refused = await start();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'UNAVAILABLE', reason: 'PREDICTION_STORE_UNAVAILABLE' });
+      expect(refused.json().error).toMatch(/^the prediction store could not saveJob: .*(full|ENOSPC)/i);
+      disk.free();
+      // Room for the job's record, not for its chunks.
+      disk.fill(24 * 1024);
+      const started = await start();
+      expect(started.statusCode).toBe(202);
+      id = started.json().id;
+      const failed = await server.batchJobs.whenDone(id)!;
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(/full|ENOSPC/i);
+    } finally {
+      disk.free();
+    }
+    const resumed = await server.http.inject({ method: 'POST', url: `/v1/batch/jobs/${id}/resume` });
+    expect(resumed.statusCode).toBe(202);
+    const done = await server.batchJobs.whenDone(id)!;
+    expect(done).toMatchObject({ status: 'succeeded', rowsWritten: rows });
+    expect((await server.predictionStore.lookup('iris', ['k2999'])).get('k2999')?.jobId).toBe(id);
+    expect(await degraded()).toEqual({ state_store: 0, prediction_store: 0, prediction_log: 0, response_cache: 0 });
   }, 120_000);
 });
