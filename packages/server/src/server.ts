@@ -7,6 +7,7 @@ import { ComponentHealth, watchedStore } from './core/component-health.ts';
 import { SibylError } from '@sibyl/protocol';
 import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
+import { PREDICTION_STORE_READ_TIMEOUT_MS } from './config/prediction-store-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
@@ -59,6 +60,9 @@ function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger, healt
   if (c.backend === 'redis') return RedisResponseCache.create({ url: c.redisUrl, keyPrefix: c.redisKeyPrefix, timeoutMs: c.redisTimeoutMs, log, health });
   return new MemoryResponseCache({ maxEntries: c.maxEntries, maxBytes: c.maxBytes, clock });
 }
+
+/** The prediction store's methods that only read: they get predictionStore.readTimeoutMs. */
+const PREDICTION_STORE_READS = new Set(['lookup', 'getJob', 'listJobs', 'committedChunks']);
 
 /** The prediction store's file when it is SQLite on disk (jobs in the server commit to it from a worker thread). */
 function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
@@ -136,8 +140,10 @@ export class SibylServer {
       toError: (err, method) =>
         new SibylError('STATE_STORE_UNAVAILABLE', `the state store could not ${method}: ${(err as Error).message}; what this request changed is not saved and would not survive a restart`, { cause: err }),
     });
+    const readTimeoutMs = config.predictionStore.readTimeoutMs ?? PREDICTION_STORE_READ_TIMEOUT_MS;
     this.predictionStore = watchedStore(options.predictionStore, 'prediction_store', this.health, {
       isCallerError: (err) => err instanceof SibylError,
+      timeout: { clock: this.clock, ms: (method) => (PREDICTION_STORE_READS.has(method) ? readTimeoutMs : undefined) },
       toError: (err, method) => new SibylError('PREDICTION_STORE_UNAVAILABLE', `the prediction store could not ${method}: ${(err as Error).message}`, { cause: err }),
     });
     this.models = new ModelManager({

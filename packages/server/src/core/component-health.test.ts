@@ -71,3 +71,35 @@ describe('watchedStore', () => {
     expect(changes).toEqual(['state_store ok→degraded: SQLITE_FULL: database or disk is full', 'state_store degraded→ok']);
   });
 });
+
+describe('watchedStore with a timeout', () => {
+  it('fails a call that has not settled in time, reports the component degraded, and lets the late outcome report too', async () => {
+    const { clock, health, changes } = setup();
+    let answer!: (v: string) => void;
+    const inner = {
+      lookup: () => new Promise<string>((resolve) => (answer = resolve)),
+      write: async () => 'written',
+    };
+    const store = watchedStore(inner, 'prediction_store', health, {
+      isCallerError: () => false,
+      toError: (err, method) => new SibylError('PREDICTION_STORE_UNAVAILABLE', `${method}: ${(err as Error).message}`),
+      timeout: { clock, ms: (method) => (method === 'lookup' ? 500 : undefined) },
+    });
+    const pending = store.lookup().catch((e: unknown) => e);
+    clock.advance(499);
+    await Promise.resolve();
+    expect(health.degraded()).toEqual([]);
+    clock.advance(1);
+    expect(await pending).toMatchObject({ reason: 'PREDICTION_STORE_UNAVAILABLE', message: 'lookup: lookup did not answer within 500 ms' });
+    expect(health.isDegraded('prediction_store')).toBe(true);
+    answer('late'); // the call went on; its success recovers the component
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(health.isDegraded('prediction_store')).toBe(false);
+    await expect(store.write()).resolves.toBe('written'); // no timeout: no timer
+    const quick = store.lookup();
+    answer('fast');
+    await expect(quick).resolves.toBe('fast');
+    expect(clock.pendingTimers).toBe(0);
+    expect(changes).toEqual(['prediction_store ok→degraded: lookup did not answer within 500 ms', 'prediction_store degraded→ok']);
+  });
+});

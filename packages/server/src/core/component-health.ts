@@ -70,13 +70,21 @@ export class ComponentHealth {
  * Wraps a store so that each method call reports to `health`: a resolved call is a success, a
  * rejected or throwing one a failure — unless `isCallerError` says the error is the caller's
  * (a key not found, a bad argument), which says nothing of the component. Failures that are not
- * SibylErrors pass through `toError` (e.g. to give them a 503 reason). `close` is not watched.
+ * the caller's pass through `toError` (e.g. to give them a 503 reason). `close` is not watched.
+ * A method given a timeout by `timeoutMs` fails when its promise has not settled in time (a
+ * database that stopped answering must not hang a request); the call itself goes on, and its
+ * late outcome still reports to `health`.
  */
 export function watchedStore<T extends object>(
   store: T,
   component: ComponentName,
   health: ComponentHealth,
-  options: { isCallerError: (err: unknown) => boolean; toError?: (err: unknown, method: string) => unknown },
+  options: {
+    isCallerError: (err: unknown) => boolean;
+    toError?: (err: unknown, method: string) => unknown;
+    /** Longest wait for a method's promise (`ms(method)`; undefined: no limit), timed on `clock`. */
+    timeout?: { clock: Clock; ms: (method: string) => number | undefined };
+  },
 ): T {
   return new Proxy(store, {
     get(target, property, receiver) {
@@ -95,10 +103,32 @@ export function watchedStore<T extends object>(
           return fail(err);
         }
         if (result instanceof Promise) {
-          return result.then((v: unknown) => {
+          const watched = result.then((v: unknown) => {
             health.succeeded(component);
             return v;
           }, fail);
+          const limitMs = options.timeout?.ms(property);
+          if (limitMs === undefined) return watched;
+          const clock = options.timeout!.clock;
+          return new Promise((resolve, reject) => {
+            const cancel = clock.setTimeout(() => {
+              try {
+                fail(new Error(`${property} did not answer within ${limitMs} ms`));
+              } catch (err) {
+                reject(err);
+              }
+            }, limitMs);
+            watched.then(
+              (v) => {
+                cancel();
+                resolve(v);
+              },
+              (err: unknown) => {
+                cancel();
+                reject(err);
+              },
+            );
+          });
         }
         health.succeeded(component);
         return result;

@@ -1,60 +1,85 @@
-// A TCP proxy the fault tests control, in front of a shared service (Redis, PostgreSQL): cut()
-// resets every connection and every new one, as a service that went down would; restore() forwards
-// again. The shared service itself is never stopped, so other tests using it are not disturbed.
+// A TCP proxy the fault tests control, in front of a shared service (Redis, PostgreSQL). cut()
+// resets every connection and every new one, as a service that went down would; stall() stops
+// moving bytes both ways and holds new connections unanswered, as a network partition or a hung
+// server would; restore() forwards again (stalled bytes flow on). The shared service itself is
+// never stopped, so other tests using it are not disturbed.
 import net from 'node:net';
 
 export interface FaultProxy {
-  /** host:port to connect to instead of the service. */
+  /** The port to connect to instead of the service's (on 127.0.0.1). */
   readonly port: number;
-  /** Resets open connections and refuses new ones (reset at once) until restore(). */
+  /** Resets open connections and every new one until restore(). */
   cut(): void;
+  /** Stops forwarding on open connections and holds new ones unanswered until restore(). */
+  stall(): void;
   restore(): void;
-  /** Connections accepted so far (forwarded or reset). */
-  readonly accepted: number;
   close(): Promise<void>;
 }
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket | undefined;
+}
+
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
-  let down = false;
-  let accepted = 0;
+  const pairs = new Set<Pair>();
+  let mode: 'up' | 'cut' | 'stalled' = 'up';
+  const connect = (pair: Pair): void => {
+    const upstream = net.connect(target.port, target.host);
+    pair.upstream = upstream;
+    upstream.on('error', () => end(pair)).on('close', () => end(pair));
+    pair.client.pipe(upstream);
+    upstream.pipe(pair.client);
+  };
+  const end = (pair: Pair): void => {
+    pairs.delete(pair);
+    pair.client.destroy();
+    pair.upstream?.destroy();
+  };
   const server = net.createServer((client) => {
-    accepted++;
-    if (down) {
+    if (mode === 'cut') {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(target.port, target.host);
-    const pair = { client, upstream };
+    const pair: Pair = { client, upstream: undefined };
     pairs.add(pair);
-    const end = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('error', () => end(pair)).on('close', () => end(pair));
+    if (mode === 'up') connect(pair);
+    else client.pause();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   const cut = (): void => {
-    down = true;
-    for (const { client, upstream } of pairs) {
-      client.resetAndDestroy();
-      upstream.destroy();
+    mode = 'cut';
+    for (const pair of [...pairs]) {
+      pair.client.resetAndDestroy();
+      pair.upstream?.destroy();
+      pairs.delete(pair);
     }
-    pairs.clear();
   };
   return {
     port,
-    get accepted() {
-      return accepted;
-    },
     cut,
+    stall() {
+      mode = 'stalled';
+      for (const { client, upstream } of pairs) {
+        client.unpipe();
+        upstream?.unpipe();
+        client.pause();
+        upstream?.pause();
+      }
+    },
     restore() {
-      down = false;
+      const was = mode;
+      mode = 'up';
+      if (was !== 'stalled') return;
+      for (const pair of pairs) {
+        if (pair.upstream === undefined) connect(pair);
+        else {
+          pair.client.pipe(pair.upstream);
+          pair.upstream.pipe(pair.client);
+        }
+      }
     },
     async close() {
       cut();

@@ -1,8 +1,9 @@
-// PostgreSQL going down and coming back under load (a proxy cut in front of the shared server),
-// with the prediction store and the prediction log on it: inference answers every request right
-// throughout; stored-prediction lookups answer 503 PREDICTION_STORE_UNAVAILABLE while it is down
-// (never a wrong or empty answer); prediction_store and prediction_log are named degraded
-// (readiness body, sibyl_component_degraded) and recover by themselves when it returns.
+// PostgreSQL going down and coming back under load (a proxy in front of the shared server cuts
+// or stalls the connections), with the prediction store and the prediction log on it: inference
+// answers every request right throughout; stored-prediction lookups answer 503
+// PREDICTION_STORE_UNAVAILABLE while it is down (never a wrong or empty answer, never a hang);
+// prediction_store and prediction_log are named degraded (readiness body,
+// sibyl_component_degraded) and recover by themselves when it returns.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { SibylServer } from '../../src/server.ts';
@@ -25,8 +26,8 @@ beforeAll(async () => {
   repo = await makeTempDir('sibyl-pg-outage-');
   await writeModelRepository(repo, { iris: { versions: { 1: linearClassifierModel(IRIS).bytes }, config: 'predictionLog:\n  sampleRate: 1\n' } });
   server = await createTestServer(repo, {
-    predictionStore: { backend: 'postgres', path: '', url: viaProxy.href, tablePrefix: PREFIX },
-    predictionLog: { sink: 'postgres', path: '', postgresUrl: viaProxy.href, postgresTable: LOG_TABLE, hashKey: 'k', queueRecords: 100_000, flushIntervalMs: 60_000, retentionDays: 30 },
+    predictionStore: { backend: 'postgres', path: '', url: viaProxy.href, tablePrefix: PREFIX, readTimeoutMs: 500 },
+    predictionLog: { sink: 'postgres', path: '', postgresUrl: viaProxy.href, postgresTable: LOG_TABLE, hashKey: 'k', queueRecords: 100_000, flushIntervalMs: 60_000, retentionDays: 30, writeTimeoutMs: 1000 },
   });
   await server.predictionStore.commitChunk('fault-job', 0, [
     { model: 'iris', key: 'c1', version: '1', jobId: 'fault-job', createdAtMs: 1, outputs: [{ name: 'logits', datatype: 'FP32', shape: [3], data: [1, 2, 3] }] },
@@ -99,3 +100,29 @@ it('serves inference throughout, refuses lookups with 503 while down, names and 
   );
   expect((await lookup()).json().outputs[0].data).toEqual([1, 2, 3]);
 }, 60_000);
+
+it('a stalled PostgreSQL (a partition: bytes stop, nothing resets) never hangs a request: lookups answer 503, the log reports degraded, both recover', async () => {
+  proxy.stall();
+  try {
+    await load(20);
+    const flushed = server.observability.predictions!.flush();
+    const refused = await lookup();
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ reason: 'PREDICTION_STORE_UNAVAILABLE' });
+    expect(refused.json().error).toMatch(/did not answer within \d+ ms/);
+    await flushed;
+    const down = await degraded();
+    expect(down.metrics).toEqual({ prediction_store: 1, prediction_log: 1 });
+  } finally {
+    proxy.restore();
+  }
+  await vi.waitFor(
+    async () => {
+      await load(4);
+      await server.observability.predictions!.flush();
+      expect((await lookup()).statusCode).toBe(200);
+      expect(await degraded()).toEqual({ metrics: { prediction_store: 0, prediction_log: 0 }, body: { ready: true } });
+    },
+    { timeout: 30_000, interval: 250 },
+  );
+}, 90_000);

@@ -73,3 +73,17 @@ it('answers every request right while Redis is down, says response_cache is degr
   await vi.waitFor(async () => expect((await load(16)).hits).toBeGreaterThan(0), { timeout: 20_000, interval: 200 });
   expect(await cacheDegraded()).toEqual({ metric: 0, body: { ready: true } });
 }, 60_000);
+
+it('a stalled Redis (bytes stop, nothing resets) costs misses within redisTimeoutMs, never a failed request, and recovers', async () => {
+  proxy.stall();
+  try {
+    for (let round = 0; round < 3; round++) expect((await load(20)).hits).toBe(0);
+    const down = await cacheDegraded();
+    expect(down.metric).toBe(1);
+    expect(down.body.degraded).toEqual([expect.objectContaining({ component: 'response_cache', reason: expect.stringMatching(/timed out|Redis/i) })]);
+  } finally {
+    proxy.restore();
+  }
+  await vi.waitFor(async () => expect((await load(16)).hits).toBeGreaterThan(0), { timeout: 20_000, interval: 200 });
+  expect(await cacheDegraded()).toEqual({ metric: 0, body: { ready: true } });
+}, 60_000);

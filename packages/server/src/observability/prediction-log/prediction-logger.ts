@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock, CancelTimer } from '../../core/clock.ts';
 import type { ComponentHealth } from '../../core/component-health.ts';
 import type { Random } from '../../core/random.ts';
-import type { PredictionLogServerConfig } from '../../config/prediction-log-config.ts';
+import { PREDICTION_LOG_WRITE_TIMEOUT_MS, type PredictionLogServerConfig } from '../../config/prediction-log-config.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { InferOutcome } from '../../routing/inference-observer.ts';
 import type { SibylMetrics } from '../metrics/metrics.ts';
@@ -172,9 +172,15 @@ export class PredictionLogger {
   }
 
   private async writeBatch(batch: PredictionRecord[]): Promise<void> {
+    let cancelTimeout: CancelTimer | undefined;
     try {
-      const sink = await this.openSink();
-      await sink.write(batch);
+      // A sink that stops answering (a database behind a partition) fails the batch after
+      // writeTimeoutMs instead of stalling every later flush; the write may still land later.
+      const limitMs = this.options.config.writeTimeoutMs ?? PREDICTION_LOG_WRITE_TIMEOUT_MS;
+      const timedOut = new Promise<never>((_, reject) => {
+        cancelTimeout = this.options.clock.setTimeout(() => reject(new Error(`the ${this.options.config.sink} sink did not answer within ${limitMs} ms`)), limitMs);
+      });
+      await Promise.race([this.openSink().then((sink) => sink.write(batch)), timedOut]);
       this.countBatch(batch, 'written');
       this.options.health?.succeeded('prediction_log');
     } catch (err) {
@@ -185,6 +191,8 @@ export class PredictionLogger {
         this.lastFailureLogMs = now;
         this.options.log.warn({ err, records: batch.length }, `prediction log: ${batch.length} records could not be written: ${(err as Error).message}`);
       }
+    } finally {
+      cancelTimeout?.();
     }
   }
 
