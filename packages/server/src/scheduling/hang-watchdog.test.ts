@@ -112,6 +112,8 @@ describe('the hang watchdog', () => {
     await expect(waiting).resolves.toHaveLength(1);
     await flush();
     expect(events).toHaveLength(2); // the retired instance's exit starts no second replacement
+    clock.advance(5_000); // the watchdog's last look finds nothing busy and stops
+    expect(events).toHaveLength(2);
     expect(clock.pendingTimers).toBe(0);
   });
 

@@ -113,7 +113,6 @@ export class InstancePool {
     slot.count--;
     slot.progressAtMs = this.options.clock.now();
     if (slot.count > 0) this.watch(slot.progressAtMs);
-    else this.unwatchIfIdle();
     if (instance.alive) this.notify();
   }
 
@@ -145,20 +144,15 @@ export class InstancePool {
     this.notify();
   }
 
-  /** Makes sure the watchdog looks again by `dueFromMs + hangTimeoutMs`. */
+  /**
+   * Makes sure the watchdog looks again by `dueFromMs + hangTimeoutMs`. A timer already armed
+   * earlier serves (the hot path arms at most one timer per hangTimeoutMs); it is not cancelled
+   * when the instances go idle — it fires, finds nothing busy and is not re-armed.
+   */
   private watch(dueFromMs: number): void {
     const timeoutMs = this.options.hangTimeoutMs ?? 0;
     if (timeoutMs <= 0 || this.closed) return;
     this.armWatchdog(dueFromMs + timeoutMs);
-  }
-
-  /** Stops the watchdog when no instance in rotation is busy (nothing can hang). */
-  private unwatchIfIdle(): void {
-    if (this.cancelWatchdog === undefined) return;
-    for (const slot of this.outstanding.values()) if (slot.count > 0) return;
-    this.cancelWatchdog();
-    this.cancelWatchdog = undefined;
-    this.watchdogAtMs = Number.POSITIVE_INFINITY;
   }
 
   private armWatchdog(atMs: number): void {
