@@ -25,7 +25,7 @@ let server: SibylServer;
 beforeAll(async () => {
   repo = await makeTempDir('sibyl-worker-crash-');
   await writeModelRepository(repo, {
-    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'instanceCount: 2\nthreadsPerInstance: 1\ndynamicBatching: { enabled: false }\n' },
+    slow: { versions: { 1: slowModel(SLOW).bytes }, config: 'instanceCount: 2\nthreadsPerInstance: 1\nexecutionsPerInstance: 1\ndynamicBatching: { enabled: false }\n' },
     iris: { versions: { 1: linearClassifierModel({ weights: [[1, 0], [0, 1]], bias: [0, 0] }).bytes } },
   });
   server = await createTestServer(repo);
@@ -55,7 +55,8 @@ it('fails only the request the dead worker held, replaces the instance, keeps ev
   if (doomed === undefined || survivor === undefined || !canSimulateCrash(doomed)) throw new Error('expected two ONNX instances');
   doomed.simulateCrash('throw');
   const data = new Float32Array(SLOW.size);
-  // Submitted in the same tick: the least busy instance is the first one, the dying worker.
+  // Submitted in the same tick: the least busy instance is the first one, the dying worker. With
+  // one execution per instance, nothing else is handed to it (what a dying worker holds fails).
   const held = server.inference.infer('slow', {}, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, SLOW.size], data }] }).catch((err: unknown) => err);
   const others = await Promise.all([infer('slow', 1, SLOW.size), infer('iris', 2, 2), infer('slow', 1, SLOW.size)]);
   const err = await held;
