@@ -86,11 +86,15 @@ export function watchedStore<T extends object>(
     timeout?: { clock: Clock; ms: (method: string) => number | undefined };
   },
 ): T {
+  // One wrapper per method, made on first use (hot paths such as lookups allocate none per call).
+  const wrappers = new Map<string, (...args: unknown[]) => unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || property === 'close' || typeof property !== 'string') return value;
-      return function watched(this: unknown, ...args: unknown[]): unknown {
+      const made = wrappers.get(property);
+      if (made !== undefined) return made;
+      const wrapper = function watched(...args: unknown[]): unknown {
         const fail = (err: unknown): never => {
           if (options.isCallerError(err)) throw err;
           health.failed(component, err instanceof Error ? err.message : String(err));
@@ -133,6 +137,8 @@ export function watchedStore<T extends object>(
         health.succeeded(component);
         return result;
       };
+      wrappers.set(property, wrapper);
+      return wrapper;
     },
   });
 }
