@@ -13,7 +13,7 @@ function request(id: number): ScheduledRequest {
   return { inputs, outputNames: ['y'], rows: 1, batchKey: batchKeyOf(inputs, ['y']) };
 }
 
-function setup(count: number, hangTimeoutMs: number, maxBatchSize = 0) {
+function setup(count: number, hangTimeoutMs: number, maxBatchSize = 0, failLoads = false) {
   const clock = new ManualClock();
   const instances = Array.from({ length: count }, (_, i) => new FakeInstance(`m:1#${i}`));
   const loaded: FakeInstance[] = [];
@@ -23,6 +23,7 @@ function setup(count: number, hangTimeoutMs: number, maxBatchSize = 0) {
     executionsPerInstance: 1,
     hangTimeoutMs,
     load: async (i) => {
+      if (failLoads) throw new Error("ENOENT: no such file or directory, open 'm/1/model.onnx'");
       const instance = new FakeInstance(`m:1#${i}-new`);
       loaded.push(instance);
       return instance;
@@ -148,5 +149,22 @@ describe('the hang watchdog', () => {
     expect(clock.pendingTimers).toBe(1);
     await pool.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('an instance that dies and cannot be replaced', () => {
+  it('fails what waits and what arrives with 503 MODEL_NOT_READY and the reason, until a replacement loads', async () => {
+    const { clock, instances, scheduler } = setup(1, 0, 0, true);
+    const held = scheduler.submit(request(1)).catch((e: unknown) => e);
+    const queued = scheduler.submit(request(2)).catch((e: unknown) => e);
+    instances[0]!.crash('segfault');
+    expect(await held).toMatchObject({ reason: 'INSTANCE_CRASHED' });
+    const reason = "model 'm' version 1 has no running instance: loading a replacement instance failed (ENOENT: no such file or directory, open 'm/1/model.onnx'); it is retried with backoff";
+    expect(await queued).toMatchObject({ reason: 'MODEL_NOT_READY', httpStatus: 503, message: reason });
+    await expect(scheduler.submit(request(3))).rejects.toMatchObject({ reason: 'MODEL_NOT_READY', message: reason });
+    expect(scheduler.pending).toBe(0);
+    clock.advance(500); // the retry fails again; nothing is queued to fail
+    await flush();
+    expect(scheduler.pending).toBe(0);
   });
 });

@@ -50,6 +50,9 @@ export class InstancePool {
   private cancelWatchdog: CancelTimer | undefined;
   private watchdogAtMs = Number.POSITIVE_INFINITY;
   private readonly waiters: (() => void)[] = [];
+  private readonly unavailableWaiters: ((reason: string) => void)[] = [];
+  /** Why the last replacement failed; cleared when one loads. */
+  private replaceFailure: string | undefined;
   private readonly depth: number;
   private closed = false;
 
@@ -119,6 +122,20 @@ export class InstancePool {
   /** Calls `fn` whenever an instance can take another execution (after release or replacement). */
   onAvailable(fn: () => void): void {
     this.waiters.push(fn);
+  }
+
+  /**
+   * Why the version cannot run anything now: no instance is in rotation and loading a replacement
+   * failed (its model file deleted, say; retried with backoff). Undefined while any instance
+   * runs or a replacement is still loading for the first time.
+   */
+  get unavailableReason(): string | undefined {
+    return this.outstanding.size === 0 && this.replaceFailure !== undefined ? `loading a replacement instance failed (${this.replaceFailure}); it is retried with backoff` : undefined;
+  }
+
+  /** Calls `fn` when the pool becomes unavailable (see unavailableReason), with the reason. */
+  onUnavailable(fn: (reason: string) => void): void {
+    this.unavailableWaiters.push(fn);
   }
 
   /** Closes every instance; each finishes what it holds first (see Instance.close). Idempotent. */
@@ -208,10 +225,15 @@ export class InstancePool {
           return;
         }
         this.options.onEvent?.({ kind: 'replaced', label: instance.label, reason: 'replacement loaded' });
+        this.replaceFailure = undefined;
         this.adopt(instance, index);
       },
       (err: unknown) => {
-        this.options.onEvent?.({ kind: 'replace-failed', label: `#${index}`, reason: err instanceof Error ? err.message : String(err) });
+        const reason = err instanceof Error ? err.message : String(err);
+        this.options.onEvent?.({ kind: 'replace-failed', label: `#${index}`, reason });
+        this.replaceFailure = reason;
+        const unavailable = this.unavailableReason;
+        if (unavailable !== undefined) for (const fn of this.unavailableWaiters) fn(unavailable);
         this.options.clock.setTimeout(() => this.replace(index, Math.min(retryMs * 2, 30_000)), retryMs);
       },
     );

@@ -86,6 +86,8 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
   ) {
     pool.onAvailable(() => this.pump());
+    // No instance left and none can be loaded: what waits would only wait for its deadline.
+    pool.onUnavailable((reason) => this.cancelQueued(new SibylError('MODEL_NOT_READY', `${options.label} has no running instance: ${reason}`)));
   }
 
   /** Requests waiting for an instance. */
@@ -109,6 +111,8 @@ export class Scheduler {
     const { clock, label, maxQueueSize } = this.options;
     if (this.stopped) return Promise.reject(new SibylError('MODEL_NOT_READY', `${label} is unloading and takes no new requests`));
     if (options.signal?.aborted) return Promise.reject(new SibylError('REQUEST_CANCELLED', 'the request was cancelled before it was queued'));
+    const unavailable = this.pool.unavailableReason;
+    if (unavailable !== undefined) return Promise.reject(new SibylError('MODEL_NOT_READY', `${label} has no running instance: ${unavailable}`));
     if (maxQueueSize > 0 && this.queue.length >= maxQueueSize) {
       const retryAfterSeconds = this.retryAfterSeconds();
       return Promise.reject(

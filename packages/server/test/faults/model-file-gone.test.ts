@@ -60,7 +60,7 @@ it('explicit mode, model.onnx truncated, then a reload: the load fails with its 
   expect((await index(s)).find((v) => v.name === 'iris' && v.version === '1')).toMatchObject({ state: 'READY' });
 });
 
-it('an instance that crashes after its file was deleted cannot be replaced: the failed replacement is reported and retried', async () => {
+it('an instance that crashes after its file was deleted cannot be replaced: requests get 503 with the reason, the replacement is retried until the file returns', async () => {
   const s = await start('none');
   await expectServing(s);
   const version = s.models.resolve('iris');
@@ -70,6 +70,16 @@ it('an instance that crashes after its file was deleted cannot be replaced: the 
   await rm(path.join(repo!, 'iris', '1', 'model.onnx'));
   instance.simulateCrash();
   await vi.waitFor(() => expect(version.instances()).toHaveLength(0), { timeout: 10_000, interval: 50 });
+  // Meanwhile requests are refused at once with the reason (they used to wait for their deadline).
+  await vi.waitFor(
+    async () => {
+      const refused = await s.http.inject({ method: 'POST', url: '/v2/models/iris/infer', headers: { 'content-type': 'application/json' }, payload: { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] } });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'UNAVAILABLE', reason: 'MODEL_NOT_READY' });
+      expect(refused.json().error).toMatch(/^model 'iris' version 1 has no running instance: loading a replacement instance failed \(.*model\.onnx.*\); it is retried with backoff$/);
+    },
+    { timeout: 10_000, interval: 100 },
+  );
   // Put the file back: the retried replacement loads and the version serves again.
   await writeModelRepository(repo!, { iris: { versions: { 1: linearClassifierModel(IRIS).bytes } } });
   await vi.waitFor(() => expect(version.instances()).toHaveLength(1), { timeout: 20_000, interval: 100 });
