@@ -143,7 +143,8 @@ export const REASONS = {
   PREDICTION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no stored prediction of the model has that key (or none young enough, for a hybrid endpoint), and nothing else could answer' },
   LOOKUP_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a prediction lookup is not {"keys": [...]} with string keys, or asks for more keys than the limit' },
   PREDICTION_KEY_MISSING: { code: 'INVALID_ARGUMENT', summary: "a request to a hybrid endpoint carries neither the endpoint's key nor inputs to predict from" },
-  PREDICTION_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the prediction store could not be read' },
+  PREDICTION_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the prediction store could not be read or written (down, a full disk); retry later' },
+  STATE_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the state store could not be read or written (a full disk, an I/O error); a change was not made' },
   // Client side: the server's answer could not be read.
   MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },
 } as const satisfies Record<string, { code: ErrorCode; summary: string; httpStatus?: number }>;

@@ -4,8 +4,11 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
+import { ComponentHealth, watchedStore } from './core/component-health.ts';
+import { SibylError } from '@sibyl/protocol';
 import { readMachineInfo, type MachineInfo } from './core/machine.ts';
 import type { ServerConfig } from './config/server-config.ts';
+import { PREDICTION_STORE_READ_TIMEOUT_MS } from './config/prediction-store-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
@@ -75,11 +78,14 @@ export interface SibylServerOptions {
 }
 
 /** The response cache the configuration asks for (Redis connects in the background). */
-function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger): ResponseCache {
+function responseCacheFor(config: ServerConfig, clock: Clock, log: Logger, health: ComponentHealth): ResponseCache {
   const c = config.responseCache;
-  if (c.backend === 'redis') return RedisResponseCache.create({ url: c.redisUrl, keyPrefix: c.redisKeyPrefix, timeoutMs: c.redisTimeoutMs, log });
+  if (c.backend === 'redis') return RedisResponseCache.create({ url: c.redisUrl, keyPrefix: c.redisKeyPrefix, timeoutMs: c.redisTimeoutMs, log, health });
   return new MemoryResponseCache({ maxEntries: c.maxEntries, maxBytes: c.maxBytes, clock });
 }
+
+/** The prediction store's methods that only read: they get predictionStore.readTimeoutMs. */
+const PREDICTION_STORE_READS = new Set(['lookup', 'getJob', 'listJobs', 'committedChunks']);
 
 /** The prediction store's file when it is SQLite on disk (jobs in the server commit to it from a worker thread). */
 function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
@@ -131,6 +137,11 @@ export class SibylServer {
   readonly schedules: BatchScheduler;
   /** Where batch jobs write predictions and lookups and hybrid endpoints read them; closed on shutdown. */
   readonly predictionStore: PredictionStore;
+  /**
+   * The supporting components' health (state store, prediction store, prediction log, response
+   * cache): degraded while they fail, shown by /v2/health/ready and sibyl_component_degraded.
+   */
+  readonly health: ComponentHealth;
   private readonly clock: Clock;
   private readonly connections: { closeSilent(): number };
   private draining = false;
@@ -157,8 +168,23 @@ export class SibylServer {
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     this.log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
     this.lineLimiter = new ThrottledLog(this.log, this.clock);
-    this.stateStore = options.stateStore;
-    this.predictionStore = options.predictionStore;
+    this.health = new ComponentHealth(this.clock);
+    this.health.onChange((c) =>
+      c.state === 'degraded'
+        ? this.log.error({ component: c.component }, `${c.component} is degraded: ${c.reason}; inference goes on`)
+        : this.log.info({ component: c.component }, `${c.component} has recovered`),
+    );
+    this.stateStore = watchedStore(options.stateStore, 'state_store', this.health, {
+      isCallerError: (err) => err instanceof SibylError,
+      toError: (err, method) =>
+        new SibylError('STATE_STORE_UNAVAILABLE', `the state store could not ${method}: ${(err as Error).message}; what this request changed is not saved and would not survive a restart`, { cause: err }),
+    });
+    const readTimeoutMs = config.predictionStore.readTimeoutMs ?? PREDICTION_STORE_READ_TIMEOUT_MS;
+    this.predictionStore = watchedStore(options.predictionStore, 'prediction_store', this.health, {
+      isCallerError: (err) => err instanceof SibylError,
+      timeout: { clock: this.clock, ms: (method) => (PREDICTION_STORE_READS.has(method) ? readTimeoutMs : undefined) },
+      toError: (err, method) => new SibylError('PREDICTION_STORE_UNAVAILABLE', `the prediction store could not ${method}: ${(err as Error).message}`, { cause: err }),
+    });
     this.models = new ModelManager({
       repository: config.modelRepository,
       runtime: options.runtime ?? new OnnxRuntime(),
@@ -183,9 +209,10 @@ export class SibylServer {
       endpoints: () => this.endpoints.list().map((e) => e.endpoint),
       serverVersion: this.version,
       env: options.env ?? process.env,
+      health: this.health,
       ...options.observability,
     });
-    this.responseCache = options.responseCache ?? responseCacheFor(config, this.clock, this.log);
+    this.responseCache = options.responseCache ?? responseCacheFor(config, this.clock, this.log, this.health);
     this.inference = new InferenceService(this.models, {
       clock: this.clock,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -251,6 +278,7 @@ export class SibylServer {
       isDraining: () => this.draining,
       isReady: () => !this.draining && this.models.loaded,
       notReadyReason: () => 'the server is still loading its models',
+      degradedComponents: () => this.health.degraded(),
       corsOrigins: options.config.http.corsOrigins,
       predictionStore: this.predictionStore,
       clock: this.clock,

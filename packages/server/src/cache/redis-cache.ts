@@ -5,6 +5,7 @@
 // queued while disconnected.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ComponentHealth } from '../core/component-health.ts';
 import { tensorDataFromBytes, tensorDataToBytes, type Tensor } from '@sibyl/protocol';
 import type { ResponseCache } from '../routing/response-cache.ts';
 
@@ -37,22 +38,32 @@ export function decodeEntry(value: Buffer): Tensor[] {
 export class RedisResponseCache implements ResponseCache {
   readonly kind = 'redis';
   private warnedAtMs = 0;
+  private closed = false;
 
   private constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
+    private readonly health: ComponentHealth | undefined,
   ) {}
 
-  /** Connects (lazily: the first command connects). @throws Error when the URL is not a Redis URL. */
-  static create(options: { url: string; keyPrefix: string; timeoutMs: number; log: Logger }): RedisResponseCache {
+  /**
+   * Connects (lazily: the first command connects). While Redis fails, the `response_cache`
+   * component is degraded (see ComponentHealth); it recovers on the next command that works.
+   * @throws Error when the URL is not a Redis URL.
+   */
+  static create(options: { url: string; keyPrefix: string; timeoutMs: number; log: Logger; health?: ComponentHealth }): RedisResponseCache {
     const redis = new Redis(options.url, { lazyConnect: false, enableOfflineQueue: false, commandTimeout: options.timeoutMs, maxRetriesPerRequest: 1 });
     redis.on('error', (err: Error) => {
+      options.health?.failed('response_cache', `Redis ${options.url}: ${err.message}`);
       const now = Date.now();
       if (now - cache.warnedAtMs > 10_000) options.log.warn(`response cache: Redis ${options.url}: ${err.message}; requests are answered without the cache meanwhile`);
       cache.warnedAtMs = now;
     });
-    const cache = new RedisResponseCache(redis, options.keyPrefix, options.log);
+    redis.on('close', () => {
+      if (!cache.closed) options.health?.failed('response_cache', `Redis ${options.url}: the connection closed`);
+    });
+    const cache = new RedisResponseCache(redis, options.keyPrefix, options.log, options.health);
     return cache;
   }
 
@@ -67,6 +78,7 @@ export class RedisResponseCache implements ResponseCache {
   async get(key: string): Promise<Tensor[] | undefined> {
     try {
       const value = await this.redis.getBuffer(this.prefix + key);
+      this.health?.succeeded('response_cache');
       return value === null ? undefined : decodeEntry(value);
     } catch (err) {
       this.note(err);
@@ -77,18 +89,21 @@ export class RedisResponseCache implements ResponseCache {
   async set(key: string, outputs: readonly Tensor[], ttlMs: number): Promise<void> {
     try {
       await this.redis.set(this.prefix + key, encodeEntry(outputs), 'PX', Math.max(1, Math.round(ttlMs)));
+      this.health?.succeeded('response_cache');
     } catch (err) {
       this.note(err);
     }
   }
 
   private note(err: unknown): void {
+    this.health?.failed('response_cache', `Redis command failed: ${(err as Error).message}`);
     const now = Date.now();
     if (now - this.warnedAtMs > 10_000) this.log.warn(`response cache: Redis command failed: ${(err as Error).message}; answered without the cache`);
     this.warnedAtMs = now;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.redis.disconnect();
   }
 }

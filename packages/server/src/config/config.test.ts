@@ -29,6 +29,7 @@ describe('model config', () => {
       dynamicBatching: { enabled: true, maxQueueDelayMs: 0, preferredBatchSizes: [] },
       maxQueueSize: 1000,
       executionsPerInstance: 2,
+      instanceHangTimeoutMs: 60_000,
       versionPolicy: { kind: 'latest', count: 1 },
       labels: {},
       signatureChange: 'refuse',

@@ -93,6 +93,14 @@ export const ModelConfigSchema = Type.Object(
           "Batches an instance may hold at once. 2 lets the next batch wait in the instance's inbox while the current one computes, so the instance never idles between batches; it still runs them one at a time. Default: 2.",
       }),
     ),
+    instanceHangTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86_400_000,
+        description:
+          "Longest time an instance may hold executions without finishing one. A longer one is taken out of rotation and a replacement is loaded; it is closed once its run returns (an onnxruntime run cannot be interrupted safely), so a model that never returns costs one stuck thread, not the version. Requests are answered at their own deadline (requestTimeoutMs or the request's timeout) either way. 0: no watchdog. Default: 60000.",
+      }),
+    ),
     versionPolicy: Type.Optional(
       Type.Object(
         {
@@ -204,6 +212,8 @@ export interface ModelConfig {
   readonly dynamicBatching: { readonly enabled: boolean; readonly maxQueueDelayMs: number; readonly preferredBatchSizes: readonly number[] };
   readonly maxQueueSize: number;
   readonly executionsPerInstance: number;
+  /** 0: no hang watchdog. */
+  readonly instanceHangTimeoutMs: number;
   readonly versionPolicy: VersionPolicy;
   /** Label → version, as the config sets them. */
   readonly labels: Readonly<Record<string, number>>;
@@ -278,6 +288,7 @@ export function compileModelConfig(document: unknown, source: string, folder: st
     }),
     maxQueueSize: doc.maxQueueSize ?? 1000,
     executionsPerInstance: doc.executionsPerInstance ?? 2,
+    instanceHangTimeoutMs: doc.instanceHangTimeoutMs ?? 60_000,
     versionPolicy,
     labels: Object.freeze({ ...doc.labels }),
     signatureChange: doc.signatureChange ?? 'refuse',

@@ -32,6 +32,14 @@ export const PredictionLogServerSchema = Type.Object(
       description: 'Most records waiting to be written; beyond it records are dropped (and counted), never the request slowed. Default: 10000.',
     }),
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000, description: 'How often waiting records are written, in ms. Default: 200.' }),
+    writeTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 600_000,
+        description:
+          'Longest wait for the sink to write a batch; a batch not written by then counts as failed and the log is reported degraded (a database that stops answering must not stall the log). Default: 10000.',
+      }),
+    ),
     retentionDays: Type.Number({
       minimum: 0,
       maximum: 36_500,
@@ -42,6 +50,9 @@ export const PredictionLogServerSchema = Type.Object(
 );
 
 export type PredictionLogServerConfig = Readonly<Static<typeof PredictionLogServerSchema>>;
+
+/** Default of writeTimeoutMs. */
+export const PREDICTION_LOG_WRITE_TIMEOUT_MS = 10_000;
 
 export function predictionLogServerDefaults(): PredictionLogServerConfig {
   return { sink: 'sqlite', path: '', postgresUrl: '', postgresTable: 'sibyl_predictions', hashKey: '', queueRecords: 10_000, flushIntervalMs: 200, retentionDays: 30 };

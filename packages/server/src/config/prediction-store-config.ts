@@ -17,11 +17,22 @@ export const PredictionStoreConfigSchema = Type.Object(
       pattern: '^[A-Za-z_][A-Za-z0-9_]{0,40}$',
       description: 'postgres: start of the tables\u2019 names (<prefix>predictions, <prefix>batch_jobs, <prefix>batch_chunks), created if missing. Default: sibyl_.',
     }),
+    readTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 600_000,
+        description:
+          'Longest wait for a read (a lookup, a job record) before it fails with 503 PREDICTION_STORE_UNAVAILABLE and the store is reported degraded: a database that stops answering must not hang requests. Default: 5000.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'The prediction store: written by batch jobs, read by GET /v1/predictions and hybrid endpoints (see docs/predictions.md).' },
 );
 
 export type PredictionStoreConfig = Readonly<Static<typeof PredictionStoreConfigSchema>>;
+
+/** Default of readTimeoutMs. */
+export const PREDICTION_STORE_READ_TIMEOUT_MS = 5_000;
 
 export function predictionStoreDefaults(): PredictionStoreConfig {
   return { backend: 'sqlite', path: '.sibyl/predictions.sqlite', url: '', tablePrefix: 'sibyl_' };

@@ -81,11 +81,17 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     }
   }
   const log = ctx.log.child({ model: spec.model, version: spec.version });
+  const observer = ctx.observeScheduler?.(spec.model, spec.version);
   const pool = InstancePool.fromInstances(instances, {
     load,
     clock: ctx.clock,
     executionsPerInstance: config.executionsPerInstance,
-    onEvent: (e) => (e.kind === 'replaced' ? log.info(`instance ${e.label}: ${e.reason}`) : log.error(`instance ${e.label} ${e.kind}: ${e.reason}`)),
+    hangTimeoutMs: config.instanceHangTimeoutMs,
+    onEvent: (e) => {
+      if (e.kind === 'replaced') log.info(`instance ${e.label}: ${e.reason}`);
+      else log.error(`instance ${e.label} ${e.kind}: ${e.reason}`);
+      observer?.instanceEvent?.(e.kind);
+    },
   });
   const scheduler = new Scheduler(pool, {
     label: `model '${spec.model}' version ${spec.version}`,
@@ -94,7 +100,7 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     maxQueueDelayMs: config.dynamicBatching.maxQueueDelayMs,
     preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
     maxQueueSize: config.maxQueueSize,
-    observer: ctx.observeScheduler?.(spec.model, spec.version),
+    observer,
   });
   log.debug({ instances: config.instanceCount, threadsPerInstance: threads }, `version ${spec.version} loaded`);
   const cache = config.responseCache === undefined ? undefined : { generation: await generationOf(spec), ttlMs: config.responseCache.ttlMs };

@@ -2,6 +2,7 @@
 // feeds them. Called by the composition root (server.ts).
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { ComponentHealth } from '../core/component-health.ts';
 import type { Random } from '../core/random.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { ModelManager } from '../models/model-manager.ts';
@@ -24,6 +25,8 @@ export interface ObservabilityOptions {
   endpoints?: () => readonly Endpoint[];
   serverVersion: string;
   env: NodeJS.ProcessEnv;
+  /** Where the prediction log reports its sink's health (and the metrics read it). */
+  health?: ComponentHealth;
   /** Sampling of the prediction log; default Math.random. */
   random?: Random;
   /** Replaces the configured sink (tests). */
@@ -56,6 +59,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
         inFlight: options.inFlight,
         endpoints: options.endpoints,
         serverVersion: options.serverVersion,
+        health: options.health,
       })
     : undefined;
   const predictions = new PredictionLogger({
@@ -65,6 +69,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     random: options.random,
     log: log.child({ component: 'prediction-log' }),
     metrics,
+    health: options.health,
     retention: () =>
       options.models.list().flatMap((m) => {
         const days = m.served?.config?.predictionLog.retentionDays ?? config.predictionLog.retentionDays;

@@ -44,6 +44,7 @@ export class RequestObserver implements InferenceObserver {
       isolated(outcome: IsolationOutcome, requests: number): void {
         metrics.isolated(outcome, requests);
       },
+      instanceEvent: (kind) => metrics.instanceEvent(kind),
     };
   }
 }

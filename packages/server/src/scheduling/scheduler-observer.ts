@@ -48,4 +48,8 @@ export interface SchedulerObserver {
   executed(batch: ExecutedBatch): void;
   /** `requests` requests of a failed execution ended with `outcome`. */
   isolated?(outcome: IsolationOutcome, requests: number): void;
+  /** An instance of the version crashed, hung (see InstancePool), was replaced, or failed to be. Rare. */
+  instanceEvent?(kind: InstanceEventKind): void;
 }
+
+export type InstanceEventKind = 'crashed' | 'hung' | 'replaced' | 'replace-failed';

@@ -38,7 +38,11 @@ export interface ScheduledRequest {
 export interface SubmitOptions {
   /** Aborting removes a request that is still queued (a client that went away). */
   signal?: Cancellation;
-  /** Clock time (ms) after which a still-queued request fails with DEADLINE_EXCEEDED, never run. */
+  /**
+   * Clock time (ms) after which the request fails with DEADLINE_EXCEEDED: never run if still
+   * queued; answered at once if executing (the execution goes on, its result for this request is
+   * dropped).
+   */
   deadlineMs?: number;
   /** Lower runs first; requests of equal priority run in arrival order. Default: 0. */
   priority?: number;
@@ -62,6 +66,8 @@ interface Job {
   alone: boolean;
   /** Was queued again after the instance running its batch died (once at most). */
   crashRetried: boolean;
+  /** Answered already (its deadline passed while it executed); the execution's result is dropped. */
+  settled: boolean;
 }
 
 /**
@@ -89,6 +95,8 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
   ) {
     pool.onAvailable(() => this.pump());
+    // No instance left and none can be loaded: what waits would only wait for its deadline.
+    pool.onUnavailable((reason) => this.cancelQueued(new SibylError('MODEL_NOT_READY', `${options.label} has no running instance: ${reason}`)));
   }
 
   /** Requests waiting for an instance. */
@@ -115,6 +123,8 @@ export class Scheduler {
     const { clock, label, maxQueueSize } = this.options;
     if (this.stopped) return Promise.reject(new SibylError('MODEL_NOT_READY', `${label} is unloading and takes no new requests`));
     if (options.signal?.aborted) return Promise.reject(new SibylError('REQUEST_CANCELLED', 'the request was cancelled before it was queued'));
+    const unavailable = this.pool.unavailableReason;
+    if (unavailable !== undefined) return Promise.reject(new SibylError('MODEL_NOT_READY', `${label} has no running instance: ${unavailable}`));
     if (maxQueueSize > 0 && this.queue.length >= maxQueueSize) {
       const retryAfterSeconds = this.retryAfterSeconds();
       return Promise.reject(
@@ -142,6 +152,7 @@ export class Scheduler {
         trace: options.trace,
         alone: false,
         crashRetried: false,
+        settled: false,
       };
       this.enqueue(job, false);
       this.pump();
@@ -201,13 +212,50 @@ export class Scheduler {
   }
 
   private succeed(job: Job, outputs: Tensor[], now: number): void {
+    if (job.settled) return;
+    job.settled = true;
     this.statistics.recordRequest(true, now - job.enqueuedAtMs);
     job.resolve(outputs);
   }
 
   private fail(job: Job, err: Error): void {
+    if (job.settled) return;
+    job.settled = true;
     this.statistics.recordRequest(false, this.options.clock.now() - job.enqueuedAtMs);
     job.reject(err);
+  }
+
+  /**
+   * Answers executing members whose deadline passes before the instance does, each at its own
+   * deadline, with DEADLINE_EXCEEDED (a model that hangs must not hang its callers). Returns the
+   * function that stops watching, called when the execution ends.
+   */
+  private watchExecution(members: readonly Job[], instanceLabel: string, startMs: number): () => void {
+    const { clock, label } = this.options;
+    let cancel: CancelTimer | undefined;
+    const arm = (): void => {
+      let next = Number.POSITIVE_INFINITY;
+      for (const job of members) if (!job.settled && job.deadlineMs < next) next = job.deadlineMs;
+      cancel =
+        next === Number.POSITIVE_INFINITY
+          ? undefined
+          : clock.setTimeout(() => {
+              const now = clock.now();
+              for (const job of members) {
+                if (job.settled || job.deadlineMs > now) continue;
+                this.fail(
+                  job,
+                  new SibylError(
+                    'DEADLINE_EXCEEDED',
+                    `${label} did not answer before the request's deadline: it ran for ${(now - startMs).toFixed(0)} ms on instance ${instanceLabel} (after ${(startMs - job.enqueuedAtMs).toFixed(1)} ms queued) and is still running`,
+                  ),
+                );
+              }
+              arm();
+            }, next - clock.now());
+    };
+    arm();
+    return () => cancel?.();
   }
 
   private deadlineError(job: Job, now: number): SibylError {
@@ -305,10 +353,12 @@ export class Scheduler {
   private async execute(instance: Instance, members: Job[], rows: number, startMs: number): Promise<void> {
     this.inFlight += members.length;
     for (const job of members) this.statistics.recordQueued(startMs - job.enqueuedAtMs);
+    const unwatch = this.watchExecution(members, instance.label, startMs);
     try {
       const error = await this.run(instance, members, rows, startMs, members[0]!.crashRetried ? 'instance_crashed' : undefined);
       if (error !== undefined) await this.isolate(instance, members, error);
     } finally {
+      unwatch();
       this.inFlight -= members.length;
       this.pool.release(instance);
       this.pump();
@@ -428,6 +478,8 @@ export class Scheduler {
    */
   private afterCrash(members: Job[], error: SibylError): void {
     for (const job of members) {
+      // Answered already (its deadline passed while the instance ran it): nothing to run again.
+      if (job.settled) continue;
       if (members.length > 1 && !job.crashRetried && !this.pool.closed && inputsReadable(job.request.inputs)) {
         job.crashRetried = true;
         job.alone = true;
@@ -438,8 +490,9 @@ export class Scheduler {
     }
   }
 
-  /** False (after failing it) for a job whose deadline passed or whose client went away. */
+  /** False (after failing it) for a job answered already, whose deadline passed or whose client went away. */
   private stillWanted(job: Job, now: number): boolean {
+    if (job.settled) return false;
     if (job.deadlineMs <= now) {
       this.failIsolated([job], new SibylError('DEADLINE_EXCEEDED', `the request's batch in ${this.options.label} failed, and its deadline passed before it could run again`), 'failed');
       return false;

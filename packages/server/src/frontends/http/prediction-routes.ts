@@ -39,6 +39,7 @@ export async function lookupStored(store: PredictionLookup, model: string, keys:
   try {
     return await store.lookup(model, keys);
   } catch (err) {
+    if (err instanceof SibylError && err.reason === 'PREDICTION_STORE_UNAVAILABLE') throw err;
     throw new SibylError('PREDICTION_STORE_UNAVAILABLE', `cannot read stored predictions of model ${model}: ${(err as Error).message}`, { cause: err });
   }
 }

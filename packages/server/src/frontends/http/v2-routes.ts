@@ -36,6 +36,11 @@ export interface V2RouteDeps {
   isReady: () => boolean;
   /** Why the server is not ready (only asked while it is starting), for the health body. */
   notReadyReason: () => string;
+  /**
+   * Supporting components (stores, prediction log, response cache) that are degraded now. They do
+   * not make the server unready — inference goes on — but the readiness body names them.
+   */
+  degradedComponents?: () => readonly { component: string; reason?: string; sinceMs: number }[];
 }
 
 type ModelParams = { model: string; version?: string; label?: string };
@@ -143,7 +148,11 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   app.get('/v2', async () => serverMetadata);
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
-    if (deps.isReady()) return { ready: true };
+    if (deps.isReady()) {
+      const degraded = deps.degradedComponents?.() ?? [];
+      if (degraded.length === 0) return { ready: true };
+      return { ready: true, degraded: degraded.map((d) => ({ component: d.component, reason: d.reason, since: new Date(d.sinceMs).toISOString() })) };
+    }
     return sendError(reply, new SibylError('SERVER_STARTING', deps.notReadyReason()), { ready: false });
   });
 

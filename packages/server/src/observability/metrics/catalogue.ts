@@ -71,7 +71,19 @@ export const METRICS = [
   },
   { name: 'sibyl_inference_queue_depth', type: 'gauge', labels: VERSION, help: 'Requests waiting in the version queue now.' },
   { name: 'sibyl_inference_requests_in_flight', type: 'gauge', labels: [], help: 'Inference requests between arrival and answer now, over all models.' },
+  {
+    name: 'sibyl_component_degraded',
+    type: 'gauge',
+    labels: ['component'],
+    help: "1 while a supporting component (state_store, prediction_store, prediction_log, response_cache) is degraded — its last operation failed, e.g. a full disk or a database that is down — else 0. Inference keeps serving; GET /v2/health/ready names the degraded components and why.",
+  },
   { name: 'sibyl_model_instances', type: 'gauge', labels: VERSION, help: 'Live instances (loaded copies) of the version.' },
+  {
+    name: 'sibyl_model_instance_events_total',
+    type: 'counter',
+    labels: [...VERSION, 'event'],
+    help: 'Instances of the version that crashed (their worker died), hung (held executions past instanceHangTimeoutMs without finishing one), were replaced, or whose replacement failed to load (retried with backoff).',
+  },
   {
     name: 'sibyl_model_state',
     type: 'gauge',

@@ -12,6 +12,7 @@ import type { Endpoint } from '../../routing/endpoint.ts';
 import type { InferOutcome } from '../../routing/inference-observer.ts';
 import { candidateShare } from '../../routing/policies/canary.ts';
 import type { BucketHistogram } from '../../core/bucket-histogram.ts';
+import { COMPONENTS, type ComponentHealth } from '../../core/component-health.ts';
 import { METRICS, metricDefinition, type MetricDefinition, type MetricName } from './catalogue.ts';
 import { VersionMetrics } from './version-metrics.ts';
 
@@ -27,6 +28,8 @@ export interface MetricsSources {
   processMetrics?: boolean;
   /** The server's endpoints, read at every scrape. */
   endpoints?: () => readonly Endpoint[];
+  /** The supporting components' health, read at every scrape. */
+  health?: ComponentHealth;
 }
 
 interface Sample {
@@ -92,7 +95,13 @@ export class SibylMetrics {
       }),
       sibyl_inference_queue_depth: this.perServed('sibyl_inference_queue_depth', (s) => s.queueDepth),
       sibyl_model_instances: this.perServed('sibyl_model_instances', (s) => s.instanceCount),
+      sibyl_model_instance_events_total: perVersion('sibyl_model_instance_events_total', (v, labels, out) => {
+        for (const [event, count] of v.instanceEvents) out.push({ labels: { ...labels, event }, value: count });
+      }),
       sibyl_inference_requests_in_flight: collectedMetric(metricDefinition('sibyl_inference_requests_in_flight'), () => [{ labels: {}, value: sources.inFlight() }]),
+      sibyl_component_degraded: collectedMetric(metricDefinition('sibyl_component_degraded'), () =>
+        COMPONENTS.map((component) => ({ labels: { component }, value: sources.health?.isDegraded(component) === true ? 1 : 0 })),
+      ),
       sibyl_model_state: collectedMetric(metricDefinition('sibyl_model_state'), () =>
         sources.models().flatMap((m) =>
           m.versions.flatMap((v) => MODEL_STATES.map((state) => ({ labels: { model: m.name, version: String(v.version), state }, value: v.state === state ? 1 : 0 }))),

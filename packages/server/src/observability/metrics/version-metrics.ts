@@ -1,7 +1,7 @@
 // The hot-path accumulators of one model version: plain numbers and bucket arrays, updated by the
 // inference and scheduler observers and read by the exporter at scrape time.
 import type { ErrorReason } from '@sibyl/protocol';
-import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
+import type { ExecutedBatch, InstanceEventKind, IsolationOutcome, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
 import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS_SECONDS } from './catalogue.ts';
 import { BucketHistogram } from '../../core/bucket-histogram.ts';
 
@@ -17,6 +17,8 @@ export class VersionMetrics implements SchedulerObserver {
   readonly isolationExecutions = { run_failed: 0, instance_crashed: 0 };
   /** Requests of failed executions, by how they ended. */
   readonly isolationRequests: Record<IsolationOutcome, number> = { answered: 0, input_rejected: 0, failed: 0 };
+  /** Instance crashes, hangs and replacements, by kind. */
+  readonly instanceEvents = new Map<InstanceEventKind, number>();
 
   /** `version` is '' for requests that named no known version. */
   constructor(
@@ -31,6 +33,10 @@ export class VersionMetrics implements SchedulerObserver {
 
   recordFailure(reason: ErrorReason): void {
     this.failed.set(reason, (this.failed.get(reason) ?? 0) + 1);
+  }
+
+  instanceEvent(kind: InstanceEventKind): void {
+    this.instanceEvents.set(kind, (this.instanceEvents.get(kind) ?? 0) + 1);
   }
 
   executed(batch: ExecutedBatch): void {

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { InferRequest } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock, CancelTimer } from '../../core/clock.ts';
+import type { ComponentHealth } from '../../core/component-health.ts';
 import type { Random } from '../../core/random.ts';
-import type { PredictionLogServerConfig } from '../../config/prediction-log-config.ts';
+import { PREDICTION_LOG_WRITE_TIMEOUT_MS, type PredictionLogServerConfig } from '../../config/prediction-log-config.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
 import type { InferOutcome } from '../../routing/inference-observer.ts';
 import type { SibylMetrics } from '../metrics/metrics.ts';
@@ -22,6 +23,8 @@ export interface PredictionLoggerOptions {
   random?: Random;
   log: Logger;
   metrics?: SibylMetrics;
+  /** Told of every batch written or failed: the sink is `prediction_log` (degraded while it fails). */
+  health?: ComponentHealth;
   /** Models and their retention in days (0: forever), for the retention sweep. */
   retention: () => { model: string; days: number }[];
 }
@@ -157,24 +160,39 @@ export class PredictionLogger {
           };
           if (!this.closed) sweep();
         },
-        (err: unknown) => this.options.log.error({ err }, `prediction log: cannot open the ${this.options.config.sink} sink: ${(err as Error).message}`),
+        (err: unknown) => {
+          this.options.log.error({ err }, `prediction log: cannot open the ${this.options.config.sink} sink: ${(err as Error).message}`);
+          // Open again for the next batch: a database that is down at start must not disable
+          // the log until a restart.
+          this.sink = undefined;
+        },
       );
     }
     return this.sink;
   }
 
   private async writeBatch(batch: PredictionRecord[]): Promise<void> {
+    let cancelTimeout: CancelTimer | undefined;
     try {
-      const sink = await this.openSink();
-      await sink.write(batch);
+      // A sink that stops answering (a database behind a partition) fails the batch after
+      // writeTimeoutMs instead of stalling every later flush; the write may still land later.
+      const limitMs = this.options.config.writeTimeoutMs ?? PREDICTION_LOG_WRITE_TIMEOUT_MS;
+      const timedOut = new Promise<never>((_, reject) => {
+        cancelTimeout = this.options.clock.setTimeout(() => reject(new Error(`the ${this.options.config.sink} sink did not answer within ${limitMs} ms`)), limitMs);
+      });
+      await Promise.race([this.openSink().then((sink) => sink.write(batch)), timedOut]);
       this.countBatch(batch, 'written');
+      this.options.health?.succeeded('prediction_log');
     } catch (err) {
       this.countBatch(batch, 'failed');
+      this.options.health?.failed('prediction_log', `${batch.length} records could not be written: ${(err as Error).message}`);
       const now = this.options.clock.now();
       if (now - this.lastFailureLogMs > 10_000) {
         this.lastFailureLogMs = now;
         this.options.log.warn({ err, records: batch.length }, `prediction log: ${batch.length} records could not be written: ${(err as Error).message}`);
       }
+    } finally {
+      cancelTimeout?.();
     }
   }
 

@@ -11,10 +11,11 @@ export interface OnnxWorkerData {
 }
 
 /**
- * `close`: release the session and exit after the run in progress. `crash`: exit at once with a
- * failure code, as a crashed worker would (tests use it to exercise replacement).
+ * `close`: release the session and exit after the run in progress. `crash`: die as a crashed
+ * worker would (tests use it to exercise replacement): `exit` exits at once with a failure code,
+ * `throw` throws an uncaught error on the worker's event loop.
  */
-export type ToWorker = { type: 'run'; id: number; members: Tensor[][]; outputNames: string[] } | { type: 'close' } | { type: 'crash' };
+export type ToWorker = { type: 'run'; id: number; members: Tensor[][]; outputNames: string[] } | { type: 'close' } | { type: 'crash'; how: 'exit' | 'throw' };
 
 export type FromWorker =
   | { type: 'loaded'; signature: ModelSignature }

@@ -97,11 +97,12 @@ class OnnxInstance implements Instance {
   }
 
   /**
-   * Makes the worker exit at once with a failure code, as a crashed worker would: runs sent after
-   * this call fail with INSTANCE_CRASHED and the pool replaces the instance. For tests and drills.
+   * Makes the worker die as a crashed worker would — exit at once with a failure code, or throw an
+   * uncaught error: runs sent after this call fail with INSTANCE_CRASHED and the pool replaces the
+   * instance. For tests and drills.
    */
-  simulateCrash(): void {
-    this.worker.postMessage({ type: 'crash' } satisfies ToWorker);
+  simulateCrash(how: 'exit' | 'throw' = 'exit'): void {
+    this.worker.postMessage({ type: 'crash', how } satisfies ToWorker);
   }
 
   private onMessage(message: FromWorker): void {
@@ -185,6 +186,6 @@ export class OnnxRuntime implements Runtime {
 }
 
 /** Whether an instance is an ONNX worker instance, which can simulate a crash. */
-export function canSimulateCrash(instance: Instance): instance is Instance & { simulateCrash(): void } {
+export function canSimulateCrash(instance: Instance): instance is Instance & { simulateCrash(how?: 'exit' | 'throw'): void } {
   return instance instanceof OnnxInstance;
 }

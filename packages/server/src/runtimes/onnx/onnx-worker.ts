@@ -105,7 +105,13 @@ async function main(): Promise<void> {
       void last.then(() => session.release()).finally(() => port.close());
       return;
     }
-    if (message.type === 'crash') process.exit(70); // in a worker, ends only this thread
+    if (message.type === 'crash') {
+      if (message.how === 'exit') process.exit(70); // in a worker, ends only this thread
+      setImmediate(() => {
+        throw new Error('simulated uncaught error in the worker');
+      });
+      return;
+    }
     last = last.then(() => run(session, message));
   });
 }

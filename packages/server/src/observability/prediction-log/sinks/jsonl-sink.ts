@@ -27,12 +27,30 @@ export class JsonlSink implements PredictionSink {
     }
   }
 
+  /**
+   * Appends the records, all or none: a write cut short (a full disk writes part of the text and
+   * then fails) is truncated away, so the file always ends at a line boundary and a record is
+   * never half written nor glued to the next batch's first line.
+   */
   write(records: readonly PredictionRecord[]): Promise<void> {
     return this.serial(async () => {
       let text = '';
       for (const r of records) text += `${JSON.stringify(r)}\n`;
-      await this.handle.write(text);
-      await this.handle.datasync();
+      const bytes = Buffer.from(text, 'utf8');
+      const before = (await this.handle.stat()).size;
+      try {
+        // write() may write less than asked (ENOSPC after a part): go on until all is written or
+        // it fails.
+        for (let offset = 0; offset < bytes.length; ) {
+          const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+          if (bytesWritten === 0) throw new Error(`wrote 0 of ${bytes.length - offset} bytes (no space left on device?)`);
+          offset += bytesWritten;
+        }
+        await this.handle.datasync();
+      } catch (err) {
+        await this.handle.truncate(before).catch(() => undefined);
+        throw err;
+      }
     });
   }
 
