@@ -3,7 +3,7 @@
 // error catalogue). `npm run docs` writes them; a test fails when the committed copies are stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CODE_STATUS, ERROR_CODES, REASONS, type ErrorReason } from '@sibyl/protocol';
+import { CODE_STATUS, ERROR_CODES, REASONS, classOf, type ErrorReason } from '@sibyl/protocol';
 import { DURATION_BUCKETS_SECONDS, EndpointConfigSchema, METRICS, ModelConfigSchema, ServerConfigFileSchema, serverEnvironmentVariables, type MetricDefinition } from '@sibyl/server/reference';
 
 type Json = Record<string, unknown>;
@@ -90,17 +90,26 @@ export function errorsReference(): string {
     "Open Inference Protocol's field; `code` (gRPC-aligned) and `reason` (fine-grained, stable) are Sibyl's",
     'additions. The message says what was wrong and what was expected.',
     '',
+    "`fault` says whose doing the error is: the caller's (its request, or how it sent it) or the server's.",
+    'Server faults count against an endpoint\'s target (its breaker, fallback and canary analysis); caller',
+    "faults do not. `retriable` says whether a client may send the same request again as it is: the server",
+    'did not run it and the condition passes. Sibyl\'s client retries exactly these (with backoff, within the',
+    "call's deadline, honouring Retry-After), and its fallback value answers server faults only. A reason",
+    'may refine its code\'s classification (`BODY_TOO_LARGE` is the caller\'s, though `RESOURCE_EXHAUSTED` is',
+    "mostly the server's). An unknown model, version or label named by an endpoint's configuration, not by",
+    "the caller, is the server's fault.",
+    '',
     '## Codes',
     '',
-    '| code | HTTP status | gRPC status |',
-    '| --- | --- | --- |',
-    ...ERROR_CODES.map((c) => `| \`${c}\` | ${CODE_STATUS[c].http} | ${CODE_STATUS[c].grpc} (${c}) |`),
+    '| code | HTTP status | gRPC status | fault | retriable |',
+    '| --- | --- | --- | --- | --- |',
+    ...ERROR_CODES.map((c) => `| \`${c}\` | ${CODE_STATUS[c].http} | ${CODE_STATUS[c].grpc} (${c}) | ${classOf(c).fault} | ${classOf(c).retriable ? 'yes' : 'no'} |`),
     '',
     '## Reasons',
     '',
-    '| reason | code | HTTP status | meaning |',
-    '| --- | --- | --- | --- |',
-    ...reasons.map(([r, d]) => `| \`${r}\` | \`${d.code}\` | ${d.httpStatus ?? CODE_STATUS[d.code].http} | ${d.summary} |`),
+    '| reason | code | HTTP status | fault | retriable | meaning |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...reasons.map(([r, d]) => `| \`${r}\` | \`${d.code}\` | ${d.httpStatus ?? CODE_STATUS[d.code].http} | ${classOf(d.code, r).fault} | ${classOf(d.code, r).retriable ? 'yes' : 'no'} | ${d.summary} |`),
     '',
   ].join('\n');
 }

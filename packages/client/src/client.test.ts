@@ -129,6 +129,14 @@ describe('fallback', () => {
     controller.abort();
     await expect(new SibylClient(hang.transport).infer('m', REQUEST, { fallback, signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+
+  it('follows the error table: a model that failed to load is the server\'s (fallback answers), a body too large the caller\'s (thrown)', async () => {
+    const broken = scripted([new ClientError('FAILED_PRECONDITION', 'MODEL_LOAD_FAILED', 'the model could not be loaded')]);
+    expect(await new SibylClient(broken.transport, manualTime()).infer('m', REQUEST, { fallback })).toBe(fallback);
+    const big = scripted([new ClientError('RESOURCE_EXHAUSTED', 'BODY_TOO_LARGE', 'too big', { status: 413 })]);
+    await expect(new SibylClient(big.transport, manualTime()).infer('m', REQUEST, { fallback })).rejects.toMatchObject({ reason: 'BODY_TOO_LARGE' });
+    expect(big.calls).toHaveLength(1); // not retried either
+  });
 });
 
 describe('binary tensors for large inputs', () => {

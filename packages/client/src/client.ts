@@ -1,9 +1,9 @@
 // The Sibyl client: typed calls to any Open Inference Protocol server over a transport (REST
 // here, gRPC from '@sibyl/client/grpc'), with per-call deadlines, retries with backoff and
-// jitter on UNAVAILABLE and RESOURCE_EXHAUSTED (honouring Retry-After), and an optional
+// jitter on what the error table of @sibyl/protocol calls retriable (honouring Retry-After), and an optional
 // fallback value for inference when the server cannot answer.
 import { elementSize, type InferRequest, type InferResponse, type ModelMetadata, type RepositoryIndexEntry, type ServerMetadata, type Tensor } from '@sibyl/protocol';
-import { ClientError, FALLBACK_CODES, asClientError } from './errors.ts';
+import { ClientError, answersWithFallback, asClientError } from './errors.ts';
 import { DEFAULT_RETRY, resolveRetry, retryDelayMs, type ResolvedRetry, type RetryOptions } from './retry.ts';
 import { RestTransport, type RestTransportOptions } from './rest/rest-transport.ts';
 import type { CallContext, InferenceTransport } from './transport.ts';
@@ -37,9 +37,10 @@ export interface ModelCallOptions extends CallOptions {
 
 export interface InferOptions extends ModelCallOptions {
   /**
-   * What to answer when the server cannot (after retries: UNAVAILABLE, RESOURCE_EXHAUSTED,
-   * DEADLINE_EXCEEDED, INTERNAL, UNKNOWN). Never used for errors of the request itself (a bad
-   * input, an unknown model) or when the caller cancels. A function gets the error.
+   * What to answer when the server cannot (after retries: the error table's server faults —
+   * UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, and a model that failed
+   * to load). Never used for errors of the request itself (a bad input, a body too large, an
+   * unknown model) or when the caller cancels. A function gets the error.
    */
   fallback?: InferResponse | ((error: ClientError) => InferResponse | Promise<InferResponse>);
   /** REST: true/false forces the binary tensor extension on or off; absent: by binaryThresholdBytes. */
@@ -186,8 +187,9 @@ export class SibylClient {
 
   /**
    * Runs an inference. Tensors are typed arrays both ways (BYTES: arrays of Uint8Array); the
-   * request is not modified. Retried on UNAVAILABLE and RESOURCE_EXHAUSTED, which mean the
-   * server did not run it (or lost the connection: models must be safe to call twice).
+   * request is not modified. Retried on what the error table calls retriable (UNAVAILABLE and
+   * RESOURCE_EXHAUSTED but a request too large), which mean the server did not run it (or lost
+   * the connection: models must be safe to call twice).
    * @throws ClientError, unless a fallback answers.
    */
   async infer(model: string, request: InferRequest, options?: InferOptions): Promise<InferResponse> {
@@ -197,7 +199,7 @@ export class SibylClient {
     } catch (err) {
       const error = err as ClientError;
       const fallback = options?.fallback;
-      if (fallback === undefined || !FALLBACK_CODES.has(error.code)) throw error;
+      if (fallback === undefined || !answersWithFallback(error)) throw error;
       return typeof fallback === 'function' ? fallback(error) : fallback;
     }
   }

@@ -2,7 +2,7 @@
 // aligned, from the error table of @sibyl/protocol) and, when the server is Sibyl, its fine
 // `reason`. Other Open Inference Protocol servers send no reason, so `reason` may be undefined:
 // this is why the client does not throw the server's SibylError, whose reason is required.
-import { isErrorReason, type ErrorCode, type ErrorReason } from '@sibyl/protocol';
+import { ERROR_CODES, isErrorReason, isRetriable, isServerFault, type ErrorCode, type ErrorReason } from '@sibyl/protocol';
 
 export type Transport = 'rest' | 'grpc';
 
@@ -33,11 +33,28 @@ export class ClientError extends Error {
   }
 }
 
-/** Codes worth retrying: the server could not take the request now, and did not run it. */
-export const RETRIABLE_CODES: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED']);
+/**
+ * Whether the call is worth making again as it is: the error table's retriable errors (the server
+ * could not take the request now, and did not run it). A reason refines its code: a body over
+ * the server's limit (RESOURCE_EXHAUSTED BODY_TOO_LARGE) is refused again, so it is not retried.
+ */
+export function shouldRetry(error: ClientError): boolean {
+  return isRetriable(error.code, error.reason);
+}
 
-/** Codes after which a fallback value answers: the server could not answer, through no fault of the request. */
-export const FALLBACK_CODES: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'INTERNAL', 'UNKNOWN']);
+/**
+ * Whether a fallback value answers for `error`: the error table's server faults (the server could
+ * not answer, through no fault of the request — a broken model included, MODEL_LOAD_FAILED).
+ */
+export function answersWithFallback(error: ClientError): boolean {
+  return isServerFault(error);
+}
+
+/** Codes retried when the error carries no reason (UNAVAILABLE, RESOURCE_EXHAUSTED), from the error table. */
+export const RETRIABLE_CODES: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((code) => isRetriable(code)));
+
+/** Codes a fallback answers when the error carries no reason (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN), from the error table. */
+export const FALLBACK_CODES: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((code) => isServerFault({ code })));
 
 /** Anything thrown by a codec or a transport → a ClientError (SibylErrors keep code and reason). */
 export function asClientError(err: unknown, transport: Transport): ClientError {

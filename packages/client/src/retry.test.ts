@@ -26,6 +26,14 @@ describe('retryDelayMs: exponential backoff with full jitter', () => {
     }
   });
 
+  it('follows the error table where a reason refines its code: a body too large is not retried, a receive timeout is', () => {
+    expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', 'BODY_TOO_LARGE', 'too big', { status: 413 }), 0.5, undefined)).toBeUndefined();
+    expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', 'HEADERS_TOO_LARGE', 'too big', { status: 431 }), 0.5, undefined)).toBeUndefined();
+    expect(retryDelayMs(retry, 1, new ClientError('DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT', 'slow upload', { status: 408 }), 0.5, undefined)).toBe(50);
+    // Without a reason (another server), the code decides.
+    expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', undefined, 'full', { status: 429 }), 0.5, undefined)).toBe(50);
+  });
+
   it('waits at least the Retry-After, and gives up when it is longer than maxRetryAfterMs', () => {
     expect(retryDelayMs(retry, 1, unavailable(2000), 0.1, undefined)).toBe(2000);
     expect(retryDelayMs(resolveRetry({ maxRetryAfterMs: 1000 }), 1, unavailable(2000), 0.1, undefined)).toBeUndefined();

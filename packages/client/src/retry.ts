@@ -1,7 +1,7 @@
 // Retries with exponential backoff and full jitter, honouring the server's Retry-After. The
 // delay is a pure function of the attempt, the error and a random number, so it is tested
 // without sleeping; the loop takes its clock, sleep and random source from the client.
-import { RETRIABLE_CODES, type ClientError } from './errors.ts';
+import { shouldRetry, type ClientError } from './errors.ts';
 
 export interface RetryOptions {
   /** Attempts in all, the first included (1: no retry). Default: 3. */
@@ -34,13 +34,13 @@ export function resolveRetry(options: RetryOptions | false | undefined, base: Re
 
 /**
  * How long to wait before attempt `attempt + 1` after `error` on attempt `attempt` (1-based), or
- * undefined to give up: the error is not retriable, the attempts are used up, the server's
+ * undefined to give up: the error is not retriable (the error table of @sibyl/protocol), the attempts are used up, the server's
  * Retry-After is beyond maxRetryAfterMs, or the wait would pass `msLeft` (time to the deadline).
  * Full jitter: uniform in [0, min(maxBackoffMs, initialBackoffMs · multiplier^(attempt-1))),
  * and never less than the Retry-After.
  */
 export function retryDelayMs(retry: ResolvedRetry, attempt: number, error: ClientError, random: number, msLeft: number | undefined): number | undefined {
-  if (!RETRIABLE_CODES.has(error.code) || attempt >= retry.maxAttempts) return undefined;
+  if (!shouldRetry(error) || attempt >= retry.maxAttempts) return undefined;
   const ceiling = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * retry.multiplier ** (attempt - 1));
   let delay = random * ceiling;
   if (error.retryAfterMs !== undefined) {

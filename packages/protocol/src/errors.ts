@@ -68,10 +68,95 @@ export const CODE_STATUS = {
   UNAUTHENTICATED: { http: 401, grpc: GRPC_STATUS.UNAUTHENTICATED },
 } as const satisfies Record<ErrorCode, { http: number; grpc: number }>;
 
+/** Whose doing an error is: the caller's (its request, or how it sent it) or the server's. */
+export type Fault = 'caller' | 'server';
+
+/**
+ * What a caller's fault is about, where that matters to the server's own decisions:
+ * - `input`: the request's contents (inputs, outputs, parameters). The same request fails on any
+ *   server and any version: scheduling isolation blames the request, a batch job rejects the row.
+ * - `target`: the model, version or label the request names does not exist. When the server
+ *   chose the target (an endpoint's configured target), the fault is the server's.
+ */
+export type FaultSubject = 'input' | 'target';
+
+/** How an error is classified: every decision that depends on whose fault it is derives from this. */
+export interface ErrorClass {
+  readonly fault: Fault;
+  /**
+   * Whether a client may send the same request again, unchanged and at once (after backoff), and
+   * hope for another answer: the server did not run it (so a retry cannot run it twice) and the
+   * condition is passing (overload, loading, draining, a lost connection).
+   */
+  readonly retriable: boolean;
+  readonly subject?: FaultSubject;
+}
+
+/**
+ * Code → classification. Exhaustive by type; a reason may refine it (REASONS). Follows gRPC's
+ * status code guidance (https://grpc.github.io/grpc/core/md_doc_statuscodes.html: "use UNAVAILABLE
+ * if the client can retry just the failing call, ABORTED if it should retry at a higher level,
+ * FAILED_PRECONDITION if it should not retry until the system state has been explicitly fixed")
+ * and Google's AIP-194, which retries UNAVAILABLE only. Triton's and KServe's clients retry
+ * nothing by themselves; Sibyl's client retries what is `retriable` here.
+ */
+export const CODE_CLASS = {
+  // The caller went away or gave up; nothing to retry, nothing held against the server.
+  CANCELLED: { fault: 'caller', retriable: false },
+  // An error the server could not classify: its own, and not known to pass.
+  UNKNOWN: { fault: 'server', retriable: false },
+  // The request does not fit the model or the protocol: sending it again fails again.
+  INVALID_ARGUMENT: { fault: 'caller', retriable: false, subject: 'input' },
+  // The server did not answer within the caller's deadline: slowness is the server's (it counts
+  // against an endpoint's target and a canary). Not retriable: the server may have run the
+  // request, and the client sends its deadline along, so by now the caller's time is spent.
+  DEADLINE_EXCEEDED: { fault: 'server', retriable: false },
+  // The caller named something the server does not have. A model that exists but is not loaded
+  // yet is MODEL_NOT_READY (UNAVAILABLE, retriable), never NOT_FOUND, so NOT_FOUND means a typo or
+  // a model not yet added to the repository: retrying does not help (as in Triton, whose unknown
+  // model is a 400/NOT_FOUND).
+  NOT_FOUND: { fault: 'caller', retriable: false },
+  ALREADY_EXISTS: { fault: 'caller', retriable: false },
+  PERMISSION_DENIED: { fault: 'caller', retriable: false },
+  // The server is out of capacity (a full queue, the memory budget): the server's, and it passes.
+  // A request too large for the limits is the caller's (reasons BODY_TOO_LARGE, HEADERS_TOO_LARGE).
+  RESOURCE_EXHAUSTED: { fault: 'server', retriable: true },
+  // The operation does not fit the server's state (a label with no earlier target, an action the
+  // endpoint's policy lacks): 400, the caller's, not retriable until someone changes the state.
+  // A model whose files are broken is the server's (reason MODEL_LOAD_FAILED).
+  FAILED_PRECONDITION: { fault: 'caller', retriable: false },
+  // A conflict with another operation: the caller retries at a higher level (gRPC), not at once.
+  ABORTED: { fault: 'caller', retriable: false },
+  OUT_OF_RANGE: { fault: 'caller', retriable: false, subject: 'input' },
+  // The request asks for something this server does not do: the caller's, every time.
+  UNIMPLEMENTED: { fault: 'caller', retriable: false },
+  // A bug or a crash in the server or the model's runtime: the server's; a retry reaches the same
+  // code (INSTANCE_CRASHED is retried inside the server already).
+  INTERNAL: { fault: 'server', retriable: false },
+  // The server cannot take the request now (loading, draining, a lost connection) and did not run
+  // it: gRPC's one code to retry as it is.
+  UNAVAILABLE: { fault: 'server', retriable: true },
+  UNAUTHENTICATED: { fault: 'caller', retriable: false },
+} as const satisfies Record<ErrorCode, ErrorClass>;
+
+/**
+ * A reason's entry: its code, and where it differs from its code's, a more precise HTTP status
+ * and its own classification (`fault`, `retriable`, `subject` override CODE_CLASS).
+ */
+interface ReasonEntry {
+  code: ErrorCode;
+  summary: string;
+  httpStatus?: number;
+  fault?: Fault;
+  retriable?: boolean;
+  subject?: FaultSubject;
+}
+
 /**
  * Fine-grained, stable reasons: what humans, docs and dashboards use. Each belongs to one code;
  * a reason may refine the HTTP status where HTTP has a more precise one (413 for a body over
- * the limit). Retired reasons are never reused.
+ * the limit), and its code's classification where it differs (a body too large is the caller's
+ * fault, though RESOURCE_EXHAUSTED is mostly the server's). Retired reasons are never reused.
  */
 export const REASONS = {
   // INVALID_ARGUMENT: the request is malformed or does not fit the model.
@@ -92,6 +177,8 @@ export const REASONS = {
   INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is neither a positive integer nor a label name' },
   LABEL_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a label name is not valid, or a label is set to a version that cannot serve' },
   STATE_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a state snapshot to restore is not one that sibyl snapshot writes' },
+  // The caller's input (as its code says), though the runtime failed: isolation ran it alone and
+  // the version answers other requests, so the values are at fault. Not retriable.
   INPUT_REJECTED_BY_MODEL: {
     code: 'INVALID_ARGUMENT',
     summary: "the model failed on this request's input values (an index out of range, say) when it ran alone, while it answers other requests",
@@ -99,20 +186,23 @@ export const REASONS = {
   JSON_TOO_DEEP: { code: 'INVALID_ARGUMENT', summary: 'a JSON body nests arrays and objects deeper than the limit' },
   PATH_TOO_LONG: { code: 'INVALID_ARGUMENT', summary: 'a part of the URL path (a name or key) is longer than the limit', httpStatus: 414 },
   // NOT_FOUND
-  MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository' },
-  VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version' },
-  LABEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such label' },
+  MODEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no model of that name is in the repository', subject: 'target' },
+  VERSION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such version', subject: 'target' },
+  LABEL_NOT_FOUND: { code: 'NOT_FOUND', summary: 'the model has no such label', subject: 'target' },
   ENDPOINT_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of that name is configured' },
   FEEDBACK_UNMATCHED: { code: 'NOT_FOUND', summary: 'outcome feedback names a request the endpoint did not answer recently, or one that has its outcome already' },
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no endpoint of the API has that method and path' },
   // RESOURCE_EXHAUSTED
-  BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413 },
-  HEADERS_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: "the request's headers are larger than the server's limit", httpStatus: 431 },
+  // The caller's request is too large: the same request is refused again.
+  BODY_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: 'the request body is larger than the configured limit', httpStatus: 413, fault: 'caller', retriable: false },
+  HEADERS_TOO_LARGE: { code: 'RESOURCE_EXHAUSTED', summary: "the request's headers are larger than the server's limit", httpStatus: 431, fault: 'caller', retriable: false },
   QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: "the model's queue is full" },
   RESIDENCY_EXHAUSTED: { code: 'RESOURCE_EXHAUSTED', summary: 'the version cannot be loaded within the memory budget or the limit of loaded models' },
   // FAILED_PRECONDITION: the operation does not fit the server's or the model's state.
   MODEL_CONTROL_DISABLED: { code: 'FAILED_PRECONDITION', summary: 'loading and unloading through the API needs --model-control-mode explicit' },
-  MODEL_LOAD_FAILED: { code: 'FAILED_PRECONDITION', summary: 'the model could not be loaded (its files or config are broken)' },
+  // The repository is the server's configuration: a broken model is the server's fault (it counts
+  // against an endpoint's target, opens its breaker, lets a client's fallback answer).
+  MODEL_LOAD_FAILED: { code: 'FAILED_PRECONDITION', summary: 'the model could not be loaded (its files or config are broken)', fault: 'server' },
   ROLLBACK_UNAVAILABLE: { code: 'FAILED_PRECONDITION', summary: 'the label has no earlier target to roll back to' },
   ENDPOINT_ACTION_INVALID: { code: 'FAILED_PRECONDITION', summary: "the action does not apply to the endpoint's traffic policy or its state" },
   ENDPOINT_INVALID: { code: 'INVALID_ARGUMENT', summary: 'an endpoint configuration is not valid' },
@@ -125,7 +215,9 @@ export const REASONS = {
   BODY_BUDGET_EXHAUSTED: { code: 'UNAVAILABLE', summary: 'the server holds as many request body bytes as its budget allows (http.inflightBodyBytes); retry after Retry-After' },
   // DEADLINE_EXCEEDED / CANCELLED
   DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },
-  REQUEST_TIMEOUT: { code: 'DEADLINE_EXCEEDED', summary: 'the client did not send the whole request (headers and body) within the server\'s receive timeouts', httpStatus: 408 },
+  // The caller was too slow to send; the server ran nothing, so sending again may get through
+  // (HTTP's 408: "the client MAY repeat that request").
+  REQUEST_TIMEOUT: { code: 'DEADLINE_EXCEEDED', summary: 'the client did not send the whole request (headers and body) within the server\'s receive timeouts', httpStatus: 408, fault: 'caller', retriable: true },
   REQUEST_CANCELLED: { code: 'CANCELLED', summary: 'the client went away or cancelled the request' },
   // UNIMPLEMENTED
   NOT_SUPPORTED: { code: 'UNIMPLEMENTED', summary: 'the request asks for a feature of the protocol this server does not implement' },
@@ -134,12 +226,14 @@ export const REASONS = {
   BATCH_JOB_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no batch job has that id in the prediction store' },
   BATCH_JOB_RUNNING: { code: 'ALREADY_EXISTS', summary: 'the batch job is running already' },
   BATCH_JOB_NOT_RUNNING: { code: 'FAILED_PRECONDITION', summary: 'the batch job has finished already (or never ran in this server) and cannot be cancelled' },
-  BATCH_CHUNK_FAILED: { code: 'UNAVAILABLE', summary: 'a chunk of a distributed batch job failed on every attempt its workers made' },
+  // Retried by the workers already: another attempt now would fail the same way.
+  BATCH_CHUNK_FAILED: { code: 'UNAVAILABLE', summary: 'a chunk of a distributed batch job failed on every attempt its workers made', retriable: false },
   // INTERNAL: the server's fault, never the user's.
   RUNTIME_FAILED: { code: 'INTERNAL', summary: 'the runtime failed while executing the model' },
   INSTANCE_CRASHED: { code: 'INTERNAL', summary: 'the worker running the model instance died; it is being replaced' },
   INTERNAL_ERROR: { code: 'INTERNAL', summary: 'an unexpected error in the server' },
   // Stored predictions (batch jobs' prediction store, lookups, hybrid endpoints).
+  // About the caller's key, not the endpoint's target: the caller's.
   PREDICTION_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no stored prediction of the model has that key (or none young enough, for a hybrid endpoint), and nothing else could answer' },
   LOOKUP_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a prediction lookup is not {"keys": [...]} with string keys, or asks for more keys than the limit' },
   PREDICTION_KEY_MISSING: { code: 'INVALID_ARGUMENT', summary: "a request to a hybrid endpoint carries neither the endpoint's key nor inputs to predict from" },
@@ -147,7 +241,7 @@ export const REASONS = {
   STATE_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the state store could not be read or written (a full disk, an I/O error); a change was not made' },
   // Client side: the server's answer could not be read.
   MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },
-} as const satisfies Record<string, { code: ErrorCode; summary: string; httpStatus?: number }>;
+} as const satisfies Record<string, ReasonEntry>;
 
 export type ErrorReason = keyof typeof REASONS;
 
@@ -167,6 +261,78 @@ export function httpStatusOf(code: ErrorCode, reason?: ErrorReason): number {
 
 export function grpcStatusOf(code: ErrorCode): number {
   return CODE_STATUS[code].grpc;
+}
+
+/**
+ * The classification of an error: its reason's refinements over its code's. `reason` is optional
+ * because other servers send a code only (the client then classifies by code).
+ */
+export function classOf(code: ErrorCode, reason?: ErrorReason): ErrorClass {
+  const base: ErrorClass = CODE_CLASS[code];
+  if (reason === undefined) return base;
+  const r = REASONS[reason] as ReasonEntry;
+  return {
+    fault: r.fault ?? base.fault,
+    retriable: r.retriable ?? base.retriable,
+    ...((r.subject ?? base.subject) === undefined ? {} : { subject: r.subject ?? base.subject }),
+  };
+}
+
+/** What an error carries that classifies it: a SibylError, a client's error, a decoded body. */
+export interface Classifiable {
+  readonly code: ErrorCode;
+  readonly reason?: ErrorReason | undefined;
+}
+
+function classifiable(err: unknown): Classifiable | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const { code, reason } = err as { code?: unknown; reason?: unknown };
+  if (!isErrorCode(code)) return undefined;
+  return { code, reason: isErrorReason(reason) ? reason : undefined };
+}
+
+export function faultOf(code: ErrorCode, reason?: ErrorReason): Fault {
+  return classOf(code, reason).fault;
+}
+
+/** Whether a client may send the request again as it is (see ErrorClass.retriable). */
+export function isRetriable(code: ErrorCode, reason?: ErrorReason): boolean {
+  return classOf(code, reason).retriable;
+}
+
+/**
+ * Whether `err` is the server's fault. Anything that is not a classified error (a TypeError from
+ * a bug, a runtime's raw exception) is the server's. `serverChoseTarget`: the request went to a
+ * target the server picked (an endpoint's configured model), so a target that does not exist is
+ * the server's fault too — it counts against the target, opens its breaker, rolls a canary back.
+ */
+export function isServerFault(err: unknown, options?: { serverChoseTarget?: boolean }): boolean {
+  const e = classifiable(err);
+  if (e === undefined) return true;
+  const c = classOf(e.code, e.reason);
+  return c.fault === 'server' || (options?.serverChoseTarget === true && c.subject === 'target');
+}
+
+/**
+ * Whether `err` blames the request's contents (ErrorClass.subject 'input'): the same request
+ * fails on any server and any version, whatever else runs with it.
+ */
+export function isInputFault(err: unknown): boolean {
+  const e = classifiable(err);
+  return e !== undefined && classOf(e.code, e.reason).subject === 'input';
+}
+
+/**
+ * Whether `err` is an unexpected failure of the server: its fault, answered with HTTP 500
+ * (INTERNAL, UNKNOWN: a bug, a crashed runtime) — what an operator must look at, so frontends log
+ * it as an error with its cause. The server's expected conditions (overload, loading, draining,
+ * deadlines, a model that failed to load, which its load already logged) and every caller fault
+ * are logged quietly, by reason only.
+ */
+export function isUnexpectedServerFault(err: unknown): boolean {
+  const e = classifiable(err);
+  if (e === undefined) return true;
+  return faultOf(e.code, e.reason) === 'server' && httpStatusOf(e.code, e.reason) === 500;
 }
 
 /** Reverse map for clients: the code an HTTP status most likely carries when a body has none. */

@@ -5,8 +5,15 @@ describe('@sibyl/protocol public surface', () => {
   it('exports exactly the public values', () => {
     expect(Object.keys(protocol).sort()).toEqual(
       [
+        'CODE_CLASS',
         'CODE_STATUS',
         'CONTENTS_FIELD',
+        'classOf',
+        'faultOf',
+        'isInputFault',
+        'isRetriable',
+        'isServerFault',
+        'isUnexpectedServerFault',
         'GRPC_ERROR_METADATA',
         'GRPC_LOADER_OPTIONS',
         'GRPC_PROTO_FILES',

@@ -4,18 +4,25 @@ export { DATATYPES, TYPED_ARRAY, elementCount, elementSize, isBigIntDatatype, is
 export type { BytesElements, Datatype, FixedDatatype, TensorData, TypedArray, TypedArrayOf } from './datatypes.ts';
 
 export {
+  CODE_CLASS,
   CODE_STATUS,
   ERROR_CODES,
   GRPC_STATUS,
   REASONS,
   SibylError,
+  classOf,
   codeOfHttpStatus,
+  faultOf,
   grpcStatusOf,
   httpStatusOf,
   isErrorCode,
   isErrorReason,
+  isInputFault,
+  isRetriable,
+  isServerFault,
+  isUnexpectedServerFault,
 } from './errors.ts';
-export type { ErrorBody, ErrorCode, ErrorReason } from './errors.ts';
+export type { Classifiable, ErrorBody, ErrorClass, ErrorCode, ErrorReason, Fault, FaultSubject } from './errors.ts';
 
 export type {
   InferRequest,

@@ -5,7 +5,7 @@
 // its rows (the model refuses an input, the runtime fails on it) is retried row by row to find
 // the bad rows, which are rejected; a failure of the model or the server (unavailable, overloaded
 // after retries, cancelled) fails the chunk.
-import { SibylError, fromBFloat16Bits, fromFloat16Bits, type InferResponse, type Tensor } from '@sibyl/protocol';
+import { SibylError, fromBFloat16Bits, isInputFault, isRetriable, fromFloat16Bits, type InferResponse, type Tensor } from '@sibyl/protocol';
 import type { Clock } from '../core/clock.ts';
 import type { ChunkOutcome, ChunkProcessor, RejectedRow } from './chunk-processor.ts';
 import type { BatchScorer } from './batch-scorer.ts';
@@ -42,8 +42,15 @@ export interface ChunkProcessorOptions {
   beforeCommit?: (chunkIndex: number, rejected: readonly RejectedRow[]) => Promise<void>;
 }
 
-/** Reasons that mean the server or the model cannot answer now, whatever the rows: retried, then the chunk fails. */
-const TRANSIENT = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED']);
+/**
+ * Whether a failure means the server or the model cannot answer now, whatever the rows: retried,
+ * then the chunk fails. The error table's retriable errors, and deadlines too: the table does not
+ * retry those (a caller's deadline is spent once it passes), but each attempt of a batch job has a
+ * deadline of its own, and scoring rows again is safe (a chunk's commit replaces its rows).
+ */
+function isTransient(err: unknown): boolean {
+  return err instanceof SibylError && (isRetriable(err.code, err.reason) || err.code === 'DEADLINE_EXCEEDED');
+}
 const RETRIES = 5;
 
 export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProcessor {
@@ -60,7 +67,7 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
         return { response: await scorer.infer(built.request, signal), rows: built.rows, problems: built.problems };
       } catch (err) {
         if (signal?.aborted) throw new SibylError('REQUEST_CANCELLED', 'the batch job was cancelled');
-        if (err instanceof SibylError && TRANSIENT.has(err.code) && attempt < RETRIES) {
+        if (isTransient(err) && attempt < RETRIES) {
           await sleep(clock, 100 * 2 ** attempt);
           continue;
         }
@@ -149,9 +156,14 @@ export function createChunkProcessor(options: ChunkProcessorOptions): ChunkProce
   };
 }
 
-/** Whether a failure is the rows' doing (the model refused or failed on them), not the server's. */
+/**
+ * Whether a failure may be the rows' doing: the error table's input faults (the model refused
+ * them), and RUNTIME_FAILED, which the table counts as the server's until isolation pins it on
+ * one input — which is what the caller does with it: it splits the group down to single rows,
+ * as the scheduler's isolation does for online requests.
+ */
 function isRowsFault(err: unknown): boolean {
-  return err instanceof SibylError && (err.code === 'INVALID_ARGUMENT' || err.code === 'OUT_OF_RANGE' || err.reason === 'RUNTIME_FAILED');
+  return err instanceof SibylError && (isInputFault(err) || err.reason === 'RUNTIME_FAILED');
 }
 
 function sleep(clock: Clock, ms: number): Promise<void> {

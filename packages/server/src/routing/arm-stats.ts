@@ -6,9 +6,12 @@ import type { ArmWindow } from './policies/canary.ts';
 
 export interface ArmReport {
   requests: number;
-  /** Server errors: the target's fault, as isServerError (target-call.ts) classifies them. */
+  /**
+   * Server errors: the target's fault, as isServerError (target-call.ts) derives it from the error
+   * table — server faults, and an unknown model, version or label (the endpoint named it).
+   */
   errors: number;
-  /** Requests the caller got wrong (the other errors, e.g. INVALID_ARGUMENT): not held against the arm. */
+  /** Requests the caller got wrong (every other error, e.g. INVALID_ARGUMENT): not held against the arm. */
   clientErrors: number;
   p50Ms: number | null;
   p99Ms: number | null;

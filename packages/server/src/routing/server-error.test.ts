@@ -13,6 +13,13 @@ describe('isServerError', () => {
     ['DEADLINE_EXCEEDED', true],
     ['QUEUE_FULL', true],
     ['MODEL_NOT_READY', true],
+    // The endpoint's configuration named the target, not the caller: a missing one is the server's.
+    ['MODEL_NOT_FOUND', true],
+    ['VERSION_NOT_FOUND', true],
+    ['LABEL_NOT_FOUND', true],
+    ['MODEL_LOAD_FAILED', true],
+    ['REQUEST_CANCELLED', false],
+    ['NOT_SUPPORTED', false],
   ])('%s: %s', (reason, server) => {
     expect(isServerError(new SibylError(reason, 'x'))).toBe(server);
   });

@@ -1,7 +1,7 @@
 // One call of an endpoint to one of its targets, guarded by that target's circuit breaker and,
 // when the endpoint has one, its fallback: while the target fails, times out or has its breaker
 // open, the fallback model or the default response answers, marked as such.
-import { SibylError, type InferRequest, type InferResponse, type Tensor } from '@sibyl/protocol';
+import { SibylError, isServerFault, type InferRequest, type InferResponse, type Tensor } from '@sibyl/protocol';
 import type { DefaultOutput, EndpointConfig, Target } from '../config/endpoint-config.ts';
 import { CancelToken, type Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
@@ -14,14 +14,15 @@ export type RunTarget = (target: Target, request: InferRequest, signal: Cancella
 
 /**
  * Errors that are the target's fault, not the caller's: they count against the target. The one
- * classification behind breakers, canary analysis and arm statistics (endpoint.ts,
- * hybrid-serving.ts). A request the model failed on alone while it answered others
+ * classification behind breakers, fallbacks, canary analysis, arm statistics and hybrid serving
+ * (endpoint.ts, hybrid-serving.ts), derived from the error table of @sibyl/protocol: the server's
+ * faults, and an unknown model, version or label, because the endpoint's configuration named it,
+ * not the caller. A request the model failed on alone while it answered others
  * (INPUT_REJECTED_BY_MODEL, INVALID_ARGUMENT) is the caller's; RUNTIME_FAILED and
  * INSTANCE_CRASHED (INTERNAL) are the target's.
  */
 export function isServerError(err: unknown): boolean {
-  if (!(err instanceof SibylError)) return true;
-  return ['INTERNAL', 'UNKNOWN', 'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'NOT_FOUND', 'FAILED_PRECONDITION'].includes(err.code);
+  return isServerFault(err, { serverChoseTarget: true });
 }
 
 export const targetKey = (t: Target): string => `${t.model}${t.version !== undefined ? `:${t.version}` : t.label !== undefined ? `@${t.label}` : ''}`;

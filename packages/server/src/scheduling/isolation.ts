@@ -14,7 +14,7 @@
 // FAILING_STREAK lone executions failed), the failure is the server's: 500, counted by breakers
 // and canary analysis. A version known to fail (that streak) stops bisecting: one probing split
 // per failed batch, so a broken version costs at most three executions per batch.
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, isInputFault } from '@sibyl/protocol';
 
 /**
  * Lone executions (one request each, isolation runs included) failed in a row, with no success
@@ -96,9 +96,12 @@ export function decideIsolation(run: FailedRun, evidence: IsolationEvidence): Is
   return run.first ? { kind: 'retry-alone' } : { kind: 'blame-input' };
 }
 
-/** How a failure reads: `input` when the runtime itself blames the request's values. */
+/**
+ * How a failure reads: `input` when the runtime itself blames the request's contents (the error
+ * table's input faults: INVALID_ARGUMENT, OUT_OF_RANGE), `server` otherwise.
+ */
 export function errorKind(error: SibylError): 'input' | 'server' {
-  return error.code === 'INVALID_ARGUMENT' || error.code === 'OUT_OF_RANGE' ? 'input' : 'server';
+  return isInputFault(error) ? 'input' : 'server';
 }
 
 /** The error of a request that failed alone while the version answers others. */

@@ -1,6 +1,6 @@
 // What every gRPC handler shares: its dependencies, running one inference, and turning errors
 // into statuses.
-import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
+import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, isUnexpectedServerFault, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CancelToken } from '../../core/cancellation.ts';
@@ -64,13 +64,13 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   return encodeGrpcInferResponse(response, { raw: target.raw });
 }
 
-/** Logs server faults (never the client's) and turns anything thrown into a gRPC status. */
+/** Logs unexpected server faults (the error table's: INTERNAL, UNKNOWN) with their cause, the rest by reason at debug; turns anything thrown into a gRPC status. */
 export function failWith(deps: GrpcHandlerDeps, method: string, err: unknown) {
   const error = asSibylError(err);
   // Keyed by reason and method, never by the message: a caller repeating a failure writes at most
   // a burst of lines per window, then one summary (observability/logging/throttled-log.ts).
   const lines = deps.lineLimiter ?? UNTHROTTLED;
-  if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') lines.write(deps.log, 'error', `grpc ${method} ${error.reason}`, { err: error.cause ?? error, method }, error.message);
+  if (isUnexpectedServerFault(error)) lines.write(deps.log, 'error', `grpc ${method} ${error.reason}`, { err: error.cause ?? error, method }, error.message);
   else lines.write(deps.log, 'debug', `grpc ${method} ${error.reason}`, { reason: error.reason, method }, error.message);
   return grpcErrorOf(error);
 }

@@ -1,7 +1,7 @@
 // The HTTP frontend: a Fastify app with the V2 and TF Serving routes, one error format, raw bodies (decoded
 // by the protocol codecs, never by a generic JSON parser) and the draining gate.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, isUnexpectedServerFault } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { installBodyIntake } from './body-intake.ts';
 import { allowOrigins } from './cors.ts';
@@ -81,7 +81,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // at most a burst of lines per window, then one summary (observability/logging/throttled-log.ts).
     const key = `http ${request.method} ${request.routeOptions.url ?? '(no route)'} ${error.reason}`;
     const log = request.log as Logger;
-    if (error.code === 'INTERNAL' || error.code === 'UNKNOWN') lines.write(log, 'error', key, { err: error.cause ?? error, url: request.url }, error.message);
+    if (isUnexpectedServerFault(error)) lines.write(log, 'error', key, { err: error.cause ?? error, url: request.url }, error.message);
     // A client error's message may quote input values (a redacted field, say): only its reason is logged.
     else lines.write(log, 'debug', key, { reason: error.reason, url: request.url }, `request failed: ${error.reason}`);
     return sendError(reply, error);
