@@ -24,10 +24,13 @@ export {
   writeModelRepository,
 } from './onnx/index.ts';
 export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
+export { ECHO_SIGNATURE, EchoInstance, EchoRuntime } from './echo-runtime.ts';
 export { FakeInstance } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
 export { MemoryPredictionStore } from './memory-prediction-store.ts';
+export { runtimeContract } from './runtime-contract.ts';
+export type { RowsOf, RuntimeContractSubject } from './runtime-contract.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
 export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';

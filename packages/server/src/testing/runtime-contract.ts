@@ -215,7 +215,14 @@ export function runtimeContract(name: string, subject: RuntimeContractSubject): 
     it('close settles every execution handed over before it (answered, or INSTANCE_CRASHED) before it resolves', async () => {
       const { instance } = await load('model');
       const settled: boolean[] = [false, false, false];
-      const runs = settled.map((_, i) => outcome(run(instance, [subject.model.rows(1, 70 + i)])).then((o) => ((settled[i] = true), o)));
+      const runs = settled.map((_, i) => {
+        const execution = run(instance, [subject.model.rows(1, 70 + i)]);
+        execution.then(
+          () => (settled[i] = true),
+          () => (settled[i] = true),
+        );
+        return outcome(execution);
+      });
       await instance.close();
       expect(settled).toEqual([true, true, true]);
       for (const o of await Promise.all(runs)) {
