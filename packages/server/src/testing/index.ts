@@ -29,8 +29,6 @@ export { FakeInstance, FakeRuntime } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
 export { MemoryPredictionStore } from './memory-prediction-store.ts';
-export { runtimeContract } from './runtime-contract.ts';
-export type { RowsOf, RuntimeContractSubject } from './runtime-contract.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
 export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';
