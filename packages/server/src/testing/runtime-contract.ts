@@ -25,6 +25,11 @@ export interface RuntimeContractSubject {
   failing: { artifact: Uint8Array | string; good: RowsOf; bad: RowsOf };
   /** Content the runtime refuses to load. */
   corrupt: Uint8Array | string;
+  /**
+   * More artifacts and the signatures their loads must report exactly (fixed first dimensions
+   * that make a model unbatchable, other datatypes, …).
+   */
+  signatures?: readonly { name: string; artifact: Uint8Array | string; signature: ModelSignature }[];
   /** Makes an instance die on its own, as a crash would; absent when the runtime cannot simulate one. */
   crash?: (instance: Instance) => void;
 }
@@ -76,7 +81,9 @@ export function runtimeContract(name: string, subject: RuntimeContractSubject): 
     beforeAll(async () => {
       dir = await makeTempDir('sibyl-runtime-contract-');
       const { mkdir, writeFile } = await import('node:fs/promises');
-      for (const [kind, content] of [['model', subject.model.artifact], ['failing', subject.failing.artifact], ['corrupt', subject.corrupt]] as const) {
+      const artifacts = [['model', subject.model.artifact], ['failing', subject.failing.artifact], ['corrupt', subject.corrupt]] as [string, Uint8Array | string][];
+      (subject.signatures ?? []).forEach((s, i) => artifacts.push([`signature-${i}`, s.artifact]));
+      for (const [kind, content] of artifacts) {
         await mkdir(join(dir, kind));
         await writeFile(path(kind), content);
       }
@@ -109,6 +116,16 @@ export function runtimeContract(name: string, subject: RuntimeContractSubject): 
       expect(second.signature).toEqual(signature);
       await Promise.all([first.instance.close(), second.instance.close()]);
     });
+
+    for (const [i, expected] of (subject.signatures ?? []).entries()) {
+      it(`reports the signature of ${expected.name} as the artifact declares it`, async () => {
+        const loaded = await runtime.loadInstance({ artifactPath: path(`signature-${i}`), threads: 1, label: `signature-${i}:1#0` });
+        opened.push(loaded.instance);
+        expect(loaded.signature).toEqual(expected.signature);
+        expect(loaded.signature.bytesAsText ?? false).toBe(expected.signature.bytesAsText ?? false);
+        await loaded.instance.close();
+      });
+    }
 
     it('answers the outputs asked for, in that order, with the declared datatypes and a first dimension equal to the rows given', async () => {
       for (const rows of [1, 3]) {
@@ -169,6 +186,8 @@ export function runtimeContract(name: string, subject: RuntimeContractSubject): 
     it.each([
       ['a lone member', (f: RuntimeContractSubject['failing']) => [f.bad(1, 41)]],
       ['a batch with one bad member', (f: RuntimeContractSubject['failing']) => [f.good(2, 42), f.bad(1, 43)]],
+      // Runtimes may move large batches another way than small ones (the ONNX runtime concatenates them in its worker).
+      ['a large batch', (f: RuntimeContractSubject['failing']) => [f.good(10_000, 45), f.bad(10_000, 46)]],
     ])('a failed run (%s) rejects with RUNTIME_FAILED, hands the inputs back intact, and leaves the instance usable', async (_case, members) => {
       const inputs = members(subject.failing);
       const before = inputs.map(snapshot);
