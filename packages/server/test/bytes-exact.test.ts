@@ -1,49 +1,16 @@
 // BYTES travel byte for byte: arbitrary bytes (not UTF-8) sent with the binary tensor data
 // extension or gRPC (raw_input_contents, bytes_contents) reach the runtime unchanged and come back
-// unchanged as binary output (issue 13: `ff fe` came back as `ef bf bd ef bf bd`). The runtime
-// here echoes its inputs and carries BYTES as bytes; onnxruntime carries them as text, and the
-// refusals for that are tested with the real runtime in grpc.test.ts and http-v2.test.ts.
+// unchanged as binary output (issue 13: `ff fe` came back as `ef bf bd ef bf bd`). The echo
+// runtime (testing/echo-runtime.ts) echoes its inputs and carries BYTES as bytes; onnxruntime
+// carries them as text, and the refusals for that are tested with the real runtime in grpc.test.ts
+// and http-v2.test.ts.
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRPC_LOADER_OPTIONS, decodeInferResponseBinary, encodeInferRequestBinary, type BytesElements, type Tensor } from '@sibyl/protocol';
-import { concatInputs } from '../src/core/batch-tensors.ts';
-import type { ExecutionResult, Instance, InstanceExit, LoadedInstance, Runtime } from '../src/runtimes/runtime.ts';
+import { GRPC_LOADER_OPTIONS, decodeInferResponseBinary, encodeInferRequestBinary, type BytesElements } from '@sibyl/protocol';
 import type { SibylServer } from '../src/server.ts';
-import { createTestServer, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
-
-/** Answers each execution with its inputs, renamed to the outputs asked for; BYTES untouched. */
-class EchoInstance implements Instance {
-  alive = true;
-  readonly exited: Promise<InstanceExit>;
-  /** The BYTES elements of every execution's input, as the runtime received them. */
-  readonly seen: Uint8Array[][] = [];
-  private exit!: (exit: InstanceExit) => void;
-  constructor(readonly label: string) {
-    this.exited = new Promise((resolve) => (this.exit = resolve));
-  }
-  async execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
-    const [input] = concatInputs(members);
-    this.seen.push([...(input!.data as BytesElements)]);
-    return { outputs: outputNames.map((name) => ({ ...input!, name })), inferMs: 0, outputMs: 0 };
-  }
-  async close(): Promise<void> {
-    this.alive = false;
-    this.exit({ expected: true, reason: 'closed' });
-  }
-}
-
-class EchoRuntime implements Runtime {
-  readonly name = 'echo';
-  readonly platform = 'echo';
-  readonly instances: EchoInstance[] = [];
-  async loadInstance(spec: { label: string }): Promise<LoadedInstance> {
-    const instance = new EchoInstance(spec.label);
-    this.instances.push(instance);
-    return { instance, signature: { inputs: [{ name: 'input', datatype: 'BYTES', shape: [-1] }], outputs: [{ name: 'output', datatype: 'BYTES', shape: [-1] }] } };
-  }
-}
+import { EchoRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
 
 const ELEMENTS = [Uint8Array.from([0xff, 0xfe]), Uint8Array.from([0x00, 0xc3]), new Uint8Array(0), new TextEncoder().encode('héllo')];
 const hex = (elements: readonly Uint8Array[]) => elements.map((e) => Buffer.from(e).toString('hex'));

@@ -1,15 +1,19 @@
 // A scriptable instance for scheduler and pool tests. Like a real worker it holds the executions
-// handed to it in an inbox and runs them in order; each answers only when the test says so, and
-// the instance can die on demand like a crashed worker.
+// handed to it in an inbox and runs them in order; each answers only when the test says so (or
+// when its `answer` function does), and the instance can die on demand like a crashed worker.
+import { readFile } from 'node:fs/promises';
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import { concatInputs } from '../core/batch-tensors.ts';
-import type { ExecutionResult, Instance, InstanceExit } from '../runtimes/runtime.ts';
+import type { ExecutionResult, Instance, InstanceExit, InstanceSpec, LoadedInstance, ModelSignature, Runtime } from '../runtimes/runtime.ts';
 
 export interface FakeExecution {
   /** The batch as the model sees it: the members' inputs concatenated. */
   inputs: readonly Tensor[];
   outputNames: readonly string[];
-  /** Answers the execution with these outputs (default: the inputs renamed to the outputs). */
+  /**
+   * Answers the execution with these outputs (default: one output per name asked for, a copy of
+   * the input in the same position, or of the last input, renamed).
+   */
   finish(outputs?: Tensor[]): void;
   fail(err: Error): void;
 }
@@ -24,7 +28,14 @@ export class FakeInstance implements Instance {
   private exit!: (exit: InstanceExit) => void;
   private dead = false;
 
-  constructor(readonly label: string) {
+  /**
+   * `answer`, when given, is called with each execution as it becomes the current one (one at a
+   * time, in order), and settles it; without it the test settles executions itself.
+   */
+  constructor(
+    readonly label: string,
+    private readonly answer?: (execution: FakeExecution) => void,
+  ) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
   }
 
@@ -49,13 +60,14 @@ export class FakeInstance implements Instance {
       const settle = (): void => {
         const at = this.inbox.indexOf(execution);
         if (at >= 0) this.inbox.splice(at, 1);
+        if (at === 0) this.answerCurrent();
       };
       const execution: FakeExecution = {
         inputs,
         outputNames,
         finish: (outputs) => {
           settle();
-          resolve({ outputs: outputs ?? inputs.map((t, i) => ({ ...t, name: outputNames[i] ?? t.name })), inferMs: 1, outputMs: 0 });
+          resolve({ outputs: outputs ?? outputNames.map((name, i) => renamedCopy(inputs[Math.min(i, inputs.length - 1)]!, name)), inferMs: 1, outputMs: 0 });
         },
         fail: (err) => {
           settle();
@@ -65,7 +77,14 @@ export class FakeInstance implements Instance {
       this.inbox.push(execution);
       this.executions.push(execution);
       this.maxOutstanding = Math.max(this.maxOutstanding, this.inbox.length);
+      if (this.inbox.length === 1) this.answerCurrent();
     });
+  }
+
+  private answerCurrent(): void {
+    const { answer } = this;
+    const current = this.inbox[0];
+    if (answer !== undefined && current !== undefined && !this.dead) queueMicrotask(() => this.inbox[0] === current && answer(current));
   }
 
   /** Dies like a crashed worker: every execution it holds fails with INSTANCE_CRASHED. */
@@ -80,5 +99,32 @@ export class FakeInstance implements Instance {
     this.dead = true;
     for (const e of [...this.inbox]) e.fail(new SibylError('INSTANCE_CRASHED', `${this.label} closed`));
     this.exit({ expected: true, reason: 'closed' });
+  }
+}
+
+function renamedCopy(tensor: Tensor, name: string): Tensor {
+  const data = Array.isArray(tensor.data) ? tensor.data.map((e) => e.slice()) : (tensor.data as Float32Array).slice();
+  return { name, datatype: tensor.datatype, shape: [...tensor.shape], data };
+}
+
+/**
+ * Loads FakeInstances with a fixed signature, answered by `answer` (see FakeInstance). The artifact
+ * must hold the text `fake`.
+ */
+export class FakeRuntime implements Runtime {
+  readonly name = 'fake';
+  readonly platform = 'fake';
+  /** Every instance loaded, in order. */
+  readonly instances: FakeInstance[] = [];
+
+  constructor(private readonly options: { signature: ModelSignature; answer?: (execution: FakeExecution) => void }) {}
+
+  async loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
+    if (signal?.aborted === true) throw new Error(`load of ${spec.artifactPath} aborted`);
+    const text = (await readFile(spec.artifactPath, 'utf8')).trim();
+    if (text !== 'fake') throw new Error(`fake runtime: ${spec.artifactPath} holds ${JSON.stringify(text.slice(0, 80))}, not 'fake'`);
+    const instance = new FakeInstance(spec.label, this.options.answer);
+    this.instances.push(instance);
+    return { instance, signature: structuredClone(this.options.signature) };
   }
 }

@@ -24,7 +24,8 @@ export {
   writeModelRepository,
 } from './onnx/index.ts';
 export { canSimulateCrash } from '../runtimes/onnx/onnx-runtime.ts';
-export { FakeInstance } from './fake-runtime.ts';
+export { ECHO_SIGNATURE, EchoInstance, EchoRuntime } from './echo-runtime.ts';
+export { FakeInstance, FakeRuntime } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
 export { MemoryPredictionStore } from './memory-prediction-store.ts';

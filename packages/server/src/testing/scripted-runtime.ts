@@ -5,6 +5,7 @@
 //   add 2              y = x + 2 for input x (FP32 [-1, 1]); any number
 //   add 2 after 30     the same, answered 30 ms (real time) after each execution starts
 //   add 2 input z      the same, with its input named z instead of x (another signature)
+//   add 2 fail-on 13   the same, but an execution holding the value 13 fails (RUNTIME_FAILED)
 //   fail <message>     the load fails with <message>
 //   fail-runs          loads, but every execution fails
 import { readFile } from 'node:fs/promises';
@@ -43,28 +44,57 @@ class ScriptedInstance implements Instance {
 
   constructor(
     readonly label: string,
-    private readonly script: { offset: number; failExecutions: boolean; delayMs: number },
+    private readonly script: { offset: number; failExecutions: boolean; delayMs: number; failOn: number | undefined },
     private readonly runtime: ScriptedRuntime,
   ) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
   }
 
-  async execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
-    if (!this.alive) throw new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`);
+  /** Executions handed over and not settled; close() fails them (see Instance.close). */
+  private readonly pending = new Set<(err: Error) => void>();
+  /** The last execution handed over: the next one starts when it has settled (one at a time, in order). */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  execute(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
+    if (!this.alive) return Promise.reject(new SibylError('INSTANCE_CRASHED', `instance ${this.label} is not running`));
     this.executions++;
+    const work = this.tail.then(() => this.run(members, outputNames));
+    this.tail = work.catch(() => undefined);
+    return new Promise<ExecutionResult>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        this.pending.delete(fail);
+        reject(err);
+      };
+      this.pending.add(fail);
+      work.then(
+        (result) => {
+          if (!this.pending.delete(fail)) return; // closed meanwhile: already failed
+          resolve(result);
+        },
+        (err: unknown) => fail(err as Error),
+      );
+    });
+  }
+
+  private async run(members: readonly (readonly Tensor[])[], outputNames: readonly string[]): Promise<ExecutionResult> {
     await this.runtime.gateFor('execute', this.label);
     if (this.script.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.script.delayMs));
     if (this.script.failExecutions) throw new SibylError('RUNTIME_FAILED', `instance ${this.label} fails every execution`);
     const [x] = concatInputs(members);
     const input = x!.data as Float32Array;
+    if (this.script.failOn !== undefined && input.includes(this.script.failOn)) {
+      throw new SibylError('RUNTIME_FAILED', `instance ${this.label} fails on the value ${this.script.failOn}`);
+    }
     const y = new Float32Array(input.length);
     for (let i = 0; i < input.length; i++) y[i] = input[i]! + this.script.offset;
     return { outputs: [{ name: outputNames[0] ?? 'y', datatype: 'FP32', shape: [...x!.shape], data: y }], inferMs: 0, outputMs: 0 };
   }
 
+  /** Executions still held (gated or delayed) fail with INSTANCE_CRASHED, as Instance.close allows. */
   async close(): Promise<void> {
     if (!this.alive) return;
     this.alive = false;
+    for (const fail of [...this.pending]) fail(new SibylError('INSTANCE_CRASHED', `instance ${this.label} was closed before it answered`));
     this.runtime.closed.push(this.label);
     this.exit({ expected: true, reason: 'closed' });
   }
@@ -110,14 +140,15 @@ export class ScriptedRuntime implements Runtime {
     for (const g of this.gates) if (g.kind === kind && !g.gate.released && g.gate.match(label)) await g.gate.wait();
   }
 
-  async loadInstance(spec: InstanceSpec): Promise<LoadedInstance> {
+  async loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
     this.loads.push(spec.label);
     await this.gateFor('load', spec.label);
+    if (signal?.aborted === true) throw new Error(`load of ${spec.artifactPath} aborted`);
     const text = (await readFile(spec.artifactPath, 'utf8')).trim();
     if (text === 'fail' || text.startsWith('fail ')) throw new Error(text.slice(4).trim() || 'scripted load failure');
-    const add = /^add (-?[0-9.]+)(?: after ([0-9]+))?(?: input ([A-Za-z_][A-Za-z0-9_]*))?$/.exec(text);
+    const add = /^add (-?[0-9.]+)(?: after ([0-9]+))?(?: input ([A-Za-z_][A-Za-z0-9_]*))?(?: fail-on (-?[0-9.]+))?$/.exec(text);
     if (add === null && text !== 'fail-runs') throw new Error(`scripted runtime: cannot read script ${JSON.stringify(text)} in ${spec.artifactPath}`);
-    const script = { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs', delayMs: add?.[2] === undefined ? 0 : Number(add[2]) };
+    const script = { offset: add === null ? 0 : Number(add[1]), failExecutions: text === 'fail-runs', delayMs: add?.[2] === undefined ? 0 : Number(add[2]), failOn: add?.[4] === undefined ? undefined : Math.fround(Number(add[4])) };
     const instance = new ScriptedInstance(spec.label, script, this);
     this.instances.push(instance);
     const signature = structuredClone(SCRIPTED_SIGNATURE);

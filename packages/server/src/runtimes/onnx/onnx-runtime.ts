@@ -152,6 +152,8 @@ export class OnnxRuntime implements Runtime {
 
   /** Starts a worker, waits for its session, and returns it with the signature read from the file. */
   async loadInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<LoadedInstance> {
+    // An abort listener added to an already-aborted signal never fires: check first.
+    if (signal?.aborted === true) throw new Error(`load of ${spec.artifactPath} aborted`);
     const workerData: OnnxWorkerData = { artifactPath: spec.artifactPath, threads: spec.threads, nice: this.nice };
     const worker = new Worker(await onnxWorkerUrl(), { workerData, name: `sibyl ${spec.label}` });
     return new Promise<LoadedInstance>((resolve, reject) => {
