@@ -280,6 +280,21 @@ describe('binary tensor data extension', () => {
     });
   });
 
+  it('refuses BYTES holding a NUL byte for an ONNX model (onnxruntime ends strings at the first NUL: "a\\0b" reached it as "a")', async () => {
+    const json = await post('/v2/models/identity_bytes/infer', { inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], data: ['ok', 'a\u0000b', '', 'c'] }] });
+    expect(json.status).toBe(400);
+    expect(json.json()).toEqual({
+      code: 'INVALID_ARGUMENT',
+      reason: 'INPUT_DATA_MISMATCH',
+      error: "input 'input' (BYTES) element 1 holds a NUL byte (0x00) at byte 1; model 'identity_bytes' takes BYTES as text without NUL (its runtime carries them as C strings, which end at the first NUL), and the rest of the element would be dropped",
+    });
+    const data = [new TextEncoder().encode('ok'), Uint8Array.from([0x00, 0x78]), new Uint8Array(0), new Uint8Array(0)];
+    const { body, headerLength } = encodeInferRequestBinary({ inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], data }] }, { binaryOutputs: true });
+    const binary = await post('/v2/models/identity_bytes/infer', Buffer.from(body), { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) });
+    expect(binary.status).toBe(400);
+    expect((binary.json() as { error: string }).error).toMatch(/^input 'input' \(BYTES\) element 1 holds a NUL byte \(0x00\) at byte 0;/);
+  });
+
   it('takes binary inputs and returns binary outputs', async () => {
     const { body, headerLength } = encodeInferRequestBinary(
       { inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: new Float32Array(ROWS.flat()) }] },

@@ -18,7 +18,8 @@ import { registerBatchLookupCommand } from './batch-lookup-command.ts';
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
 
-const FLAG_HELP: Record<string, string> = {
+/** `sibyl serve --help`'s line for each of SERVE_FLAGS (a test checks none is missing). */
+export const FLAG_HELP: Record<string, string> = {
   '--model-repository': 'model repository folder: <dir>/<model>/<version>/model.onnx (default: the bundled examples)',
   '--host': 'address to listen on (default: 127.0.0.1)',
   '--http-port': 'HTTP port; 0 picks a free one (default: 8000)',
@@ -44,6 +45,10 @@ const FLAG_HELP: Record<string, string> = {
   '--prediction-store-path': "sqlite: the prediction store's file; ':memory:' for none (default: .sibyl/predictions.sqlite)",
   '--prediction-store-url': 'postgres: the connection string of the prediction store (default: the PG* environment variables)',
   '--http-cors-origins': 'comma-separated origins whose web pages may call the HTTP API; * for any (default: none)',
+  '--http-inflight-body-bytes': 'most bytes of request bodies held at once over all HTTP requests (gzip counted inflated); more get 503 with Retry-After (default: 1/64 of memory, at least --http-body-limit-bytes)',
+  '--http-headers-timeout-ms': "most time a client may take to send a request's headers; then 408 and the connection closes (default: 10000)",
+  '--http-request-receive-timeout-ms': 'most time a client may take to send a whole request, headers and body; then 408 and the connection closes (default: 60000)',
+  '--http-keep-alive-timeout-ms': "how long an idle keep-alive connection stays open; keep it above a load balancer's idle timeout (default: 72000)",
   '--grpc-port': 'gRPC port (Open Inference Protocol, health, reflection); 0 picks a free one (default: 8001)',
   '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
 };

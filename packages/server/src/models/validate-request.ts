@@ -76,15 +76,25 @@ export function validateInferRequest(request: InferRequest, signature: ServedSig
 }
 
 /**
- * Refuses a BYTES element that is not UTF-8 for a runtime that carries BYTES as text: it would
- * reach the model with its invalid sequences replaced by U+FFFD, a silent change of the input.
+ * Refuses a BYTES element that is not UTF-8, or that holds a NUL byte, for a runtime that carries
+ * BYTES as text: invalid sequences would reach the model replaced by U+FFFD, and onnxruntime
+ * passes strings to the model as C strings, so everything from the first NUL on would be dropped
+ * ("a\0b" reached the model as "a") — silent changes of the input either way.
  */
 function checkText(name: string, elements: BytesElements, model: string): void {
   for (let i = 0; i < elements.length; i++) {
-    if (!isUtf8(elements[i]!)) {
+    const element = elements[i]!;
+    if (!isUtf8(element)) {
       throw new SibylError(
         'INPUT_DATA_MISMATCH',
         `input '${name}' (BYTES) element ${i} is not valid UTF-8; model '${model}' takes BYTES as text (its runtime carries them as UTF-8 strings), and other bytes would reach it altered`,
+      );
+    }
+    const nul = element.indexOf(0);
+    if (nul !== -1) {
+      throw new SibylError(
+        'INPUT_DATA_MISMATCH',
+        `input '${name}' (BYTES) element ${i} holds a NUL byte (0x00) at byte ${nul}; model '${model}' takes BYTES as text without NUL (its runtime carries them as C strings, which end at the first NUL), and the rest of the element would be dropped`,
       );
     }
   }

@@ -14,8 +14,9 @@ export interface ModelSignature {
   outputs: TensorMetadata[];
   /**
    * The runtime carries BYTES tensors as text (onnxruntime-node's string tensors are JavaScript
-   * strings): BYTES inputs must be valid UTF-8, which requests are checked for before they are
-   * queued, and BYTES outputs are always UTF-8. Absent: BYTES are carried byte for byte.
+   * strings, passed on to the model as C strings): BYTES inputs must be valid UTF-8 without NUL
+   * bytes, which requests are checked for before they are queued, and BYTES outputs are always
+   * UTF-8. Absent: BYTES are carried byte for byte.
    */
   bytesAsText?: boolean;
 }
