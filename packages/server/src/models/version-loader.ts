@@ -13,7 +13,7 @@ import { Scheduler } from '../scheduling/scheduler.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import { ServedVersion } from './served-version.ts';
 import { resolveSignature } from './signature.ts';
-import { generatedSamples, runWarmup, samplesFromFile } from './warmup.ts';
+import { generatedSamples, probeRequest, runWarmup, samplesFromFile } from './warmup.ts';
 
 export interface VersionLoadSpec {
   model: string;
@@ -101,6 +101,9 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
     maxQueueSize: config.maxQueueSize,
     observer,
+    // A warm-up that succeeded shows the version answers; without one, a probe can show it.
+    warmedUp: config.warmup !== undefined,
+    probe: () => probeRequest(signature),
   });
   log.debug({ instances: config.instanceCount, threadsPerInstance: threads }, `version ${spec.version} loaded`);
   const cache = config.responseCache === undefined ? undefined : { generation: await generationOf(spec), ttlMs: config.responseCache.ttlMs };

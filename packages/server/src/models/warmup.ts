@@ -7,6 +7,7 @@ import { SibylError, TYPED_ARRAY, decodeInferRequest, elementCount, toBFloat16Bi
 import type { WarmupConfig } from '../config/model-config.ts';
 import { seededRandom, type Random } from '../core/random.ts';
 import type { Instance } from '../runtimes/runtime.ts';
+import type { ProbeRequest } from '../scheduling/scheduler.ts';
 import type { ServedSignature } from './signature.ts';
 import { validateInferRequest } from './validate-request.ts';
 
@@ -62,6 +63,16 @@ export function generatedSamples(config: WarmupConfig, signature: ServedSignatur
       return { name: meta.name, datatype: meta.datatype, shape, data: generatedData(meta, elementCount(shape), config.data, random) };
     }),
   }));
+}
+
+/**
+ * The scheduler's probe of a version (SchedulerOptions.probe): one generated request of one row
+ * (random data, as warm-up's default), asking for every output — made when asked, since the
+ * instance takes its buffers.
+ */
+export function probeRequest(signature: ServedSignature): ProbeRequest {
+  const sample = generatedSamples({ batchSizes: [1], data: 'random', samplesPath: undefined, iterations: 1 }, signature)[0]!;
+  return { inputs: sample.inputs, outputNames: signature.outputs.map((o) => o.name), rows: 1 };
 }
 
 /**

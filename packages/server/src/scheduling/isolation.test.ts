@@ -10,6 +10,8 @@ const serving: IsolationEvidence = { versionServes: true, versionFails: false, s
 const unknown: IsolationEvidence = { versionServes: false, versionFails: false, siblingSucceeded: false };
 const failing: IsolationEvidence = { versionServes: false, versionFails: true, siblingSucceeded: false };
 const rescued: IsolationEvidence = { versionServes: false, versionFails: true, siblingSucceeded: true };
+/** A version that has answered nothing yet and has a probe it has not run. */
+const probing: IsolationEvidence = { ...unknown, probeAvailable: true };
 
 const table: [string, FailedRun, IsolationEvidence, IsolationStep][] = [
   ['a failed batch splits in halves (the first half takes the odd one)', run(5, true), serving, { kind: 'split', at: 3 }],
@@ -27,6 +29,13 @@ const table: [string, FailedRun, IsolationEvidence, IsolationStep][] = [
   ['a lone request on a failing version: the server, without a retry', run(1, true), failing, { kind: 'blame-server' }],
   ['a member that failed alone on a failing version: the server', run(1, false), failing, { kind: 'blame-server' }],
   ['an error the runtime calls input, alone: the input, without a retry', run(1, true, 'input'), failing, { kind: 'blame-input' }],
+  ['a lone request on a version that has answered nothing, with a probe to run: the probe', run(1, true), probing, { kind: 'probe' }],
+  ['a member that failed alone on a version that has answered nothing, with a probe: the probe', run(1, false), probing, { kind: 'probe' }],
+  ['a batch on a version with a probe still splits (only a lone failure asks the probe)', run(4, true), probing, { kind: 'split', at: 2 }],
+  ['an error the runtime calls input needs no probe', run(1, true, 'input'), probing, { kind: 'blame-input' }],
+  ['a lone failure beside a successful sibling needs no probe', run(1, false), { ...probing, siblingSucceeded: true }, { kind: 'blame-input' }],
+  ['a version known to fail is not probed: the server', run(1, true), { ...failing, probeAvailable: true }, { kind: 'blame-server' }],
+  ['a version that serves is not probed: the lone request runs once more', run(1, true), { ...serving, probeAvailable: true }, { kind: 'retry-alone' }],
 ];
 
 describe('decideIsolation', () => {

@@ -9,11 +9,16 @@
 // half is answered as soon as it runs.
 //
 // Blame: a request that failed alone is the cause when the version serves others — another run
-// of the same isolation succeeded, or the version's recent executions did (see VersionHealth).
-// Without that evidence (a version that has not answered anything yet, or one whose last
-// FAILING_STREAK lone executions failed), the failure is the server's: 500, counted by breakers
-// and canary analysis. A version known to fail (that streak) stops bisecting: one probing split
-// per failed batch, so a broken version costs at most three executions per batch.
+// of the same isolation succeeded, or the version's recent executions did (see VersionHealth),
+// its warm-up included. A version that has answered nothing yet (no warm-up, no success since it
+// loaded) is asked once: a probe, a request generated from its signature as warm-up's are, runs
+// on it, and its success is that evidence — so the first requests after a deploy or restart that
+// carry bad input get 400 like any later ones, and do not open an endpoint's breaker. Without
+// evidence (the probe failed, or there is none, or the version's last FAILING_STREAK lone
+// executions failed), the failure is the server's: 500, counted by breakers and canary analysis,
+// so a release that fails every run is still caught. A version known to fail (that streak) stops
+// bisecting: one probing split per failed batch, so a broken version costs at most three
+// executions per batch.
 import { SibylError, isInputFault } from '@sibyl/protocol';
 
 /**
@@ -34,6 +39,9 @@ export interface VersionHealth {
 }
 
 export const NEW_VERSION_HEALTH: VersionHealth = Object.freeze({ succeeded: false, consecutiveFailures: 0 });
+
+/** The health of a version whose instances all answered warm-up executions before it took requests. */
+export const WARMED_UP_HEALTH: VersionHealth = Object.freeze({ succeeded: true, consecutiveFailures: 0 });
 
 /** The health after one execution's outcome (a success of any execution; a lone run's failure). */
 export function recordOutcome(health: VersionHealth, ok: boolean): VersionHealth {
@@ -71,6 +79,11 @@ export interface IsolationEvidence {
   readonly versionFails: boolean;
   /** Some other run of this isolation (a sibling half) succeeded. */
   readonly siblingSucceeded: boolean;
+  /**
+   * A probe may run: the version has one (a generated request) and has not run it, and has not
+   * answered anything yet. Optional: false when absent.
+   */
+  readonly probeAvailable?: boolean;
 }
 
 export type IsolationStep =
@@ -78,6 +91,11 @@ export type IsolationStep =
   | { kind: 'split'; at: number }
   /** Run the lone member once more, alone: a failure counts only when it reproduces. */
   | { kind: 'retry-alone' }
+  /**
+   * Nothing says whether the version answers anything: run its probe (once per version), then
+   * decide again with what it showed.
+   */
+  | { kind: 'probe' }
   /** The lone member's input caused the failure: answer it with its own error, as the caller's fault. */
   | { kind: 'blame-input' }
   /** The version fails: every member gets a server error (a batch's error text withheld). */
@@ -92,7 +110,7 @@ export function decideIsolation(run: FailedRun, evidence: IsolationEvidence): Is
     return split ? { kind: 'split', at: Math.ceil(run.members / 2) } : { kind: 'blame-server' };
   }
   if (run.error === 'input') return { kind: 'blame-input' };
-  if (!serves) return { kind: 'blame-server' };
+  if (!serves) return evidence.probeAvailable === true && !evidence.versionFails ? { kind: 'probe' } : { kind: 'blame-server' };
   return run.first ? { kind: 'retry-alone' } : { kind: 'blame-input' };
 }
 

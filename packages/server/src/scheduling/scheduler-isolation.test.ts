@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SibylError, type Tensor } from '@sibyl/protocol';
 import { FakeInstance, ManualClock } from '../testing/index.ts';
 import { InstancePool } from './instance-pool.ts';
-import { Scheduler, batchKeyOf, type ScheduledRequest } from './scheduler.ts';
+import { Scheduler, batchKeyOf, type ScheduledRequest, type SchedulerOptions } from './scheduler.ts';
 import type { ExecutedBatch, IsolationOutcome } from './scheduler-observer.ts';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -16,7 +16,7 @@ function request(id: number): ScheduledRequest {
   return { inputs, outputNames: ['y'], rows: 1, batchKey: batchKeyOf(inputs, ['y']) };
 }
 
-function setup(instanceCount = 1) {
+function setup(instanceCount = 1, evidence: Pick<SchedulerOptions, 'warmedUp' | 'probe'> = {}) {
   const clock = new ManualClock();
   const instances = Array.from({ length: instanceCount }, (_, i) => new FakeInstance(`m:1#${i}`));
   const executed: Pick<ExecutedBatch, 'rows' | 'failed' | 'isolation'>[] = [];
@@ -29,6 +29,7 @@ function setup(instanceCount = 1) {
     maxQueueDelayMs: 0,
     preferredBatchSizes: [],
     maxQueueSize: 0,
+    ...evidence,
     observer: {
       executed: (b) => executed.push({ rows: b.rows, failed: b.failed, isolation: b.isolation }),
       isolated: (outcome, n) => isolated.set(outcome, (isolated.get(outcome) ?? 0) + n),
@@ -214,6 +215,87 @@ describe('Scheduler: a failed batch is isolated', () => {
     expect(await patient).toEqual({ ok: true, values: [1, 1.5] });
     expect(await bad).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
     expect(s.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('Scheduler: a version that has answered nothing yet', () => {
+  /** What the version loader passes: one generated row the model answers (unless broken). */
+  const probe = () => ({ ...request(7), rows: 1 });
+  const trail = (s: ReturnType<typeof setup>) => s.executed.map((e) => [e.rows, e.failed, e.isolation]);
+
+  it('probes once when the first request fails alone: its bad input gets 400, later ones without a probe, and valid ones are answered', async () => {
+    const s = setup(1, { probe });
+    const first = settle(s.scheduler.submit(request(-5)));
+    await serve(s.instances[0]!);
+    // The probe answered, so the version answers others: the request ran once more, and is blamed.
+    expect(await first).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', reason: 'INPUT_REJECTED_BY_MODEL', httpStatus: 400 } });
+    expect(trail(s)).toEqual([
+      [1, true, undefined],
+      [1, false, 'probe'],
+      [1, true, 'run_failed'],
+    ]);
+    const second = settle(s.scheduler.submit(request(-6)));
+    await serve(s.instances[0]!);
+    expect(await second).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
+    const valid = settle(s.scheduler.submit(request(3)));
+    await serve(s.instances[0]!);
+    expect(await valid).toEqual({ ok: true, values: [3, 3.5] });
+    expect(trail(s).filter((e) => e[2] === 'probe')).toHaveLength(1);
+    expect(Object.fromEntries(s.isolated)).toEqual({ input_rejected: 2 });
+  });
+
+  it('a warmed-up version blames a lone bad request on its input at once, without a probe', async () => {
+    const s = setup(1, { warmedUp: true, probe });
+    const first = settle(s.scheduler.submit(request(-5)));
+    await serve(s.instances[0]!);
+    expect(await first).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL', httpStatus: 400 } });
+    expect(trail(s)).toEqual([
+      [1, true, undefined],
+      [1, true, 'run_failed'],
+    ]);
+  });
+
+  it('a release that fails every run: the probe fails too, so each lone failure is the server\'s (500), and the probe runs once', async () => {
+    const s = setup(1, { probe });
+    for (const id of [1, 2, 3]) {
+      const lone = settle(s.scheduler.submit(request(id)));
+      await serve(s.instances[0]!, true);
+      expect(await lone).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED', httpStatus: 500, message: `out of memory while running on [${id}, ${id + 0.5}]` } });
+    }
+    expect(trail(s)).toEqual([
+      [1, true, undefined],
+      [1, true, 'probe'],
+      [1, true, undefined],
+      [1, true, undefined],
+    ]);
+    expect(Object.fromEntries(s.isolated)).toEqual({ failed: 3 });
+  });
+
+  it('a probe that fails with an input error (generated data the model refuses) is no evidence either way: the server\'s', async () => {
+    const s = setup(1, { probe: () => ({ ...request(-7), rows: 1 }) });
+    const lone = settle(s.scheduler.submit(request(-5)));
+    await serve(s.instances[0]!);
+    expect(await lone).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
+    expect(trail(s)).toEqual([
+      [1, true, undefined],
+      [1, true, 'probe'],
+    ]);
+  });
+
+  it('concurrent lone failures on two instances share one probe', async () => {
+    const s = setup(2, { probe });
+    const outcomes = [-1, -2].map((id) => settle(s.scheduler.submit(request(id))));
+    for (let round = 0; round < 20; round++) {
+      await flush();
+      for (const instance of s.pool.instances() as FakeInstance[]) {
+        const e = instance.current;
+        if (e === undefined) continue;
+        if ((e.inputs[0]!.data as Float32Array)[0]! < 0) e.fail(new SibylError('RUNTIME_FAILED', 'Gather: out of range'));
+        else e.finish();
+      }
+    }
+    expect((await Promise.all(outcomes)).map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(['INPUT_REJECTED_BY_MODEL', 'INPUT_REJECTED_BY_MODEL']);
+    expect(trail(s).filter((e) => e[2] === 'probe')).toHaveLength(1);
   });
 });
 

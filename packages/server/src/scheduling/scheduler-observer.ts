@@ -27,10 +27,12 @@ export interface ExecutedBatch {
   /**
    * Why the execution ran: undefined for a batch as it left the queue; `run_failed` for a run made
    * to find which request of a failed execution caused it (a half, or a lone retry);
-   * `instance_crashed` for a request run again because the instance running its batch died.
+   * `instance_crashed` for a request run again because the instance running its batch died;
+   * `probe` for a request generated from the version's signature, run once when a request failed
+   * alone before the version answered anything (its members: that request; `rows`: the probe's).
    * Queue times belong to the first execution only.
    */
-  readonly isolation?: 'run_failed' | 'instance_crashed';
+  readonly isolation?: 'run_failed' | 'instance_crashed' | 'probe';
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Instance } from '../runtimes/runtime.ts';
 import { splitOutputs } from '../core/batch-tensors.ts';
 import { decideBatch, type BatchingPolicy } from './batch-decision.ts';
 import type { InstancePool } from './instance-pool.ts';
-import { NEW_VERSION_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionFails, versionServes, withheldError, type VersionHealth } from './isolation.ts';
+import { NEW_VERSION_HEALTH, WARMED_UP_HEALTH, decideIsolation, errorKind, inputError, recordOutcome, versionFails, versionServes, withheldError, type VersionHealth } from './isolation.ts';
 import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from './scheduler-observer.ts';
 import { VersionStatistics } from './statistics.ts';
 
@@ -23,6 +23,29 @@ export interface SchedulerOptions extends BatchingPolicy {
   label: string;
   /** Told about every execution (metrics, tracing). */
   observer?: SchedulerObserver;
+  /**
+   * The version's instances answered warm-up executions before the scheduler took requests: it is
+   * known to answer, so a request that fails alone on it is blamed on its input (see isolation.ts).
+   * Default: false.
+   */
+  warmedUp?: boolean;
+  /**
+   * Makes a request the version should answer (generated from its signature, as warm-up's are).
+   * Run at most once, when a request fails alone before the version answered anything: its
+   * success is the evidence that the version answers others, so that request's failure is its
+   * input's (400); its failure leaves the blame on the version (500). Omitted: no probe, and such
+   * a failure is the server's.
+   */
+  probe?: () => ProbeRequest;
+}
+
+/** A request generated to learn whether a version answers at all (SchedulerOptions.probe). */
+export interface ProbeRequest {
+  /** Handed to the instance, which may take their buffers. */
+  inputs: Tensor[];
+  outputNames: string[];
+  /** Rows of the probe (its batch dimension), for the observer. */
+  rows: number;
 }
 
 /** One request as the scheduler sees it. */
@@ -94,6 +117,7 @@ export class Scheduler {
     private readonly pool: InstancePool,
     private readonly options: SchedulerOptions,
   ) {
+    if (options.warmedUp === true) this.health = WARMED_UP_HEALTH;
     pool.onAvailable(() => this.pump());
     // No instance left and none can be loaded: what waits would only wait for its deadline.
     pool.onUnavailable((reason) => this.cancelQueued(new SibylError('MODEL_NOT_READY', `${options.label} has no running instance: ${reason}`)));
@@ -407,8 +431,41 @@ export class Scheduler {
     return undefined;
   }
 
-  /** What the version's recent executions say (see isolation.ts). */
+  /** What the version's recent executions say (see isolation.ts); warm-up counts as a success. */
   private health: VersionHealth = NEW_VERSION_HEALTH;
+  /** The version's probe once it started (it runs once; concurrent isolations wait for the same). */
+  private probeRun: Promise<void> | undefined;
+  /** The probe has run: what it showed is in `health`. */
+  private probed = false;
+
+  /**
+   * Runs the version's probe on `instance` (once per scheduler: later callers get the same run)
+   * and records what it showed in the version's health: a success as any execution's; a failure
+   * as a lone failure when it reads as the server's (a failure the runtime calls the input's says
+   * only that generated inputs do not suit the model). `cause` is the request whose lone failure
+   * asked for it (for tracing).
+   */
+  private runProbe(instance: Instance, cause: Job): Promise<void> {
+    this.probeRun ??= (async () => {
+      const { clock, observer } = this.options;
+      const startMs = clock.now();
+      let failed = false;
+      let rows = 1;
+      try {
+        const request = this.options.probe!();
+        rows = request.rows;
+        await instance.execute([request.inputs], request.outputNames);
+        this.health = recordOutcome(this.health, true);
+      } catch (err) {
+        failed = true;
+        const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', err instanceof Error ? err.message : String(err));
+        if (errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
+      }
+      this.probed = true;
+      observer?.executed({ rows, startMs, endMs: clock.now(), members: [cause], failed, isolation: 'probe' });
+    })();
+    return this.probeRun;
+  }
 
   /**
    * Answers the members of a failed execution: level by level, the pieces the decision asks for
@@ -430,11 +487,23 @@ export class Scheduler {
         if (piece.members.length === 1 && !siblingSucceeded && errorKind(piece.error) === 'server') this.health = recordOutcome(this.health, false);
       }
       let pieces: Job[][] = [];
-      for (const piece of level) {
-        const step = decideIsolation(
+      const decide = (piece: (typeof level)[number]) =>
+        decideIsolation(
           { members: piece.members.length, first: piece.first, error: errorKind(piece.error) },
-          { versionServes: versionServes(this.health), versionFails: versionFails(this.health), siblingSucceeded },
+          {
+            versionServes: versionServes(this.health),
+            versionFails: versionFails(this.health),
+            siblingSucceeded,
+            // Not run yet, or running for another isolation (then this one waits for it too).
+            probeAvailable: this.options.probe !== undefined && !this.probed && !this.health.succeeded,
+          },
         );
+      for (const piece of level) {
+        let step = decide(piece);
+        if (step.kind === 'probe') {
+          await this.runProbe(instance, piece.members[0]!);
+          step = decide(piece);
+        }
         if (step.kind === 'split') pieces.push(piece.members.slice(0, step.at), piece.members.slice(step.at));
         else if (step.kind === 'retry-alone') pieces.push(piece.members);
         else if (step.kind === 'blame-input') this.failIsolated(piece.members, inputError(label, piece.error), 'input_rejected');

@@ -61,7 +61,7 @@ export const METRICS = [
     name: 'sibyl_inference_isolation_executions_total',
     type: 'counter',
     labels: [...VERSION, 'cause'],
-    help: "Executions run again because an execution failed: cause run_failed (a half of a failed batch, or a lone request run once more, to find the request at fault) or instance_crashed (a request of a batch whose instance died, run alone on another). Also counted in sibyl_inference_batch_size.",
+    help: "Executions run again because an execution failed: cause run_failed (a half of a failed batch, or a lone request run once more, to find the request at fault), instance_crashed (a request of a batch whose instance died, run alone on another) or probe (a generated request run once, when a request failed alone before a version without warm-up had answered anything, to learn whether the version answers at all). Also counted in sibyl_inference_batch_size.",
   },
   {
     name: 'sibyl_inference_isolation_requests_total',

@@ -14,7 +14,7 @@ export class VersionMetrics implements SchedulerObserver {
   readonly computeSeconds = new BucketHistogram(DURATION_BUCKETS_SECONDS);
   readonly batchRows = new BucketHistogram(BATCH_SIZE_BUCKETS);
   /** Executions run again after a failure, by cause. */
-  readonly isolationExecutions = { run_failed: 0, instance_crashed: 0 };
+  readonly isolationExecutions = { run_failed: 0, instance_crashed: 0, probe: 0 };
   /** Requests of failed executions, by how they ended. */
   readonly isolationRequests: Record<IsolationOutcome, number> = { answered: 0, input_rejected: 0, failed: 0 };
   /** Instance crashes, hangs and replacements, by kind. */
