@@ -170,6 +170,59 @@ describe('the budget counts what a body costs in memory (issue 13 M1: JSON 14×,
   });
 });
 
+describe('a body refused for the budget over a real connection', () => {
+  let server: SibylServer;
+  let port: number;
+  beforeAll(async () => {
+    server = await start({ http: { bodyLimitBytes: 4096, inflightBodyBytes: 60_000 } });
+    await server.http.listen({ host: '127.0.0.1', port: 0 });
+    port = (server.http.server.address() as { port: number }).port;
+  });
+
+  it('gets its 503 at once, may finish its upload, and keeps its connection for the next request (no reset for a client still sending)', async () => {
+    // A holds the budget: 4000 bytes declared (14 × 4000), 10 sent.
+    const holder = connect(port, '127.0.0.1');
+    holder.on('error', () => undefined);
+    holder.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n${padded(inferBody(), 4000).slice(0, 10)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closed = false;
+    const responses = (n: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if ((received.match(/HTTP\/1\.1 /g) ?? []).length >= n && received.endsWith('}')) resolve();
+          else if (closed) reject(new Error(`the connection closed after ${JSON.stringify(received.slice(0, 300))}`));
+        };
+        socket.on('data', check);
+        socket.on('close', check);
+      });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    try {
+      const body = padded(inferBody(), 4000);
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n`);
+      await responses(1);
+      expect(received).toMatch(/^HTTP\/1\.1 503 /);
+      expect(received).toContain('BODY_BUDGET_EXHAUSTED');
+      expect(received.toLowerCase()).not.toContain('connection: close');
+      // The client was still sending: the rest of its body is read and dropped, then the same
+      // connection serves its next request.
+      socket.write(body);
+      const small = inferBody();
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
+      await responses(2);
+      expect(received.slice(received.lastIndexOf('HTTP/1.1 '))).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      socket.destroy();
+      holder.destroy();
+    }
+  });
+});
+
 describe('the request id', () => {
   let server: SibylServer;
   beforeAll(async () => {

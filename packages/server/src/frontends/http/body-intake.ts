@@ -12,7 +12,8 @@ import { bodyTooLarge } from './errors.ts';
 import type { HttpLimits } from './http-limits.ts';
 
 const HOLD = Symbol('sibyl.bodyHold');
-type HeldRequest = FastifyRequest & { [HOLD]?: BodyHold };
+const REFUSED_UNREAD = Symbol('sibyl.refusedUnread');
+type HeldRequest = FastifyRequest & { [HOLD]?: BodyHold; [REFUSED_UNREAD]?: true };
 type Payload = Readable & { receivedEncodedLength?: number };
 
 /** Seconds a client refused for the budget is asked to wait: bodies in flight finish in about that. */
@@ -46,6 +47,17 @@ export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits,
     if (headers['content-encoding'] === undefined) return done(null, payload);
     inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
   });
+
+  // Fastify answers every parser error with Connection: close, and Node then destroys the socket
+  // while the client may still be uploading: the client sees EPIPE or ECONNRESET (undici's fetch
+  // does) instead of the 503 it should retry. A body refused for the budget before any of it was
+  // read is instead left to Node, which reads and discards the rest of it (at most
+  // http.bodyLimitBytes, within http.requestReceiveTimeoutMs, holding nothing) and keeps the
+  // connection: the client finishes its upload and reads the 503.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if ((request as HeldRequest)[REFUSED_UNREAD] === true && !reply.raw.headersSent) reply.removeHeader('connection');
+    done(null, payload);
+  });
   return budget;
 }
 
@@ -65,7 +77,11 @@ function collectBody(request: FastifyRequest, payload: Payload, limitBytes: numb
   // cost of what is sent: the inflated bytes take more as they arrive).
   if (declared > 0) {
     const cost = bodyCostBytes(declared, content);
-    if (!hold.holdAtLeast(cost)) return done(budgetExhausted(budget, cost - hold.bytes, content));
+    if (!hold.holdAtLeast(cost)) {
+      // Not compressed: Node can discard the raw body (a compressed one is piped into an inflater).
+      if (payload.receivedEncodedLength === undefined) (request as HeldRequest)[REFUSED_UNREAD] = true;
+      return done(budgetExhausted(budget, cost - hold.bytes, content));
+    }
   }
   const compressed = payload.receivedEncodedLength !== undefined;
   let whole: Buffer | undefined;
