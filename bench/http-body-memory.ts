@@ -2,11 +2,13 @@
 // `sibyl serve` on the bundled examples, sends one ~60 MB V2 JSON request to iris, then several at
 // once (--at-once, default 4), and reads the server's RSS and peak RSS (VmHWM, reset between phases) from /proc.
 //
-//   npx tsx bench/http-body-memory.ts [--mode refused|infer] [--bytes 60000000] [--at-once 4] [-- <serve flags>]
+//   npx tsx bench/http-body-memory.ts [--mode refused|infer] [--bytes 60000000] [--at-once 4] [--retry] [-- <serve flags>]
 //
 // mode refused (default): the body decodes but names an output iris does not have (400 after the
 // decode): the cost of receiving and decoding. mode infer: a valid request, run by the model.
-// Linux only (/proc). Prints one JSON line per phase.
+// --retry: a request refused with 503 waits its Retry-After and is sent again (up to 100 times), as
+// @sibyl/client does; the phase reports the final statuses and the attempts. Linux only (/proc).
+// Prints one JSON line per phase.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSibyl } from '../packages/server/src/testing/index.ts';
 
@@ -21,6 +23,7 @@ const opt = (name: string, fallback: string): string => {
 const mode = opt('--mode', 'refused');
 const bytes = Number(opt('--bytes', '60000000'));
 const atOnce = Number(opt('--at-once', '4'));
+const retry = own.includes('--retry');
 
 const MB = 1024 * 1024;
 function memory(pid: number): { rssMb: number; peakMb: number } {
@@ -47,7 +50,17 @@ try {
   const meta = (await (await fetch(`${server.url}/v2/models/iris`)).json()) as { inputs: { name: string }[] };
   if (meta.inputs[0]?.name !== 'features') throw new Error(`iris's input is ${meta.inputs[0]?.name}; update the script`);
   const payload = body(bytes, 'r');
-  const send = async (): Promise<number> => (await fetch(`${server.url}/v2/models/iris/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })).status;
+  let attempts = 0;
+  const send = async (): Promise<number> => {
+    for (let i = 0; ; i++) {
+      attempts += 1;
+      const res = await fetch(`${server.url}/v2/models/iris/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      await res.arrayBuffer();
+      const after = Number(res.headers.get('retry-after') ?? NaN);
+      if (!retry || res.status !== 503 || Number.isNaN(after) || i >= 100) return res.status;
+      await sleep(after * 1000);
+    }
+  };
   await sleep(1000);
   const report = (phase: string, extra: Record<string, unknown> = {}): void => console.log(JSON.stringify({ phase, mode, bodyMb: +(payload.length / MB).toFixed(1), ...memory(pid), ...extra }));
   report('idle');
@@ -57,8 +70,10 @@ try {
   await sleep(2000);
   report('2 s later');
   resetPeak(pid);
+  attempts = 0;
+  const started = performance.now();
   const statuses = await Promise.all(Array.from({ length: atOnce }, send));
-  report(`after ${atOnce} at once`, { statuses });
+  report(`after ${atOnce} at once`, { statuses, attempts, seconds: +((performance.now() - started) / 1000).toFixed(1) });
   await sleep(5000);
   report('5 s later');
 } finally {

@@ -212,7 +212,7 @@ export const REASONS = {
   MODEL_NOT_READY: { code: 'UNAVAILABLE', summary: 'the model is loading, unloading or failed to load' },
   SERVER_STARTING: { code: 'UNAVAILABLE', summary: 'the server is still loading its models' },
   SERVER_DRAINING: { code: 'UNAVAILABLE', summary: 'the server is shutting down and takes no new requests' },
-  BODY_BUDGET_EXHAUSTED: { code: 'UNAVAILABLE', summary: 'the server holds as many request body bytes as its budget allows (http.inflightBodyBytes); retry after Retry-After' },
+  BODY_BUDGET_EXHAUSTED: { code: 'UNAVAILABLE', summary: 'the memory the server lets request bodies take at once (http.inflightBodyBytes; a JSON body counts 14 times its size) is in use; retry after Retry-After' },
   // DEADLINE_EXCEEDED / CANCELLED
   DEADLINE_EXCEEDED: { code: 'DEADLINE_EXCEEDED', summary: "the request's deadline passed before it was answered" },
   // The caller was too slow to send; the server ran nothing, so sending again may get through

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
+import { encodeInferRequestBinary } from '@sibyl/protocol';
 import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
 
 let repo: string;
@@ -36,21 +37,42 @@ const padded = (text: string, bytes: number): string => text + ' '.repeat(bytes 
 const nestedArrays = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 const nestedObjects = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
-describe('the byte budget for bodies in flight (http.inflightBodyBytes)', () => {
+/** Resolves once `n` of `promises` have settled; rejects naming `what` if they have not within 10 s. */
+function settledCount(promises: readonly Promise<unknown>[], n: number, what: string): Promise<void> {
+  let settled = 0;
+  return new Promise((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`${settled} settled; expected ${what}`)), 10_000);
+    for (const p of promises) {
+      void p.finally(() => {
+        settled += 1;
+        if (settled === n) {
+          clearTimeout(guard);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+/** The value of an unlabelled (or exactly labelled) sample in a Prometheus text body. */
+const sample = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+
+describe('the memory budget for bodies in flight (http.inflightBodyBytes)', () => {
   let server: SibylServer;
   beforeAll(async () => {
-    server = await start({ http: { bodyLimitBytes: 4096, inflightBodyBytes: 6000 } });
+    // One largest JSON body (4096 bytes) costs 14 × 4096 = 57344: room for one 4000-byte JSON body, not two.
+    server = await start({ http: { bodyLimitBytes: 4096, inflightBodyBytes: 60_000 } });
   });
 
   it('refuses a body that would go past the budget with 503 BODY_BUDGET_EXHAUSTED and Retry-After, then takes it once the held body is answered', async () => {
-    // A: declares 4000 bytes, sends 3000 and stalls: the server holds 3000.
+    // A: declares 4000 bytes, sends 3000 and stalls: the server holds its whole cost, 14 × 4000.
     const slow = new PassThrough();
     const body = padded(inferBody(), 4000);
     const first = server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json', 'content-length': '4000' }, payload: slow });
     slow.write(body.slice(0, 3000));
     await new Promise((resolve) => setTimeout(resolve, 50));
 
-    // B: 4000 declared would make 7000 > 6000: refused before its body is read.
+    // B: 4000 declared would cost 56000 more, past 60000: refused before its body is read.
     const refused = await server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json' }, payload: body });
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
@@ -92,6 +114,112 @@ describe('the byte budget for bodies in flight (http.inflightBodyBytes)', () => 
     slow.end(padded(inferBody(), 4000).slice(3000));
     expect((await first).statusCode).toBe(200);
     expect((await server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: gzip })).statusCode).toBe(200);
+  });
+});
+
+describe('the budget counts what a body costs in memory (issue 13 M1: JSON 14×, binary 2×)', () => {
+  let server: SibylServer;
+  beforeAll(async () => {
+    // Sized for about two 4000-byte JSON bodies (2 × 56000 = 112000) or many binary ones.
+    server = await start({ http: { bodyLimitBytes: 4096, inflightBodyBytes: 120_000 } });
+  });
+
+  const binary = encodeInferRequestBinary({ inputs: [{ name: 'x', datatype: 'FP32', shape: [960, 1], data: new Float32Array(960).fill(1) }] });
+  const binaryBody = Buffer.from(binary.body);
+  const jsonBody = Buffer.from(padded(inferBody(), binaryBody.length));
+
+  /** Four requests at once, each declaring its length and sending nothing until released. */
+  function fourAtOnce(body: Buffer, headers: Record<string, string>) {
+    const streams = Array.from({ length: 4 }, () => new PassThrough());
+    const answers = streams.map((payload) =>
+      server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { ...headers, 'content-length': String(body.length) }, payload }),
+    );
+    return { answers, send: () => streams.forEach((s) => s.end(body)) };
+  }
+
+  it('refuses half of four concurrent large JSON bodies with 503 (from their Content-Length, before they are read) while four binary bodies of the same size all fit', async () => {
+    expect(jsonBody.length).toBe(binaryBody.length);
+    expect(binaryBody.length).toBeGreaterThan(3800);
+
+    const json = fourAtOnce(jsonBody, { 'content-type': 'application/json' });
+    // Two are refused at once, with nothing of their bodies sent; two hold 14 × their size each.
+    await settledCount(json.answers, 2, 'two of the four refused before their bodies are sent');
+    const held = (await server.http.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(sample(held, 'sibyl_http_body_budget_held_bytes')).toBe(2 * 14 * jsonBody.length);
+    expect(sample(held, 'sibyl_http_body_budget_limit_bytes')).toBe(120_000);
+    json.send();
+    const jsonAnswers = await Promise.all(json.answers);
+    expect(jsonAnswers.map((a) => a.statusCode).sort()).toEqual([200, 200, 503, 503]);
+    const refused = jsonAnswers.find((a) => a.statusCode === 503)!;
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toMatchObject({ code: 'UNAVAILABLE', reason: 'BODY_BUDGET_EXHAUSTED' });
+    expect(refused.json().error).toContain(`this json body needs ${14 * jsonBody.length} more`);
+
+    const bin = fourAtOnce(binaryBody, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binary.headerLength) });
+    await new Promise((resolve) => setImmediate(resolve));
+    const heldBinary = (await server.http.inject({ method: 'GET', url: '/metrics' })).body;
+    // All four held at once: a 2× cost for the tensor bytes, 14× for the JSON header.
+    expect(sample(heldBinary, 'sibyl_http_body_budget_held_bytes')).toBe(4 * (14 * binary.headerLength + 2 * (binaryBody.length - binary.headerLength)));
+    bin.send();
+    expect((await Promise.all(bin.answers)).map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
+
+    const after = (await server.http.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(sample(after, 'sibyl_http_body_budget_held_bytes')).toBe(0);
+    expect(sample(after, 'sibyl_http_body_budget_refusals_total{kind="json"}')).toBe(2);
+    expect(sample(after, 'sibyl_http_body_budget_refusals_total{kind="binary"}')).toBe(0);
+  });
+});
+
+describe('a body refused for the budget over a real connection', () => {
+  let server: SibylServer;
+  let port: number;
+  beforeAll(async () => {
+    server = await start({ http: { bodyLimitBytes: 4096, inflightBodyBytes: 60_000 } });
+    await server.http.listen({ host: '127.0.0.1', port: 0 });
+    port = (server.http.server.address() as { port: number }).port;
+  });
+
+  it('gets its 503 at once, may finish its upload, and keeps its connection for the next request (no reset for a client still sending)', async () => {
+    // A holds the budget: 4000 bytes declared (14 × 4000), 10 sent.
+    const holder = connect(port, '127.0.0.1');
+    holder.on('error', () => undefined);
+    holder.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n${padded(inferBody(), 4000).slice(0, 10)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closed = false;
+    const responses = (n: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if ((received.match(/HTTP\/1\.1 /g) ?? []).length >= n && received.endsWith('}')) resolve();
+          else if (closed) reject(new Error(`the connection closed after ${JSON.stringify(received.slice(0, 300))}`));
+        };
+        socket.on('data', check);
+        socket.on('close', check);
+      });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    try {
+      const body = padded(inferBody(), 4000);
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n`);
+      await responses(1);
+      expect(received).toMatch(/^HTTP\/1\.1 503 /);
+      expect(received).toContain('BODY_BUDGET_EXHAUSTED');
+      expect(received.toLowerCase()).not.toContain('connection: close');
+      // The client was still sending: the rest of its body is read and dropped, then the same
+      // connection serves its next request.
+      socket.write(body);
+      const small = inferBody();
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
+      await responses(2);
+      expect(received.slice(received.lastIndexOf('HTTP/1.1 '))).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      socket.destroy();
+      holder.destroy();
+    }
   });
 });
 

@@ -45,7 +45,7 @@ export const FLAG_HELP: Record<string, string> = {
   '--prediction-store-path': "sqlite: the prediction store's file; ':memory:' for none (default: .sibyl/predictions.sqlite)",
   '--prediction-store-url': 'postgres: the connection string of the prediction store (default: the PG* environment variables)',
   '--http-cors-origins': 'comma-separated origins whose web pages may call the HTTP API; * for any (default: none)',
-  '--http-inflight-body-bytes': 'most bytes of request bodies held at once over all HTTP requests (gzip counted inflated); more get 503 with Retry-After (default: 1/64 of memory, at least --http-body-limit-bytes)',
+  '--http-inflight-body-bytes': 'memory request bodies may take at once over all HTTP requests: a JSON body counts 14x its size, binary tensor data 2x (gzip counted inflated); more get 503 with Retry-After (default: 1/16 of memory, at least 14 x --http-body-limit-bytes)',
   '--http-headers-timeout-ms': "most time a client may take to send a request's headers; then 408 and the connection closes (default: 10000)",
   '--http-request-receive-timeout-ms': 'most time a client may take to send a whole request, headers and body; then 408 and the connection closes (default: 60000)',
   '--http-keep-alive-timeout-ms': "how long an idle keep-alive connection stays open; keep it above a load balancer's idle timeout (default: 72000)",

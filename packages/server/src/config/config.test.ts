@@ -117,15 +117,18 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpCorsOrigins: '*' }) }).http.corsOrigins).toEqual(['*']);
   });
 
-  it('reads the HTTP limits and timeouts, and refuses a receive timeout below the headers timeout or a body budget below the body limit', () => {
-    const config = compileServerConfig({ defaults, env: environmentLayer({ SIBYL_HTTP_INFLIGHT_BODY_BYTES: '134217728' }).layer, flags: flagsLayer({ httpHeadersTimeoutMs: '5000' }) });
-    expect(config.http).toMatchObject({ inflightBodyBytes: 134_217_728, headersTimeoutMs: 5000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 });
+  it('reads the HTTP limits and timeouts, and refuses a receive timeout below the headers timeout or a body budget below the cost of one largest JSON body', () => {
+    const config = compileServerConfig({ defaults, env: environmentLayer({ SIBYL_HTTP_INFLIGHT_BODY_BYTES: '1073741824' }).layer, flags: flagsLayer({ httpHeadersTimeoutMs: '5000' }) });
+    expect(config.http).toMatchObject({ inflightBodyBytes: 1_073_741_824, headersTimeoutMs: 5000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 });
     expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { headersTimeoutMs: 20_000, requestReceiveTimeoutMs: 10_000 } } }, env: {}, flags: {} }))).toBe(
       "s.yaml: http.requestReceiveTimeoutMs: is 10000, below http.headersTimeoutMs (20000); expected at least the headers timeout (a request's headers are part of it)",
     );
-    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { bodyLimitBytes: 4096, inflightBodyBytes: 2048 } } }, env: {}, flags: {} }))).toBe(
-      's.yaml: http.inflightBodyBytes: is 2048, below http.bodyLimitBytes (4096); expected at least one largest body',
+    // One largest JSON body costs 14 × 4096 = 57344: a budget of 50000 could never admit it.
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { bodyLimitBytes: 4096, inflightBodyBytes: 50_000 } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: http.inflightBodyBytes: is 50000, below the cost of one largest JSON body (14 × http.bodyLimitBytes 4096 = 57344); expected at least that, or a lower http.bodyLimitBytes',
     );
+    // The default budget (134217728 with the old 1× count) is refused beside the default 64 MiB body limit.
+    expect(problemsOf(() => compileServerConfig({ defaults, env: environmentLayer({ SIBYL_HTTP_INFLIGHT_BODY_BYTES: '134217728' }).layer, flags: {} }))).toContain('below the cost of one largest JSON body');
   });
 
   it('names the source of each bad value', () => {

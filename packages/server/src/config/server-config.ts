@@ -7,6 +7,7 @@ import { PredictionLogServerSchema, predictionLogServerDefaults } from './predic
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema, predictionStoreDefaults } from './prediction-store-config.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
+import { BODY_COST_FACTORS, bodyCostBytes, JSON_BODY } from '../core/body-cost.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
@@ -97,7 +98,7 @@ export const ServerConfigSchema = Type.Object(
             minimum: 1024,
             maximum: Number.MAX_SAFE_INTEGER,
             description:
-              'Most bytes of request bodies the server holds at once, over all HTTP requests: bodies being received (counted inflated, for gzip and deflate) and bodies being decoded and run, until their answer is sent. A request whose body would go beyond it gets 503 BODY_BUDGET_EXHAUSTED with Retry-After, at once when its Content-Length says so. A JSON body costs about 11 times its size in memory while it is decoded (a binary one about twice), so this bounds what large requests can cost together. At least http.bodyLimitBytes. Default: 1/64 of the memory the process may use (its cgroup limit, else the machine\'s RAM), at least http.bodyLimitBytes.',
+              'Memory the server lets request bodies take at once, over all HTTP requests, in bytes. Each body is counted at what it costs in memory from its first byte until its answer is sent: a JSON body 14 times its size (what decoding it peaks at, measured), binary tensor data (Inference-Header-Content-Length) 2 times; gzip and deflate bodies inflated. A body whose Content-Length says it does not fit gets 503 BODY_BUDGET_EXHAUSTED with Retry-After before it is read; one of unknown length when its bytes arrive. At least the cost of one largest JSON body (14 × http.bodyLimitBytes), so that one can always be served when the server is idle. Default: 1/16 of the memory the process may use (its cgroup limit, else the machine\'s RAM), at least 14 × http.bodyLimitBytes.',
           }),
         ),
         headersTimeoutMs: Type.Integer({
@@ -360,8 +361,13 @@ function httpProblems(http: ServerConfig['http']): ConfigProblem[] {
   if (http.requestReceiveTimeoutMs < http.headersTimeoutMs) {
     problems.push({ path: 'http.requestReceiveTimeoutMs', message: `is ${http.requestReceiveTimeoutMs}, below http.headersTimeoutMs (${http.headersTimeoutMs}); expected at least the headers timeout (a request's headers are part of it)` });
   }
-  if (http.inflightBodyBytes !== undefined && http.inflightBodyBytes < http.bodyLimitBytes) {
-    problems.push({ path: 'http.inflightBodyBytes', message: `is ${http.inflightBodyBytes}, below http.bodyLimitBytes (${http.bodyLimitBytes}); expected at least one largest body` });
+  // A budget that cannot hold one largest body would refuse it even on an idle server, forever.
+  const largest = bodyCostBytes(http.bodyLimitBytes, JSON_BODY);
+  if (http.inflightBodyBytes !== undefined && http.inflightBodyBytes < largest) {
+    problems.push({
+      path: 'http.inflightBodyBytes',
+      message: `is ${http.inflightBodyBytes}, below the cost of one largest JSON body (${BODY_COST_FACTORS.json} × http.bodyLimitBytes ${http.bodyLimitBytes} = ${largest}); expected at least that, or a lower http.bodyLimitBytes`,
+    });
   }
   return problems;
 }

@@ -54,7 +54,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   // Bodies stay raw bytes, within the body limit and the shared body budget.
-  installBodyIntake(app, options.limits);
+  const budget = installBodyIntake(app, options.limits);
+  options.metrics?.watchBodyBudget(budget);
 
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
   const activity = options.onlineActivity;

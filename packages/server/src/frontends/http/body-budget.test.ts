@@ -33,4 +33,19 @@ describe('BodyBudget', () => {
     b.release();
     expect(budget.held).toBe(0);
   });
+
+  it('holdAtLeast takes only what is missing: a reservation up front, then the cost of what arrives beyond it', () => {
+    const budget = new BodyBudget(100);
+    const hold = new BodyHold(budget);
+    expect(hold.holdAtLeast(60)).toBe(true); // a Content-Length's whole cost
+    expect(hold.holdAtLeast(40)).toBe(true); // bytes arriving within it take nothing more
+    expect(budget.held).toBe(60);
+    expect(hold.holdAtLeast(90)).toBe(true); // an inflated body past its compressed length
+    expect(budget.held).toBe(90);
+    expect(hold.holdAtLeast(101)).toBe(false);
+    expect(budget.held).toBe(90);
+    hold.release();
+    expect(hold.holdAtLeast(10)).toBe(false);
+    expect(budget.held).toBe(0);
+  });
 });

@@ -1,13 +1,17 @@
-// The byte budget for request bodies held at once (http.inflightBodyBytes). A body is held from
-// its first byte received until its answer is sent or its connection closes: while it arrives,
-// while it is decoded (a JSON body costs several times its size then) and while its tensors run.
-// Counting received bytes, not declared ones, means a client cannot take the budget by declaring
-// a large Content-Length and sending nothing; a declared length is only checked against what is
-// free, so a request that cannot fit is refused before its body is sent.
+// The memory budget for request bodies held at once (http.inflightBodyBytes). A body is held
+// from its first byte received until its answer is sent or its connection closes: while it
+// arrives, while it is decoded and while its tensors run, at what it costs in memory then
+// (core/body-cost.ts: a JSON body 14× its size, binary tensors 2×). A body whose Content-Length is
+// known takes its whole cost before it is read, so requests that cannot all be decoded at once
+// are refused at once (503, Retry-After) instead of half-way through their upload; a client that
+// declares a length and stalls holds it at most http.requestReceiveTimeoutMs. Bodies of unknown
+// length (chunked, or compressed: counted inflated) take their cost as their bytes arrive.
 
 /** The shared count. Not thread-safe (one event loop); `take` never goes past the limit. */
 export class BodyBudget {
   private heldBytes = 0;
+  /** Requests refused because their body did not fit, by body kind (for /metrics). */
+  readonly refusals = { json: 0, binary: 0 };
 
   constructor(readonly limitBytes: number) {}
 
@@ -49,6 +53,11 @@ export class BodyHold {
     if (this.released || !this.budget.take(bytes)) return false;
     this.heldBytes += bytes;
     return true;
+  }
+
+  /** Takes what is missing for this request to hold `total` bytes (nothing when it holds that already). */
+  holdAtLeast(total: number): boolean {
+    return total <= this.heldBytes ? !this.released : this.take(total - this.heldBytes);
   }
 
   release(): void {

@@ -6,21 +6,26 @@ import type { Readable } from 'node:stream';
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BodyBudget, BodyHold } from './body-budget.ts';
+import { bodyContentOf, bodyCostBytes, type BodyContent } from '../../core/body-cost.ts';
 import { inflateRequestBody } from './content-encoding.ts';
 import { bodyTooLarge } from './errors.ts';
 import type { HttpLimits } from './http-limits.ts';
 
 const HOLD = Symbol('sibyl.bodyHold');
-type HeldRequest = FastifyRequest & { [HOLD]?: BodyHold };
+const REFUSED_UNREAD = Symbol('sibyl.refusedUnread');
+type HeldRequest = FastifyRequest & { [HOLD]?: BodyHold; [REFUSED_UNREAD]?: true };
 type Payload = Readable & { receivedEncodedLength?: number };
 
 /** Seconds a client refused for the budget is asked to wait: bodies in flight finish in about that. */
 const BUDGET_RETRY_AFTER_SECONDS = 1;
 
-export function budgetExhausted(budget: BodyBudget, bytes: number): SibylError {
+/** The refusal of a body whose cost (`cost` more bytes) does not fit; counted in the budget's refusals. */
+export function budgetExhausted(budget: BodyBudget, cost: number, content: BodyContent): SibylError {
+  budget.refusals[content.kind] += 1;
+  const advice = content.kind === 'json' ? ' (a JSON body costs 14 times its size while it is decoded; the binary tensor extension 2 times)' : '';
   return new SibylError(
     'BODY_BUDGET_EXHAUSTED',
-    `the server holds ${budget.held} bytes of request bodies, and ${bytes} more would go past its budget of ${budget.limitBytes} (http.inflightBodyBytes); retry after ${BUDGET_RETRY_AFTER_SECONDS} s or on another replica, or send smaller bodies (the binary tensor extension is several times smaller than JSON)`,
+    `the server holds ${budget.held} bytes of memory for request bodies, and this ${content.kind} body needs ${cost} more, past its budget of ${budget.limitBytes} (http.inflightBodyBytes); retry after ${BUDGET_RETRY_AFTER_SECONDS} s or on another replica, or send smaller bodies${advice}`,
     { details: { retryAfterSeconds: BUDGET_RETRY_AFTER_SECONDS } },
   );
 }
@@ -42,6 +47,17 @@ export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits,
     if (headers['content-encoding'] === undefined) return done(null, payload);
     inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
   });
+
+  // Fastify answers every parser error with Connection: close, and Node then destroys the socket
+  // while the client may still be uploading: the client sees EPIPE or ECONNRESET (undici's fetch
+  // does) instead of the 503 it should retry. A body refused for the budget before any of it was
+  // read is instead left to Node, which reads and discards the rest of it (at most
+  // http.bodyLimitBytes, within http.requestReceiveTimeoutMs, holding nothing) and keeps the
+  // connection: the client finishes its upload and reads the 503.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if ((request as HeldRequest)[REFUSED_UNREAD] === true && !reply.raw.headersSent) reply.removeHeader('connection');
+    done(null, payload);
+  });
   return budget;
 }
 
@@ -54,9 +70,19 @@ export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits,
 function collectBody(request: FastifyRequest, payload: Payload, limitBytes: number, budget: BodyBudget, done: (err: Error | null, body?: Buffer) => void): void {
   const declared = Number(request.headers['content-length']);
   // The preParsing hook gave every request with a body its hold; Fastify parses no other.
-  const hold = (request as HeldRequest)[HOLD] ?? new BodyHold(new BodyBudget(limitBytes));
+  const hold = (request as HeldRequest)[HOLD] ?? new BodyHold(new BodyBudget(Number.MAX_SAFE_INTEGER));
   if (declared > limitBytes) return done(bodyTooLarge(limitBytes));
-  if (declared > 0 && !budget.fits(declared)) return done(budgetExhausted(budget, declared));
+  const content = bodyContentOf(request.headers);
+  // A known length takes the body's whole cost before it is read (for a compressed body, the
+  // cost of what is sent: the inflated bytes take more as they arrive).
+  if (declared > 0) {
+    const cost = bodyCostBytes(declared, content);
+    if (!hold.holdAtLeast(cost)) {
+      // Not compressed: Node can discard the raw body (a compressed one is piped into an inflater).
+      if (payload.receivedEncodedLength === undefined) (request as HeldRequest)[REFUSED_UNREAD] = true;
+      return done(budgetExhausted(budget, cost - hold.bytes, content));
+    }
+  }
   const compressed = payload.receivedEncodedLength !== undefined;
   let whole: Buffer | undefined;
   const chunks: Buffer[] = [];
@@ -75,7 +101,8 @@ function collectBody(request: FastifyRequest, payload: Payload, limitBytes: numb
     received += bytes.length;
     if (received > limitBytes || (payload.receivedEncodedLength ?? 0) > limitBytes) return finish(bodyTooLarge(limitBytes));
     if (!compressed && received > declared) return finish(lengthMismatch(declared, received));
-    if (!hold.take(bytes.length)) return finish(budgetExhausted(budget, bytes.length));
+    const cost = bodyCostBytes(received, content);
+    if (!hold.holdAtLeast(cost)) return finish(budgetExhausted(budget, cost - hold.bytes, content));
     if (!compressed && declared > 0) {
       // Pages of a large allocation are committed as they are written, so this costs what arrived.
       whole ??= Buffer.allocUnsafe(declared);
@@ -110,8 +137,8 @@ function lengthMismatch(declared: number, received: number): SibylError {
 
 /**
  * Drops the request's reference to its raw body once it is decoded: the tensors own copies, and a
- * large body need not stay alive while the model runs. (Its bytes stay counted in the budget
- * until the answer is sent: the decoded tensors take about as much.)
+ * large body need not stay alive while the model runs. (Its cost stays counted in the budget
+ * until the answer is sent: the tensors and the decode's garbage, which V8 collects later.)
  */
 export function releaseBody(request: FastifyRequest): void {
   request.body = undefined;

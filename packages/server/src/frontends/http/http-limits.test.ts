@@ -9,9 +9,10 @@ const http = { bodyLimitBytes: 64 * MiB, headersTimeoutMs: 10_000, requestReceiv
 describe('resolveHttpLimits', () => {
   it.each([
     // [memory, configured budget, resolved budget]
-    [24 * GiB, undefined, 384 * MiB],
-    [2 * GiB, undefined, 64 * MiB], // 1/64 is 32 MiB: at least one largest body
-    [24 * GiB, 100 * MiB, 100 * MiB],
+    [24 * GiB, undefined, 1.5 * GiB], // 1/16
+    [64 * GiB, undefined, 4 * GiB],
+    [8 * GiB, undefined, 896 * MiB], // 1/16 is 512 MiB: at least one largest JSON body (14 × 64 MiB)
+    [24 * GiB, 1000 * MiB, 1000 * MiB],
   ])('with %i bytes of memory and http.inflightBodyBytes %s → %i', (memory, configured, expected) => {
     expect(resolveHttpLimits({ ...http, inflightBodyBytes: configured }, memory).inflightBodyBytes).toBe(expected);
   });

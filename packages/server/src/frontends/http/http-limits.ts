@@ -8,6 +8,7 @@ import { constrainedMemory } from 'node:process';
 import { totalmem } from 'node:os';
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyCostBytes, JSON_BODY } from '../../core/body-cost.ts';
 import { sendError } from './errors.ts';
 
 /** Longest X-Request-Id header taken as the request's id (as long as a body's `id` may be). */
@@ -16,7 +17,7 @@ export const MAX_REQUEST_ID_LENGTH = 256;
 /** The HTTP limits, resolved (see http.* in the server configuration). */
 export interface HttpLimits {
   bodyLimitBytes: number;
-  /** Bytes of bodies held at once (see BodyBudget). */
+  /** Memory bodies may cost at once (see BodyBudget, core/body-cost.ts). */
   inflightBodyBytes: number;
   headersTimeoutMs: number;
   requestReceiveTimeoutMs: number;
@@ -38,19 +39,24 @@ export function availableMemoryBytes(): number {
 }
 
 /**
- * Share of the process's memory the body budget gets by default. A JSON body costs about 11 times
- * its size while it is decoded (measured: a 57 MB request to iris peaks at +660 MB RSS, see
- * bench/http-body-memory.ts), a binary one about twice: 1/64 keeps bodies in flight to about a
- * sixth of memory in the worst case.
+ * Share of the process's memory the body budget gets by default. The budget counts what bodies
+ * cost in memory (core/body-cost.ts), so this is the most request bodies may take together: 1/16
+ * (6 %) leaves the rest to the models, their instances and Node, which are what a model server's
+ * memory is for. On 24 GiB that is 1.5 GiB: one 60 MB JSON request at a time (840 MB), the others
+ * refused with 503 and Retry-After until it is answered; about 12 binary ones of that size.
  */
-const DEFAULT_BUDGET_SHARE = 64;
+export const DEFAULT_BUDGET_SHARE = 16;
 
-/** The http settings with the body budget's default filled in: memory / 64, at least one largest body. */
+/**
+ * The http settings with the body budget's default filled in: memory / 16, at least the cost of
+ * one largest JSON body (so one can always be admitted when the server is idle; the configuration
+ * refuses a smaller explicit budget).
+ */
 export function resolveHttpLimits(
   http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number },
   memoryBytes: number,
 ): HttpLimits {
-  const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(http.bodyLimitBytes, Math.floor(memoryBytes / DEFAULT_BUDGET_SHARE));
+  const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(bodyCostBytes(http.bodyLimitBytes, JSON_BODY), Math.floor(memoryBytes / DEFAULT_BUDGET_SHARE));
   return {
     bodyLimitBytes: http.bodyLimitBytes,
     inflightBodyBytes,

@@ -77,6 +77,19 @@ export const METRICS = [
     labels: ['component'],
     help: "1 while a supporting component (state_store, prediction_store, prediction_log, response_cache) is degraded — its last operation failed, e.g. a full disk or a database that is down — else 0. Inference keeps serving; GET /v2/health/ready names the degraded components and why.",
   },
+  {
+    name: 'sibyl_http_body_budget_held_bytes',
+    type: 'gauge',
+    labels: [],
+    help: 'Memory held now by HTTP request bodies as the body budget counts it (a JSON body 14 times its size, binary tensor data 2 times), from their first byte, or their Content-Length, until their answer is sent.',
+  },
+  { name: 'sibyl_http_body_budget_limit_bytes', type: 'gauge', labels: [], help: 'The body budget: http.inflightBodyBytes, or its default.' },
+  {
+    name: 'sibyl_http_body_budget_refusals_total',
+    type: 'counter',
+    labels: ['kind'],
+    help: "HTTP requests refused with 503 BODY_BUDGET_EXHAUSTED (and Retry-After) because their body's cost did not fit in the budget, by body kind: json or binary.",
+  },
   { name: 'sibyl_model_instances', type: 'gauge', labels: VERSION, help: 'Live instances (loaded copies) of the version.' },
   {
     name: 'sibyl_model_instance_events_total',

@@ -32,6 +32,13 @@ export interface MetricsSources {
   health?: ComponentHealth;
 }
 
+/** What /metrics reads of the HTTP body budget (frontends/http/body-budget.ts) at every scrape. */
+export interface BodyBudgetView {
+  readonly held: number;
+  readonly limitBytes: number;
+  readonly refusals: Readonly<Record<'json' | 'binary', number>>;
+}
+
 interface Sample {
   labels: Record<string, string | number>;
   value: number;
@@ -60,6 +67,7 @@ export class SibylMetrics {
   private readonly versions = new Map<string, VersionMetrics>();
   private readonly byServed = new WeakMap<ServedVersion, VersionMetrics>();
   private readonly direct = new Map<string, Counter | Gauge>();
+  private bodyBudget: BodyBudgetView | undefined;
 
   constructor(private readonly sources: MetricsSources) {
     if (sources.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -117,6 +125,13 @@ export class SibylMetrics {
       sibyl_model_load_duration_seconds: collectedMetric(metricDefinition('sibyl_model_load_duration_seconds'), () =>
         sources.models().flatMap((m) => m.versions.flatMap((v) => (v.loadMs === undefined ? [] : [{ labels: { model: m.name, version: String(v.version) }, value: v.loadMs / 1000 }]))),
       ),
+      sibyl_http_body_budget_held_bytes: collectedMetric(metricDefinition('sibyl_http_body_budget_held_bytes'), () => [{ labels: {}, value: this.bodyBudget?.held ?? 0 }]),
+      sibyl_http_body_budget_limit_bytes: collectedMetric(metricDefinition('sibyl_http_body_budget_limit_bytes'), () =>
+        this.bodyBudget === undefined ? [] : [{ labels: {}, value: this.bodyBudget.limitBytes }],
+      ),
+      sibyl_http_body_budget_refusals_total: collectedMetric(metricDefinition('sibyl_http_body_budget_refusals_total'), () =>
+        (['json', 'binary'] as const).map((kind) => ({ labels: { kind }, value: this.bodyBudget?.refusals[kind] ?? 0 })),
+      ),
       sibyl_build_info: collectedMetric(metricDefinition('sibyl_build_info'), () => [{ labels: { version: sources.serverVersion, node: process.version }, value: 1 }]),
       sibyl_response_cache_lookups_total: collectedMetric(metricDefinition('sibyl_response_cache_lookups_total'), () =>
         sources.served().flatMap((s) =>
@@ -151,6 +166,11 @@ export class SibylMetrics {
     const metric = this.direct.get(name);
     if (!(metric instanceof Gauge)) throw new Error(`${name} is not a directly updated gauge`);
     return metric;
+  }
+
+  /** The HTTP body budget whose held bytes, limit and refusals are exported (one per server). */
+  watchBodyBudget(budget: BodyBudgetView): void {
+    this.bodyBudget = budget;
   }
 
   /** The accumulators of one version (created on first use); they observe its scheduler too. */
