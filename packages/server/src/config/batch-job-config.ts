@@ -77,7 +77,7 @@ export const BatchJobSchema = Type.Object(
         minimum: 1024,
         maximum: 1_073_741_824,
         description:
-          "A chunk ends once its records hold this many bytes, even before chunkRows rows (a record is never split: a chunk holds at least one), so a job's memory stays a few chunks of this size however wide its rows are. The cut is deterministic (the same file and settings give the same chunks), so resume still skips the right chunks; resume a job with the chunkRows and chunkBytes it ran with. Bytes are a CSV record's bytes in the file, else the row's values (strings by length, numbers 8). Parquet sources cut by rows only (their row groups, bounded by maxRowGroupBytes, are read whole). Default: 67108864 (64 MiB).",
+          "A chunk ends once its records hold this many bytes, even before chunkRows rows (a record is never split: a chunk holds at least one), so a job's memory stays a few chunks of this size however wide its rows are. The cut is deterministic (the same file and settings give the same chunks), so resume, which compiles the job's recorded spec again, skips the right chunks. Bytes are a CSV record's bytes in the file, else the row's values (strings by length, numbers 8). Parquet sources cut by rows only (their row groups, bounded by maxRowGroupBytes, are read whole). A job holds several chunks at once (being read ahead, scored, committed, their rejects written), each costing a few times its bytes, so about 10 to 20 times chunkBytes in all. Default: 16777216 (16 MiB; rows narrower than 1.6 KiB still make chunks of chunkRows).",
       }),
     ),
     requestRows: Type.Optional(
@@ -153,7 +153,7 @@ export const DEFAULT_CHUNK_ROWS = 10_000;
  * Default chunkBytes. Part of every job's chunk boundaries: changing it would move the chunks of
  * jobs recorded before (resume skips chunks by index), so it must stay.
  */
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** The prediction store when the job names none, relative to the job file's folder. */
 export const DEFAULT_STORE_FILE = '.sibyl/predictions.sqlite';
 

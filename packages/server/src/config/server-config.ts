@@ -150,7 +150,7 @@ export const ServerConfigSchema = Type.Object(
           minimum: 1,
           maximum: 64,
           description:
-            "Batch jobs (started through the API, resumed, or by a schedule) running at once in this server. Later ones wait with status queued and start in order as running ones end. Each running job holds a few chunks of its source in memory (up to about 4 x its chunkBytes, 64 MiB by default) and shares the models' instances with online traffic and the other jobs, so more jobs at once add memory, not throughput. Default: 2.",
+            "Batch jobs (started through the API, resumed, or by a schedule) running at once in this server. Later ones wait with status queued and start in order as running ones end. Each running job holds a few chunks of its source in memory (a few hundred MB at its default chunkBytes of 16 MiB, on wide rows) and shares the models' instances with online traffic and the other jobs, so more jobs at once add memory, not throughput. Default: 2 (a short job need not wait for a long one to end).",
         }),
         maxQueuedJobs: Type.Integer({
           minimum: 0,
