@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../state/sqlite-state-store.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { BatchJobManager, type BatchJobRunner } from './job-manager.ts';
+import { BatchScheduler } from './schedules.ts';
 import type { BatchJobRecord } from './prediction-store.ts';
 import { SqlitePredictionStore } from './sqlite-prediction-store.ts';
 
@@ -172,5 +173,31 @@ describe('BatchJobManager admission (maxRunningJobs, maxQueuedJobs)', () => {
     expect((await again.done).status).toBe('succeeded');
     await restarted.close();
     await crashed.close();
+  });
+
+  it('a schedule whose run is still queued skips its next runs: schedules do not pile up in the queue', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-10T01:59:30Z'));
+    const runner = controlledRunner();
+    const jobs = new BatchJobManager({ store, state, runner, clock, log: pino({ level: 'silent' }), maxRunningJobs: 1, maxQueuedJobs: 5 });
+    await jobs.start(spec('long'), 'api');
+    const scheduler = new BatchScheduler({ clock, log: pino({ level: 'silent' }), start: (name) => jobs.start(spec(name), `schedule:${name}`), schedules: { every: { cron: '* * * * *', job: '/j.yaml' } } });
+    scheduler.start();
+    const flush = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    clock.advance(30_000); // 02:00: the run is queued behind 'long'
+    await flush();
+    expect(jobs.queuedJobs).toHaveLength(1);
+    clock.advance(60_000); // 02:01 and 02:02: skipped, not queued again
+    await flush();
+    clock.advance(60_000);
+    await flush();
+    expect(jobs.queuedJobs).toHaveLength(1);
+    expect(scheduler.list()[0]).toMatchObject({ skippedRuns: 2, lastRun: { status: 'queued' } });
+    await runner.finish('long');
+    await flush();
+    expect(runner.started).toEqual(['long', 'every']);
+    await scheduler.close();
+    await jobs.close();
   });
 });
