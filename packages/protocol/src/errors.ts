@@ -225,6 +225,7 @@ export const REASONS = {
   BATCH_JOB_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a batch job spec or job file is not valid, or cannot be read' },
   BATCH_JOB_NOT_FOUND: { code: 'NOT_FOUND', summary: 'no batch job has that id in the prediction store' },
   BATCH_JOB_RUNNING: { code: 'ALREADY_EXISTS', summary: 'the batch job is running already' },
+  BATCH_JOB_QUEUE_FULL: { code: 'RESOURCE_EXHAUSTED', summary: 'as many batch jobs wait for a running slot as batch.maxQueuedJobs allows; retry after Retry-After' },
   BATCH_JOB_NOT_RUNNING: { code: 'FAILED_PRECONDITION', summary: 'the batch job has finished already (or never ran in this server) and cannot be cancelled' },
   // Retried by the workers already: another attempt now would fail the same way.
   BATCH_CHUNK_FAILED: { code: 'UNAVAILABLE', summary: 'a chunk of a distributed batch job failed on every attempt its workers made', retriable: false },

@@ -238,6 +238,8 @@ export class SibylServer {
       state: this.stateStore,
       clock: this.clock,
       log: this.log,
+      maxRunningJobs: config.batch.maxRunningJobs,
+      maxQueuedJobs: config.batch.maxQueuedJobs,
       runner: serverJobRunner({
         activity: this.onlineActivity,
         router: this.router,

@@ -13,6 +13,7 @@ import { makeTempDir, removeDir } from '../src/testing/index.ts';
 import { runBatchJob, type BatchProgress } from '../src/batch/batch-runner.ts';
 import { SqlitePredictionStore } from '../src/batch/sqlite-prediction-store.ts';
 import { SqliteCommitThread } from '../src/batch/sqlite-commit-thread.ts';
+import { openSource } from '../src/batch/sources/open-source.ts';
 
 const FEATURES = Array.from({ length: 32 }, (_, i) => `f${i}`);
 const clock = createSystemClock();
@@ -207,6 +208,53 @@ describe('runBatchJob', () => {
       const noOutput = await runBatchJob(job({ outputs: ['probabilities', 'scores'] }), { store, scorer: scoring.scorer, clock }, { origin: 'test' });
       expect(noOutput).toMatchObject({ status: 'failed', rowsRead: 0 });
       expect(noOutput.error).toBe("the job stores output 'scores', which model 'tabular_mlp' does not have; its outputs are 'probabilities'");
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('runBatchJob with chunks cut by bytes (issue 13 C1)', () => {
+  it('cuts wide rows into smaller chunks, resumes a cancelled run skipping exactly its committed chunks, and numbers rejects right', async () => {
+    // 400 rows; every 7th carries a 3000-byte note (a column the job does not read: the cut counts
+    // the record's bytes in the file); row c250 is bad.
+    const note = 'n'.repeat(3000);
+    let s = `id,${FEATURES.join(',')},note\n`;
+    for (let r = 0; r < 400; r++) {
+      const values = FEATURES.map((_, j) => (((r * 31 + j * 7) % 200) / 25 - 4).toFixed(4));
+      if (r === 250) values[3] = 'abc';
+      s += `c${r},${values.join(',')},${r % 7 === 0 ? note : 'x'}\n`;
+    }
+    writeFileSync(path.join(dir, 'wide.csv'), s);
+    const store = await SqlitePredictionStore.open(path.join(dir, 'wide.sqlite'));
+    try {
+      const j = job({ source: { csv: 'wide.csv' }, store: { sqlite: 'wide.sqlite' }, name: 'wide', chunkBytes: 8192 });
+      expect(j.chunkBytes).toBe(8192);
+      // The chunks a full read makes: rows only would be 10 of 40.
+      const sizes: number[] = [];
+      for await (const c of openSource(j).chunks({ chunkRows: j.chunkRows, chunkBytes: j.chunkBytes })) sizes.push(c.columns!.rowCount);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(400);
+      expect(sizes.length).toBeGreaterThan(10);
+      expect(Math.max(...sizes)).toBeLessThan(40);
+
+      const controller = new AbortController();
+      const cancelled = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, {
+        origin: 'test',
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.chunksCommitted >= 3) controller.abort();
+        },
+      });
+      expect(cancelled.status).toBe('cancelled');
+      const before = await store.committedChunks(cancelled.id);
+      expect(before.size).toBeGreaterThanOrEqual(3);
+      expect(before.size).toBeLessThan(sizes.length);
+      const resumed = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, { origin: 'test', jobId: cancelled.id, onProgress: () => undefined });
+      expect(resumed).toMatchObject({ id: cancelled.id, status: 'succeeded', chunksCommitted: sizes.length, chunksTotal: sizes.length, rowsRead: 400, rowsWritten: 399, rowsRejected: 1 });
+      const all = await store.lookup('tabular_mlp', Array.from({ length: 400 }, (_, i) => `c${i}`));
+      expect(all.size).toBe(399);
+      const rejects = readFileSync(j.rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rowNumber: number; key: string });
+      expect(rejects.map((r) => [r.key, r.rowNumber])).toContainEqual(['c250', 252]);
     } finally {
       await store.close();
     }

@@ -142,7 +142,7 @@ export async function runBatchJob(job: BatchJob, deps: BatchRunDependencies, opt
       }
       progress();
     };
-    for await (const chunk of source.chunks({ chunkRows: job.chunkRows, skip: committed, signal: options.signal })) {
+    for await (const chunk of source.chunks({ chunkRows: job.chunkRows, chunkBytes: job.chunkBytes, skip: committed, signal: options.signal })) {
       if (failure !== undefined || options.signal?.aborted) break;
       lastIndex = Math.max(lastIndex, chunk.index);
       const work = processor(record.id, chunk, options.signal)

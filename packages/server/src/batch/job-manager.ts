@@ -8,7 +8,14 @@
 // and its record is marked failed with an error saying so. It is not resumed by itself — a job
 // that ran at 02:00 may be unwanted at 09:00 — but `POST /v1/batch/jobs/{id}/resume` (`sibyl
 // batch resume <id>`) runs it again under the same id, skipping the chunks it committed.
-// A graceful shutdown cancels running jobs and records them the same way.
+// A graceful shutdown cancels running jobs and records them the same way, and records the queued
+// ones (never started) the same way too.
+//
+// Admission: at most `maxRunningJobs` jobs run at once (a running job holds a few chunks of its
+// source in memory, so memory per server is bounded by this limit times a job's chunk bytes);
+// later ones wait in a FIFO queue with status `queued` (listed, cancellable) and start in order
+// as slots free. At most `maxQueuedJobs` wait; one more is refused with 429 BATCH_JOB_QUEUE_FULL
+// before anything is recorded.
 //
 // Bounds: cancel and close() wait at most `stopTimeoutMs` for a job to stop after its signal
 // aborts. A job that does not (a source or store that never answers and ignores the abort) is
@@ -52,6 +59,8 @@ export interface BatchJobRunner {
 
 /** A job as the API shows it: its record, and while it runs here, its live progress. */
 export interface BatchJobView extends BatchJobRecord {
+  /** While the job is queued in this server: 1 for the next to start. */
+  queuePosition?: number;
   progress?: {
     rowsRead: number;
     rowsWritten: number;
@@ -70,6 +79,14 @@ export interface BatchJobView extends BatchJobRecord {
 
 interface Running {
   record: BatchJobRecord;
+  /** queued: waiting for a slot (nothing runs yet); running: the runner has it. */
+  phase: 'queued' | 'running';
+  /** Starts the job (its slot is free). */
+  begin: () => void;
+  /** Lets the job's `done` go on: after begin, or after it left the queue (then with `left`). */
+  release: () => void;
+  /** The record of a job that left the queue without running (cancelled, or the server shut down). */
+  left?: BatchJobRecord;
   controller: AbortController;
   startedAt: number;
   progress: BatchJobProgress;
@@ -89,13 +106,28 @@ export interface BatchJobManagerOptions {
   log: Logger;
   /** How long cancel and close() wait for a job to stop before abandoning it. Default DEFAULT_STOP_TIMEOUT_MS. */
   stopTimeoutMs?: number;
+  /** Jobs running at once; later ones wait as queued. Default DEFAULT_MAX_RUNNING_JOBS. */
+  maxRunningJobs?: number;
+  /** Jobs waiting as queued; one more is refused (BATCH_JOB_QUEUE_FULL). Default DEFAULT_MAX_QUEUED_JOBS. */
+  maxQueuedJobs?: number;
 }
+
+/** Defaults of batch.maxRunningJobs and batch.maxQueuedJobs (see server-config.ts for the reasons). */
+export const DEFAULT_MAX_RUNNING_JOBS = 2;
+export const DEFAULT_MAX_QUEUED_JOBS = 100;
+/** Retry-After of BATCH_JOB_QUEUE_FULL: jobs last minutes to hours, so no estimate is honest; a minute keeps retries cheap. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 60;
 
 /** Default of BatchJobManagerOptions.stopTimeoutMs. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 export class BatchJobManager {
+  /** Jobs of this server, queued or running, by id. */
   private readonly running = new Map<string, Running>();
+  /** Ids of the queued jobs, oldest first. */
+  private readonly queue: string[] = [];
+  /** Places taken by jobs being recorded (admitted, not yet in `running`). */
+  private reserved = 0;
   private closing = false;
 
   constructor(private readonly options: BatchJobManagerOptions) {}
@@ -109,7 +141,8 @@ export class BatchJobManager {
       if (record !== undefined && (record.status === 'running' || record.status === 'queued')) {
         // The record's counts are from its last save; the committed chunks are exact.
         const chunksCommitted = (await store.committedChunks(id)).size;
-        await store.saveJob({ ...record, status: 'failed', chunksCommitted, finishedAtMs: clock.epochMs(), error: interruptedError(id, 'the server stopped while the job ran') });
+        const what = record.status === 'queued' ? 'the server stopped while the job was queued or starting' : 'the server stopped while the job ran';
+        await store.saveJob({ ...record, status: 'failed', chunksCommitted, finishedAtMs: clock.epochMs(), error: interruptedError(id, what) });
         log.warn({ jobId: id }, 'batch job was interrupted by a restart; marked failed');
       }
       await state.delete(RUNNING_NAMESPACE, id);
@@ -130,15 +163,56 @@ export class BatchJobManager {
 
   /** Runs a job recorded earlier again under its id (it skips the chunks it committed). */
   async resume(id: string, origin: string): Promise<{ record: BatchJobRecord; done: Promise<BatchJobRecord> }> {
-    if (this.running.has(id)) throw new SibylError('BATCH_JOB_RUNNING', `batch job ${id} is running already; cancel it first or wait for it to end`);
+    const current = this.running.get(id);
+    if (current !== undefined) throw new SibylError('BATCH_JOB_RUNNING', `batch job ${id} is ${current.phase} already; cancel it first or wait for it to end`);
     const record = await this.options.store.getJob(id);
     if (record === undefined) throw notFound(id);
     const job = await this.options.runner.prepare({ spec: record.spec });
     return this.launch(job, origin, id, record);
   }
 
+  private get maxRunningJobs(): number {
+    return this.options.maxRunningJobs ?? DEFAULT_MAX_RUNNING_JOBS;
+  }
+
+  private get maxQueuedJobs(): number {
+    return this.options.maxQueuedJobs ?? DEFAULT_MAX_QUEUED_JOBS;
+  }
+
+  private get runningCount(): number {
+    let n = 0;
+    for (const e of this.running.values()) if (e.phase === 'running') n++;
+    return n;
+  }
+
+  /**
+   * Reserves a place (running or queued) for a job being recorded; `placed` gives it back.
+   * @throws SibylError BATCH_JOB_QUEUE_FULL when every slot is taken and the queue is full.
+   */
+  private admit(): void {
+    if (this.running.size + this.reserved < this.maxRunningJobs + this.maxQueuedJobs) {
+      this.reserved++;
+      return;
+    }
+    throw new SibylError(
+      'BATCH_JOB_QUEUE_FULL',
+      `${this.runningCount} batch jobs are running (batch.maxRunningJobs ${this.maxRunningJobs}) and ${this.queue.length} are queued (batch.maxQueuedJobs ${this.maxQueuedJobs}); retry after ${QUEUE_FULL_RETRY_AFTER_SECONDS} s, or cancel a queued job`,
+      { details: { retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS } },
+    );
+  }
+
+  /** Starts queued jobs, oldest first, while slots are free. */
+  private pump(): void {
+    while (!this.closing && this.queue.length > 0 && this.runningCount < this.maxRunningJobs) {
+      const entry = this.running.get(this.queue.shift()!);
+      entry?.begin();
+    }
+  }
+
   private async launch(job: PreparedJob, origin: string, jobId: string | undefined, previous?: BatchJobRecord): Promise<{ record: BatchJobRecord; done: Promise<BatchJobRecord> }> {
     const { store, state, clock, log, runner } = this.options;
+    if (this.closing) throw new SibylError('SERVER_DRAINING', 'the server is shutting down and starts no batch jobs');
+    this.admit();
     const id = jobId ?? newJobId(clock.epochMs());
     const record: BatchJobRecord = {
       rowsRead: 0,
@@ -155,12 +229,33 @@ export class BatchJobManager {
       finishedAtMs: undefined,
       error: undefined,
     };
-    await store.saveJob(record);
-    await state.put(RUNNING_NAMESPACE, id, { startedAtMs: clock.epochMs() });
+    try {
+      await store.saveJob(record);
+      await state.put(RUNNING_NAMESPACE, id, { startedAtMs: clock.epochMs() });
+    } finally {
+      this.reserved--;
+    }
+    if (this.closing) {
+      // close() began while the job was recorded: it is recorded as interrupted, as a queued one.
+      await store.saveJob({ ...record, status: 'failed', finishedAtMs: clock.epochMs(), error: interruptedError(id, 'the server shut down before the job started') });
+      await state.delete(RUNNING_NAMESPACE, id);
+      throw new SibylError('SERVER_DRAINING', 'the server is shutting down and starts no batch jobs');
+    }
     const controller = new AbortController();
-    const entry: Running = { record, controller, startedAt: clock.now(), progress: { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }, done: undefined as never, abandoned: false };
+    let release: () => void = () => undefined;
+    const slot = new Promise<void>((resolve) => (release = resolve));
+    const entry: Running = { record, phase: 'queued', begin: () => undefined, release, controller, startedAt: clock.now(), progress: { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, chunksCommitted: 0 }, done: undefined as never, abandoned: false };
+    entry.begin = () => {
+      entry.phase = 'running';
+      entry.startedAt = clock.now();
+      log.info({ jobId: id, name: job.name, origin }, `batch job ${id} started`);
+      release();
+    };
     entry.done = (async () => {
       let final: BatchJobRecord;
+      await slot;
+      // Cancelled or shut down while queued: it never ran (dequeue saved its record).
+      if (entry.left !== undefined) return entry.left;
       try {
         final = await runner.run(job, { jobId: id, origin, signal: controller.signal, onProgress: (p) => (entry.progress = p) });
         if (entry.abandoned) {
@@ -178,18 +273,48 @@ export class BatchJobManager {
         await store.saveJob(final).catch((e: unknown) => log.error({ err: e, jobId: id }, 'saving the job record failed'));
       }
       if (this.running.get(id) === entry) this.running.delete(id);
+      this.pump();
       await state.delete(RUNNING_NAMESPACE, id).catch(() => false);
       log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error }, `batch job ${id} ${final.status}`);
       return final;
     })();
     this.running.set(id, entry);
-    log.info({ jobId: id, name: job.name, origin }, `batch job ${id} started`);
+    if (this.runningCount < this.maxRunningJobs && this.queue.length === 0) entry.begin();
+    else {
+      this.queue.push(id);
+      log.info({ jobId: id, name: job.name, origin, queuePosition: this.queue.length }, `batch job ${id} queued: ${this.runningCount} running (batch.maxRunningJobs ${this.maxRunningJobs})`);
+    }
     return { record, done: entry.done };
+  }
+
+  /**
+   * Takes a queued job out of the queue without running it: its record is saved with `status`
+   * and `error`, and its `done` resolves with that record.
+   */
+  private async dequeue(entry: Running, status: 'cancelled' | 'failed', error: string): Promise<BatchJobRecord> {
+    const { store, state, clock } = this.options;
+    const id = entry.record.id;
+    const at = this.queue.indexOf(id);
+    if (at >= 0) this.queue.splice(at, 1);
+    if (this.running.get(id) === entry) this.running.delete(id);
+    const got = await within(store.getJob(id), this.stopTimeoutMs, clock);
+    const final: BatchJobRecord = { ...((got.settled ? got.value : undefined) ?? entry.record), status, finishedAtMs: clock.epochMs(), error };
+    const saved = await within(store.saveJob(final), this.stopTimeoutMs, clock);
+    if (!saved.settled) this.options.log.error({ jobId: id }, `the record of queued batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
+    await within(state.delete(RUNNING_NAMESPACE, id), this.stopTimeoutMs, clock);
+    entry.left = final;
+    entry.release();
+    return final;
   }
 
   /** The ids of the jobs running in this server. */
   get runningJobs(): string[] {
-    return [...this.running.keys()];
+    return [...this.running.values()].filter((e) => e.phase === 'running').map((e) => e.record.id);
+  }
+
+  /** The ids of the jobs queued in this server, next to start first. */
+  get queuedJobs(): string[] {
+    return [...this.queue];
   }
 
   /** Resolves when the job (running here) ends; undefined when it does not run here. */
@@ -220,6 +345,7 @@ export class BatchJobManager {
       if (record === undefined) throw notFound(id);
       throw new SibylError('BATCH_JOB_NOT_RUNNING', `batch job ${id} is ${record.status}${record.status === 'running' ? ' in another process (not this server)' : ''}; only jobs running in this server can be cancelled`);
     }
+    if (entry.phase === 'queued') return this.dequeue(entry, 'cancelled', 'cancelled while queued (it never started)');
     entry.controller.abort(new SibylError('REQUEST_CANCELLED', `batch job ${id} was cancelled`));
     return this.view(await this.stopped(entry, `cancelled, but it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer) and was abandoned`));
   }
@@ -239,6 +365,7 @@ export class BatchJobManager {
     entry.abandoned = true;
     const id = entry.record.id;
     if (this.running.get(id) === entry) this.running.delete(id);
+    this.pump();
     const p = entry.progress;
     const final: BatchJobRecord = {
       ...entry.record,
@@ -260,13 +387,14 @@ export class BatchJobManager {
   private view(record: BatchJobRecord): BatchJobView {
     const entry = this.running.get(record.id);
     if (entry === undefined) return record;
+    if (entry.phase === 'queued') return { ...record, status: 'queued', queuePosition: this.queue.indexOf(record.id) + 1 };
     const p = entry.progress;
     const elapsedMs = this.options.clock.now() - entry.startedAt;
     const rowsPerSecond = elapsedMs > 0 ? ((p.rowsThisRun ?? p.rowsRead) * 1000) / elapsedMs : 0;
     const fraction = p.rowsTotal !== undefined && p.rowsTotal > 0 ? Math.min(1, p.rowsRead / p.rowsTotal) : p.chunksTotal !== undefined && p.chunksTotal > 0 ? Math.min(1, p.chunksCommitted / p.chunksTotal) : null;
     const etaSeconds = p.rowsTotal !== undefined && rowsPerSecond > 0 ? Math.max(0, p.rowsTotal - p.rowsRead) / rowsPerSecond : null;
     // The live counts are newer than the record the runner saved last.
-    const status = record.status === 'queued' && p.rowsRead > 0 ? 'running' : record.status;
+    const status = record.status === 'queued' ? 'running' : record.status;
     return {
       ...record,
       status,
@@ -291,6 +419,8 @@ export class BatchJobManager {
    */
   async close(): Promise<void> {
     this.closing = true;
+    const queued = this.queue.map((id) => this.running.get(id)).filter((e): e is Running => e !== undefined);
+    await Promise.all(queued.map((e) => this.dequeue(e, 'failed', interruptedError(e.record.id, 'the server shut down while the job was queued (it had not started)'))));
     const entries = [...this.running.values()];
     for (const e of entries) e.controller.abort(new SibylError('SERVER_DRAINING', 'the server is shutting down'));
     await Promise.all(entries.map((e) => this.stopped(e, interruptedError(e.record.id, `the server shut down while the job ran, and it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer), so it was abandoned`))));

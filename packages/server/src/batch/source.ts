@@ -1,6 +1,7 @@
-// A batch job's source: the rows of a data set, read in chunks of a fixed number of rows so that
-// memory stays bounded whatever the data set's size, and so that chunk N is the same rows on every
-// read (resuming a job skips committed chunks by index). Adapters: CSV, JSON Lines and Parquet
+// A batch job's source: the rows of a data set, read in chunks of at most `chunkRows` rows and
+// (except Parquet) ending once their records reach `chunkBytes`, so that memory stays bounded
+// whatever the data set's size and width, and so that chunk N is the same rows on every read
+// (resuming a job skips committed chunks by index). Adapters: CSV, JSON Lines and Parquet
 // files; a SQL query against SQLite or PostgreSQL.
 
 /** A row as the source read it: column name → value (strings from CSV, JSON values otherwise). */
@@ -35,13 +36,23 @@ export interface ColumnValues {
   readonly texts: readonly (string | undefined)[];
 }
 
+/** How a source cuts its chunks. */
+export interface ChunkOptions {
+  chunkRows: number;
+  /** A chunk ends once its records reach this many bytes. Default: no byte bound. */
+  chunkBytes?: number;
+  skip?: ReadonlySet<number>;
+  signal?: AbortSignal;
+}
+
 export interface BatchSource {
   /**
-   * The chunks in order, `chunkRows` rows each (the last may be shorter). Chunks in `skip` are
-   * read past without being yielded (their rows are not materialised where the format allows).
-   * Stops early when the signal aborts.
+   * The chunks in order, `chunkRows` rows each, or fewer when their records reach `chunkBytes`
+   * first (at least one record each; deterministic: the same data gives the same chunks; Parquet
+   * ignores chunkBytes). Chunks in `skip` are read past without being yielded (their rows are not
+   * materialised where the format allows). Stops early when the signal aborts.
    */
-  chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk>;
+  chunks(options: ChunkOptions): AsyncIterable<SourceChunk>;
   /** Rows in the source when cheap to know in advance (Parquet metadata, SQL COUNT), for ETA. Stops early when the signal aborts. */
   countRows?(signal?: AbortSignal): Promise<number | undefined>;
   close(): Promise<void>;

@@ -44,6 +44,7 @@ export function jobText(job: BatchJobView): string {
     `  rows      ${job.rowsRead} read, ${job.rowsWritten} written, ${job.rowsRejected} rejected`,
     `  chunks    ${job.chunksCommitted}${job.chunksTotal === undefined ? '' : ` of ${job.chunksTotal}`} committed`,
   ];
+  if (job.queuePosition !== undefined) lines.push(`  queued    ${job.queuePosition === 1 ? 'next to start' : `number ${job.queuePosition} in the queue`} (batch.maxRunningJobs jobs are running)`);
   if (job.progress !== undefined) lines.push(`  progress  ${progressLine(job)}`);
   if (job.error !== undefined) lines.push(`  error     ${job.error}`);
   return lines.join('\n');

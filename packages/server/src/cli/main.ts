@@ -51,6 +51,8 @@ export const FLAG_HELP: Record<string, string> = {
   '--http-keep-alive-timeout-ms': "how long an idle keep-alive connection stays open; keep it above a load balancer's idle timeout (default: 72000)",
   '--grpc-port': 'gRPC port (Open Inference Protocol, health, reflection); 0 picks a free one (default: 8001)',
   '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
+  '--batch-max-running-jobs': 'batch jobs running at once in this server; later ones wait as queued (default: 2)',
+  '--batch-max-queued-jobs': 'batch jobs waiting as queued; more get 429 with Retry-After (default: 100)',
 };
 
 /** Flags that may be given several times; their values are collected into a list. */

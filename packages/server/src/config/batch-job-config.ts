@@ -71,7 +71,15 @@ export const BatchJobSchema = Type.Object(
         { additionalProperties: false, description: 'Where predictions go: sqlite (default .sibyl/predictions.sqlite) or postgres.' },
       ),
     ),
-    chunkRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Rows per chunk, the unit of commit and resume. Default: 10000.' })),
+    chunkRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Rows per chunk, the unit of commit and resume. A chunk also ends early once its records reach chunkBytes. Default: 10000.' })),
+    chunkBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: 1_073_741_824,
+        description:
+          "A chunk ends once its records hold this many bytes, even before chunkRows rows (a record is never split: a chunk holds at least one), so a job's memory stays a few chunks of this size however wide its rows are. The cut is deterministic (the same file and settings give the same chunks), so resume, which compiles the job's recorded spec again, skips the right chunks. Bytes are a CSV record's bytes in the file, else the row's values (strings by length, numbers 8). Parquet sources cut by rows only (their row groups, bounded by maxRowGroupBytes, are read whole). A job holds several chunks at once (being read ahead, scored, committed, their rejects written), each costing a few times its bytes, so about 10 to 20 times chunkBytes in all. Default: 16777216 (16 MiB; rows narrower than 1.6 KiB still make chunks of chunkRows).",
+      }),
+    ),
     requestRows: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 1_000_000, description: "Rows per inference request. Default: the model's maxBatchSize when it sets one in config.yaml, else 4096 (1 for models that do not batch)." }),
     ),
@@ -123,6 +131,8 @@ export interface BatchJob {
   readonly outputs?: readonly string[];
   readonly store: PredictionStoreSpec;
   readonly chunkRows: number;
+  /** A chunk ends once its records reach this many bytes (see the schema). */
+  readonly chunkBytes: number;
   /** Undefined: from the model (see requestRows in the schema). */
   readonly requestRows?: number;
   readonly concurrency?: number;
@@ -139,6 +149,11 @@ export interface BatchJob {
 }
 
 export const DEFAULT_CHUNK_ROWS = 10_000;
+/**
+ * Default chunkBytes. Part of every job's chunk boundaries: changing it would move the chunks of
+ * jobs recorded before (resume skips chunks by index), so it must stay.
+ */
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** The prediction store when the job names none, relative to the job file's folder. */
 export const DEFAULT_STORE_FILE = '.sibyl/predictions.sqlite';
 
@@ -236,6 +251,7 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     ...(doc.outputs === undefined ? {} : { outputs: Object.freeze([...doc.outputs]) }),
     store: Object.freeze(store),
     chunkRows: doc.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    chunkBytes: doc.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     ...(doc.requestRows === undefined ? {} : { requestRows: doc.requestRows }),
     ...(doc.concurrency === undefined ? {} : { concurrency: doc.concurrency }),
     rejectsPath,

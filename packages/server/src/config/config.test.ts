@@ -140,7 +140,7 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, shutdownGracePeriodMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, predictionLog, schedules, predictionStore',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, shutdownGracePeriodMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, batch, predictionLog, schedules, predictionStore',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
   });
@@ -153,6 +153,15 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ shutdownGracePeriodMs: '9000', drainTimeoutMs: '8000' }) }))).toBe(
       'configuration: shutdownGracePeriodMs: 9000 is more than drainTimeoutMs (8000); the grace period is part of the drain, so expected at most 8000 (or raise drainTimeoutMs)',
     );
+  });
+
+  it('reads the batch job limits from the file, the environment and flags (issue 13 C1)', () => {
+    expect(defaults.batch).toEqual({ maxRunningJobs: 2, maxQueuedJobs: 100 });
+    const env = environmentLayer({ SIBYL_BATCH_MAX_RUNNING_JOBS: '3' }).layer;
+    const file = { path: 'sibyl.yaml', document: { batch: { maxQueuedJobs: 7 } } };
+    expect(compileServerConfig({ defaults, file, env, flags: {} }).batch).toEqual({ maxRunningJobs: 3, maxQueuedJobs: 7 });
+    expect(compileServerConfig({ defaults, env, flags: flagsLayer({ batchMaxRunningJobs: '1', batchMaxQueuedJobs: '0' }) }).batch).toEqual({ maxRunningJobs: 1, maxQueuedJobs: 0 });
+    expect(problemsOf(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ batchMaxRunningJobs: '0' }) }))).toMatch(/batch\.maxRunningJobs/);
   });
 
   it('takes lists from repeated flags and comma-separated variables', () => {

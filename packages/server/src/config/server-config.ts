@@ -145,6 +145,23 @@ export const ServerConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    batch: Type.Object(
+      {
+        maxRunningJobs: Type.Integer({
+          minimum: 1,
+          maximum: 64,
+          description:
+            "Batch jobs (started through the API, resumed, or by a schedule) running at once in this server. Later ones wait with status queued and start in order as running ones end. Each running job holds a few chunks of its source in memory (a few hundred MB at its default chunkBytes of 16 MiB, on wide rows) and shares the models' instances with online traffic and the other jobs, so more jobs at once add memory, not throughput. Default: 2 (a short job need not wait for a long one to end).",
+        }),
+        maxQueuedJobs: Type.Integer({
+          minimum: 0,
+          maximum: 10_000,
+          description:
+            'Batch jobs waiting with status queued for a running slot. When that many wait, starting another gets 429 BATCH_JOB_QUEUE_FULL with Retry-After (a schedule skips that run and records the error). 0: no queue (a job starts at once or is refused). Default: 100.',
+        }),
+      },
+      { additionalProperties: false, description: 'Batch jobs run inside the server.' },
+    ),
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
@@ -178,6 +195,7 @@ export function serverConfigDefaults(exampleRepository: string): ServerConfig {
     grpc: { port: 8001, maxMessageBytes: 64 * 1024 * 1024 },
     accessLog: false,
     metrics: { enabled: true },
+    batch: { maxRunningJobs: 2, maxQueuedJobs: 100 },
     predictionLog: predictionLogServerDefaults(),
     schedules: {},
     predictionStore: predictionStoreDefaults(),
@@ -302,6 +320,8 @@ export const SERVE_FLAGS = [
   { flag: '--http-keep-alive-timeout-ms <ms>', path: ['http', 'keepAliveTimeoutMs'] },
   { flag: '--grpc-port <port>', path: ['grpc', 'port'] },
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
+  { flag: '--batch-max-running-jobs <count>', path: ['batch', 'maxRunningJobs'] },
+  { flag: '--batch-max-queued-jobs <count>', path: ['batch', 'maxQueuedJobs'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -347,6 +367,7 @@ export const ServerConfigFileSchema = Type.Object(
       Type.Object(Type.Partial(ServerConfigSchema.properties.responseCache).properties, { additionalProperties: false, description: (ServerConfigSchema.properties.responseCache as { description?: string }).description }),
     ),
     metrics: partialSection(ServerConfigSchema.properties.metrics),
+    batch: partialSection(ServerConfigSchema.properties.batch),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
@@ -415,6 +436,7 @@ export function compileServerConfig(sources: {
     grpc: Object.freeze({ ...config.grpc }),
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),
+    batch: Object.freeze({ ...config.batch }),
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),

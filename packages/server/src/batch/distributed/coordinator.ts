@@ -44,6 +44,11 @@ export interface DistributedRunOptions {
   /** The columns the job reads (what a chunk message carries). */
   columns: readonly string[];
   chunkRows: number;
+  /**
+   * A chunk ends once its records reach this many bytes. The coordinator alone reads the source,
+   * in order, so byte cuts fit: workers get each chunk's rows and its index, whatever its size.
+   */
+  chunkBytes?: number;
   store: PredictionStore;
   /** What workers need besides the rows: the job spec (with its store). */
   descriptor: Omit<DistributedJobDescriptor, 'jobId' | 'createdAtMs'>;
@@ -163,7 +168,7 @@ export async function runDistributedJob(options: DistributedRunOptions): Promise
 
     let lastIndex = [...committed].reduce((a, b) => Math.max(a, b), -1);
     const stopped = (): boolean => failure !== undefined || options.signal?.aborted === true;
-    for await (const chunk of source.chunks({ chunkRows: options.chunkRows, skip: committed, signal: options.signal })) {
+    for await (const chunk of source.chunks({ chunkRows: options.chunkRows, ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }), skip: committed, signal: options.signal })) {
       while (pending.size >= maxQueued && !stopped()) await settled();
       if (stopped()) break;
       pending.set(chunk.index, { firstRowNumber: chunk.firstRowNumber });

@@ -49,6 +49,7 @@ export async function runDistributedBatchJob(job: BatchJob, deps: { store: Predi
       source,
       columns,
       chunkRows: job.chunkRows,
+      chunkBytes: job.chunkBytes,
       store,
       descriptor: { spec: job.document },
       redisUrl: options.redisUrl,

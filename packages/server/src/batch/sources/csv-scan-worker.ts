@@ -9,6 +9,7 @@ export interface CsvWorkerData {
   file: string;
   options: CsvScanOptions;
   chunkRows: number;
+  chunkBytes?: number;
   skip: number[];
   ahead: number;
 }
@@ -29,7 +30,7 @@ port.on('message', () => {
 });
 
 try {
-  for await (const chunk of scanCsv(data.file, data.options, { chunkRows: data.chunkRows, skip: new Set(data.skip) })) {
+  for await (const chunk of scanCsv(data.file, data.options, { chunkRows: data.chunkRows, ...(data.chunkBytes === undefined ? {} : { chunkBytes: data.chunkBytes }), skip: new Set(data.skip) })) {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
     credit--;

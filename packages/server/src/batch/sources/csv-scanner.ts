@@ -37,6 +37,8 @@ export interface CsvScanOptions {
 /** One chunk as scanned: per needed column, its numbers, and its texts when it has any. */
 export interface ScannedChunk {
   index: number;
+  /** Row number of the chunk's first record in the file (the header is row 1; blank lines are not rows). */
+  firstRowNumber: number;
   rowCount: number;
   names: string[];
   /** Per column: the number of each row (NaN where the field is text). */
@@ -91,9 +93,10 @@ class ColumnTable {
     (this.texts[slot] ??= new Array<string | undefined>(this.capacity))[row] = text;
   }
 
-  finish(index: number, rows: number): ScannedChunk {
+  finish(index: number, firstRowNumber: number, rows: number): ScannedChunk {
     return {
       index,
+      firstRowNumber,
       rowCount: rows,
       names: this.plan.names,
       numbers: this.numbers.map((n) => (rows === n.length ? n : n.slice(0, rows))),
@@ -103,22 +106,25 @@ class ColumnTable {
 }
 
 /**
- * The chunks of a CSV file in order, `chunkRows` records each; chunks in `skip` are scanned past
+ * The chunks of a CSV file in order, `chunkRows` records each, or fewer once their records (their
+ * bytes in the file, line ends included) reach `chunkBytes`; chunks in `skip` are scanned past
  * (record boundaries only) without being yielded. @throws SibylError BATCH_SOURCE_INVALID.
  */
-export async function* scanCsv(file: string, options: CsvScanOptions, read: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
+export async function* scanCsv(file: string, options: CsvScanOptions, read: { chunkRows: number; chunkBytes?: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
   const reader = await BlockReader.open(file, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   try {
     const plan = planFor(file, await reader.header(), options);
     const { chunkRows, skip, signal } = read;
+    const chunkBytes = read.chunkBytes ?? Number.POSITIVE_INFINITY;
     for (let index = 0; ; index++) {
       if (signal?.aborted) return;
       const skipping = skip?.has(index) === true;
       const table = skipping ? undefined : new ColumnTable(plan, chunkRows);
-      const rows = await reader.records(chunkRows, plan, table);
+      const firstRowNumber = reader.rowsScanned + 1;
+      const { rows, ended } = await reader.records(chunkRows, chunkBytes, plan, table);
       if (rows === 0) return;
-      if (!skipping) yield table!.finish(index, rows);
-      if (rows < chunkRows) return;
+      if (!skipping) yield table!.finish(index, firstRowNumber, rows);
+      if (ended) return;
     }
   } finally {
     await reader.close();
@@ -196,12 +202,23 @@ class BlockReader {
     throw new SibylError('BATCH_SOURCE_INVALID', 'the CSV source is empty; expected a header row naming the columns');
   }
 
-  /** Scans up to `limit` records into the table (or past them, without a table); returns how many. */
-  async records(limit: number, plan: FieldPlan, table: ColumnTable | undefined): Promise<number> {
+  /** Records scanned so far, the header included. */
+  get rowsScanned(): number {
+    return this.recordsScanned;
+  }
+
+  /**
+   * Scans records into the table (or past them, without a table) until `limit` of them, or until
+   * their bytes in the file (each from its first byte through its line end; blank lines not counted) reach
+   * `maxBytes`, or the file ends (`ended`); returns how many.
+   */
+  async records(limit: number, maxBytes: number, plan: FieldPlan, table: ColumnTable | undefined): Promise<{ rows: number; ended: boolean }> {
     let n = 0;
-    while (n < limit) {
+    let bytes = 0;
+    while (n < limit && bytes < maxBytes) {
+      const start = this.pos;
       const end = this.scanRecord(this.pos, plan, table, n, undefined);
-      if (end === -3) break;
+      if (end === -3) return { rows: n, ended: true };
       if (end === -1) {
         if (!(await this.fill())) break;
         continue;
@@ -211,9 +228,10 @@ class BlockReader {
         continue; // a blank line
       }
       this.take(end);
+      bytes += end - start;
       n++;
     }
-    return n;
+    return { rows: n, ended: false };
   }
 
   private skipLineEnd(p: number): number {

@@ -7,7 +7,7 @@
 // strings per row cost more than the model. The scanner parses the fields the job needs straight
 // from the bytes into numbers (or text); chunks carry `columns`, and `rows` is built only when
 // read.
-import type { BatchSource, ChunkColumns, ColumnValues, SourceChunk } from '../source.ts';
+import type { BatchSource, ChunkColumns, ChunkOptions, ColumnValues, SourceChunk } from '../source.ts';
 import { columnarChunk } from '../chunk-row.ts';
 import { scanCsv, type CsvScanOptions, type ScannedChunk } from './csv-scanner.ts';
 import { scanCsvInWorker } from './csv-worker.ts';
@@ -31,7 +31,7 @@ export class CsvSource implements BatchSource {
     return new CsvSource(file, options);
   }
 
-  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+  async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     // A device, FIFO or directory is refused here, before a worker starts.
     const handle = await openRegularFile(this.file, 'the CSV source');
     const { size } = await handle.stat().finally(() => handle.close());
@@ -39,7 +39,7 @@ export class CsvSource implements BatchSource {
     const inWorker = where === 'worker' || (where === 'auto' && size >= WORKER_BYTES);
     const scan = { columns: this.options.columns, textColumns: this.options.textColumns, ...(this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes }) };
     const scanned = inWorker ? scanCsvInWorker(this.file, scan, options) : scanCsv(this.file, scan, options);
-    for await (const chunk of scanned) yield columnarChunk(chunk.index, 2 + chunk.index * options.chunkRows, new ScannedColumns(chunk));
+    for await (const chunk of scanned) yield columnarChunk(chunk.index, chunk.firstRowNumber, new ScannedColumns(chunk));
   }
 
   /**

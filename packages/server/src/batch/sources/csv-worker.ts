@@ -13,8 +13,8 @@ const ENTRY = new URL('./csv-scan-worker.ts', import.meta.url);
 const AHEAD = 2;
 
 /** scanCsv in a worker thread: the same chunks, in order. The worker ends when the reader stops. */
-export async function* scanCsvInWorker(file: string, options: CsvScanOptions, read: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
-  const data: CsvWorkerData = { file, options: { ...options }, chunkRows: read.chunkRows, skip: [...(read.skip ?? [])], ahead: AHEAD };
+export async function* scanCsvInWorker(file: string, options: CsvScanOptions, read: { chunkRows: number; chunkBytes?: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncGenerator<ScannedChunk> {
+  const data: CsvWorkerData = { file, options: { ...options }, chunkRows: read.chunkRows, ...(read.chunkBytes === undefined ? {} : { chunkBytes: read.chunkBytes }), skip: [...(read.skip ?? [])], ahead: AHEAD };
   const worker = new Worker(await bundledWorkerUrl(ENTRY), { workerData: data });
   const queue: CsvWorkerMessage[] = [];
   let wake: (() => void) | undefined;

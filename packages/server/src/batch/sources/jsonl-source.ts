@@ -3,7 +3,7 @@
 // (bigint), parsed losslessly like the online path does when it must.
 // A line longer than maxRecordBytes fails the job (see source-limits.ts).
 import { parseJsonExact } from '@sibyl/protocol';
-import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import type { BatchSource, ChunkOptions, SourceChunk, SourceRow } from '../source.ts';
 import { readLines } from './line-reader.ts';
 import { chunkRowStream } from './row-chunker.ts';
 import { DEFAULT_MAX_RECORD_BYTES, openRegularFile, recordTooLarge } from './source-limits.ts';
@@ -22,7 +22,7 @@ export class JsonlSource implements BatchSource {
     return new JsonlSource(file, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   }
 
-  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+  async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const handle = await openRegularFile(this.file, 'the JSON Lines source');
     try {
       const lines = readLines(handle, this.maxRecordBytes, (line) => recordTooLarge(this.file, `line ${line}`, this.maxRecordBytes));

@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { SibylError } from '@sibyl/protocol';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData, RowGroup } from 'hyparquet';
-import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import type { BatchSource, ChunkOptions, SourceChunk, SourceRow } from '../source.ts';
 import { DEFAULT_MAX_ROW_GROUP_BYTES, openRegularFile } from './source-limits.ts';
 
 export class ParquetSource implements BatchSource {
@@ -59,7 +59,12 @@ export class ParquetSource implements BatchSource {
     }
   }
 
-  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+  /**
+   * By rows only (chunkBytes is ignored): skipping a committed chunk's row groups without reading
+   * them needs chunk N to start at row N × chunkRows, and a row group, bounded by
+   * maxRowGroupBytes, is read whole anyway.
+   */
+  async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const { buffer, metadata } = await this.open();
     const { chunkRows, skip, signal } = options;
     const names = metadata.schema.slice(1).map((s) => s.name);

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SibylError } from '@sibyl/protocol';
-import type { BatchSource, SourceChunk, SourceRow } from '../source.ts';
+import type { BatchSource, ChunkOptions, SourceChunk, SourceRow } from '../source.ts';
 import { rowBytes } from './row-size.ts';
 import { chunkRowStream } from './row-chunker.ts';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, refuseSpecialFile } from './source-limits.ts';
@@ -64,7 +64,7 @@ export class SqliteQuerySource implements BatchSource {
     }
   }
 
-  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+  async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const statement = this.statement();
     if (!statement.reader) throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source's query returns no rows (it is not a SELECT): ${this.query}`);
     yield* chunkRowStream(limitedRows(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`), options, 1);
@@ -138,7 +138,7 @@ export class PostgresQuerySource implements BatchSource {
     }
   }
 
-  async *chunks(options: { chunkRows: number; skip?: ReadonlySet<number>; signal?: AbortSignal }): AsyncIterable<SourceChunk> {
+  async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const { signal } = options;
     if (this.connectFailure !== undefined) throw this.connectFailure;
     const client = await this.connect(signal);
