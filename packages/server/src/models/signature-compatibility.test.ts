@@ -59,6 +59,8 @@ describe('parseSignatureReference', () => {
     ['inputs not a list', { version: 1, signature: { inputs: {}, outputs: [] } }],
     ['a shape of text', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: ['a'] }], outputs: [] } }],
     ['a dimension below -1', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-2] }], outputs: [] } }],
+    ['a rank beyond 64', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: Array.from({ length: 65 }, () => 1) }], outputs: [] } }],
+    ['a field the server never writes', { version: 1, signature: REFERENCE, note: 'x' }],
   ])('ignores %s', (_name, value) => {
     expect(parseSignatureReference(value)).toBeUndefined();
   });
