@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compileModelConfig, defaultThreadsPerInstance } from './model-config.ts';
 import { compileServerConfig, envName, environmentLayer, flagsLayer, serverConfigDefaults } from './server-config.ts';
-import { ConfigError } from './validate.ts';
 import { parseYaml } from './yaml-file.ts';
+import { configErrorMessage } from '../testing/config-error.ts';
 
 const defaults = serverConfigDefaults('/repo');
 
-function problemsOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configErrorMessage;
 
 describe('model config', () => {
   it('an absent or empty file gives the defaults, threads from the cores', () => {

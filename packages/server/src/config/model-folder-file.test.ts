@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../testing/index.ts';
 import { compileModelConfig } from './model-config.ts';
-import { ConfigError } from './validate.ts';
+import { configErrorMessage } from '../testing/config-error.ts';
 
 let root: string;
 let folder: string;
@@ -27,15 +27,7 @@ function compile(document: unknown, source = path.join(folder, 'config.yaml'), o
   return compileModelConfig(document, source, override);
 }
 
-function problem(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problem = configErrorMessage;
 
 const warmup = (samplesFile: string) => ({ warmup: { samplesFile } });
 const drift = (baselineFile: string) => ({ drift: { baselineFile } });

@@ -37,7 +37,7 @@ export const PredictionLogServerSchema = Type.Object(
         minimum: 1,
         maximum: 600_000,
         description:
-          'Longest wait for the sink to write a batch; a batch not written by then counts as failed and the log is reported degraded (a database that stops answering must not stall the log). Default: 10000.',
+          'Longest wait for the sink to write a batch; a batch not written by then counts as failed and the log is reported degraded (a database that stops answering must not stall the log); until that write answers, later batches fail at once, so at most one batch waits on the sink. Default: 10000.',
       }),
     ),
     retentionDays: Type.Number({

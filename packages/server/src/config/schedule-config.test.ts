@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextRunAfter } from './schedule-config.ts';
 import { compileServerConfig, serverConfigDefaults } from './server-config.ts';
-import { ConfigError } from './validate.ts';
+import { configErrorMessage } from '../testing/config-error.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -9,15 +9,7 @@ function compileFile(document: unknown): ReturnType<typeof compileServerConfig> 
   return compileServerConfig({ defaults: serverConfigDefaults('/repo'), file: { path: '/etc/sibyl.yaml', document }, env: {}, flags: {} });
 }
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const messageOf = configErrorMessage;
 
 describe('schedules: next run', () => {
   it('is the next time the expression names, strictly after the given time, in UTC by default', () => {

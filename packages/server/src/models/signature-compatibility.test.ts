@@ -13,7 +13,6 @@ describe('signatureChanges', () => {
     ['a fixed input dimension widened to -1', sig([t('x', 'FP32', [-1, -1])], [t('y', 'FP32', [-1, 3])]), []],
     ['a variable output dimension fixed', sig([t('x', 'FP32', [-1, 4])], [t('y', 'FP32', [8, 3])]), []],
     ['an output added', sig([t('x', 'FP32', [-1, 4])], [t('y', 'FP32', [-1, 3]), t('p', 'FP32', [-1])]), []],
-    ['inputs in another order', sig([t('x', 'FP32', [-1, 4])], [t('y', 'FP32', [-1, 3])]), []],
     ['an input datatype changed', sig([t('x', 'INT64', [-1, 4])], [t('y', 'FP32', [-1, 3])]), ["input 'x' datatype FP32 → INT64"]],
     ['an input renamed', sig([t('features', 'FP32', [-1, 4])], [t('y', 'FP32', [-1, 3])]), ["input 'x' removed", "input 'features' added"]],
     ['an input added (ONNX inputs are all required)', sig([t('x', 'FP32', [-1, 4]), t('z', 'FP32', [-1, 1])], [t('y', 'FP32', [-1, 3])]), ["input 'z' added"]],
@@ -32,6 +31,12 @@ describe('signatureChanges', () => {
   ];
   it.each(cases)('%s', (_name, candidate, expected) => {
     expect(signatureChanges(REFERENCE, candidate)).toEqual(expected);
+  });
+
+  it('matches tensors by name, not position: inputs and outputs in another order are compatible', () => {
+    const two = sig([t('x', 'FP32', [-1, 4]), t('z', 'INT64', [-1, 1])], [t('y', 'FP32', [-1, 3]), t('p', 'FP32', [-1])]);
+    const reordered = sig([t('z', 'INT64', [-1, 1]), t('x', 'FP32', [-1, 4])], [t('p', 'FP32', [-1]), t('y', 'FP32', [-1, 3])]);
+    expect(signatureChanges(two, reordered)).toEqual([]);
   });
 
   it('is not symmetric: narrowing an input is incompatible where widening it is not', () => {
@@ -54,6 +59,8 @@ describe('parseSignatureReference', () => {
     ['inputs not a list', { version: 1, signature: { inputs: {}, outputs: [] } }],
     ['a shape of text', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: ['a'] }], outputs: [] } }],
     ['a dimension below -1', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-2] }], outputs: [] } }],
+    ['a rank beyond 64', { version: 1, signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: Array.from({ length: 65 }, () => 1) }], outputs: [] } }],
+    ['a field the server never writes', { version: 1, signature: REFERENCE, note: 'x' }],
   ])('ignores %s', (_name, value) => {
     expect(parseSignatureReference(value)).toBeUndefined();
   });

@@ -12,6 +12,8 @@
 //   each dimension the reference fixes has the same size in the candidate (a variable one may
 //   become fixed); an added output is compatible (clients ask for outputs by name).
 import type { TensorMetadata } from '@sibyl/protocol';
+import { checkAgainstSchema } from '../config/validate.ts';
+import { SignatureReferenceSchema } from '../state/snapshot-schema.ts';
 
 /** The part of a signature clients depend on. */
 export interface SignatureShape {
@@ -81,32 +83,11 @@ export function incompatibilityOf(
   return changes.length === 0 ? undefined : `signature incompatible with version ${reference.version}: ${changes.join(', ')}`;
 }
 
-const MAX_TENSORS = 10_000;
-const MAX_RANK = 64;
-
-function parseTensors(value: unknown): TensorMetadata[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_TENSORS) return undefined;
-  const out: TensorMetadata[] = [];
-  for (const t of value as unknown[]) {
-    if (t === null || typeof t !== 'object') return undefined;
-    const { name, datatype, shape } = t as Record<string, unknown>;
-    if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape) || shape.length > MAX_RANK) return undefined;
-    if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= -1)) return undefined;
-    out.push({ name, datatype: datatype as TensorMetadata['datatype'], shape: shape as number[] });
-  }
-  return out;
-}
-
 /**
  * A signature reference read back from the state store (or a restored snapshot, so hostile): the
- * reference, or undefined when the value is absent or not one (the next version to serve the
- * default traffic then becomes the reference).
+ * reference, or undefined when the value is absent or not one of the shape the state store's
+ * schema gives it (the next version to serve the default traffic then becomes the reference).
  */
 export function parseSignatureReference(value: unknown): SignatureReference | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const { version, signature } = value as Record<string, unknown>;
-  if (!Number.isSafeInteger(version) || (version as number) < 1 || signature === null || typeof signature !== 'object') return undefined;
-  const inputs = parseTensors((signature as Record<string, unknown>).inputs);
-  const outputs = parseTensors((signature as Record<string, unknown>).outputs);
-  return inputs === undefined || outputs === undefined ? undefined : { version: version as number, signature: { inputs, outputs } };
+  return checkAgainstSchema(SignatureReferenceSchema, value).length === 0 ? (value as SignatureReference) : undefined;
 }

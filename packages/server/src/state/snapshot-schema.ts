@@ -22,12 +22,12 @@ export const STATE_NAMESPACES = {
 const version = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 const strict = { additionalProperties: false } as const;
 const byName = (value: TSchema): TSchema => Type.Record(Type.String({ minLength: 1 }), value);
-/** What models/signature-compatibility.ts writes as a model's signature reference (its reader checks it again). */
+/** What models/signature-compatibility.ts writes as a model's signature reference (its reader, parseSignatureReference, checks it too). */
 const tensorMetadata = Type.Object(
   { name: Type.String({ maxLength: 1024 }), datatype: Type.String({ maxLength: 16 }), shape: Type.Array(Type.Integer({ minimum: -1 }), { maxItems: 64 }) },
   strict,
 );
-const signatureReference = Type.Object(
+export const SignatureReferenceSchema = Type.Object(
   {
     version,
     signature: Type.Object({ inputs: Type.Array(tensorMetadata, { maxItems: 10_000 }), outputs: Type.Array(tensorMetadata, { maxItems: 10_000 }) }, strict),
@@ -39,7 +39,7 @@ const signatureReference = Type.Object(
 const VALUE_SCHEMAS: Record<string, TSchema> = {
   [STATE_NAMESPACES.labels]: byName(Type.Object({ version, history: Type.Array(version, { maxItems: 1000 }) }, strict)),
   [STATE_NAMESPACES.explicit]: Type.Object({ loaded: Type.Boolean(), config: Type.Optional(Type.Object({}, { additionalProperties: true })) }, strict),
-  [STATE_NAMESPACES.models]: Type.Object({ lastKnownGood: Type.Optional(version), signatureReference: Type.Optional(signatureReference) }, strict),
+  [STATE_NAMESPACES.models]: Type.Object({ lastKnownGood: Type.Optional(version), signatureReference: Type.Optional(SignatureReferenceSchema) }, strict),
   [STATE_NAMESPACES.endpoints]: Type.Object(
     {
       config: Type.Optional(Type.Object({}, { additionalProperties: true })),

@@ -48,6 +48,11 @@ export class PredictionLogger {
   private sweepTimer: CancelTimer | undefined;
   private closed = false;
   private lastFailureLogMs = Number.NEGATIVE_INFINITY;
+  /**
+   * A write that timed out and has not settled yet. Later batches fail at once until it does, so
+   * a sink that stops answering holds one batch, not one more per writeTimeoutMs.
+   */
+  private abandonedWrite: Promise<void> | undefined;
 
   constructor(private readonly options: PredictionLoggerOptions) {
     const key = options.config.hashKey;
@@ -177,10 +182,19 @@ export class PredictionLogger {
       // A sink that stops answering (a database behind a partition) fails the batch after
       // writeTimeoutMs instead of stalling every later flush; the write may still land later.
       const limitMs = this.options.config.writeTimeoutMs ?? PREDICTION_LOG_WRITE_TIMEOUT_MS;
+      if (this.abandonedWrite !== undefined) throw new Error(`the ${this.options.config.sink} sink has not yet answered a write that timed out (after ${limitMs} ms)`);
+      const write = this.openSink().then((sink) => sink.write(batch));
       const timedOut = new Promise<never>((_, reject) => {
-        cancelTimeout = this.options.clock.setTimeout(() => reject(new Error(`the ${this.options.config.sink} sink did not answer within ${limitMs} ms`)), limitMs);
+        cancelTimeout = this.options.clock.setTimeout(() => {
+          this.abandonedWrite = write;
+          const settled = (): void => {
+            if (this.abandonedWrite === write) this.abandonedWrite = undefined;
+          };
+          write.then(settled, settled);
+          reject(new Error(`the ${this.options.config.sink} sink did not answer within ${limitMs} ms`));
+        }, limitMs);
       });
-      await Promise.race([this.openSink().then((sink) => sink.write(batch)), timedOut]);
+      await Promise.race([write, timedOut]);
       this.countBatch(batch, 'written');
       this.options.health?.succeeded('prediction_log');
     } catch (err) {
