@@ -38,6 +38,7 @@ describe('@sibyl/protocol public surface', () => {
         'TYPED_ARRAY',
         'binaryOutputSelector',
         'codeOfHttpStatus',
+        'reasonOfHttpStatus',
         'decodeBytesElements',
         'decodeInferRequest',
         'decodeInferRequestBinary',

@@ -21,6 +21,7 @@ export {
   isRetriable,
   isServerFault,
   isUnexpectedServerFault,
+  reasonOfHttpStatus,
 } from './errors.ts';
 export type { Classifiable, ErrorBody, ErrorClass, ErrorCode, ErrorReason, Fault, FaultSubject } from './errors.ts';
 
