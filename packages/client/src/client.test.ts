@@ -136,6 +136,10 @@ describe('fallback', () => {
     const big = scripted([new ClientError('RESOURCE_EXHAUSTED', 'BODY_TOO_LARGE', 'too big', { status: 413 })]);
     await expect(new SibylClient(big.transport, manualTime()).infer('m', REQUEST, { fallback })).rejects.toMatchObject({ reason: 'BODY_TOO_LARGE' });
     expect(big.calls).toHaveLength(1); // not retried either
+    // Another server's or a proxy's bare 413 (no reason in its body) is the caller's too.
+    const proxied = scripted([new ClientError('RESOURCE_EXHAUSTED', undefined, 'HTTP 413', { status: 413, transport: 'rest' })]);
+    await expect(new SibylClient(proxied.transport, manualTime()).infer('m', REQUEST, { fallback })).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: undefined });
+    expect(proxied.calls).toHaveLength(1);
   });
 });
 

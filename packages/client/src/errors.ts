@@ -2,7 +2,7 @@
 // aligned, from the error table of @sibyl/protocol) and, when the server is Sibyl, its fine
 // `reason`. Other Open Inference Protocol servers send no reason, so `reason` may be undefined:
 // this is why the client does not throw the server's SibylError, whose reason is required.
-import { ERROR_CODES, isErrorReason, isRetriable, isServerFault, type ErrorCode, type ErrorReason } from '@sibyl/protocol';
+import { ERROR_CODES, isErrorReason, isRetriable, isServerFault, reasonOfHttpStatus, type ErrorCode, type ErrorReason } from '@sibyl/protocol';
 
 export type Transport = 'rest' | 'grpc';
 
@@ -39,7 +39,17 @@ export class ClientError extends Error {
  * the server's limit (RESOURCE_EXHAUSTED BODY_TOO_LARGE) is refused again, so it is not retried.
  */
 export function shouldRetry(error: ClientError): boolean {
-  return isRetriable(error.code, error.reason);
+  return isRetriable(error.code, classifyingReason(error));
+}
+
+/**
+ * The reason that classifies `error`: the server's, or else the one its HTTP status names by
+ * itself (a proxy's or another server's bare 413 is BODY_TOO_LARGE: not retried, no fallback).
+ * `error.reason` stays what the server said.
+ */
+function classifyingReason(error: ClientError): ErrorReason | undefined {
+  if (error.reason !== undefined || error.transport !== 'rest' || error.status === undefined) return error.reason;
+  return reasonOfHttpStatus(error.status);
 }
 
 /**
@@ -47,7 +57,7 @@ export function shouldRetry(error: ClientError): boolean {
  * not answer, through no fault of the request — a broken model included, MODEL_LOAD_FAILED).
  */
 export function answersWithFallback(error: ClientError): boolean {
-  return isServerFault(error);
+  return isServerFault({ code: error.code, reason: classifyingReason(error) });
 }
 
 /** Codes retried when the error carries no reason (UNAVAILABLE, RESOURCE_EXHAUSTED), from the error table. */

@@ -32,6 +32,11 @@ describe('retryDelayMs: exponential backoff with full jitter', () => {
     expect(retryDelayMs(retry, 1, new ClientError('DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT', 'slow upload', { status: 408 }), 0.5, undefined)).toBe(50);
     // Without a reason (another server), the code decides.
     expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', undefined, 'full', { status: 429 }), 0.5, undefined)).toBe(50);
+    // Without a reason, a status that names one by itself decides (a proxy's bare 413 or 408).
+    expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', undefined, 'too big', { status: 413, transport: 'rest' }), 0.5, undefined)).toBeUndefined();
+    expect(retryDelayMs(retry, 1, new ClientError('DEADLINE_EXCEEDED', undefined, 'slow upload', { status: 408, transport: 'rest' }), 0.5, undefined)).toBe(50);
+    // A gRPC status number is not an HTTP status: gRPC's 8 (RESOURCE_EXHAUSTED) is retried.
+    expect(retryDelayMs(retry, 1, new ClientError('RESOURCE_EXHAUSTED', undefined, 'full', { status: 8, transport: 'grpc' }), 0.5, undefined)).toBe(50);
   });
 
   it('waits at least the Retry-After, and gives up when it is longer than maxRetryAfterMs', () => {

@@ -5,11 +5,13 @@ import {
   REASONS,
   SibylError,
   classOf,
+  codeOfHttpStatus,
   faultOf,
   isInputFault,
   isRetriable,
   isServerFault,
   isUnexpectedServerFault,
+  reasonOfHttpStatus,
   type ErrorCode,
   type ErrorReason,
 } from './errors.ts';
@@ -127,5 +129,28 @@ describe('the error classification table', () => {
       const c = classOf(REASONS[reason].code, reason);
       if (c.fault === 'caller' && c.retriable) expect(reason).toBe('REQUEST_TIMEOUT');
     }
+  });
+});
+
+describe('an HTTP status without a body (another server, a proxy)', () => {
+  it.each<[number, ErrorCode, ErrorReason | undefined]>([
+    [413, 'RESOURCE_EXHAUSTED', 'BODY_TOO_LARGE'],
+    [431, 'RESOURCE_EXHAUSTED', 'HEADERS_TOO_LARGE'],
+    [408, 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT'],
+    [414, 'INVALID_ARGUMENT', 'PATH_TOO_LONG'],
+    [415, 'INVALID_ARGUMENT', 'UNSUPPORTED_CONTENT_ENCODING'],
+    [429, 'RESOURCE_EXHAUSTED', undefined],
+    [503, 'UNAVAILABLE', undefined],
+    [404, 'NOT_FOUND', undefined],
+    [400, 'INVALID_ARGUMENT', undefined],
+    [418, 'INVALID_ARGUMENT', undefined],
+    [502, 'INTERNAL', undefined],
+  ])('%i carries code %s and names reason %s', (status, code, reason) => {
+    expect(codeOfHttpStatus(status)).toBe(code);
+    expect(reasonOfHttpStatus(status)).toBe(reason);
+  });
+
+  it('classifies a bare 413 as the caller\'s, not retriable, as the server\'s BODY_TOO_LARGE is', () => {
+    expect(classOf(codeOfHttpStatus(413), reasonOfHttpStatus(413))).toEqual({ fault: 'caller', retriable: false });
   });
 });

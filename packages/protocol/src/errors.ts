@@ -336,11 +336,28 @@ export function isUnexpectedServerFault(err: unknown): boolean {
   return faultOf(e.code, e.reason) === 'server' && httpStatusOf(e.code, e.reason) === 500;
 }
 
+/** HTTP status → the one reason that refines its code to that status (413 BODY_TOO_LARGE, 408 REQUEST_TIMEOUT, …). */
+const REASON_OF_HTTP_STATUS: ReadonlyMap<number, ErrorReason> = (() => {
+  const byStatus = new Map<number, ErrorReason[]>();
+  for (const [reason, entry] of Object.entries(REASONS) as [ErrorReason, ReasonEntry][]) {
+    if (entry.httpStatus !== undefined) byStatus.set(entry.httpStatus, [...(byStatus.get(entry.httpStatus) ?? []), reason]);
+  }
+  return new Map([...byStatus].filter(([, reasons]) => reasons.length === 1).map(([status, [reason]]) => [status, reason!]));
+})();
+
+/**
+ * Reverse map for clients: the reason an HTTP status names by itself when a body has none (another
+ * server's, a proxy's): the one reason the table refines to that status, such as 413
+ * BODY_TOO_LARGE or 408 REQUEST_TIMEOUT, whose classification differs from their code's.
+ */
+export function reasonOfHttpStatus(status: number): ErrorReason | undefined {
+  return REASON_OF_HTTP_STATUS.get(status);
+}
+
 /** Reverse map for clients: the code an HTTP status most likely carries when a body has none. */
 export function codeOfHttpStatus(status: number): ErrorCode {
-  if (status === 413 || status === 431) return 'RESOURCE_EXHAUSTED';
-  if (status === 408) return 'DEADLINE_EXCEEDED';
-  if (status === 415) return 'INVALID_ARGUMENT';
+  const reason = reasonOfHttpStatus(status);
+  if (reason !== undefined) return REASONS[reason].code;
   for (const code of ERROR_CODES) if (CODE_STATUS[code].http === status) return code;
   return status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
 }

@@ -21,6 +21,7 @@ export {
   isRetriable,
   isServerFault,
   isUnexpectedServerFault,
+  reasonOfHttpStatus,
 } from './errors.ts';
 export type { Classifiable, ErrorBody, ErrorClass, ErrorCode, ErrorReason, Fault, FaultSubject } from './errors.ts';
 
@@ -82,3 +83,5 @@ export { withTimeoutParameter } from './deadline-parameter.ts';
 export { checkGrpcInferRequestWire } from './grpc-wire-limits.ts';
 
 export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';
+
+export { MAX_REQUEST_ID_LENGTH } from './request-id.ts';

@@ -168,7 +168,7 @@ describe('errors: {"error": …} with the shared status codes', () => {
     // TF Serving refuses base64 it cannot decode; Node's decoder would skip the bad characters.
     ['/v1/models/identity_bytes:predict', { instances: [['a', { b64: 'aGV%sbG8=' }]] }, 400, 'INPUT_DATA_MISMATCH', /input 'input' \(BYTES\) element 1 is \{"b64": "aGV%sbG8="\}, which is not valid base64: the character '%' at position 3/],
     ['/v1/models/identity_bytes:predict', { inputs: [[{ b64: 'aGVsb' }, 'b']] }, 400, 'INPUT_DATA_MISMATCH', /element 0 .* not valid base64: 5 characters of data/],
-    ['/v1/models/linear:predict', { instances: JSON.parse('['.repeat(70) + '1' + ']'.repeat(70)) as unknown }, 400, 'REQUEST_LIMIT_EXCEEDED', /input 'features''s nesting has 65 dimensions; at most 64/],
+    ['/v1/models/linear:predict', { instances: JSON.parse('['.repeat(70) + '1' + ']'.repeat(70)) as unknown }, 400, 'REQUEST_LIMIT_EXCEEDED', /input 'features''s nesting has more than 64 dimensions; at most 64/],
     ['/v1/models/identity_bytes:predict', { instances: new Array(32_769).fill(['a', 'b']) }, 400, 'REQUEST_LIMIT_EXCEEDED', /input 'input' has 65538 BYTES elements; at most 65536/],
     ['/v1/models/linear:predict', { inputs: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`x${i}`, [1]])) }, 400, 'REQUEST_LIMIT_EXCEEDED', /"inputs" has 5000 inputs; at most 4096/],
     ['/v1/models/linear:classify', { examples: [] }, 501, 'NOT_SUPPORTED', /:classify/],

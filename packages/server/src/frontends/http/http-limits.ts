@@ -6,13 +6,10 @@ import { STATUS_CODES, type IncomingMessage, type ServerOptions } from 'node:htt
 import type { Socket } from 'node:net';
 import { constrainedMemory } from 'node:process';
 import { totalmem } from 'node:os';
-import { SibylError } from '@sibyl/protocol';
+import { MAX_REQUEST_ID_LENGTH, SibylError } from '@sibyl/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyCostBytes, JSON_BODY } from '../../core/body-cost.ts';
 import { sendError } from './errors.ts';
-
-/** Longest X-Request-Id header taken as the request's id (as long as a body's `id` may be). */
-export const MAX_REQUEST_ID_LENGTH = 256;
 
 /** The HTTP limits, resolved (see http.* in the server configuration). */
 export interface HttpLimits {
@@ -100,8 +97,9 @@ type ResponseSocket = Socket & { _httpMessage?: { headersSent?: boolean } };
 
 /**
  * A request's id for logs, traces and the prediction log: its X-Request-Id when that is at most
- * MAX_REQUEST_ID_LENGTH printable ASCII characters, else one made here (`req-1`, `req-2`, … as
- * Fastify makes them): a client cannot put 16 KiB into every log line of its request.
+ * MAX_REQUEST_ID_LENGTH (the protocol's: as long as a body's `id` may be) printable ASCII
+ * characters, else one made here (`req-1`, `req-2`, … as Fastify makes them): a client cannot
+ * put 16 KiB into every log line of its request.
  */
 export function requestIdGenerator(): (request: IncomingMessage) => string {
   let next = 0;

@@ -45,7 +45,8 @@ const isB64 = (v: unknown): v is { b64: unknown } => isObject(v) && Object.keys(
  */
 function shapeOf(value: unknown, label: string, depth = 0): number[] {
   if (!Array.isArray(value)) return [];
-  if (depth === REQUEST_LIMITS.maxDims) throw limitExceeded('dimensions', depth + 1, REQUEST_LIMITS.maxDims, `${label}'s nesting`);
+  // The walk stops here, so the real depth is unknown: "more than the limit", not depth + 1.
+  if (depth === REQUEST_LIMITS.maxDims) throw limitExceeded('dimensions', undefined, REQUEST_LIMITS.maxDims, `${label}'s nesting`);
   if (value.length === 0) return [0];
   const inner = shapeOf(value[0], label, depth + 1);
   for (let i = 1; i < value.length; i++) {
