@@ -12,6 +12,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkOptions, SourceChunk, SourceRow } from '../source.ts';
+import { redactUrl } from '../redact-url.ts';
 import { rowBytes } from './row-size.ts';
 import { chunkRowStream } from './row-chunker.ts';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, refuseSpecialFile } from './source-limits.ts';
@@ -115,7 +116,7 @@ export class PostgresQuerySource implements BatchSource {
     } catch (err) {
       destroy(client);
       if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redact(this.url)}: ${(err as Error).message}`);
+      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redactUrl(this.url)}: ${(err as Error).message}`);
     }
     return client;
   }
@@ -159,7 +160,7 @@ export class PostgresQuerySource implements BatchSource {
       }
     }
     try {
-      yield* chunkRowStream(limitedRows(rows(), this.maxRecordBytes, `the PostgreSQL source ${redact(this.url)}`), options, 1);
+      yield* chunkRowStream(limitedRows(rows(), this.maxRecordBytes, `the PostgreSQL source ${redactUrl(this.url)}`), options, 1);
     } finally {
       if (!client.connection.stream.destroyed) await bounded(cursor.close(), client, 1000, undefined, () => 'timeout').catch(() => undefined);
       await closeClient(client);
@@ -214,13 +215,3 @@ function bounded<T>(work: Promise<T>, client: pg.Client, timeoutMs: number, sign
   });
 }
 
-/** A URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}
