@@ -34,7 +34,7 @@ import { BatchScheduler } from './batch/schedules.ts';
 import { OnlineActivity, serverJobRunner } from './batch/server-job-runner.ts';
 import { openPredictionStore } from './batch/open-prediction-store.ts';
 import type { PredictionStore } from './batch/prediction-store.ts';
-import { redact } from './batch/sources/sql-source.ts';
+import { redactUrl } from './batch/redact-url.ts';
 import type { StateStore } from './state/state-store.ts';
 import { ThrottledLog } from './observability/logging/throttled-log.ts';
 
@@ -97,7 +97,7 @@ function sqliteFileOf(config: ServerConfig): { sqliteFile?: string } {
 function jobStoreOf(config: ServerConfig): { sqlite: string } | { postgres: string } {
   const store = config.predictionStore;
   if (store.backend === 'sqlite') return { sqlite: store.path === ':memory:' ? store.path : path.resolve(store.path) };
-  return { postgres: store.url === '' ? '(the PG* environment variables)' : redact(store.url) };
+  return { postgres: store.url === '' ? '(the PG* environment variables)' : redactUrl(store.url) };
 }
 
 /** Reject files of jobs sent to the server without `rejects`: `rejects/` beside the state store (under `.sibyl/` by default), never the working directory itself. */

@@ -24,6 +24,7 @@
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import { valueWithin, within } from '../core/within.ts';
 import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { newJobId } from './job-record.ts';
@@ -297,10 +298,10 @@ export class BatchJobManager {
     const at = this.queue.indexOf(id);
     if (at >= 0) this.queue.splice(at, 1);
     if (this.running.get(id) === entry) this.running.delete(id);
-    const got = await within(store.getJob(id), this.stopTimeoutMs, clock);
+    const got = await valueWithin(store.getJob(id), this.stopTimeoutMs, clock);
     const final: BatchJobRecord = { ...((got.settled ? got.value : undefined) ?? entry.record), status, finishedAtMs: clock.epochMs(), error };
     const saved = await within(store.saveJob(final), this.stopTimeoutMs, clock);
-    if (!saved.settled) this.options.log.error({ jobId: id }, `the record of queued batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
+    if (!saved) this.options.log.error({ jobId: id }, `the record of queued batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
     await within(state.delete(RUNNING_NAMESPACE, id), this.stopTimeoutMs, clock);
     entry.left = final;
     entry.release();
@@ -360,8 +361,8 @@ export class BatchJobManager {
    */
   private async stopped(entry: Running, error: string): Promise<BatchJobRecord> {
     const { clock, store, state, log } = this.options;
-    const ended = await within(entry.done, this.stopTimeoutMs, clock);
-    if (ended.settled) return ended.value;
+    const ended = await valueWithin(entry.done, this.stopTimeoutMs, clock);
+    if (ended.settled && ended.value !== undefined) return ended.value;
     entry.abandoned = true;
     const id = entry.record.id;
     if (this.running.get(id) === entry) this.running.delete(id);
@@ -379,7 +380,7 @@ export class BatchJobManager {
     };
     log.error({ jobId: id, stopTimeoutMs: this.stopTimeoutMs }, `batch job ${id} did not stop within ${this.stopTimeoutMs} ms; abandoned`);
     const saved = await within(store.saveJob(final), this.stopTimeoutMs, clock);
-    if (!saved.settled) log.error({ jobId: id }, `the record of abandoned batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
+    if (!saved) log.error({ jobId: id }, `the record of abandoned batch job ${id} could not be saved within ${this.stopTimeoutMs} ms`);
     await within(state.delete(RUNNING_NAMESPACE, id), this.stopTimeoutMs, clock);
     return final;
   }
@@ -424,21 +425,6 @@ export class BatchJobManager {
     const entries = [...this.running.values()];
     for (const e of entries) e.controller.abort(new SibylError('SERVER_DRAINING', 'the server is shutting down'));
     await Promise.all(entries.map((e) => this.stopped(e, interruptedError(e.record.id, `the server shut down while the job ran, and it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer), so it was abandoned`))));
-  }
-}
-
-/** Whether `work` settled within `ms` (a rejection counts as settled, with its value undefined). */
-async function within<T>(work: Promise<T>, ms: number, clock: Clock): Promise<{ settled: true; value: T } | { settled: false }> {
-  let cancel: (() => void) | undefined;
-  const timedOut = new Promise<{ settled: false }>((resolve) => (cancel = clock.setTimeout(() => resolve({ settled: false }), ms)));
-  const settled = work.then(
-    (value) => ({ settled: true as const, value }),
-    () => ({ settled: true as const, value: undefined as T }),
-  );
-  try {
-    return await Promise.race([settled, timedOut]);
-  } finally {
-    cancel?.();
   }
 }
 

@@ -150,8 +150,10 @@ export interface BatchJob {
 
 export const DEFAULT_CHUNK_ROWS = 10_000;
 /**
- * Default chunkBytes. Part of every job's chunk boundaries: changing it would move the chunks of
- * jobs recorded before (resume skips chunks by index), so it must stay.
+ * Default chunkBytes. Part of every job's chunk boundaries (resume skips chunks by index), so a
+ * compiled job's document (what its record keeps) states the value it ran with: a resume cuts the
+ * same chunks whatever the default is then, and a record from before chunkBytes existed (no
+ * value) is not the same spec as a job compiled now, so the CLI does not resume it by accident.
  */
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** The prediction store when the job names none, relative to the job file's folder. */
@@ -241,6 +243,8 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
 
   const rejectsPath = doc.rejects === undefined ? path.resolve(rejectsDir, `${doc.name}.rejects.jsonl`) : absolute(baseDir, doc.rejects);
   resolved.rejects = rejectsPath;
+  const chunkBytes = doc.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  resolved.chunkBytes = chunkBytes;
   if (problems.length > 0 || sourceSpec === undefined || target === undefined) throw new ConfigError(source, problems);
   return Object.freeze({
     name: doc.name,
@@ -251,7 +255,7 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     ...(doc.outputs === undefined ? {} : { outputs: Object.freeze([...doc.outputs]) }),
     store: Object.freeze(store),
     chunkRows: doc.chunkRows ?? DEFAULT_CHUNK_ROWS,
-    chunkBytes: doc.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    chunkBytes,
     ...(doc.requestRows === undefined ? {} : { requestRows: doc.requestRows }),
     ...(doc.concurrency === undefined ? {} : { concurrency: doc.concurrency }),
     rejectsPath,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../testing/manual-clock.ts';
-import { sleep, within } from './within.ts';
+import { sleep, valueWithin, within } from './within.ts';
 
 /** Lets promise callbacks run. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -47,5 +47,18 @@ describe('within', () => {
     clock.advance(1);
     await flush();
     expect(woke).toBe(true);
+  });
+});
+
+describe('valueWithin', () => {
+  it('gives the value of work that settled in time, undefined for a rejection, and nothing once the time ran out', async () => {
+    const clock = new ManualClock();
+    expect(await valueWithin(Promise.resolve(7), 100, clock)).toEqual({ settled: true, value: 7 });
+    expect(await valueWithin(Promise.reject(new Error('failed')), 100, clock)).toEqual({ settled: true, value: undefined });
+    const late = valueWithin(new Promise<number>(() => undefined), 100, clock);
+    clock.advance(100);
+    await flush();
+    expect(await late).toEqual({ settled: false });
+    expect(clock.pendingTimers).toBe(0);
   });
 });

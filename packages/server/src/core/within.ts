@@ -25,6 +25,22 @@ export function within(work: Promise<unknown>, ms: number, clock: Clock): Promis
   });
 }
 
+/**
+ * As within(), with the value: `{ settled: true, value }` when `work` settled in time (`value`
+ * undefined when it rejected), `{ settled: false }` when the time ran out first; never rejects.
+ */
+export async function valueWithin<T>(work: Promise<T>, ms: number, clock: Clock): Promise<{ settled: true; value: T | undefined } | { settled: false }> {
+  let value: T | undefined;
+  const settled = await within(
+    work.then((v) => {
+      value = v;
+    }),
+    ms,
+    clock,
+  );
+  return settled ? { settled, value } : { settled };
+}
+
 /** Resolves after `ms` milliseconds of `clock` time (at once for `ms` ≤ 0). */
 export function sleep(ms: number, clock: Clock): Promise<void> {
   if (ms <= 0) return Promise.resolve();

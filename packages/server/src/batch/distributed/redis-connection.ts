@@ -5,20 +5,10 @@
 // coordinator's queue, the worker pool's registry); BullMQ's workers and event readers block
 // on purpose and get none.
 import { Redis } from 'ioredis';
+import { redactUrl } from '../redact-url.ts';
 
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 30_000;
-
-/** A Redis URL without its password, for messages. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}
 
 /**
  * A connection that answered a PING within `connectTimeoutMs`.
@@ -42,7 +32,7 @@ export async function connectRedis(url: string, options: { connectTimeoutMs?: nu
     ]);
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
   } finally {
     clearTimeout(timer);
     redis.off('error', onError);

@@ -12,6 +12,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SibylError } from '@sibyl/protocol';
 import type { BatchSource, ChunkOptions, SourceChunk, SourceRow } from '../source.ts';
+import { redactUrl } from '../redact-url.ts';
 import { rowBytes } from './row-size.ts';
 import { chunkRowStream } from './row-chunker.ts';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, refuseSpecialFile } from './source-limits.ts';
@@ -21,14 +22,29 @@ export const DEFAULT_SQL_CONNECT_TIMEOUT_MS = 10_000;
 /** Default of a PostgreSQL source's queryTimeoutMs: one round trip (the first includes planning and sorting). */
 export const DEFAULT_SQL_QUERY_TIMEOUT_MS = 300_000;
 
-/** The rows, each checked against the record limit. `source` names the source in errors. */
-async function* limitedRows(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>, maxRecordBytes: number, source: string): AsyncIterable<SourceRow> {
-  let n = 0;
-  for await (const row of rows) {
-    n++;
-    if (rowBytes(row, maxRecordBytes) > maxRecordBytes) throw recordTooLarge(source, `row ${n} of the query`, maxRecordBytes);
-    yield row;
+/**
+ * The rows, each checked against the record limit (`source` names the source in errors), and
+ * `bytesOf` for chunkRowStream: the size measured for that check, of the row last yielded, so a
+ * row is walked once for both bounds (an accepted row's size is exact: it is within the limit).
+ */
+function limitedRows(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>, maxRecordBytes: number, source: string): { rows: AsyncIterable<SourceRow>; bytesOf: () => number } {
+  let lastBytes = 0;
+  async function* checked(): AsyncIterable<SourceRow> {
+    let n = 0;
+    for await (const row of rows) {
+      n++;
+      lastBytes = rowBytes(row, maxRecordBytes);
+      if (lastBytes > maxRecordBytes) throw recordTooLarge(source, `row ${n} of the query`, maxRecordBytes);
+      yield row;
+    }
   }
+  return { rows: checked(), bytesOf: () => lastBytes };
+}
+
+/** chunkRowStream over limitedRows. */
+function limitedChunks(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>, maxRecordBytes: number, source: string, options: ChunkOptions): AsyncIterable<SourceChunk> {
+  const limited = limitedRows(rows, maxRecordBytes, source);
+  return chunkRowStream(limited.rows, options, 1, limited.bytesOf);
 }
 
 export class SqliteQuerySource implements BatchSource {
@@ -67,7 +83,7 @@ export class SqliteQuerySource implements BatchSource {
   async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const statement = this.statement();
     if (!statement.reader) throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source's query returns no rows (it is not a SELECT): ${this.query}`);
-    yield* chunkRowStream(limitedRows(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`), options, 1);
+    yield* limitedChunks(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`, options);
   }
 
   async close(): Promise<void> {
@@ -115,7 +131,7 @@ export class PostgresQuerySource implements BatchSource {
     } catch (err) {
       destroy(client);
       if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redact(this.url)}: ${(err as Error).message}`);
+      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redactUrl(this.url)}: ${(err as Error).message}`);
     }
     return client;
   }
@@ -159,7 +175,7 @@ export class PostgresQuerySource implements BatchSource {
       }
     }
     try {
-      yield* chunkRowStream(limitedRows(rows(), this.maxRecordBytes, `the PostgreSQL source ${redact(this.url)}`), options, 1);
+      yield* limitedChunks(rows(), this.maxRecordBytes, `the PostgreSQL source ${redactUrl(this.url)}`, options);
     } finally {
       if (!client.connection.stream.destroyed) await bounded(cursor.close(), client, 1000, undefined, () => 'timeout').catch(() => undefined);
       await closeClient(client);
@@ -214,13 +230,3 @@ function bounded<T>(work: Promise<T>, client: pg.Client, timeoutMs: number, sign
   });
 }
 
-/** A URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}
