@@ -12,7 +12,7 @@ import { PREDICTION_STORE_READ_TIMEOUT_MS } from './config/prediction-store-conf
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
-import { trackConnections } from './frontends/http/silent-connections.ts';
+import { trackConnections } from './frontends/http/requestless-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
@@ -143,7 +143,7 @@ export class SibylServer {
    */
   readonly health: ComponentHealth;
   private readonly clock: Clock;
-  private readonly connections: { closeSilent(): number };
+  private readonly connections: { closeWithoutRequest(): number };
   private draining = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
 
@@ -389,7 +389,7 @@ export class SibylServer {
     await new Promise((resolve) => setImmediate(resolve));
     this.log.info({ pending: this.inference.pending }, 'shutting down: closing the listeners; draining the requests in flight');
     const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close()]);
-    this.connections.closeSilent();
+    this.connections.closeWithoutRequest();
     void this.grpc.stopAccepting();
     const drained = await within(Promise.all([this.inference.whenIdle(), httpClosed]), drainLeft(), clock);
     if (!drained) {

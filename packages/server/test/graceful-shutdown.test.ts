@@ -102,6 +102,19 @@ describe('graceful shutdown', () => {
     expect(await stopping).toEqual({ drained: true, released: true });
   });
 
+  it('closes a connection whose headers never end when the listener closes, instead of waiting out the drain timeout', async () => {
+    // Node stops enforcing headersTimeout once its server closes: this connection would hold the drain to its end.
+    const { server, url } = await listening({ shutdownGracePeriodMs: 0, drainTimeoutMs: 30_000 });
+    const partial = net.connect(Number(new URL(url).port), '127.0.0.1');
+    partial.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => partial.once('close', () => resolve()));
+    await new Promise((resolve) => partial.once('connect', resolve));
+    partial.write('POST /v2/models/linear/infer HTTP/1.1\r\nHost: x\r\nContent-Ty');
+    await turn();
+    expect(await server.shutdown()).toEqual({ drained: true, released: true });
+    await closed;
+  });
+
   it('ends when the drain timeout passes, although a request never finishes arriving', async () => {
     const { server, url } = await listening({ shutdownGracePeriodMs: 0, drainTimeoutMs: 300 });
     const stuck = net.connect(Number(new URL(url).port), '127.0.0.1');

@@ -3,7 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { SibylError, isUnexpectedServerFault } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import { installBodyIntake } from './body-intake.ts';
+import { installBodyIntake, keepConnectionOfUnreadRefusal } from './body-intake.ts';
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
@@ -85,6 +85,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     if (isUnexpectedServerFault(error)) lines.write(log, 'error', key, { err: error.cause ?? error, url: request.url }, error.message);
     // A client error's message may quote input values (a redacted field, say): only its reason is logged.
     else lines.write(log, 'debug', key, { reason: error.reason, url: request.url }, `request failed: ${error.reason}`);
+    keepConnectionOfUnreadRefusal(request, reply);
     return sendError(reply, error);
   });
 

@@ -4,7 +4,7 @@
 // early when its Content-Length already says it cannot fit.
 import type { Readable } from 'node:stream';
 import { SibylError } from '@sibyl/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyBudget, BodyHold } from './body-budget.ts';
 import { bodyContentOf, bodyCostBytes, type BodyContent } from '../../core/body-cost.ts';
 import { inflateRequestBody } from './content-encoding.ts';
@@ -48,17 +48,20 @@ export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits,
     inflateRequestBody(request, payload).then((inflated) => done(null, inflated), done);
   });
 
-  // Fastify answers every parser error with Connection: close, and Node then destroys the socket
-  // while the client may still be uploading: the client sees EPIPE or ECONNRESET (undici's fetch
-  // does) instead of the 503 it should retry. A body refused for the budget before any of it was
-  // read is instead left to Node, which reads and discards the rest of it (at most
-  // http.bodyLimitBytes, within http.requestReceiveTimeoutMs, holding nothing) and keeps the
-  // connection: the client finishes its upload and reads the 503.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if ((request as HeldRequest)[REFUSED_UNREAD] === true && !reply.raw.headersSent) reply.removeHeader('connection');
-    done(null, payload);
-  });
   return budget;
+}
+
+/**
+ * Called by the error handler (errors only: no hook on every request). Fastify answers every
+ * parser error with Connection: close, and Node then destroys the socket while the client may
+ * still be uploading: the client sees EPIPE or ECONNRESET (undici's fetch does) instead of the 503
+ * it should retry. A body refused for the budget before any of it was read is instead left to
+ * Node, which reads and discards the rest of it (at most http.bodyLimitBytes, within
+ * http.requestReceiveTimeoutMs, holding nothing) and keeps the connection: the client finishes
+ * its upload and reads the 503.
+ */
+export function keepConnectionOfUnreadRefusal(request: FastifyRequest, reply: FastifyReply): void {
+  if ((request as HeldRequest)[REFUSED_UNREAD] === true) reply.removeHeader('connection');
 }
 
 /**

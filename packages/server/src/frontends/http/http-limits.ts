@@ -115,10 +115,11 @@ const PRINTABLE = /^[\x21-\x7e]+$/;
 
 /**
  * Fastify's options for the limits: Node's timeouts (set on the server before it listens), the
- * path parameter length, and handlers that answer the parser's and router's refusals with the
- * project's error body instead of Fastify's.
+ * body size limit (the body budget is installBodyIntake's), the path parameter length, and
+ * handlers that answer the parser's and router's refusals with the project's error body instead
+ * of Fastify's.
  */
-export function limitOptions(limits: HttpLimits): {
+export function limitOptions(limits: Omit<HttpLimits, 'inflightBodyBytes'>): {
   bodyLimit: number;
   keepAliveTimeout: number;
   requestTimeout: number;

@@ -6,8 +6,8 @@ import type { SibylMetrics } from '../../observability/metrics/metrics.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
 import { registerMetricsRoute } from './observability-routes.ts';
 
-/** A scrape is one small GET: tight fixed bounds, so a slow client cannot hold the port. */
-const METRICS_LIMITS: HttpLimits = { bodyLimitBytes: 64 * 1024, inflightBodyBytes: 14 * 64 * 1024, headersTimeoutMs: 10_000, requestReceiveTimeoutMs: 10_000, keepAliveTimeoutMs: 72_000 };
+/** A scrape is one small GET: tight fixed bounds, so a slow client cannot hold the port (no body budget: no route here takes a body). */
+const METRICS_LIMITS: Omit<HttpLimits, 'inflightBodyBytes'> = { bodyLimitBytes: 64 * 1024, headersTimeoutMs: 10_000, requestReceiveTimeoutMs: 10_000, keepAliveTimeoutMs: 72_000 };
 
 export function buildMetricsApp(metrics: SibylMetrics, log: Logger): FastifyInstance {
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true, ...limitOptions(METRICS_LIMITS) });
