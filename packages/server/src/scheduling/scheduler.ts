@@ -406,6 +406,9 @@ export class Scheduler {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
       observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
       return error;
+    } finally {
+      // The instance stays acquired between an isolation's runs: each run it ends is progress.
+      if (isolation === 'run_failed') this.pool.progressed(instance);
     }
     this.health = recordOutcome(this.health, true);
     const received = clock.now();
@@ -460,6 +463,8 @@ export class Scheduler {
         failed = true;
         const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', err instanceof Error ? err.message : String(err));
         if (errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
+      } finally {
+        this.pool.progressed(instance);
       }
       this.probed = true;
       observer?.executed({ rows, startMs, endMs: clock.now(), members: [cause], failed, isolation: 'probe' });
@@ -474,6 +479,7 @@ export class Scheduler {
    */
   private async isolate(instance: Instance, members: Job[], error: SibylError): Promise<void> {
     const { clock, label } = this.options;
+    this.pool.progressed(instance); // the failed execution ended (see run's runs below)
     let level: { members: Job[]; first: boolean; error: SibylError }[] = [{ members, first: true, error }];
     let siblingSucceeded = false;
     while (level.length > 0) {
