@@ -91,6 +91,26 @@ describe('a request whose execution outlives its deadline', () => {
     await flush();
     expect(clock.pendingTimers).toBe(0);
   });
+  it('one timer watches the deadlines of queued and executing requests: an execution arms none of its own', async () => {
+    const { clock, instances, scheduler } = setup(2, 0);
+    const answers = [1_000, 2_000, 3_000].map((deadlineMs, i) => scheduler.submit(request(i), { deadlineMs }).then(
+      () => 'ok',
+      (err: SibylError) => err.reason,
+    ));
+    expect(instances.map((i) => i.outstanding)).toEqual([1, 1]); // two execute, one is queued
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(1_000);
+    expect(await answers[0]).toBe('DEADLINE_EXCEEDED'); // answered while its execution goes on
+    expect(clock.pendingTimers).toBe(1);
+    instances[0]!.current!.finish(); // the late result is dropped; the queued request runs
+    instances[1]!.current!.finish();
+    await flush();
+    expect(clock.pendingTimers).toBe(1);
+    instances[0]!.current!.finish();
+    expect(await Promise.all(answers)).toEqual(['DEADLINE_EXCEEDED', 'ok', 'ok']);
+    await flush();
+    expect(clock.pendingTimers).toBe(0); // nothing pending: no deadline left to watch
+  });
 });
 
 describe('the hang watchdog', () => {
