@@ -224,6 +224,19 @@ describe('Scheduler: a failed batch is isolated', () => {
     expect(await bad).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
     expect(s.clock.pendingTimers).toBe(0);
   });
+
+  it('a request answered at its deadline while its run went on is not counted again when the run fails', async () => {
+    const s = setup();
+    const lone = settle(s.scheduler.submit(request(1), { deadlineMs: 5 }));
+    s.clock.advance(5); // the run goes on; the request is answered at its deadline
+    expect(await lone).toMatchObject({ ok: false, error: { reason: 'DEADLINE_EXCEEDED' } });
+    s.instances[0]!.current!.fail(new SibylError('RUNTIME_FAILED', 'out of memory'));
+    await flush();
+    expect(s.executed.map((e) => e.failed)).toEqual([true]);
+    // The version never answered: the lone failure is the server's, but nobody is left to answer.
+    expect(Object.fromEntries(s.isolated)).toEqual({});
+    expect(s.scheduler.statistics.fail.count).toBe(1);
+  });
 });
 
 describe('Scheduler: a version that has answered nothing yet', () => {

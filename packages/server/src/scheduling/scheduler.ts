@@ -574,9 +574,15 @@ export class Scheduler {
     return true;
   }
 
+  /** Fails the jobs not answered yet (one may have been, at its deadline) and counts them. */
   private failIsolated(jobs: readonly Job[], error: SibylError, outcome: IsolationOutcome): void {
-    for (const job of jobs) this.fail(job, error);
-    this.options.observer?.isolated?.(outcome, jobs.length);
+    let failed = 0;
+    for (const job of jobs) {
+      if (job.settled) continue;
+      this.fail(job, error);
+      failed++;
+    }
+    if (failed > 0) this.options.observer?.isolated?.(outcome, failed);
   }
 
   /** Seconds a refused client should wait: the time to work off the queue, at least 1. */
