@@ -4,7 +4,7 @@
 // When an execution fails, its requests are isolated (decideIsolation, pure): run again in
 // halves, so that only the request that caused the failure fails, and a batch's error text
 // reaches no request that did not run alone.
-import { SibylError, type Tensor } from '@sibyl/protocol';
+import { SibylError, elementCount, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock, CancelTimer } from '../core/clock.ts';
 import type { Instance } from '../runtimes/runtime.ts';
@@ -602,5 +602,5 @@ export class Scheduler {
 
 /** Whether every input still holds its data (an instance may have moved its buffers away). */
 function inputsReadable(inputs: readonly Tensor[]): boolean {
-  return inputs.every((t) => Array.isArray(t.data) || t.data.length === t.shape.reduce((n, d) => n * d, 1));
+  return inputs.every((t) => Array.isArray(t.data) || t.data.length === elementCount(t.shape));
 }
