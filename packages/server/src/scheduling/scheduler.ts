@@ -474,7 +474,7 @@ export class Scheduler {
    */
   private async isolate(instance: Instance, members: Job[], error: SibylError): Promise<void> {
     const { clock, label } = this.options;
-    this.pool.progressed(instance); // the failed execution ended (see run's runs below)
+    this.pool.progressed(instance); // the failed execution ended; each re-run below counts too (see run)
     let level: { members: Job[]; first: boolean; error: SibylError }[] = [{ members, first: true, error }];
     let siblingSucceeded = false;
     while (level.length > 0) {
