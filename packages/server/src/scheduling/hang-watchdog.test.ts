@@ -1,7 +1,7 @@
 // A model that never returns: requests are answered at their deadline while the run goes on, and
 // the watchdog takes the hung instance out of rotation and replaces it (fake instances, manual clock).
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '@sibyl/protocol';
+import { SibylError, type Tensor } from '@sibyl/protocol';
 import { FakeInstance, ManualClock } from '../testing/index.ts';
 import { InstancePool } from './instance-pool.ts';
 import { Scheduler, batchKeyOf, type ScheduledRequest } from './scheduler.ts';
@@ -91,6 +91,26 @@ describe('a request whose execution outlives its deadline', () => {
     await flush();
     expect(clock.pendingTimers).toBe(0);
   });
+  it('one timer watches the deadlines of queued and executing requests: an execution arms none of its own', async () => {
+    const { clock, instances, scheduler } = setup(2, 0);
+    const answers = [1_000, 2_000, 3_000].map((deadlineMs, i) => scheduler.submit(request(i), { deadlineMs }).then(
+      () => 'ok',
+      (err: SibylError) => err.reason,
+    ));
+    expect(instances.map((i) => i.outstanding)).toEqual([1, 1]); // two execute, one is queued
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(1_000);
+    expect(await answers[0]).toBe('DEADLINE_EXCEEDED'); // answered while its execution goes on
+    expect(clock.pendingTimers).toBe(1);
+    instances[0]!.current!.finish(); // the late result is dropped; the queued request runs
+    instances[1]!.current!.finish();
+    await flush();
+    expect(clock.pendingTimers).toBe(1);
+    instances[0]!.current!.finish();
+    expect(await Promise.all(answers)).toEqual(['DEADLINE_EXCEEDED', 'ok', 'ok']);
+    await flush();
+    expect(clock.pendingTimers).toBe(0); // nothing pending: no deadline left to watch
+  });
 });
 
 describe('the hang watchdog', () => {
@@ -134,6 +154,31 @@ describe('the hang watchdog', () => {
     expect(instances[1]!.alive).toBe(true);
     // The fake fails what it held when closed; a real ONNX instance would answer after its run.
     expect(await hung).toMatchObject({ reason: 'INSTANCE_CRASHED' });
+  });
+
+  it('counts each run of an isolation as progress: a failed batch re-run piece by piece is not hung', async () => {
+    const { clock, instances, events, scheduler } = setup(1, 1_000, 8);
+    const blocker = scheduler.submit(request(0)); // occupies the instance so the next four batch
+    const answers = [1, -2, 3, 4].map((id) => scheduler.submit(request(id)).then(
+      () => 'ok',
+      (err: SibylError) => err.reason,
+    ));
+    instances[0]!.current!.finish();
+    await blocker;
+    // Each execution takes 600 ms: the failed batch and its isolation runs (5 executions) hold the
+    // instance 3 s without a release, while each run finishes well within the hang timeout.
+    for (let i = 0; i < 20; i++) {
+      await flush();
+      const e = instances[0]!.current;
+      if (e === undefined) break;
+      clock.advance(600);
+      if ([...(e.inputs[0]!.data as Float32Array)].some((v) => v < 0)) e.fail(new SibylError('RUNTIME_FAILED', 'Gather: index out of range'));
+      else e.finish();
+    }
+    expect(events).toEqual([]);
+    expect(instances[0]!.alive).toBe(true);
+    expect(instances[0]!.executions).toHaveLength(6); // the blocker, the batch, 2 halves, 2 quarters
+    expect(await Promise.all(answers)).toEqual(['ok', 'INPUT_REJECTED_BY_MODEL', 'ok', 'ok']);
   });
 
   it('is off with hangTimeoutMs 0', async () => {

@@ -124,6 +124,17 @@ export class InstancePool {
     if (instance.alive) this.notify();
   }
 
+  /**
+   * One execution of an instance ended while the scheduler keeps it acquired (it runs a failed
+   * batch's requests again there, see Scheduler.isolate): progress for the watchdog, as release().
+   */
+  progressed(instance: Instance): void {
+    const slot = this.outstanding.get(instance);
+    if (this.isClosed || slot === undefined) return;
+    slot.progressAtMs = this.options.clock.now();
+    this.watch(slot.progressAtMs);
+  }
+
   /** Calls `fn` whenever an instance can take another execution (after release or replacement). */
   onAvailable(fn: () => void): void {
     this.waiters.push(fn);

@@ -63,14 +63,26 @@ const settle = (p: Promise<Tensor[]>): Promise<Settled> =>
     (error: SibylError) => ({ ok: false, error }),
   );
 
-/** Submits the ids while the instance is busy, so they form one batch; returns their outcomes. */
-async function batch(s: ReturnType<typeof setup>, ids: number[], broken = false): Promise<Settled[]> {
-  const busy = settle(s.scheduler.submit(request(1000)));
+/**
+ * Submits request `lead`, which runs alone, then the ids while it runs, so they form one batch
+ * behind it; serves them all and returns the outcomes.
+ */
+async function behind(s: ReturnType<typeof setup>, lead: number, ids: number[], broken = false): Promise<{ lead: Settled; outcomes: Settled[] }> {
+  const first = settle(s.scheduler.submit(request(lead)));
   const outcomes = ids.map((id) => settle(s.scheduler.submit(request(id))));
   await serve(s.instances[0]!, broken);
-  await busy;
-  return Promise.all(outcomes);
+  return { lead: await first, outcomes: await Promise.all(outcomes) };
 }
+
+/** Submits the ids behind a valid request (1000), so they form one batch; returns their outcomes. */
+async function batch(s: ReturnType<typeof setup>, ids: number[], broken = false): Promise<Settled[]> {
+  return (await behind(s, 1000, ids, broken)).outcomes;
+}
+
+/** Each outcome as 'ok' or its error's reason. */
+const reasons = (outcomes: readonly Settled[]): string[] => outcomes.map((o) => (o.ok ? 'ok' : o.error.reason));
+/** What the model answers each id when it serves others: negative ids are its input's fault. */
+const blamedOnInput = (ids: readonly number[]): string[] => ids.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL'));
 
 describe('Scheduler: a failed batch is isolated', () => {
   it('answers the requests batched with a bad one; only the bad one fails, with 400 and its own values only', async () => {
@@ -113,7 +125,7 @@ describe('Scheduler: a failed batch is isolated', () => {
     const s = setup();
     const ids = Array.from({ length: 40 }, (_, i) => (i % 5 === 3 ? -(i + 1) : i + 1));
     const outcomes = await batch(s, ids);
-    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(ids.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    expect(reasons(outcomes)).toEqual(blamedOnInput(ids));
     expect(Object.fromEntries(s.isolated)).toEqual({ answered: 32, input_rejected: 8 });
   });
 
@@ -122,14 +134,12 @@ describe('Scheduler: a failed batch is isolated', () => {
     // Eight bad requests in a row among valid ones: their lone runs fail one after another.
     const first = [1, 2, 3, 4, -5, -6, -7, -8, -9, -10, -11, -12, 13, 14, 15, 16];
     const firstOutcomes = await batch(s, first);
-    expect(firstOutcomes.map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(first.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    expect(reasons(firstOutcomes)).toEqual(blamedOnInput(first));
     // The next batch (behind a bad lone request) has bad requests in both halves.
-    const busy = settle(s.scheduler.submit(request(-999)));
     const next = [-101, 102, 103, 104, 105, 106, 107, -108];
-    const nextOutcomes = next.map((id) => settle(s.scheduler.submit(request(id))));
-    await serve(s.instances[0]!);
-    expect(await busy).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
-    expect((await Promise.all(nextOutcomes)).map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(next.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    const { lead, outcomes: nextOutcomes } = await behind(s, -999, next);
+    expect(lead).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
+    expect(reasons(nextOutcomes)).toEqual(blamedOnInput(next));
   });
 
   it('runs a lone failing request once more, and blames its input when it fails again while the version serves', async () => {
@@ -178,13 +188,11 @@ describe('Scheduler: a failed batch is isolated', () => {
 
   it('a version\'s very first batch, with bad requests in both halves, answers the valid ones', async () => {
     const s = setup();
-    const held = settle(s.scheduler.submit(request(-1000))); // the first request: bad, and alone
     const ids = [1, -2, 3, 4, 5, 6, -7, 8];
-    const outcomes = ids.map((id) => settle(s.scheduler.submit(request(id))));
-    await serve(s.instances[0]!);
+    const { lead, outcomes } = await behind(s, -1000, ids); // the first request: bad, and alone
     // Alone, before the version answered anything, the first one cannot be blamed on its input.
-    expect(await held).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
-    expect((await Promise.all(outcomes)).map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(ids.map((id) => (id > 0 ? 'ok' : 'INPUT_REJECTED_BY_MODEL')));
+    expect(lead).toMatchObject({ ok: false, error: { reason: 'RUNTIME_FAILED' } });
+    expect(reasons(outcomes)).toEqual(blamedOnInput(ids));
   });
 
   it('a version that served, then fails everything, stops blaming inputs after a streak of failures', async () => {
@@ -215,6 +223,19 @@ describe('Scheduler: a failed batch is isolated', () => {
     expect(await patient).toEqual({ ok: true, values: [1, 1.5] });
     expect(await bad).toMatchObject({ ok: false, error: { reason: 'INPUT_REJECTED_BY_MODEL' } });
     expect(s.clock.pendingTimers).toBe(0);
+  });
+
+  it('a request answered at its deadline while its run went on is not counted again when the run fails', async () => {
+    const s = setup();
+    const lone = settle(s.scheduler.submit(request(1), { deadlineMs: 5 }));
+    s.clock.advance(5); // the run goes on; the request is answered at its deadline
+    expect(await lone).toMatchObject({ ok: false, error: { reason: 'DEADLINE_EXCEEDED' } });
+    s.instances[0]!.current!.fail(new SibylError('RUNTIME_FAILED', 'out of memory'));
+    await flush();
+    expect(s.executed.map((e) => e.failed)).toEqual([true]);
+    // The version never answered: the lone failure is the server's, but nobody is left to answer.
+    expect(Object.fromEntries(s.isolated)).toEqual({});
+    expect(s.scheduler.statistics.fail.count).toBe(1);
   });
 });
 

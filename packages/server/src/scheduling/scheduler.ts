@@ -4,7 +4,7 @@
 // When an execution fails, its requests are isolated (decideIsolation, pure): run again in
 // halves, so that only the request that caused the failure fails, and a batch's error text
 // reaches no request that did not run alone.
-import { SibylError, type Tensor } from '@sibyl/protocol';
+import { SibylError, elementCount, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock, CancelTimer } from '../core/clock.ts';
 import type { Instance } from '../runtimes/runtime.ts';
@@ -104,10 +104,19 @@ export function batchKeyOf(inputs: readonly Tensor[], outputNames: readonly stri
   return `${key}|${outputNames.join(',')}`;
 }
 
+/** One execution under way: its requests, and where and since when it runs (for error messages). */
+interface Execution {
+  readonly members: readonly Job[];
+  readonly instanceLabel: string;
+  readonly startMs: number;
+}
+
 export class Scheduler {
   readonly statistics = new VersionStatistics();
   private readonly queue: Job[] = [];
   private inFlight = 0;
+  /** Executions under way (their members' deadlines are watched by the deadline timer). */
+  private readonly executing = new Set<Execution>();
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
   /** Recent execution time (ms, exponentially averaged), for Retry-After estimates. */
@@ -249,37 +258,11 @@ export class Scheduler {
     job.reject(err);
   }
 
-  /**
-   * Answers executing members whose deadline passes before the instance does, each at its own
-   * deadline, with DEADLINE_EXCEEDED (a model that hangs must not hang its callers). Returns the
-   * function that stops watching, called when the execution ends.
-   */
-  private watchExecution(members: readonly Job[], instanceLabel: string, startMs: number): () => void {
-    const { clock, label } = this.options;
-    let cancel: CancelTimer | undefined;
-    const arm = (): void => {
-      let next = Number.POSITIVE_INFINITY;
-      for (const job of members) if (!job.settled && job.deadlineMs < next) next = job.deadlineMs;
-      cancel =
-        next === Number.POSITIVE_INFINITY
-          ? undefined
-          : clock.setTimeout(() => {
-              const now = clock.now();
-              for (const job of members) {
-                if (job.settled || job.deadlineMs > now) continue;
-                this.fail(
-                  job,
-                  new SibylError(
-                    'DEADLINE_EXCEEDED',
-                    `${label} did not answer before the request's deadline: it ran for ${(now - startMs).toFixed(0)} ms on instance ${instanceLabel} (after ${(startMs - job.enqueuedAtMs).toFixed(1)} ms queued) and is still running`,
-                  ),
-                );
-              }
-              arm();
-            }, next - clock.now());
-    };
-    arm();
-    return () => cancel?.();
+  private executingDeadlineError(job: Job, execution: Execution, now: number): SibylError {
+    return new SibylError(
+      'DEADLINE_EXCEEDED',
+      `${this.options.label} did not answer before the request's deadline: it ran for ${(now - execution.startMs).toFixed(0)} ms on instance ${execution.instanceLabel} (after ${(execution.startMs - job.enqueuedAtMs).toFixed(1)} ms queued) and is still running`,
+    );
   }
 
   private deadlineError(job: Job, now: number): SibylError {
@@ -290,9 +273,12 @@ export class Scheduler {
   }
 
   /**
-   * Deadlines are enforced by one timer at the earliest deadline seen. It is re-armed only when a
-   * request with an earlier deadline arrives, so a request costs no scan of the queue; when it
-   * fires, expired requests fail and the timer moves to the next deadline.
+   * Deadlines are enforced by one timer at the earliest deadline seen, for queued and executing
+   * requests alike. It is re-armed only when a request with an earlier deadline arrives, so a
+   * request costs no scan of the queue and an execution no timer of its own; when it fires,
+   * expired requests fail — queued ones never run; executing ones are answered at once, the
+   * execution goes on and its result for them is dropped (a model that hangs must not hang its
+   * callers) — and the timer moves to the next deadline. It stops when nothing is pending.
    */
   private deadlineTimerAtMs = Number.POSITIVE_INFINITY;
   private cancelDeadlineTimer: CancelTimer | undefined;
@@ -315,6 +301,13 @@ export class Scheduler {
         this.fail(job, this.deadlineError(job, now));
       } else if (job.deadlineMs < next) {
         next = job.deadlineMs;
+      }
+    }
+    for (const execution of this.executing) {
+      for (const job of execution.members) {
+        if (job.settled) continue;
+        if (job.deadlineMs <= now) this.fail(job, this.executingDeadlineError(job, execution, now));
+        else if (job.deadlineMs < next) next = job.deadlineMs;
       }
     }
     this.cancelDeadlineTimer = undefined;
@@ -377,12 +370,14 @@ export class Scheduler {
   private async execute(instance: Instance, members: Job[], rows: number, startMs: number): Promise<void> {
     this.inFlight += members.length;
     for (const job of members) this.statistics.recordQueued(startMs - job.enqueuedAtMs);
-    const unwatch = this.watchExecution(members, instance.label, startMs);
+    // Its members' deadlines are already covered by the deadline timer (see armDeadlineTimer).
+    const execution: Execution = { members, instanceLabel: instance.label, startMs };
+    this.executing.add(execution);
     try {
       const error = await this.run(instance, members, rows, startMs, members[0]!.crashRetried ? 'instance_crashed' : undefined);
       if (error !== undefined) await this.isolate(instance, members, error);
     } finally {
-      unwatch();
+      this.executing.delete(execution);
       this.inFlight -= members.length;
       this.pool.release(instance);
       this.pump();
@@ -406,6 +401,9 @@ export class Scheduler {
       const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', `${this.options.label} failed: ${(err as Error).message}`, { cause: err });
       observer?.executed({ rows, startMs, endMs: clock.now(), members, failed: true, isolation });
       return error;
+    } finally {
+      // The instance stays acquired between an isolation's runs: each run it ends is progress.
+      if (isolation === 'run_failed') this.pool.progressed(instance);
     }
     this.health = recordOutcome(this.health, true);
     const received = clock.now();
@@ -460,6 +458,8 @@ export class Scheduler {
         failed = true;
         const error = err instanceof SibylError ? err : new SibylError('RUNTIME_FAILED', err instanceof Error ? err.message : String(err));
         if (errorKind(error) === 'server') this.health = recordOutcome(this.health, false);
+      } finally {
+        this.pool.progressed(instance);
       }
       this.probed = true;
       observer?.executed({ rows, startMs, endMs: clock.now(), members: [cause], failed, isolation: 'probe' });
@@ -474,6 +474,7 @@ export class Scheduler {
    */
   private async isolate(instance: Instance, members: Job[], error: SibylError): Promise<void> {
     const { clock, label } = this.options;
+    this.pool.progressed(instance); // the failed execution ended; each re-run below counts too (see run)
     let level: { members: Job[]; first: boolean; error: SibylError }[] = [{ members, first: true, error }];
     let siblingSucceeded = false;
     while (level.length > 0) {
@@ -573,9 +574,15 @@ export class Scheduler {
     return true;
   }
 
+  /** Fails the jobs not answered yet (one may have been, at its deadline) and counts them. */
   private failIsolated(jobs: readonly Job[], error: SibylError, outcome: IsolationOutcome): void {
-    for (const job of jobs) this.fail(job, error);
-    this.options.observer?.isolated?.(outcome, jobs.length);
+    let failed = 0;
+    for (const job of jobs) {
+      if (job.settled) continue;
+      this.fail(job, error);
+      failed++;
+    }
+    if (failed > 0) this.options.observer?.isolated?.(outcome, failed);
   }
 
   /** Seconds a refused client should wait: the time to work off the queue, at least 1. */
@@ -586,14 +593,14 @@ export class Scheduler {
   }
 
   private notifyIfIdle(): void {
-    // Nothing queued: no deadline left to watch.
-    if (this.queue.length === 0 && this.cancelDeadlineTimer !== undefined) this.armDeadlineTimer(Number.POSITIVE_INFINITY);
     if (this.pending !== 0) return;
+    // Nothing queued or executing: no deadline left to watch.
+    if (this.cancelDeadlineTimer !== undefined) this.armDeadlineTimer(Number.POSITIVE_INFINITY);
     for (const fn of this.idleWaiters.splice(0)) fn();
   }
 }
 
 /** Whether every input still holds its data (an instance may have moved its buffers away). */
 function inputsReadable(inputs: readonly Tensor[]): boolean {
-  return inputs.every((t) => Array.isArray(t.data) || t.data.length === t.shape.reduce((n, d) => n * d, 1));
+  return inputs.every((t) => Array.isArray(t.data) || t.data.length === elementCount(t.shape));
 }
