@@ -11,10 +11,11 @@
 // uses the defaults (2 running, 64 MiB chunks); "chunkBytes only" runs three at once with 64 MiB
 // chunks; "1 running" sets batch.maxRunningJobs 1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { procStatusKb } from './scenario-tools.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '3000' }, 'cap-mb': { type: 'string', default: '4000' }, 'timeout-s': { type: 'string', default: '180' }, 'heap-mb': { type: 'string' }, cases: { type: 'string' }, child: { type: 'string' }, dir: { type: 'string' } } });
 
@@ -38,14 +39,7 @@ async function child(dir: string, setting: { maxRunningJobs: number; chunkBytes?
   process.stdout.write(JSON.stringify({ seconds, jobs: finals.map((f) => ({ status: f.status, rowsRejected: f.rowsRejected, chunks: f.chunksTotal ?? f.chunksCommitted, error: f.error?.slice(0, 120) })) }) + '\n');
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? 0 : Number(m[1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
+const rssMb = (pid: number): number => procStatusKb(pid, 'VmRSS') / 1024;
 
 async function run(name: string, dir: string, setting: { maxRunningJobs: number; chunkBytes?: number }): Promise<void> {
   const capMb = Number(values['cap-mb']);

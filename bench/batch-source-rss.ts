@@ -8,10 +8,11 @@
 // --src points at a copy of the server's src/ (e.g. an older commit's, extracted beside it) to
 // measure that code instead.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, mkdtempSync } from 'node:fs';
+import { rmSync, writeFileSync, openSync, writeSync, closeSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { procStatusKb } from './scenario-tools.ts';
 import type { CsvSource as CsvSourceType } from '../packages/server/src/batch/sources/csv-source.ts';
 import type { JsonlSource as JsonlSourceType } from '../packages/server/src/batch/sources/jsonl-source.ts';
 
@@ -39,14 +40,7 @@ async function child(kind: string, file: string, src: string): Promise<void> {
   process.stdout.write(JSON.stringify({ outcome }) + '\n');
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? 0 : Number(m[1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
+const rssMb = (pid: number): number => procStatusKb(pid, 'VmRSS') / 1024;
 
 async function measure(kind: string, file: string): Promise<{ baseMb: number; peakMb: number; outcome: string; seconds: number }> {
   const capMb = Number(values['cap-mb']);

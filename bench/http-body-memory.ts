@@ -9,8 +9,9 @@
 // --retry: a request refused with 503 waits its Retry-After and is sent again (up to 100 times), as
 // @sibyl/client does; the phase reports the final statuses and the attempts. Linux only (/proc).
 // Prints one JSON line per phase.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { spawnSibyl } from '../packages/server/src/testing/index.ts';
+import { procStatusKb } from './scenario-tools.ts';
 
 const args = process.argv.slice(2);
 const dashdash = args.indexOf('--');
@@ -27,9 +28,7 @@ const retry = own.includes('--retry');
 
 const MB = 1024 * 1024;
 function memory(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
+  return { rssMb: Math.round(procStatusKb(pid, 'VmRSS') / 1024), peakMb: Math.round(procStatusKb(pid, 'VmHWM') / 1024) };
 }
 /** Resets VmHWM to the current RSS (Linux ≥ 4.0). */
 const resetPeak = (pid: number): void => writeFileSync(`/proc/${pid}/clear_refs`, '5');

@@ -10,8 +10,9 @@
 //
 // Linux only (/proc). Prints one JSON line per case.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
+import { procStatusKb } from './scenario-tools.ts';
 
 const CASES: Record<string, { datatype: string; element: string; note: string }> = {
   'fp32-iris': { datatype: 'FP32', element: '5.1,3.5,1.4,0.2', note: 'iris rows: short decimals (4 characters per value)' },
@@ -38,15 +39,15 @@ if (process.env.DECODE_COST_CHILD !== undefined) {
   const count = Math.floor((bytes - 200) / per) * values.length;
   const data = `${c.element},`.repeat(count / values.length).slice(0, -1);
   const body = Buffer.from(`{"inputs":[{"name":"x","datatype":"${c.datatype}","shape":[${count}],"data":[${data}]}]}`);
-  const rssKb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+  const statusBytes = (field: string): number => procStatusKb('self', field) * 1024;
   (globalThis as { gc?: () => void }).gc?.();
-  const baseRss = rssKb('VmRSS');
+  const baseRss = statusBytes('VmRSS');
   const baseHeap = getHeapStatistics().used_heap_size;
   writeFileSync('/proc/self/clear_refs', '5');
   const started = performance.now();
   const request = decodeInferRequest(body);
   const ms = performance.now() - started;
-  const peakRss = rssKb('VmHWM') - baseRss;
+  const peakRss = statusBytes('VmHWM') - baseRss;
   const heap = getHeapStatistics().used_heap_size - baseHeap;
   const tensorBytes = request.inputs.reduce((sum, t) => sum + (t.data as { byteLength: number }).byteLength, 0);
   console.log(

@@ -64,3 +64,12 @@ export function repository(scratch: string, name: string, models: Record<string,
 export function machine(): { cores: number; cpu: string | undefined; memoryGiB: number; node: string } {
   return { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 }
+
+/** A field of /proc/<pid>/status in kB (VmRSS, VmHWM…); 0 when the process is gone or the field absent (Linux only). */
+export function procStatusKb(pid: number | 'self', field: string): number {
+  try {
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}

@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { createTestServer, embeddingExpected, embeddingModel, makeTempDir, parsePrometheusText, removeDir, sampleValue, writeModelRepository } from '../src/testing/index.ts';
+import { EMBEDDING_1000X2, inferIds } from './fixtures.ts';
 
-const ROWS = 1000; // valid ids: 0 … 999
-const WIDTH = 2;
-const TOKENS = 2;
+const { rows: ROWS, width: WIDTH, tokens: TOKENS } = EMBEDDING_1000X2;
 let repo: string;
 let server: SibylServer;
 
@@ -29,15 +28,7 @@ afterAll(async () => {
   await removeDir(repo);
 });
 
-const infer = async (name: string, ids: number[]) => {
-  const res = await server.http.inject({
-    method: 'POST',
-    url: `/v2/models/${name}/infer`,
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, TOKENS], data: ids }] }),
-  });
-  return { status: res.statusCode, body: res.body, json: res.json() as { outputs?: { data: number[] }[]; error?: string; code?: string; reason?: string } };
-};
+const infer = (name: string, ids: number[]) => inferIds(server, name, ids);
 
 describe('one client\'s out-of-range index, batched with others', () => {
   it('fails only that request, with 400 and only its own index; every valid request gets its own answer', async () => {

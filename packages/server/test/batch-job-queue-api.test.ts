@@ -3,43 +3,34 @@
 // third gets 429 BATCH_JOB_QUEUE_FULL with Retry-After, a queued job can be cancelled, and the
 // queued one starts when the running one ends. The running job's PostgreSQL source is a TCP
 // server of our own (port 0) that never answers, so it runs until cancelled.
-import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchJobView } from '../src/batch/job-manager.ts';
 import type { SibylServer } from '../src/server.ts';
-import { createTestServer, linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
+import { SilentServer, createTestServer, linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
 import { LINEAR_4X3 } from './fixtures.ts';
 
 let dir: string;
 let server: SibylServer;
-let silent: net.Server;
-const sockets = new Set<net.Socket>();
+let silent: SilentServer;
 
 beforeAll(async () => {
   dir = await makeTempDir('sibyl-batch-queue-');
   await writeModelRepository(path.join(dir, 'models'), { linear: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
   await writeFile(path.join(dir, 'rows.csv'), 'id,a,b,c,d\nc0,1,2,3,4\nc1,5,6,7,8\n');
   server = await createTestServer(path.join(dir, 'models'), { configDir: dir, batch: { maxRunningJobs: 1, maxQueuedJobs: 1 } });
-  silent = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silent = await SilentServer.start();
 });
 
 afterAll(async () => {
   await server?.shutdown();
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  await silent.close();
   await removeDir(dir);
 });
 
 const inputs = { key: 'id', inputs: { features: { columns: ['a', 'b', 'c', 'd'] } }, target: { model: 'linear' } };
-const stuck = () => ({ name: 'stuck', source: { sql: { postgres: `postgres://x@127.0.0.1:${(silent.address() as net.AddressInfo).port}/x`, query: 'SELECT 1', connectTimeoutMs: 600_000 } }, ...inputs });
+const stuck = () => ({ name: 'stuck', source: { sql: { postgres: `postgres://x@127.0.0.1:${silent.port}/x`, query: 'SELECT 1', connectTimeoutMs: 600_000 } }, ...inputs });
 const csv = (name: string) => ({ name, source: { csv: path.join(dir, 'rows.csv') }, ...inputs });
 
 async function call(method: 'GET' | 'POST', url: string, body?: unknown) {

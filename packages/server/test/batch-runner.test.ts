@@ -78,6 +78,18 @@ describe('compileBatchJob', () => {
   });
 });
 
+/** Runs `j` and cancels it (its signal aborted) once 3 chunks are committed. */
+const runCancelledAfterThreeChunks = (j: ReturnType<typeof job>, store: SqlitePredictionStore) => {
+  const controller = new AbortController();
+  return runBatchJob(j, { store, scorer: scoring.scorer, clock }, {
+    origin: 'test',
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.chunksCommitted >= 3) controller.abort();
+    },
+  });
+};
+
 describe('runBatchJob', () => {
   it('scores every row, rejects bad rows with the column and row, and replaces predictions when run again', async () => {
     writeCsv(path.join(dir, 'rows.csv'), 100, { 7: (v) => (v[3] = 'abc'), 50: (v) => (v[0] = '') });
@@ -121,15 +133,8 @@ describe('runBatchJob', () => {
     writeCsv(path.join(dir, 'rows.csv'), 400);
     const store = await SqlitePredictionStore.open(path.join(dir, 'resume.sqlite'));
     try {
-      const controller = new AbortController();
       const j = job({ store: { sqlite: 'resume.sqlite' }, name: 'resumable' });
-      const cancelled = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, {
-        origin: 'test',
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.chunksCommitted >= 3) controller.abort();
-        },
-      });
+      const cancelled = await runCancelledAfterThreeChunks(j, store);
       expect(cancelled.status).toBe('cancelled');
       const committedBefore = await store.committedChunks(cancelled.id);
       expect(committedBefore.size).toBeGreaterThanOrEqual(3);
@@ -237,14 +242,7 @@ describe('runBatchJob with chunks cut by bytes (issue 13 C1)', () => {
       expect(sizes.length).toBeGreaterThan(10);
       expect(Math.max(...sizes)).toBeLessThan(40);
 
-      const controller = new AbortController();
-      const cancelled = await runBatchJob(j, { store, scorer: scoring.scorer, clock }, {
-        origin: 'test',
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.chunksCommitted >= 3) controller.abort();
-        },
-      });
+      const cancelled = await runCancelledAfterThreeChunks(j, store);
       expect(cancelled.status).toBe('cancelled');
       const before = await store.committedChunks(cancelled.id);
       expect(before.size).toBeGreaterThanOrEqual(3);

@@ -1,42 +1,33 @@
 // Issue 13 H4, through the server: a batch job whose PostgreSQL source accepts connections and
 // never speaks (a TCP server of our own on port 0) fails with a connect and handshake timeout
 // naming the bound; while it is stuck, cancel answers, and so does the server's shutdown.
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchJobView } from '../src/batch/job-manager.ts';
 import type { SibylServer } from '../src/server.ts';
-import { createTestServer, linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
+import { SilentServer, createTestServer, linearClassifierModel, makeTempDir, removeDir, writeModelRepository } from '../src/testing/index.ts';
 import { LINEAR_4X3 } from './fixtures.ts';
 
 let dir: string;
 let server: SibylServer | undefined;
-let silent: net.Server;
-const sockets = new Set<net.Socket>();
+let silent: SilentServer;
 
 beforeEach(async () => {
   dir = await makeTempDir('sibyl-batch-stuck-');
   await writeModelRepository(path.join(dir, 'models'), { linear: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
   server = await createTestServer(path.join(dir, 'models'), { configDir: dir });
-  silent = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    socket.resume(); // reads, never answers
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silent = await SilentServer.start();
 });
 
 afterEach(async () => {
   await server?.shutdown();
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  await silent.close();
   await removeDir(dir);
 });
 
 const spec = (connectTimeoutMs: number) => ({
   name: 'stuck',
-  source: { sql: { postgres: `postgres://x@127.0.0.1:${(silent.address() as net.AddressInfo).port}/x`, query: 'SELECT * FROM t ORDER BY id', connectTimeoutMs } },
+  source: { sql: { postgres: `postgres://x@127.0.0.1:${silent.port}/x`, query: 'SELECT * FROM t ORDER BY id', connectTimeoutMs } },
   key: 'id',
   inputs: { features: { columns: ['a', 'b', 'c', 'd'] } },
   target: { model: 'linear' },
@@ -46,11 +37,6 @@ async function start(body: unknown): Promise<BatchJobView> {
   const res = await server!.http.inject({ method: 'POST', url: '/v1/batch/jobs', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   expect(res.statusCode).toBe(202);
   return res.json() as BatchJobView;
-}
-
-/** Resolves once the job's source has connected to the silent server. */
-async function connected(): Promise<void> {
-  while (sockets.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe('a batch job whose PostgreSQL source never answers', () => {
@@ -63,7 +49,7 @@ describe('a batch job whose PostgreSQL source never answers', () => {
 
   it('is cancelled while it waits: cancel answers with the job cancelled', async () => {
     const job = await start(spec(600_000));
-    await connected();
+    await silent.connected(); // the job's source has connected
     const res = await server!.http.inject({ method: 'POST', url: `/v1/batch/jobs/${job.id}/cancel` });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: job.id, status: 'cancelled' });
@@ -71,7 +57,7 @@ describe('a batch job whose PostgreSQL source never answers', () => {
 
   it("does not hold the server's shutdown: the job is recorded as interrupted", async () => {
     const job = await start(spec(600_000));
-    await connected();
+    await silent.connected(); // the job's source has connected
     const done = server!.batchJobs.whenDone(job.id)!;
     await server!.shutdown();
     const final = await done;

@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { createTestServer, embeddingExpected, embeddingModel, makeTempDir, parsePrometheusText, removeDir, sampleValue, writeModelRepository } from '../src/testing/index.ts';
+import { EMBEDDING_1000X2, inferIds } from './fixtures.ts';
 
-const ROWS = 1000; // valid ids: 0 … 999
-const WIDTH = 2;
-const TOKENS = 2;
+const { rows: ROWS, width: WIDTH, tokens: TOKENS } = EMBEDDING_1000X2;
 let repo: string;
 let server: SibylServer;
 
@@ -39,15 +38,7 @@ afterAll(async () => {
   await removeDir(repo);
 });
 
-const infer = async (name: string, ids: number[]) => {
-  const res = await server.http.inject({
-    method: 'POST',
-    url: `/v2/models/${name}/infer`,
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, TOKENS], data: ids }] }),
-  });
-  return { status: res.statusCode, body: res.body, json: res.json() as { outputs?: { data: number[] }[]; error?: string; code?: string; reason?: string } };
-};
+const infer = (name: string, ids: number[]) => inferIds(server, name, ids);
 
 const endpointReport = async (name: string) =>
   (await server.http.inject({ method: 'GET', url: `/v1/endpoints/${name}` })).json() as { breakers: Record<string, string>; arms: Record<string, { errors: number; clientErrors: number }> };

@@ -3,9 +3,9 @@
 // open, readiness false), the listeners closing after it, and a drain that always ends.
 import net from 'node:net';
 import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
-import { createTestServer, linearClassifierModel, makeTempDir, ManualClock, removeDir, writeModelRepository } from '../src/testing/index.ts';
+import { createTestServer, linearClassifierModel, makeTempDir, ManualClock, parsePrometheusText, removeDir, sampleValue, writeModelRepository } from '../src/testing/index.ts';
 import { LINEAR_4X3 } from './fixtures.ts';
 
 const BODY = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] });
@@ -30,6 +30,14 @@ function call(url: string, agent: Agent | false, method = 'POST', body: string |
 
 /** Lets callbacks of settled promises and finished I/O run. */
 const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Resolves once `server` has read the headers of a request whose body is still arriving (its body's cost is held). */
+async function bodyArriving(server: SibylServer): Promise<void> {
+  await vi.waitFor(async () => {
+    const metrics = parsePrometheusText((await server.http.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(sampleValue(metrics, 'sibyl_http_body_budget_held_bytes')).toBeGreaterThan(0);
+  }, { timeout: 10_000, interval: 10 });
+}
 
 let repo: string;
 const servers: SibylServer[] = [];
@@ -91,7 +99,7 @@ describe('graceful shutdown', () => {
     const answered = new Promise<void>((resolve) => inFlight.once('close', () => resolve()));
     await new Promise((resolve) => inFlight.once('connect', resolve));
     inFlight.write(`POST /v2/models/linear/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 10)}`);
-    await turn();
+    await bodyArriving(server);
     const stopping = server.shutdown();
     await turn();
     inFlight.write(BODY.slice(10));
@@ -122,7 +130,7 @@ describe('graceful shutdown', () => {
     const cut = new Promise<void>((resolve) => stuck.once('close', () => resolve()));
     await new Promise((resolve) => stuck.once('connect', resolve));
     stuck.write('PUT /v2/logging HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"lev');
-    await turn();
+    await bodyArriving(server);
     expect(await server.shutdown()).toEqual({ drained: false, released: true });
     await cut;
   });

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SibylServer } from '../src/server.ts';
 import { encodeInferRequestBinary } from '@sibyl/protocol';
 import { ScriptedRuntime, createTestServer, makeTempDir, removeDir, writeModelRepository, type TestServerOptions } from '../src/testing/index.ts';
@@ -57,6 +57,11 @@ function settledCount(promises: readonly Promise<unknown>[], n: number, what: st
 /** The value of an unlabelled (or exactly labelled) sample in a Prometheus text body. */
 const sample = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
 
+/** Resolves once `server` holds exactly `bytes` of its body budget (a stalled body's cost is reserved). */
+async function budgetHeld(server: SibylServer, bytes: number): Promise<void> {
+  await vi.waitFor(async () => expect(sample((await server.http.inject({ method: 'GET', url: '/metrics' })).body, 'sibyl_http_body_budget_held_bytes')).toBe(bytes), { timeout: 10_000, interval: 10 });
+}
+
 describe('the memory budget for bodies in flight (http.inflightBodyBytes)', () => {
   let server: SibylServer;
   beforeAll(async () => {
@@ -70,7 +75,7 @@ describe('the memory budget for bodies in flight (http.inflightBodyBytes)', () =
     const body = padded(inferBody(), 4000);
     const first = server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json', 'content-length': '4000' }, payload: slow });
     slow.write(body.slice(0, 3000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await budgetHeld(server, 14 * 4000);
 
     // B: 4000 declared would cost 56000 more, past 60000: refused before its body is read.
     const refused = await server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json' }, payload: body });
@@ -94,7 +99,7 @@ describe('the memory budget for bodies in flight (http.inflightBodyBytes)', () =
     const slow = new PassThrough();
     const first = server.http.inject({ method: 'POST', url: '/v2/models/m/infer', headers: { 'content-type': 'application/json', 'content-length': '4000' }, payload: slow });
     slow.write(padded(inferBody(), 4000).slice(0, 3000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await budgetHeld(server, 14 * 4000);
 
     // 80 compressed bytes that inflate to 4000: refused as the inflated bytes arrive.
     const gzip = gzipSync(padded(inferBody(), 4000));
@@ -184,7 +189,7 @@ describe('a body refused for the budget over a real connection', () => {
     const holder = connect(port, '127.0.0.1');
     holder.on('error', () => undefined);
     holder.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n${padded(inferBody(), 4000).slice(0, 10)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await budgetHeld(server, 14 * 4000);
 
     const socket = connect(port, '127.0.0.1');
     let received = '';

@@ -30,6 +30,7 @@ export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
 export { MemoryPredictionStore } from './memory-prediction-store.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
+export { SilentServer } from './silent-server.ts';
 export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';
 export { histogramBuckets, histogramQuantile, parsePrometheusText, sampleValue } from './prometheus-text.ts';

@@ -74,6 +74,8 @@ export interface SpawnedServer {
   exited: Promise<number | null>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the first log line (so far or to come) `match` accepts; rejects naming `what` after `timeoutMs` (default 30 s). */
+  waitForLog(match: (entry: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -87,6 +89,24 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<(entry: Record<string, unknown>) => void>();
+  const waitForLog = (match: (entry: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
+    const found = logs.find(match);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = (entry: Record<string, unknown>): void => {
+        if (!match(entry)) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(entry);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`no log line ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(waiter);
+    });
+  };
   const streams = { stdout: '', stderr: '' };
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -97,6 +117,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
     }, options.timeoutMs ?? 30_000);
     readJsonLines(child.stdout!, (text) => ((output += text), (streams.stdout += text)), (entry) => {
       logs.push(entry);
+      for (const waiter of [...waiters]) waiter(entry);
       if (typeof entry.url === 'string' && typeof entry.modelRepository === 'string') {
         clearTimeout(timer);
         const url = entry.url;
@@ -112,6 +133,7 @@ export function spawnSibyl(args: readonly string[], options: { env?: NodeJS.Proc
             child.kill('SIGTERM');
             return exited;
           },
+          waitForLog,
         });
       }
     });

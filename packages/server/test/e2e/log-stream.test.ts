@@ -35,8 +35,7 @@ beforeAll(async () => {
     await res.arrayBuffer();
   }
   server.process.kill('SIGUSR2');
-  const deadline = Date.now() + 20_000;
-  while (!server.logs.some((l) => /ProbeWarning/.test(String(l.msg))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await server.waitForLog((l) => /ProbeWarning/.test(String(l.msg)), 'with ProbeWarning after SIGUSR2', 20_000);
   exitCode = await server.stop();
 }, 120_000);
 

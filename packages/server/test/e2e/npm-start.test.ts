@@ -3,7 +3,7 @@
 // `sh -c` between them and left the server running.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { linearClassifierModel, makeTempDir, readJsonLines, removeDir, writeModelRepository } from '../../src/testing/index.ts';
 import { LINEAR_4X3 } from '../fixtures.ts';
 
@@ -41,11 +41,15 @@ it('SIGTERM to npm start reaches the server: it shuts down, then npm exits', asy
   const outputEnded = new Promise<void>((resolve) => npm.stdout!.once('end', () => resolve()));
   let serverPid: number | undefined;
   try {
-    for (let i = 0; i < 1200 && serverPid === undefined; i++) {
-      serverPid = logs.find((l) => typeof l.pid === 'number' && typeof l.url === 'string')?.pid as number | undefined;
-      if (serverPid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(serverPid).toBeGreaterThan(0);
+    // The log line that gives the server's url carries its pid.
+    serverPid = await vi.waitFor(
+      () => {
+        const pid = logs.find((l) => typeof l.pid === 'number' && typeof l.url === 'string')?.pid as number | undefined;
+        expect(pid).toBeGreaterThan(0);
+        return pid!;
+      },
+      { timeout: 60_000, interval: 50 },
+    );
     npm.kill('SIGTERM');
     await npmExited;
     expect(alive(serverPid!)).toBe(false);

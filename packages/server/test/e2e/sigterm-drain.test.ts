@@ -9,15 +9,6 @@ import type { SpawnedServer } from '../../src/testing/index.ts';
 const SLOW = { size: 512, depth: 8 };
 const BODY = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, SLOW.size], data: Array.from({ length: SLOW.size }, (_, i) => i % 5) }] });
 
-/** Resolves with the first log line `match` accepts, among those so far and those to come. */
-async function logLine(server: SpawnedServer, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-  for (;;) {
-    const line = server.logs.find(match);
-    if (line !== undefined) return line;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** The end of a process that has not exited yet (its output read to the end): code and signal. */
 function exitOf(server: SpawnedServer): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => server.process.once('close', (code, signal) => resolve({ code, signal })));
@@ -59,7 +50,7 @@ describe('sibyl serve on SIGTERM and SIGINT', () => {
     const stubborn = await spawnSibyl(['--model-repository', repo, '--state-store', ':memory:', '--shutdown-grace-period-ms', '25000'], { timeoutMs: 60_000 });
     const exit = exitOf(stubborn);
     stubborn.process.kill('SIGTERM');
-    expect(await logLine(stubborn, (l) => typeof l.gracePeriodMs === 'number')).toMatchObject({ gracePeriodMs: 25000 });
+    expect(await stubborn.waitForLog((l) => typeof l.gracePeriodMs === 'number', 'with gracePeriodMs')).toMatchObject({ gracePeriodMs: 25000 });
     stubborn.process.kill('SIGTERM');
     // Killed, not exited: a worker thread inside an onnxruntime run would hold up process.exit.
     expect(await exit).toEqual({ code: null, signal: 'SIGKILL' });

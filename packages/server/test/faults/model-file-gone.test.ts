@@ -18,10 +18,11 @@ afterEach(async () => {
   repo = undefined;
 });
 
+/** In poll mode the test drives the polls (models.poll), so none runs on a timer. */
 async function start(mode: 'none' | 'poll' | 'explicit'): Promise<SibylServer> {
   repo = await makeTempDir('sibyl-file-gone-');
   await writeModelRepository(repo, { iris: { versions: { 1: linearClassifierModel(IRIS).bytes } } });
-  server = await createTestServer(repo, { modelControlMode: mode, repositoryPollIntervalMs: 100, ...(mode === 'explicit' ? { loadModels: ['iris'] } : {}) });
+  server = await createTestServer(repo, { modelControlMode: mode, repositoryPollIntervalMs: 86_400_000, ...(mode === 'explicit' ? { loadModels: ['iris'] } : {}) });
   return server;
 }
 
@@ -42,8 +43,11 @@ it.each(['truncated', 'deleted'] as const)('poll mode, model.onnx %s while loade
   const file = path.join(repo!, 'iris', '1', 'model.onnx');
   if (fault === 'truncated') await truncate(file, 10);
   else await rm(file);
-  // Several polls later, the loaded version still serves and is still READY.
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  // Several polls later (each one's reloads settled), the loaded version still serves and is still READY.
+  for (let i = 0; i < 3; i++) {
+    await s.models.poll();
+    await s.models.whenSettled();
+  }
   await expectServing(s);
   expect((await index(s)).find((v) => v.name === 'iris' && v.version === '1')).toMatchObject({ state: 'READY' });
 });

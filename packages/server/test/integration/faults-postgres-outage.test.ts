@@ -69,6 +69,19 @@ async function degraded(): Promise<{ metrics: Record<string, number>; body: { re
 
 const lookup = () => server.http.inject({ method: 'GET', url: '/v1/predictions/iris/c1' });
 
+/** Resolves once, with PostgreSQL back, lookups answer 200 and neither component reports degraded. */
+async function recovered(timeoutMs: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      await load(4);
+      await server.observability.predictions!.flush();
+      expect((await lookup()).statusCode).toBe(200);
+      expect(await degraded()).toEqual({ metrics: { prediction_store: 0, prediction_log: 0 }, body: { ready: true } });
+    },
+    { timeout: timeoutMs, interval: 250 },
+  );
+}
+
 it('serves inference throughout, refuses lookups with 503 while down, names and recovers both components', async () => {
   await load(20);
   await server.observability.predictions!.flush();
@@ -89,15 +102,7 @@ it('serves inference throughout, refuses lookups with 503 while down, names and 
     proxy.restore();
   }
 
-  await vi.waitFor(
-    async () => {
-      await load(4);
-      await server.observability.predictions!.flush();
-      expect((await lookup()).statusCode).toBe(200);
-      expect(await degraded()).toEqual({ metrics: { prediction_store: 0, prediction_log: 0 }, body: { ready: true } });
-    },
-    { timeout: 20_000, interval: 250 },
-  );
+  await recovered(20_000);
   expect((await lookup()).json().outputs[0].data).toEqual([1, 2, 3]);
 }, 60_000);
 
@@ -116,13 +121,5 @@ it('a stalled PostgreSQL (a partition: bytes stop, nothing resets) never hangs a
   } finally {
     proxy.restore();
   }
-  await vi.waitFor(
-    async () => {
-      await load(4);
-      await server.observability.predictions!.flush();
-      expect((await lookup()).statusCode).toBe(200);
-      expect(await degraded()).toEqual({ metrics: { prediction_store: 0, prediction_log: 0 }, body: { ready: true } });
-    },
-    { timeout: 30_000, interval: 250 },
-  );
+  await recovered(30_000);
 }, 90_000);
