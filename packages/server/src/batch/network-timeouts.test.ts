@@ -1,56 +1,16 @@
 // Issue 13 H4: every network operation of batch has a connect and handshake timeout, and an
 // abort stops a wait at once. The far end is a TCP server of our own on port 0 that accepts
 // connections and never says a word (no PostgreSQL or Redis needed).
-import net from 'node:net';
 import { SibylError } from '@sibyl/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createSystemClock } from '../core/clock.ts';
 import { MemoryPredictionStore } from '../testing/index.ts';
+import { SilentServer } from '../testing/silent-server.ts';
 import { runDistributedJob } from './distributed/coordinator.ts';
 import { connectRedis } from './distributed/redis-connection.ts';
 import { PostgresPredictionStore } from './postgres-prediction-store.ts';
 import { PostgresQuerySource } from './sources/sql-source.ts';
-
-/** A server that accepts, reads and never answers; counts the sockets open now. */
-class SilentServer {
-  readonly sockets = new Set<net.Socket>();
-  private connected: (() => void)[] = [];
-  private constructor(private readonly server: net.Server) {}
-
-  static async start(): Promise<SilentServer> {
-    const server = net.createServer();
-    const silent = new SilentServer(server);
-    server.on('connection', (socket) => {
-      silent.sockets.add(socket);
-      socket.on('close', () => silent.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      socket.resume(); // reads (and drops) what clients send, answers nothing
-      for (const c of silent.connected.splice(0)) c();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return silent;
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Resolves at the next connection. */
-  nextConnection(): Promise<void> {
-    return new Promise((resolve) => this.connected.push(resolve));
-  }
-
-  /** Resolves once every socket the clients opened is closed. */
-  async clientsGone(): Promise<void> {
-    while (this.sockets.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let silent: SilentServer;
 beforeEach(async () => {
