@@ -35,6 +35,16 @@ describe('reject file', () => {
     });
   });
 
+  it('appends a chunk whose lines pass the flush size in pieces, every line whole and in order', async () => {
+    const file = path.join(dir, 'pieces.rejects.jsonl');
+    // 12 lines just under the line limit: about 12 MiB of text, three pieces of FLUSH_CHARS (4 Mi).
+    const near = 'z'.repeat(MAX_REJECT_LINE_CHARS - 200);
+    const rows = Array.from({ length: 12 }, (_, i) => ({ rowNumber: i + 1, reason: `row ${i + 1}: bad`, row: { a: near } }));
+    await appendRejects(file, 'j3', 5, rows);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { rowNumber: number; chunk: number; row: { a: string } });
+    expect(lines.map((l) => [l.chunk, l.rowNumber, l.row.a.length])).toEqual(rows.map((r) => [5, r.rowNumber, near.length]));
+  });
+
   // Issue 13 acceptance: 10,000 rejected CSV rows of 60 KB failed the job with "Invalid string
   // length" and wrote no reject (the chunk's lines were joined into one string beyond V8's
   // longest, ~2^29 characters). Three rows of 190 M characters (one shared string) do the same.
