@@ -96,21 +96,35 @@ export async function serve(flags: Record<string, string | string[] | undefined>
 const WATCHDOG_MARGIN_MS = 2000;
 
 /**
- * Ends the process now, after writing `message` and what still runs. With SIGKILL, not
+ * Ends the process within FORCE_EXIT_FLUSH_MS, after writing `message` and what still runs. With SIGKILL, not
  * process.exit(): process.exit waits for worker threads, and one inside an onnxruntime run
  * would keep it waiting until the run ends, then abort (see onnx-runtime.ts).
  */
 function forceExit(server: SibylServer, message: string): void {
   server.log.fatal({ activeResources: process.getActiveResourcesInfo() }, message);
-  // Written synchronously: pino's flush(cb) does not wait for the asynchronous destination.
-  const stream = (server.log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
-  try {
-    stream?.flushSync?.();
-  } catch {
-    // Exiting at once matters more than the last log line.
-  }
-  process.kill(process.pid, 'SIGKILL');
+  // The log's destination (sonic-boom) may have an asynchronous write in flight: flushSync skips
+  // it, and SIGKILL would cut it short (the last lines lost under load; sonic-boom's flush(cb)
+  // does not wait for it either). Wait until it lands, at most FORCE_EXIT_FLUSH_MS, then write
+  // what is left synchronously and exit.
+  const stream = (server.log as unknown as Record<symbol, { _writing?: boolean; flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  const deadline = Date.now() + FORCE_EXIT_FLUSH_MS;
+  const exit = (): void => {
+    if (stream?._writing === true && Date.now() < deadline) {
+      setTimeout(exit, 1);
+      return;
+    }
+    try {
+      stream?.flushSync?.();
+    } catch {
+      // Exiting now matters more than the last log line.
+    }
+    process.kill(process.pid, 'SIGKILL');
+  };
+  exit();
 }
+
+/** Longest wait for the log to be written before a forced exit. */
+const FORCE_EXIT_FLUSH_MS = 500;
 
 /** A relative modelRepository, stateStore, predictionStore.path or schedule's job file in a config file means relative to the file's folder. */
 export function relativeToFile(document: unknown, file: string): unknown {
