@@ -116,6 +116,21 @@ export default tseslint.config(
     },
   },
   {
+    // The load generator serves no model: it imports the protocol, never the server.
+    files: ['packages/bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@sibyl/server', '@sibyl/server/*', '**/server/src/**', '**/server/test/**'], message: 'the bench imports @sibyl/protocol only: it serves no model.' },
+            { group: ['**/protocol/src/**', '@sibyl/*/src/**'], message: 'Import @sibyl/protocol, not its files.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // No deep imports across packages: use a package's exports (`@sibyl/protocol`).
     files: ['packages/server/**/*.ts'],
     rules: {

@@ -1,5 +1,6 @@
-// What the benchmark scenarios share: running `sibyl bench` (and other Node scripts) as child
-// processes, reading its JSON results, and writing model repositories into a scratch folder.
+// What the benchmark scenarios share: running the load generator (`sibyl-bench`, the command
+// `sibyl bench` delegates to) and other Node scripts as child processes, reading its JSON
+// results, and writing model repositories into a scratch folder.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SIBYL = path.join(ROOT, 'packages/server/bin/sibyl.js');
+/** The load generator's own binary (packages/bench): `sibyl bench` without the server's CLI. */
+export const SIBYL_BENCH = path.join(ROOT, 'packages/bench/bin/sibyl-bench.js');
 
 export interface BenchSummary {
   requestsPerSecond: number;
@@ -37,7 +40,7 @@ export function runNode(args: string[]): Promise<string> {
 export async function bench(scratch: string, url: string, model: string, concurrency: number | undefined, seconds: number, extra: string[] = []): Promise<BenchSummary> {
   const file = path.join(scratch, `bench-${Date.now()}.json`);
   const loop = concurrency === undefined ? [] : ['-c', String(concurrency)];
-  await runNode([SIBYL, 'bench', '--url', url, '--model', model, ...loop, '--duration-seconds', String(seconds), '--warmup-seconds', '2', '-q', '-o', file, ...extra]);
+  await runNode([SIBYL_BENCH, '--url', url, '--model', model, ...loop, '--duration-seconds', String(seconds), '--warmup-seconds', '2', '-q', '-o', file, ...extra]);
   const r = JSON.parse(readFileSync(file, 'utf8')) as {
     throughput: { requestsPerSecond: number; rowsPerSecond: number };
     latency: { p50Ms: number; p90Ms: number; p95Ms: number; p99Ms: number; maxMs: number };

@@ -5,7 +5,7 @@
 // that decides whether the generator or the server saturates first.
 //   npx tsx bench/servers/client-cpu-probe.ts [agent|raw|raw-workers]
 import http from 'node:http';
-import { runBench } from '../../packages/server/src/cli/bench/index.ts';
+import { runBench } from '@sibyl/bench';
 
 const which = process.argv[2] ?? 'raw';
 const body = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[0.5,0.25,0.125,0.75]}]}';

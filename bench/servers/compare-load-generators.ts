@@ -45,7 +45,7 @@ const TOOLS: Record<string, { command: string[]; parse: (stdout: string) => { rp
     },
   },
   'sibyl bench': {
-    command: ['node', 'packages/server/bin/sibyl.js', 'bench', '--url', url, '--model', 'm', '--concurrency', '64', '--duration-seconds', '10', '-q', '--output', '/tmp/sibyl-bench-compare.json'],
+    command: ['node', 'packages/bench/bin/sibyl-bench.js', '--url', url, '--model', 'm', '--concurrency', '64', '--duration-seconds', '10', '-q', '--output', '/tmp/sibyl-bench-compare.json'],
     parse: () => {
       const r = JSON.parse(readFileSync('/tmp/sibyl-bench-compare.json', 'utf8')) as { throughput: { requestsPerSecond: number }; latency: { p99Ms: number } };
       rmSync('/tmp/sibyl-bench-compare.json');

@@ -1,11 +1,10 @@
 // The `sibyl` command line. Commands parse flags and hand them to the server's compile step;
 // they hold no logic of their own.
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/validate.ts';
 import { SERVE_FLAGS, serverEnvironmentVariables } from '../config/server-config.ts';
 import { serve } from './serve.ts';
-import { registerBenchCommand } from './bench/command.ts';
 import { registerEndpointsCommand } from './endpoints-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerStateCommands } from './state-command.ts';
@@ -55,6 +54,24 @@ export const FLAG_HELP: Record<string, string> = {
   '--batch-max-queued-jobs': 'batch jobs waiting as queued; more get 429 with Retry-After (default: 100)',
 };
 
+/**
+ * `sibyl bench` is the load generator of @sibyl/bench. `sibyl --help` lists it with this line; its
+ * flags, help and action load only when it is the command (`sibyl bench …`, `sibyl help bench`),
+ * so the load generator adds nothing to the start-up of `sibyl serve`.
+ */
+const BENCH_DESCRIPTION = 'Load-test a model on any Open Inference Protocol (KServe V2) server and report throughput and latency.';
+
+async function addBenchCommand(program: Command, argv: readonly string[], setExitCode: (code: number) => void): Promise<void> {
+  const command = program.command('bench').description(BENCH_DESCRIPTION);
+  // Its flags are not loaded here: list it as `bench [options]` all the same.
+  const help = new Help();
+  program.configureHelp({ subcommandTerm: (cmd) => (cmd === command ? 'bench [options]' : help.subcommandTerm(cmd)) });
+  const [first, second] = argv.slice(2);
+  if (first !== 'bench' && !(first === 'help' && second === 'bench')) return;
+  const { configureBenchCommand } = await import('@sibyl/bench/command');
+  configureBenchCommand(command, setExitCode);
+}
+
 /** Flags that may be given several times; their values are collected into a list. */
 const REPEATABLE = new Set(['--load-model']);
 
@@ -88,7 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   serveCommand.action(async (flags: Record<string, string | string[] | undefined>) => {
     exitCode = await serve(flags, EXAMPLE_REPOSITORY);
   });
-  registerBenchCommand(program, (code) => (exitCode = code));
+  await addBenchCommand(program, argv, (code) => (exitCode = code));
   registerModelsCommand(program, (code) => (exitCode = code));
   registerEndpointsCommand(program, (code) => (exitCode = code));
   registerStateCommands(program, (code) => (exitCode = code));

@@ -1,4 +1,5 @@
-// The bench tool's public surface, for `sibyl bench` and for benchmark scripts (bench/).
+// The bench tool's public surface, for benchmark scripts (bench/) and programs that drive load.
+// The command (`sibyl bench`, `sibyl-bench`) is the '@sibyl/bench/command' entry.
 export { runBench } from './run-bench.ts';
 export type { BenchHooks, BenchProgress } from './run-bench.ts';
 export { BENCH_DEFAULTS, resolveBenchConfig } from './config.ts';
@@ -10,4 +11,3 @@ export { formatSummary } from './summary.ts';
 export { renderLatencyChart } from './svg-chart.ts';
 export { Histogram, percentileOf } from './histogram.ts';
 export type { HistogramData, SparseHistogram } from './histogram.ts';
-export { registerBenchCommand } from './command.ts';

@@ -1,7 +1,7 @@
 // The minimal HTTP/1.1 response parser: framing by Content-Length, chunked and close, split
 // reads, interim responses, error bodies, and what it refuses.
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, ResponseParser } from '../../src/cli/bench/response-parser.ts';
+import { ProtocolError, ResponseParser } from '../src/response-parser.ts';
 
 /** Feeds `text` in pieces of `step` bytes; returns the parser and after which piece it completed. */
 function feed(text: string, step: number): { parser: ResponseParser; completedAt: number; pieces: number } {

@@ -2,12 +2,12 @@
 // errors by status / reason / failure), progress lines with and without a terminal, and the
 // configuration as results.json shows it.
 import { describe, expect, it } from 'vitest';
-import { describeConfig, resolveBenchConfig } from '../../src/cli/bench/config.ts';
-import { formatMs, formatProgress, useColor } from '../../src/cli/bench/progress.ts';
-import { Recorder } from '../../src/cli/bench/recorder.ts';
-import { buildResult } from '../../src/cli/bench/result.ts';
-import type { BenchResult } from '../../src/cli/bench/result.ts';
-import { formatSummary } from '../../src/cli/bench/summary.ts';
+import { describeConfig, resolveBenchConfig } from '../src/config.ts';
+import { formatMs, formatProgress, useColor } from '../src/progress.ts';
+import { Recorder } from '../src/recorder.ts';
+import { buildResult } from '../src/result.ts';
+import type { BenchResult } from '../src/result.ts';
+import { formatSummary } from '../src/summary.ts';
 
 function result(open: boolean, rowsPerRequest: number): BenchResult {
   const recorder = new Recorder(0, 2000);

@@ -1,22 +1,23 @@
-// `sibyl bench` as users run it: the real binary against an in-process V2 server. Exit codes
-// (0 run completed, 1 unreachable / metadata, 2 usage), the summary, plain progress lines when
-// stderr is not a terminal, and the --output / --chart files. Flag parsing is tested directly.
+// The bench command as users run it: the real `sibyl-bench` binary against an in-process V2
+// server. Exit codes (0 run completed, 1 unreachable / metadata, 2 usage), the summary, plain
+// progress lines when stderr is not a terminal, and the --output / --chart files. Flag parsing is
+// tested directly. (`sibyl bench`, the same command in the server's CLI: server/test/cli-bench.test.ts.)
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchOptionsFromFlags, parseHeader, parseShape } from '../../src/cli/bench/args.ts';
-import type { BenchFlags } from '../../src/cli/bench/args.ts';
-import type { BenchResult } from '../../src/cli/bench/index.ts';
+import { benchOptionsFromFlags, parseHeader, parseShape } from '../src/args.ts';
+import type { BenchFlags } from '../src/args.ts';
+import type { BenchResult } from '../src/index.ts';
 import { startFakeV2Server } from './fake-v2-server.ts';
 import type { FakeV2Server } from './fake-v2-server.ts';
 import { checkXml } from './xml.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sibyl.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/sibyl-bench.js', import.meta.url));
 
-function sibyl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sibylBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '' } });
     let stdout = '';
@@ -28,7 +29,7 @@ function sibyl(args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-describe('sibyl bench (the binary)', () => {
+describe('sibyl-bench (the binary)', () => {
   let server: FakeV2Server;
   let dir: string;
   beforeAll(async () => {
@@ -43,7 +44,7 @@ describe('sibyl bench (the binary)', () => {
   it('runs, prints the summary, plain progress lines, and writes results and chart (exit 0)', async () => {
     const output = path.join(dir, 'results.json');
     const chart = path.join(dir, 'latency.svg');
-    const { code, stdout, stderr } = await sibyl(['bench', '--url', server.url, '--model', 'm', '-c', '2', '--warmup-seconds', '0', '--duration-seconds', '1.2', '--output', output, '--chart', chart]);
+    const { code, stdout, stderr } = await sibylBench(['--url', server.url, '--model', 'm', '-c', '2', '--warmup-seconds', '0', '--duration-seconds', '1.2', '--output', output, '--chart', chart]);
     expect(stderr).not.toContain('\u001b['); // not a terminal: no ANSI
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/^\[\s+\d+s measure\]\s+[\d,]+ req\/s\s+p99\s+[\d.]+ ms\s+in flight\s+\d+\s+errors 0$/m);
@@ -61,20 +62,28 @@ describe('sibyl bench (the binary)', () => {
   it('exits 1 with a clear message when the server is unreachable', async () => {
     const gone = await startFakeV2Server();
     await gone.close();
-    const { code, stderr, stdout } = await sibyl(['bench', '--url', gone.url, '--model', 'm']);
+    const { code, stderr, stdout } = await sibylBench(['--url', gone.url, '--model', 'm']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^sibyl bench: cannot reach http:\/\/127\.0\.0\.1:\d+: GET .* failed \(ECONNREFUSED/m);
     expect(stdout).toBe('');
   });
 
+  it('prints its help under its own name (exit 0)', async () => {
+    const { code, stdout } = await sibylBench(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: sibyl-bench \[options\]\n\nLoad-test a model/);
+    expect(stdout).toContain('\nExamples:\n  sibyl-bench --model resnet18 --binary --concurrency 8\n');
+  });
+
   it('exits 2 for usage errors', async () => {
-    const missing = await sibyl(['bench', '--url', server.url]);
+    const missing = await sibylBench(['--url', server.url]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--model is required/);
-    const bad = await sibyl(['bench', '--url', server.url, '--model', 'm', '--concurrency', 'many']);
+    const bad = await sibylBench(['--url', server.url, '--model', 'm', '--concurrency', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--concurrency is 'many'; expected an integer/);
-    const shape = await sibyl(['bench', '--url', server.url, '--model', 'm', '--shape', 'nope:1,4']);
+    expect(bad.stderr).toContain('(sibyl-bench --help lists the flags)');
+    const shape = await sibylBench(['--url', server.url, '--model', 'm', '--shape', 'nope:1,4']);
     expect(shape.code).toBe(2);
     expect(shape.stderr).toMatch(/--shape names input 'nope', but the model's inputs are 'x'/);
   });

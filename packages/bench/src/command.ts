@@ -2,8 +2,9 @@
 // optional JSON results and SVG chart. Exit codes: 0 the run completed (even with HTTP errors),
 // 1 the server was unreachable or its metadata unusable (or an output file could not be
 // written), 2 usage errors. Ctrl-C stops the run early and still reports what was measured.
-// Only the flag definitions load with the `sibyl` command; the bench itself is imported when
-// `bench` runs, so that it adds nothing to the start-up of `sibyl serve`.
+// The same command backs `sibyl bench` (the server's CLI imports this module only when `bench`
+// is the command, so it adds nothing to the start-up of `sibyl serve`) and `sibyl-bench`. Only
+// the flag definitions load with it; the load generator is imported when the command runs.
 import { access, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,8 @@ export interface BenchIo {
   env: NodeJS.ProcessEnv;
 }
 
-const HELP_AFTER = `
+/** The help after the flags; `invocation` is how the user called the command (`sibyl bench`). */
+const helpAfter = (invocation: string): string => `
 Modes:
   closed loop (default)  --concurrency N connections, each sending its next request when the last completes
   open loop              --rate R requests/s on a schedule; requests that would exceed --max-in-flight are
@@ -28,9 +30,9 @@ Inputs come from the model metadata (GET /v2/models/{model}): random data by dat
 [0, 1), integers in [0, 100), BYTES of --string-length lowercase letters), seeded, encoded once.
 
 Examples:
-  sibyl bench --model resnet18 --binary --concurrency 8
-  sibyl bench --url http://triton:8000 --model bert --shape input_ids:1,128 --rate 200 --duration-seconds 60
-  sibyl bench --model m --input-file request.json --output results.json --chart latency.svg`;
+  ${invocation} --model resnet18 --binary --concurrency 8
+  ${invocation} --url http://triton:8000 --model bert --shape input_ids:1,128 --rate 200 --duration-seconds 60
+  ${invocation} --model m --input-file request.json --output results.json --chart latency.svg`;
 
 /** Fails fast, before a long run, if `file` could not be written later. */
 async function checkWritable(flag: string, file: string | undefined): Promise<void> {
@@ -43,13 +45,19 @@ async function checkWritable(flag: string, file: string | undefined): Promise<vo
   }
 }
 
+/** The command's one-line description (`sibyl --help` lists it). */
+export const BENCH_DESCRIPTION = 'Load-test a model on any Open Inference Protocol (KServe V2) server and report throughput and latency.';
+
 /**
- * Adds `bench` to the program. `setExitCode` receives the command's exit code (0 or 1); usage
- * errors go through commander (command.error), which the program maps to exit code 2.
+ * Makes `command` the bench command: its description, flags, help and action. It may be a
+ * program's subcommand (`sibyl bench`) or a program of its own (`sibyl-bench`); the help names
+ * it as called. `setExitCode` receives the command's exit code (0 or 1); usage errors go through
+ * commander (command.error), which the program maps to exit code 2.
  */
-export function registerBenchCommand(program: Command, setExitCode: (code: number) => void, io: BenchIo = process): Command {
-  const command = program.command('bench').description('Load-test a model on any Open Inference Protocol (KServe V2) server and report throughput and latency.');
-  addBenchFlags(command).addHelpText('after', HELP_AFTER).showHelpAfterError('(sibyl bench --help lists the flags)');
+export function configureBenchCommand(command: Command, setExitCode: (code: number) => void, io: BenchIo = process): Command {
+  const invocation = command.parent === null ? command.name() : `${command.parent.name()} ${command.name()}`;
+  command.description(BENCH_DESCRIPTION);
+  addBenchFlags(command).addHelpText('after', helpAfter(invocation)).showHelpAfterError(`(${invocation} --help lists the flags)`);
   command.action(async (flags: BenchFlags) => {
     try {
       setExitCode(await bench(flags, io));

@@ -9,7 +9,7 @@ import { toSparse } from './histogram.ts';
 import type { Endpoint, PreparedRequest } from './http-request.ts';
 import type { LoadDriver } from './load-driver.ts';
 import { OpenLoopDriver } from './open-loop.ts';
-import { seededRandom } from '../../core/random.ts';
+import { seededRandom } from './random.ts';
 import { Recorder } from './recorder.ts';
 import type { RecorderData } from './recorder.ts';
 

@@ -7,7 +7,7 @@ import { HttpConnection, READ_BUFFER_BYTES } from './http-connection.ts';
 import type { Completion } from './http-connection.ts';
 import { sweepTimeouts } from './load-driver.ts';
 import type { LoadDriver, LoadTarget } from './load-driver.ts';
-import type { Random } from '../../core/random.ts';
+import type { Random } from './random.ts';
 import type { Arrival } from './config.ts';
 
 export interface OpenLoopSchedule {

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATATYPES, decodeInferRequest, decodeInferRequestBinary, encodeInferRequest, fromFloat16Bits, TYPED_ARRAY } from '@sibyl/protocol';
 import type { Datatype, ModelMetadata } from '@sibyl/protocol';
-import { BenchError } from '../../src/cli/bench/errors.ts';
-import { parseEndpoint, prepareRequest } from '../../src/cli/bench/http-request.ts';
-import { encodeBodies, INT_RANGE, loadInputFile, randomData, randomRequests, resolveInputSpecs } from '../../src/cli/bench/request-builder.ts';
-import { seededRandom } from '../../src/core/random.ts';
+import { BenchError } from '../src/errors.ts';
+import { parseEndpoint, prepareRequest } from '../src/http-request.ts';
+import { encodeBodies, INT_RANGE, loadInputFile, randomData, randomRequests, resolveInputSpecs } from '../src/request-builder.ts';
+import { seededRandom } from '../src/random.ts';
 
 const metadata = (inputs: ModelMetadata['inputs']): ModelMetadata => ({ name: 'm', platform: 'test', inputs, outputs: [] });
 

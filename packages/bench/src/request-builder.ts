@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { decodeInferRequest, encodeInferRequest, encodeInferRequestBinary, isDatatype, toBFloat16Bits, toFloat16Bits } from '@sibyl/protocol';
 import type { Datatype, InferRequest, ModelMetadata, Tensor, TensorData } from '@sibyl/protocol';
 import { BenchError } from './errors.ts';
-import type { Random } from '../../core/random.ts';
-import { seededRandom } from '../../core/random.ts';
+import type { Random } from './random.ts';
+import { seededRandom } from './random.ts';
 
 /** A generated input: its name, datatype and concrete shape (no -1). */
 export interface InputSpec {

@@ -2,8 +2,8 @@
 // failures, both load modes, worker threads, interruption, and the errors that stop a run
 // before it starts. Only counts and structure are asserted, never timings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BenchError, runBench } from '../../src/cli/bench/index.ts';
-import type { BenchOptions, BenchResult } from '../../src/cli/bench/index.ts';
+import { BenchError, runBench } from '../src/index.ts';
+import type { BenchOptions, BenchResult } from '../src/index.ts';
 import { behaviour, startFakeV2Server } from './fake-v2-server.ts';
 import type { FakeV2Server } from './fake-v2-server.ts';
 

@@ -1,10 +1,10 @@
 // The SVG chart is well-formed XML and carries the p50, p99 and throughput series of the
 // timeline; the recorder's per-second timeline feeds it.
 import { describe, expect, it } from 'vitest';
-import { Recorder } from '../../src/cli/bench/recorder.ts';
-import { buildResult } from '../../src/cli/bench/result.ts';
-import type { BenchResult } from '../../src/cli/bench/result.ts';
-import { escapeXml, niceStep, renderLatencyChart } from '../../src/cli/bench/svg-chart.ts';
+import { Recorder } from '../src/recorder.ts';
+import { buildResult } from '../src/result.ts';
+import type { BenchResult } from '../src/result.ts';
+import { escapeXml, niceStep, renderLatencyChart } from '../src/svg-chart.ts';
 import { checkXml } from './xml.ts';
 
 /** A result whose second i has `perSecond[i]` responses of latency (i+1) ms, (i+1)*10 ms for the slowest 2%. */

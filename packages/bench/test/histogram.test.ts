@@ -1,7 +1,7 @@
 // The latency histogram: percentiles agree with exact sorted values within the bucket error.
 import { describe, expect, it } from 'vitest';
-import { bucketBounds, bucketOf, fromSparse, Histogram, HISTOGRAM_BUCKETS, percentileOf, toSparse } from '../../src/cli/bench/histogram.ts';
-import { seededRandom } from '../../src/core/random.ts';
+import { bucketBounds, bucketOf, fromSparse, Histogram, HISTOGRAM_BUCKETS, percentileOf, toSparse } from '../src/histogram.ts';
+import { seededRandom } from '../src/random.ts';
 
 /** Nearest-rank percentile of sorted values: the definition the histogram approximates. */
 function exactPercentile(sorted: number[], p: number): number {
