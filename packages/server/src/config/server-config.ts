@@ -1,6 +1,7 @@
 // The server configuration: one schema, one precedence order (flags > environment SIBYL_* >
 // sibyl.yaml > defaults), compiled once at start-up into frozen options. Environment variable
 // names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
+import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
@@ -10,7 +11,8 @@ import { schemaDefaults } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 import { BODY_COST_FACTORS, bodyCostBytes, JSON_BODY } from '../core/body-cost.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** The levels of the management API's logging route (@sibyl/protocol's LogLevel), in the same order. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];
 export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
 
 export const ServerConfigSchema = Type.Object(
