@@ -22,12 +22,26 @@ function typeText(schema: Json): string {
   return `${String(schema.type)}${range}`;
 }
 
+const UNITS = [
+  ['GiB', 2 ** 30],
+  ['MiB', 2 ** 20],
+  ['KiB', 2 ** 10],
+] as const;
+
+/** A field's default as the reference shows it, from the schema's `default` (the one place defaults are written). */
+function defaultText(name: string, schema: Json): string {
+  if (!('default' in schema)) return '';
+  const value = schema.default;
+  const unit = typeof value === 'number' && name.endsWith('Bytes') ? UNITS.find(([, size]) => value >= size && value % size === 0) : undefined;
+  return ` Default: \`${JSON.stringify(value)}\`${unit === undefined ? '' : ` (${(value as number) / unit[1]} ${unit[0]})`}.`;
+}
+
 function fieldRows(schema: Json, prefix = ''): string[] {
   const props = (schema.properties ?? {}) as Record<string, Json>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(props).flatMap(([name, sub]) => {
     const path = `${prefix}${name}`;
-    const own = `| \`${path}\` | ${typeText(sub)} | ${required.has(name) ? 'yes' : ''} | ${String(sub.description ?? '').replace(/\|/g, '\\|')} |`;
+    const own = `| \`${path}\` | ${typeText(sub)} | ${required.has(name) ? 'yes' : ''} | ${(String(sub.description ?? '') + defaultText(name, sub)).replace(/\|/g, '\\|')} |`;
     if (sub.type === 'object' && sub.properties !== undefined) return [...(sub.description === undefined ? [] : [own]), ...fieldRows(sub, `${path}.`)];
     if (sub.type === 'array' && (sub.items as Json).type === 'object') return [own, ...fieldRows(sub.items as Json, `${path}[].`)];
     return [own];

@@ -3,32 +3,17 @@
 // jitter on what the error table of @sibyl/protocol calls retriable (honouring Retry-After), and an optional
 // fallback value for inference when the server cannot answer.
 import { elementSize, type InferRequest, type InferResponse, type ModelMetadata, type RepositoryIndexEntry, type ServerMetadata, type Tensor } from '@sibyl/protocol';
-import { ClientError, answersWithFallback, asClientError } from './errors.ts';
-import { DEFAULT_RETRY, resolveRetry, retryDelayMs, type ResolvedRetry, type RetryOptions } from './retry.ts';
+import { CallLoop, type CallLoopOptions, type CallOptions } from './call-loop.ts';
+import { answersWithFallback, type ClientError } from './errors.ts';
 import { RestTransport, type RestTransportOptions } from './rest/rest-transport.ts';
 import type { CallContext, InferenceTransport } from './transport.ts';
 
-export interface ClientOptions {
-  /** Deadline of every call (all its attempts together), in ms; 0 or undefined: none. Default: 30000. */
-  timeoutMs?: number;
-  /** Retries on UNAVAILABLE and RESOURCE_EXHAUSTED; `false`: none. Default: 3 attempts, 50 ms initial backoff. */
-  retry?: RetryOptions | false;
+export interface ClientOptions extends CallLoopOptions {
   /** REST only: inputs of at least this many bytes in all go as binary tensors (binary outputs too). Default: 1024. */
   binaryThresholdBytes?: number;
-  /** Sources of time and randomness (tests). Defaults: Date.now, setTimeout, Math.random. */
-  now?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
 }
 
-export interface CallOptions {
-  /** This call's deadline in ms (overrides the client's). */
-  timeoutMs?: number;
-  /** Cancels the call: it fails with CANCELLED (reason REQUEST_CANCELLED). */
-  signal?: AbortSignal;
-  /** This call's retries (overrides the client's). */
-  retry?: RetryOptions | false;
-}
+export type { CallOptions };
 
 export interface ModelCallOptions extends CallOptions {
   /** A version number or label; absent: the server's choice. */
@@ -47,20 +32,6 @@ export interface InferOptions extends ModelCallOptions {
   binary?: boolean;
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
 /** Bytes a request's inputs take as raw tensor data (BYTES: their lengths plus 4-byte prefixes). */
 export function inputBytes(inputs: readonly Tensor[]): number {
   let total = 0;
@@ -73,24 +44,15 @@ export function inputBytes(inputs: readonly Tensor[]): number {
 }
 
 export class SibylClient {
-  private readonly timeoutMs: number;
-  private readonly retry: ResolvedRetry;
+  private readonly loop: CallLoop;
   private readonly binaryThresholdBytes: number;
-  private readonly now: () => number;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
 
   constructor(
     readonly transport: InferenceTransport,
     options: ClientOptions = {},
   ) {
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    if (!(Number.isFinite(this.timeoutMs) && this.timeoutMs >= 0)) throw new TypeError(`timeoutMs is ${options.timeoutMs}; expected a number of ms ≥ 0`);
-    this.retry = resolveRetry(options.retry, DEFAULT_RETRY);
+    this.loop = new CallLoop(transport.kind, transport.target, options);
     this.binaryThresholdBytes = options.binaryThresholdBytes ?? 1024;
-    this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.random = options.random ?? Math.random;
   }
 
   /** A client of the server at `url` (e.g. http://127.0.0.1:8000) over REST, in Node or a browser. */
@@ -98,44 +60,8 @@ export class SibylClient {
     return new SibylClient(new RestTransport(url, options), options);
   }
 
-  /**
-   * Runs `call` once per attempt under one deadline and the caller's signal; retries as the
-   * retry options say. Every failure is a ClientError.
-   */
-  private async run<T>(options: CallOptions | undefined, call: (ctx: CallContext) => Promise<T>): Promise<T> {
-    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
-    const retry = options?.retry === undefined ? this.retry : resolveRetry(options.retry, this.retry);
-    const deadlineMs = timeoutMs > 0 ? this.now() + timeoutMs : undefined;
-    const controller = new AbortController();
-    const what = this.transport.target;
-    const timer =
-      deadlineMs === undefined
-        ? undefined
-        : setTimeout(() => controller.abort(new ClientError('DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', `no answer from ${what} within the deadline of ${timeoutMs} ms`, { transport: this.transport.kind })), timeoutMs);
-    const caller = options?.signal;
-    const onCallerAbort = (): void => controller.abort(new ClientError('CANCELLED', 'REQUEST_CANCELLED', 'the call was cancelled by its caller', { transport: this.transport.kind, cause: caller?.reason }));
-    if (caller?.aborted) onCallerAbort();
-    else caller?.addEventListener('abort', onCallerAbort, { once: true });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        if (controller.signal.aborted) throw controller.signal.reason as ClientError;
-        try {
-          return await call({ signal: controller.signal, deadlineMs });
-        } catch (err) {
-          const error = controller.signal.aborted ? (controller.signal.reason as ClientError) : asClientError(err, this.transport.kind);
-          const delay = controller.signal.aborted ? undefined : retryDelayMs(retry, attempt, error, this.random(), deadlineMs === undefined ? undefined : deadlineMs - this.now());
-          if (delay === undefined) throw error;
-          try {
-            await this.sleep(delay, controller.signal);
-          } catch {
-            throw controller.signal.reason as ClientError;
-          }
-        }
-      }
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      caller?.removeEventListener('abort', onCallerAbort);
-    }
+  private run<T>(options: CallOptions | undefined, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+    return this.loop.run(options, call);
   }
 
   /** Whether the server is live (REST: status 200; gRPC: ServerLive). */

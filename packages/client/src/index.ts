@@ -3,6 +3,9 @@
 // '@sibyl/client/grpc'. Explicit exports only.
 export { SibylClient, inputBytes } from './client.ts';
 export type { CallOptions, ClientOptions, InferOptions, ModelCallOptions } from './client.ts';
+export type { CallLoopOptions } from './call-loop.ts';
+export { BatchJobsApi, EndpointsApi, LoggingApi, ModelsApi, SibylManagement, StateApi } from './management/management.ts';
+export type { ManagementOptions, PredictionLogQuery } from './management/management.ts';
 export { ClientError, FALLBACK_CODES, RETRIABLE_CODES } from './errors.ts';
 export type { ClientErrorDetails, Transport } from './errors.ts';
 export { DEFAULT_RETRY, parseRetryAfter, resolveRetry, retryDelayMs } from './retry.ts';
@@ -11,5 +14,25 @@ export { RestTransport } from './rest/rest-transport.ts';
 export type { RestTransportOptions } from './rest/rest-transport.ts';
 export type { CallContext, InferenceTransport, InferWire } from './transport.ts';
 export { outputOf } from './tensors.ts';
-// The protocol's types and datatype table, so applications need one import.
+// The protocol's types, so applications need one import.
+export type {
+  BatchJobJson,
+  BatchScheduleJson,
+  CanaryAction,
+  CanaryReportJson,
+  EndpointReportJson,
+  EndpointSummaryJson,
+  FeedbackItemJson,
+  FeedbackJson,
+  LabelMoveJson,
+  LabelRollbackJson,
+  LogLevel,
+  ModelLabelsJson,
+  ModelStatusJson,
+  ModelVersionJson,
+  PredictionLogJson,
+  PredictionLookupJson,
+  StateSnapshotJson,
+  StoredPredictionJson,
+} from '@sibyl/protocol';
 export type { Datatype, InferRequest, InferResponse, ModelMetadata, RepositoryIndexEntry, ServerMetadata, Tensor, TensorData, TensorMetadata } from '@sibyl/protocol';

@@ -32,6 +32,7 @@ describe('@sibyl/protocol public surface', () => {
         'GRPC_STATUS',
         'REASONS',
         'REQUEST_LIMITS',
+        'MAX_LOOKUP_KEYS',
         'MAX_REQUEST_ID_LENGTH',
         'limitExceeded',
         'countBytesElements',

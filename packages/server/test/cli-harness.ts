@@ -1,6 +1,6 @@
 // Runs `sibyl` subcommands in process against a server URL, capturing their output and exit code.
 import { Command } from 'commander';
-import type { CliIo } from '../src/cli/management-client.ts';
+import type { CliIo } from '../src/cli/management-action.ts';
 
 type Register = (program: Command, setExitCode: (code: number) => void, io: CliIo) => unknown;
 

@@ -3,12 +3,10 @@
 // call's remaining time travels as Triton's `timeout` parameter, so the server drops a request
 // whose client has given up instead of running it.
 import {
-  codeOfHttpStatus,
   decodeInferResponse,
   decodeInferResponseBinary,
   encodeInferRequest,
   encodeInferRequestBinary,
-  isErrorCode,
   withTimeoutParameter,
   type InferRequest,
   type InferResponse,
@@ -17,7 +15,7 @@ import {
   type ServerMetadata,
 } from '@sibyl/protocol';
 import { ClientError, asClientError } from '../errors.ts';
-import { parseRetryAfter } from '../retry.ts';
+import { errorOf } from './http-error.ts';
 import type { CallContext, InferenceTransport, InferWire } from '../transport.ts';
 
 export interface RestTransportOptions {
@@ -146,28 +144,4 @@ export class RestTransport implements InferenceTransport {
   }
 
   close(): void {}
-}
-
-/** The ClientError an HTTP error answer carries: the V2 body's `error` (and Sibyl's code and reason), Retry-After. */
-async function errorOf(res: Response, what: string): Promise<ClientError> {
-  let text = '';
-  try {
-    text = await res.text();
-  } catch {
-    // The status alone says enough.
-  }
-  let body: { error?: unknown; code?: unknown; reason?: unknown } = {};
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed !== null && typeof parsed === 'object') body = parsed as typeof body;
-  } catch {
-    // Not JSON: keep the text as the message.
-  }
-  const code = isErrorCode(body.code) ? body.code : codeOfHttpStatus(res.status);
-  const message = typeof body.error === 'string' ? body.error : `${what} failed with HTTP ${res.status}${text === '' ? '' : `: ${text.slice(0, 200)}`}`;
-  return new ClientError(code, typeof body.reason === 'string' ? body.reason : undefined, message, {
-    status: res.status,
-    retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()),
-    transport: 'rest',
-  });
 }

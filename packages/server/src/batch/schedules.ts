@@ -9,7 +9,7 @@
 // - A run that fails to start (the job file is wrong) is recorded as the schedule's last error.
 import type { Logger } from 'pino';
 import type { CancelTimer, Clock } from '../core/clock.ts';
-import { nextRunAfter, type ScheduleConfig } from '../config/schedule-config.ts';
+import { SCHEDULE_DEFAULTS, nextRunAfter, type ScheduleConfig } from '../config/schedule-config.ts';
 import type { BatchJobRecord } from './prediction-store.ts';
 
 /** Longest single timer: Node's setTimeout overflows past 2^31 ms, so long waits are re-armed. */
@@ -64,9 +64,9 @@ export class BatchScheduler {
       status: {
         name,
         cron: config.cron,
-        timezone: config.timezone ?? 'UTC',
+        timezone: config.timezone ?? SCHEDULE_DEFAULTS.timezone,
         job: config.job,
-        enabled: config.enabled !== false,
+        enabled: config.enabled ?? SCHEDULE_DEFAULTS.enabled,
         nextRunAtMs: null,
         lastRun: null,
         runningJobId: null,

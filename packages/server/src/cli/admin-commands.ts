@@ -2,10 +2,12 @@
 // prediction log (GET /v1/models/{m}/predictions), `sibyl log-level` reads or sets the log level
 // (GET/POST /v2/logging). Exit codes: 0 done, 1 the server refused or could not be reached, 2 usage.
 import type { Command } from 'commander';
-import { callServer, managementAction, withUrl, type CliIo } from './management-client.ts';
+import type { SibylManagement } from '@sibyl/client';
+import type { LogLevel } from '@sibyl/protocol';
+import { managementAction, withUrl, type CliIo } from './management-action.ts';
 
 export function registerAdminCommands(program: Command, setExitCode: (code: number) => void, io: CliIo = process): void {
-  const action = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
+  const action = (fn: (server: SibylManagement, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
 
   withUrl(
     program
@@ -19,11 +21,9 @@ export function registerAdminCommands(program: Command, setExitCode: (code: numb
     .option('--limit <n>', 'most records to print, 1 to 10000', '100')
     .option('--json', 'print one JSON document {model, predictions} instead of JSON Lines')
     .action(
-      action(async (base, command) => {
+      action(async (server, command) => {
         const flags = command.opts<{ since?: string; until?: string; version?: string; limit: string; json?: boolean }>();
-        const query = new URLSearchParams({ limit: flags.limit });
-        for (const key of ['since', 'until', 'version'] as const) if (flags[key] !== undefined) query.set(key, flags[key]);
-        const body = await callServer<{ model: string; predictions: unknown[] }>(base, 'GET', `/v1/models/${encodeURIComponent(command.args[0]!)}/predictions?${query}`);
+        const body = await server.models.predictions(command.args[0]!, { limit: flags.limit, since: flags.since, until: flags.until, version: flags.version });
         return flags.json === true ? JSON.stringify(body, null, 2) : body.predictions.map((p) => JSON.stringify(p)).join('\n');
       }),
     );
@@ -34,10 +34,10 @@ export function registerAdminCommands(program: Command, setExitCode: (code: numb
       .description('Print the log level of a running server, or set it (takes effect at once, until restart).')
       .argument('[level]', 'fatal|error|warn|info|debug|trace|silent'),
   ).action(
-    action(async (base, command) => {
-      const level = command.args[0];
-      const body = level === undefined ? await callServer<{ level: string }>(base, 'GET', '/v2/logging') : await callServer<{ level: string }>(base, 'POST', '/v2/logging', { level });
-      return body.level;
+    action(async (server, command) => {
+      // An unknown level goes to the server as typed: its refusal lists the levels.
+      const level = command.args[0] as LogLevel | undefined;
+      return level === undefined ? server.logging.level() : server.logging.setLevel(level);
     }),
   );
 }

@@ -1,17 +1,10 @@
 // `sibyl batch lookup <model> <key...>`: stored predictions by key from a running server
 // (POST /v1/predictions/{model}/lookup). Exit codes: 0 every key found, 1 some key has no stored
 // prediction (listed on stderr) or the server refused or could not be reached, 2 usage errors.
+import type { StoredPredictionJson } from '@sibyl/protocol';
 import type { Command } from 'commander';
-import type { PredictionJson } from '../frontends/http/prediction-routes.ts';
-import { MAX_LOOKUP_KEYS } from '../frontends/http/prediction-routes.ts';
-import { ManagementError, callServer, serverUrl, withUrl, type CliIo } from './management-client.ts';
+import { managementClient, refusalText, serverUrl, withUrl, type CliIo } from './management-action.ts';
 import { formatTable } from './table.ts';
-
-interface LookupJson {
-  model: string;
-  predictions: PredictionJson[];
-  missing: string[];
-}
 
 /** An age as people read it: 850ms, 42s, 17m, 5.2h, 3.1d. */
 export function formatAge(ms: number): string {
@@ -23,20 +16,9 @@ export function formatAge(ms: number): string {
 }
 
 /** Outputs on one line: `probabilities=[0.12,0.88] label=[1]`, long data cut with `…`. */
-export function formatOutputs(outputs: PredictionJson['outputs'], maxValues = 8): string {
+export function formatOutputs(outputs: StoredPredictionJson['outputs'], maxValues = 8): string {
   const value = (v: number | string | boolean): string => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : JSON.stringify(v));
   return outputs.map((o) => `${o.name}=[${o.data.slice(0, maxValues).map(value).join(',')}${o.data.length > maxValues ? ',…' : ''}]`).join(' ');
-}
-
-/** Looks keys up in batches of the server's limit. */
-export async function lookupKeys(base: string, model: string, keys: readonly string[]): Promise<LookupJson> {
-  const all: LookupJson = { model, predictions: [], missing: [] };
-  for (let i = 0; i < keys.length; i += MAX_LOOKUP_KEYS) {
-    const part = await callServer<LookupJson>(base, 'POST', `/v1/predictions/${encodeURIComponent(model)}/lookup`, { keys: keys.slice(i, i + MAX_LOOKUP_KEYS) });
-    all.predictions.push(...part.predictions);
-    all.missing.push(...part.missing);
-  }
-  return all;
 }
 
 /** Adds `lookup` to the `batch` command group. */
@@ -51,8 +33,9 @@ export function addBatchLookupCommand(batch: Command, setExitCode: (code: number
     .option('--json', "print the server's JSON")
     .addHelpText('after', '\nExamples:\n  sibyl batch lookup churn c-1001 c-1002\n  sibyl batch lookup churn c-1001 --json --url http://scores:8000')
     .action(async (model: string, keys: string[], options: { url?: string; json?: boolean }) => {
+      const base = serverUrl(options.url, io.env);
       try {
-        const found = await lookupKeys(serverUrl(options.url, io.env), model, keys);
+        const found = await managementClient(base).jobs.lookup(model, keys);
         if (options.json === true) io.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
         else if (found.predictions.length > 0) {
           const rows = found.predictions.map((p) => [p.key, p.version, formatAge(p.ageMs), p.createdAt, p.jobId, formatOutputs(p.outputs)]);
@@ -61,8 +44,9 @@ export function addBatchLookupCommand(batch: Command, setExitCode: (code: number
         if (found.missing.length > 0) io.stderr.write(`sibyl: no stored prediction of ${model} for ${found.missing.length === 1 ? 'key' : `${found.missing.length} keys`}: ${found.missing.join(', ')}\n`);
         setExitCode(found.missing.length > 0 ? 1 : 0);
       } catch (err) {
-        if (!(err instanceof ManagementError)) throw err;
-        io.stderr.write(`sibyl: ${err.message}\n`);
+        const text = refusalText(err, base);
+        if (text === undefined) throw err;
+        io.stderr.write(`sibyl: ${text}\n`);
         setExitCode(1);
       }
     });

@@ -1,43 +1,19 @@
 // `sibyl endpoints list|show|set|delete|switch|promote|rollback|pause|resume|feedback`: the
 // endpoints of a running server through its management API (/v1/endpoints). Exit codes: 0 done,
 // 1 the server refused or could not be reached (the message says why), 2 usage errors.
+import type { SibylManagement } from '@sibyl/client';
+import type { EndpointReportJson } from '@sibyl/protocol';
 import type { Command } from 'commander';
-import { ManagementError, callServer, managementAction, readDocumentFile, withUrl, type CliIo } from './management-client.ts';
+import { CliError, managementAction, readDocumentFile, withUrl, type CliIo } from './management-action.ts';
 import { formatTable } from './table.ts';
 
-interface ArmJson {
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  feedback: { outcomes: number; successes: number; rate: number | null };
-  versusControl?: { difference: number; pValue: number; significant: boolean };
-}
-
-interface ReportJson {
-  name: string;
-  policy: string;
-  source: string;
-  description: string;
-  arms: Record<string, ArmJson>;
-  canary?: { status: string; stage: number; stages: number[]; candidateShare: number; stable: string; candidate: string; history: { at: string; from: string; to: string; reason: string }[] };
-  blueGreen?: { active: string; blue: string; green: string };
-  shadow?: { target: string; sent: number; dropped: number; failed: number; compared: number; sameTopClassRate: number | null; maxAbsDiff: number | null };
-  cascade?: { stages: { target: string; threshold: number | null; rowsIn: number; answered: number }[] };
-  hybrid?: { target: string; storedModel: string; key: Record<string, string>; maxAgeMs: number; bySource: Record<string, number> };
-  fallback: { answered: number; byReason: Record<string, number> };
-  breakers: Record<string, string>;
-}
-
-const enc = encodeURIComponent;
 // A figure with nothing measured yet (no request, no outcome, no comparison) reads n/a, not blank.
 const NONE = 'n/a';
 const ms = (v: number | null): string => (v === null ? NONE : v.toFixed(2));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? NONE : `${(v * 100).toFixed(1)}%`);
 
 /** The report as text: the arms as a table, then the policy's own state. */
-export function reportText(r: ReportJson): string {
+export function reportText(r: EndpointReportJson): string {
   const arms = formatTable(
     ['ARM', 'REQUESTS', 'ERRORS', 'P50_MS', 'P99_MS', 'OUTCOMES', 'RATE', 'VS_CONTROL'],
     Object.entries(r.arms).map(([name, a]) => [
@@ -92,44 +68,45 @@ Examples:
   sibyl endpoints feedback churn <response id> true`,
   );
 
-  const run = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
-  const show = async (base: string, name: string, json: boolean | undefined): Promise<string> => {
-    const r = await callServer<ReportJson>(base, 'GET', `/v1/endpoints/${enc(name)}`);
+  const run = (fn: (server: SibylManagement, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
+  const show = async (server: SibylManagement, name: string, json: boolean | undefined): Promise<string> => {
+    const r = await server.endpoints.get(name);
     return json === true ? JSON.stringify(r, null, 2) : reportText(r);
   };
 
   withUrl(endpoints.command('list').description('Every endpoint with its policy and where it was set.')).action(
-    run(async (base) => {
-      const { endpoints: list } = await callServer<{ endpoints: { name: string; policy: string; source: string; description: string }[] }>(base, 'GET', '/v1/endpoints');
+    run(async (server) => {
+      const list = await server.endpoints.list();
       return formatTable(['ENDPOINT', 'POLICY', 'SOURCE', 'DESCRIPTION'], list.map((e) => [e.name, e.policy, e.source, e.description]));
     }),
   );
 
   withUrl(endpoints.command('show').argument('<endpoint>').description('The endpoint report: arms, canary stages and history, shadow agreement, fallbacks.'))
     .option('--json', "print the server's JSON")
-    .action(run(async (base, command) => show(base, command.args[0]!, command.opts<{ json?: boolean }>().json)));
+    .action(run(async (server, command) => show(server, command.args[0]!, command.opts<{ json?: boolean }>().json)));
 
   withUrl(endpoints.command('set').argument('<endpoint>').description('Set an endpoint from a file (YAML or JSON: the fields of endpoints.<name> in sibyl.yaml).'))
     .requiredOption('--file <file>', 'the endpoint configuration')
     .action(
-      run(async (base, command) => {
+      run(async (server, command) => {
         const document = await readDocumentFile(command.opts<{ file: string }>().file);
-        const r = await callServer<ReportJson>(base, 'PUT', `/v1/endpoints/${enc(command.args[0]!)}`, document);
+        const r = await server.endpoints.put(command.args[0]!, document);
         return reportText(r);
       }),
     );
 
   withUrl(endpoints.command('delete').argument('<endpoint>').description('Delete an endpoint set through the API (one of sibyl.yaml applies again).')).action(
-    run(async (base, command) => {
-      const { result } = await callServer<{ result: string }>(base, 'DELETE', `/v1/endpoints/${enc(command.args[0]!)}`);
+    run(async (server, command) => {
+      const result = await server.endpoints.delete(command.args[0]!);
       return `${command.args[0]}: ${result}`;
     }),
   );
 
   withUrl(endpoints.command('switch').argument('<endpoint>').argument('[colour]', 'blue or green (default: the other one)').description('Blue-green: switch which one answers, atomically.')).action(
-    run(async (base, command) => {
-      const [name, to] = command.args as [string, string | undefined];
-      const { active } = await callServer<{ active: string }>(base, 'POST', `/v1/endpoints/${enc(name)}/switch`, to === undefined ? undefined : { to });
+    run(async (server, command) => {
+      // A colour other than blue or green goes to the server as typed: its refusal says what it takes.
+      const [name, to] = command.args as [string, 'blue' | 'green' | undefined];
+      const active = await server.endpoints.switch(name, to);
       return `${name}: ${active} answers`;
     }),
   );
@@ -138,9 +115,8 @@ Examples:
     withUrl(endpoints.command(action).argument('<endpoint>').description(`Canary: ${action} now.`))
       .option('--reason <text>', 'recorded in the canary history')
       .action(
-        run(async (base, command) => {
-          const reason = command.opts<{ reason?: string }>().reason;
-          const c = await callServer<NonNullable<ReportJson['canary']>>(base, 'POST', `/v1/endpoints/${enc(command.args[0]!)}/canary/${action}`, reason === undefined ? undefined : { reason });
+        run(async (server, command) => {
+          const c = await server.endpoints.canary(command.args[0]!, action, command.opts<{ reason?: string }>().reason);
           const last = c.history.at(-1);
           return `${command.args[0]}: canary ${c.status}${last === undefined ? '' : ` (${last.from} → ${last.to}: ${last.reason})`}`;
         }),
@@ -148,10 +124,10 @@ Examples:
   }
 
   withUrl(endpoints.command('feedback').argument('<endpoint>').argument('<id>', "the response's id").argument('<outcome>', 'true or false').description('Record the outcome of an answered request for the arm that answered it.')).action(
-    run(async (base, command) => {
+    run(async (server, command) => {
       const [name, id, outcome] = command.args as [string, string, string];
-      if (outcome !== 'true' && outcome !== 'false') throw new ManagementError(`outcome is ${JSON.stringify(outcome)}; expected true or false`, undefined, undefined);
-      const { recorded } = await callServer<{ recorded: { id: string; arm: string }[] }>(base, 'POST', `/v1/endpoints/${enc(name)}/feedback`, { id, outcome: outcome === 'true' });
+      if (outcome !== 'true' && outcome !== 'false') throw new CliError(`outcome is ${JSON.stringify(outcome)}; expected true or false`);
+      const { recorded } = await server.endpoints.feedback(name, { id, outcome: outcome === 'true' });
       return `${name}: outcome recorded for arm ${recorded[0]!.arm}`;
     }),
   );

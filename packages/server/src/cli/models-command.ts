@@ -1,25 +1,14 @@
 // `sibyl models list|show|load|unload|label|rollback`: model management of a running server
 // through its management API (docs/reference/rest-api.md, model lifecycle). Exit codes: 0 done,
 // 1 the server refused or could not be reached (the message says why), 2 usage errors.
+import type { SibylManagement } from '@sibyl/client';
+import type { ModelStatusJson } from '@sibyl/protocol';
 import type { Command } from 'commander';
-import { ManagementError, callServer, managementAction, readDocumentFile, withUrl, type CliIo } from './management-client.ts';
+import { CliError, managementAction, readDocumentFile, withUrl, type CliIo } from './management-action.ts';
 import { formatTable } from './table.ts';
 
-/** A model as GET /v2/repository/models/{m} shows it. */
-interface ModelJson {
-  name: string;
-  wanted: boolean;
-  default_version: string | null;
-  problem: string;
-  warnings: string[];
-  labels: Record<string, { version: string; source: string; history: string[] }>;
-  versions: { version: string; state: string; reason: string; load_ms: number | null; loads_on_demand: boolean; incompatible_signature: string | null }[];
-}
-
-const enc = encodeURIComponent;
-
 /** One row per version: its labels, a `*` on the version unaddressed requests go to. */
-export function modelRows(models: readonly ModelJson[]): string {
+export function modelRows(models: readonly ModelStatusJson[]): string {
   const rows = models.flatMap((m) => {
     if (m.versions.length === 0) return [[m.name, '-', 'UNAVAILABLE', '', '', m.problem]];
     return m.versions.map((v) => {
@@ -47,13 +36,13 @@ Examples:
   sibyl models rollback churn                # move 'stable' back to its previous version`,
   );
 
-  const run = (fn: (base: string, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
+  const run = (fn: (server: SibylManagement, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
 
   withUrl(models.command('list').description('Every model and version with state, labels, load time and reason; * marks where unaddressed requests go.'))
     .option('--json', 'print the server\'s JSON')
     .action(
-      run(async (base, command) => {
-        const { models: list } = await callServer<{ models: ModelJson[] }>(base, 'GET', '/v2/repository/models');
+      run(async (server, command) => {
+        const list = await server.models.list();
         return command.opts<{ json?: boolean }>().json === true ? JSON.stringify(list, null, 2) : modelRows(list);
       }),
     );
@@ -61,9 +50,8 @@ Examples:
   withUrl(models.command('show').argument('<model>').description('One model: versions, labels with their history, problems and warnings.'))
     .option('--json', 'print the server\'s JSON')
     .action(
-      run(async (base, command) => {
-        const name = command.args[0]!;
-        const model = await callServer<ModelJson>(base, 'GET', `/v2/repository/models/${enc(name)}`);
+      run(async (server, command) => {
+        const model = await server.models.status(command.args[0]!);
         if (command.opts<{ json?: boolean }>().json === true) return JSON.stringify(model, null, 2);
         const labels = Object.entries(model.labels).map(([l, v]) => `  ${l} → ${v.version} (${v.source}${v.history.length > 0 ? `; earlier: ${v.history.join(', ')}` : ''})`);
         return [
@@ -78,20 +66,18 @@ Examples:
   withUrl(models.command('load').argument('<model>').description('Load a model, or load it again with its current files (explicit mode).'))
     .option('--config <file>', 'a model config (YAML or JSON) to use in place of its config.yaml')
     .action(
-      run(async (base, command) => {
+      run(async (server, command) => {
         const name = command.args[0]!;
         const file = command.opts<{ config?: string }>().config;
-        const body = file === undefined ? undefined : { parameters: { config: JSON.stringify(await readDocumentFile(file)) } };
-        await callServer(base, 'POST', `/v2/repository/models/${enc(name)}/load`, body);
-        const model = await callServer<ModelJson>(base, 'GET', `/v2/repository/models/${enc(name)}`);
-        return modelRows([model]);
+        await server.models.load(name, { config: file === undefined ? undefined : await readDocumentFile(file) });
+        return modelRows([await server.models.status(name)]);
       }),
     );
 
   withUrl(models.command('unload').argument('<model>').description('Unload every version of a model once its requests finish (explicit mode).')).action(
-    run(async (base, command) => {
+    run(async (server, command) => {
       const name = command.args[0]!;
-      await callServer(base, 'POST', `/v2/repository/models/${enc(name)}/unload`);
+      await server.models.unload(name);
       return `${name}: unloaded`;
     }),
   );
@@ -106,20 +92,19 @@ Examples:
   )
     .option('--delete', 'remove a label set through the API')
     .action(
-      run(async (base, command) => {
+      run(async (server, command) => {
         const [name, label, version] = command.args as [string, string, string | undefined];
-        const path = `/v2/repository/models/${enc(name)}/labels/${enc(label)}`;
         if (command.opts<{ delete?: boolean }>().delete === true) {
-          await callServer(base, 'DELETE', path);
+          await server.models.deleteLabel(name, label);
           return `${name}: label ${label} deleted`;
         }
         if (version === undefined) {
-          const { labels } = await callServer<{ labels: ModelJson['labels'] }>(base, 'GET', `/v2/repository/models/${enc(name)}/labels`);
+          const { labels } = await server.models.labels(name);
           const l = labels[label];
-          if (l === undefined) throw new ManagementError(`model '${name}' has no label '${label}'; its labels are ${Object.keys(labels).join(', ') || 'none'}`, 404, 'LABEL_NOT_FOUND');
+          if (l === undefined) throw new CliError(`model '${name}' has no label '${label}'; its labels are ${Object.keys(labels).join(', ') || 'none'}`);
           return `${name}: ${label} → ${l.version} (${l.source})`;
         }
-        const moved = await callServer<{ version: string; history: string[] }>(base, 'PUT', path, { version });
+        const moved = await server.models.moveLabel(name, label, version);
         return `${name}: ${label} → ${moved.version}${moved.history.length > 0 ? ` (was ${moved.history.at(-1)})` : ''}`;
       }),
     );
@@ -127,10 +112,10 @@ Examples:
   withUrl(models.command('rollback').argument('<model>').description('Move a label (default: stable) back to its previous version.'))
     .option('--label <label>', 'the label to roll back', 'stable')
     .action(
-      run(async (base, command) => {
+      run(async (server, command) => {
         const name = command.args[0]!;
         const label = command.opts<{ label: string }>().label;
-        const result = await callServer<{ version: string; previous_version: string }>(base, 'POST', `/v2/repository/models/${enc(name)}/labels/${enc(label)}/rollback`);
+        const result = await server.models.rollback(name, label);
         return `${name}: ${label} → ${result.version} (rolled back from ${result.previous_version})`;
       }),
     );

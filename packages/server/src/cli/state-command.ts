@@ -5,8 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { SqliteStateStore } from '../state/sqlite-state-store.ts';
 import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
-import { ManagementError, callServer, serverUrl } from './management-client.ts';
-import type { CliIo } from './management-client.ts';
+import { CliError, managementClient, refusalText, serverUrl, type CliIo } from './management-action.ts';
 
 interface Target {
   url?: string;
@@ -23,7 +22,7 @@ export function registerStateCommands(program: Command, setExitCode: (code: numb
       io.stdout.write(`${await fn(target, command)}\n`);
       setExitCode(0);
     } catch (err) {
-      io.stderr.write(`sibyl: ${(err as Error).message}\n`);
+      io.stderr.write(`sibyl: ${refusalText(err, serverUrl(target.url, io.env)) ?? (err as Error).message}\n`);
       setExitCode(1);
     }
   };
@@ -39,7 +38,7 @@ export function registerStateCommands(program: Command, setExitCode: (code: numb
         const snapshot =
           target.stateStore !== undefined
             ? await withStore(target.stateStore, (s) => s.export())
-            : await callServer<StateSnapshot>(serverUrl(target.url, io.env), 'GET', '/v2/repository/state');
+            : await managementClient(serverUrl(target.url, io.env)).state.export();
         const text = JSON.stringify(snapshot, null, 2);
         const output = command.opts<{ output?: string }>().output;
         if (output === undefined) return text;
@@ -61,11 +60,11 @@ export function registerStateCommands(program: Command, setExitCode: (code: numb
         try {
           document = JSON.parse(await readFile(file, 'utf8'));
         } catch (err) {
-          throw new ManagementError(`cannot read the snapshot ${file}: ${(err as Error).message}`, undefined, undefined);
+          throw new CliError(`cannot read the snapshot ${file}: ${(err as Error).message}`);
         }
         const snapshot = parseStateSnapshot(document, file);
         if (target.stateStore !== undefined) await withStore(target.stateStore, (s) => s.import(snapshot));
-        else await callServer(serverUrl(target.url, io.env), 'PUT', '/v2/repository/state', snapshot);
+        else await managementClient(serverUrl(target.url, io.env)).state.restore(snapshot);
         return `restored ${entryCount(snapshot)} entries from ${file}`;
       }),
     );

@@ -5,6 +5,7 @@
 // compiled again anywhere (resume, jobs started through the API or by a schedule).
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
+import { fieldDefault } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 import { readYamlFile } from './yaml-file.ts';
 
@@ -23,10 +24,10 @@ const SourceSchema = Type.Object(
           postgres: Type.Optional(Type.String({ minLength: 1, description: 'A PostgreSQL URL, e.g. postgres://user@host:5432/db.' })),
           query,
           connectTimeoutMs: Type.Optional(
-            Type.Integer({ minimum: 1, maximum: 600_000, description: 'postgres: the TCP connection and the handshake must finish within this time, or the job fails saying so. Default: 10000.' }),
+            Type.Integer({ minimum: 1, maximum: 600_000, default: 10000, description: 'postgres: the TCP connection and the handshake must finish within this time, or the job fails saying so.' }),
           ),
           queryTimeoutMs: Type.Optional(
-            Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'postgres: each round trip of the query (a fetch of rows; the first includes planning and sorting) must answer within this time, or the job fails saying so. Default: 300000.' }),
+            Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300000, description: 'postgres: each round trip of the query (a fetch of rows; the first includes planning and sorting) must answer within this time, or the job fails saying so.' }),
           ),
         },
         { additionalProperties: false, description: 'A SQL query against SQLite (sqlite: file) or PostgreSQL (postgres: url).' },
@@ -71,13 +72,14 @@ export const BatchJobSchema = Type.Object(
         { additionalProperties: false, description: 'Where predictions go: sqlite (default .sibyl/predictions.sqlite) or postgres.' },
       ),
     ),
-    chunkRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Rows per chunk, the unit of commit and resume. A chunk also ends early once its records reach chunkBytes. Default: 10000.' })),
+    chunkRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10000, description: 'Rows per chunk, the unit of commit and resume. A chunk also ends early once its records reach chunkBytes.' })),
     chunkBytes: Type.Optional(
       Type.Integer({
         minimum: 1024,
         maximum: 1_073_741_824,
+        default: 16777216,
         description:
-          "A chunk ends once its records hold this many bytes, even before chunkRows rows (a record is never split: a chunk holds at least one), so a job's memory stays a few chunks of this size however wide its rows are. The cut is deterministic (the same file and settings give the same chunks), so resume, which compiles the job's recorded spec again, skips the right chunks. Bytes are a CSV record's bytes in the file, else the row's values (strings by length, numbers 8). Parquet sources cut by rows only (their row groups, bounded by maxRowGroupBytes, are read whole). A job holds several chunks at once (being read ahead, scored, committed, their rejects written), each costing a few times its bytes, so about 10 to 20 times chunkBytes in all. Default: 16777216 (16 MiB; rows narrower than 1.6 KiB still make chunks of chunkRows).",
+          "A chunk ends once its records hold this many bytes, even before chunkRows rows (a record is never split: a chunk holds at least one), so a job's memory stays a few chunks of this size however wide its rows are. The cut is deterministic (the same file and settings give the same chunks), so resume, which compiles the job's recorded spec again, skips the right chunks. Bytes are a CSV record's bytes in the file, else the row's values (strings by length, numbers 8). Parquet sources cut by rows only (their row groups, bounded by maxRowGroupBytes, are read whole). A job holds several chunks at once (being read ahead, scored, committed, their rejects written), each costing a few times its bytes, so about 10 to 20 times chunkBytes in all. Rows narrower than 1.6 KiB still make chunks of chunkRows at the default.",
       }),
     ),
     requestRows: Type.Optional(
@@ -91,15 +93,17 @@ export const BatchJobSchema = Type.Object(
       Type.Integer({
         minimum: 1024,
         maximum: 1_073_741_824,
+        default: 8388608,
         description:
-          'The longest record a source may hold, in bytes: a CSV row, a JSON Lines line, a SQL row (its values). A longer one fails the job with a message naming the file, the row or line and this limit (memory never holds more than the limit per record). Default: 8388608 (8 MiB).',
+          'The longest record a source may hold, in bytes: a CSV row, a JSON Lines line, a SQL row (its values). A longer one fails the job with a message naming the file, the row or line and this limit (memory never holds more than the limit per record).',
       }),
     ),
     maxRowGroupBytes: Type.Optional(
       Type.Integer({
         minimum: 1024,
         maximum: 4_294_967_296,
-        description: "Parquet: the most a row group may hold of the columns the job reads (uncompressed, as the file's metadata says), and the largest single read of the file. A larger one fails the job. Default: 536870912 (512 MiB).",
+        default: 536870912,
+        description: "Parquet: the most a row group may hold of the columns the job reads (uncompressed, as the file's metadata says), and the largest single read of the file. A larger one fails the job.",
       }),
     ),
   },
@@ -148,14 +152,14 @@ export interface BatchJob {
   readonly document: BatchJobDocument;
 }
 
-export const DEFAULT_CHUNK_ROWS = 10_000;
+export const DEFAULT_CHUNK_ROWS = fieldDefault<number>(BatchJobSchema, 'chunkRows');
 /**
  * Default chunkBytes. Part of every job's chunk boundaries (resume skips chunks by index), so a
  * compiled job's document (what its record keeps) states the value it ran with: a resume cuts the
  * same chunks whatever the default is then, and a record from before chunkBytes existed (no
  * value) is not the same spec as a job compiled now, so the CLI does not resume it by accident.
  */
-export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = fieldDefault<number>(BatchJobSchema, 'chunkBytes');
 /** The prediction store when the job names none, relative to the job file's folder. */
 export const DEFAULT_STORE_FILE = '.sibyl/predictions.sqlite';
 

@@ -36,7 +36,7 @@ const ArmSchema = Type.Object(
 
 const AnalysisSchema = Type.Object(
   {
-    minSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests the candidate must have answered in a stage before it is judged. Default: 100.' })),
+    minSamples: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Requests the candidate must have answered in a stage before it is judged.' })),
     maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "The candidate's server-error rate may not exceed this." })),
     maxErrorRateIncrease: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1, description: "The candidate's error rate may exceed the stable arm's by at most this. Default: 0.01 when no other limit is set." }),
@@ -75,13 +75,13 @@ export const EndpointConfigSchema = Type.Object(
           stages: Type.Optional(
             Type.Array(Type.Number({ minimum: 0, maximum: 100 }), {
               minItems: 1,
-              description: 'Percent of traffic the candidate gets in each stage, ascending; after the last stage passes, the candidate is promoted. Default: [5, 25, 50, 100].',
+              default: [5, 25, 50, 100], description: 'Percent of traffic the candidate gets in each stage, ascending; after the last stage passes, the candidate is promoted.',
             }),
           ),
           stageDurationMs: Type.Integer({ minimum: 1, description: 'How long each stage lasts before it is judged and the next begins, in ms.' }),
           analysis: Type.Optional(AnalysisSchema),
           retryOnStable: Type.Optional(
-            Type.Boolean({ description: "A request the candidate fails (a server error) is answered by the stable arm, so callers never see the candidate's failures. Default: true." }),
+            Type.Boolean({ default: true, description: "A request the candidate fails (a server error) is answered by the stable arm, so callers never see the candidate's failures." }),
           ),
           stickyKey: Type.Optional(StickyKeySchema),
         },
@@ -90,7 +90,7 @@ export const EndpointConfigSchema = Type.Object(
     ),
     blueGreen: Type.Optional(
       Type.Object(
-        { blue: TargetSchema, green: TargetSchema, active: Type.Enum(['blue', 'green'] as const, { description: 'Which one answers. Default: blue.' }) },
+        { blue: TargetSchema, green: TargetSchema, active: Type.Enum(['blue', 'green'] as const, { description: 'Which one answers.' }) },
         { additionalProperties: false, description: 'Two versions loaded; all traffic to the active one; switching is atomic and instant both ways.' },
       ),
     ),
@@ -147,7 +147,7 @@ export const EndpointConfigSchema = Type.Object(
         {
           target: TargetSchema,
           fraction: Type.Number({ minimum: 0, maximum: 1, description: 'Share of requests copied to the shadow target.' }),
-          maxInFlight: Type.Optional(Type.Integer({ minimum: 1, description: 'Shadow requests running at once; more copies are dropped (and counted). Default: 64.' })),
+          maxInFlight: Type.Optional(Type.Integer({ minimum: 1, default: 64, description: 'Shadow requests running at once; more copies are dropped (and counted).' })),
           compareOutput: Type.Optional(Type.String({ minLength: 1, description: "Output compared for agreement (same top class, max absolute difference). Default: the primary's first output." })),
         },
         { additionalProperties: false, description: "Copies of requests sent to a candidate in the background; the caller's answer never waits for them." },
@@ -160,7 +160,7 @@ export const EndpointConfigSchema = Type.Object(
           response: Type.Optional(
             Type.Object({ outputs: Type.Array(TensorValueSchema, { minItems: 1 }) }, { additionalProperties: false, description: 'A default answer, e.g. a probability of 0.01.' }),
           ),
-          timeoutMs: Type.Optional(Type.Number({ minimum: 0, description: 'A target that takes longer is answered for by the fallback (its request is cancelled if still queued). Default: none.' })),
+          timeoutMs: Type.Optional(Type.Number({ minimum: 0, description: 'A target that takes longer is answered for by the fallback (its request is cancelled if still queued). Absent: no time limit.' })),
         },
         { additionalProperties: false, description: 'What answers while a target fails, times out or has its circuit breaker open: a fallback model, else a default response.' },
       ),
@@ -168,11 +168,11 @@ export const EndpointConfigSchema = Type.Object(
     breaker: Type.Optional(
       Type.Object(
         {
-          consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, description: 'Failures in a row that open the breaker. Default: 5.' })),
-          errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'An error rate over windowMs that opens the breaker. Default: 0.5.' })),
-          windowMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Window of the error rate, in ms. Default: 10000.' })),
-          minRequests: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests in the window before the error rate counts. Default: 20.' })),
-          coolDownMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Time open before one probe request is let through (half-open). Default: 5000.' })),
+          consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'Failures in a row that open the breaker.' })),
+          errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'An error rate over windowMs that opens the breaker.' })),
+          windowMs: Type.Optional(Type.Integer({ minimum: 1, default: 10000, description: 'Window of the error rate, in ms.' })),
+          minRequests: Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'Requests in the window before the error rate counts.' })),
+          coolDownMs: Type.Optional(Type.Integer({ minimum: 1, default: 5000, description: 'Time open before one probe request is let through (half-open).' })),
         },
         { additionalProperties: false, description: 'A circuit breaker per target (used with fallback).' },
       ),

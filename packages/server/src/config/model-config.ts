@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DriftModelSchema, compileModelDrift, type ModelDriftConfig } from './drift-config.ts';
 import { PredictionLogModelSchema, compileModelPredictionLog, type ModelPredictionLogConfig } from './prediction-log-config.ts';
 import { resolveInModelFolder } from './model-folder-file.ts';
+import { fieldDefault } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 /**
@@ -39,7 +40,7 @@ export const TensorConfigSchema = Type.Object(
 
 export const ModelConfigSchema = Type.Object(
   {
-    runtime: Type.Optional(Type.Literal('onnx', { description: 'What executes the model. Default: onnx.' })),
+    runtime: Type.Optional(Type.Literal('onnx', { default: 'onnx', description: 'What executes the model.' })),
     maxBatchSize: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -49,7 +50,7 @@ export const ModelConfigSchema = Type.Object(
       }),
     ),
     instanceCount: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 64, description: 'Loaded copies of the model, each in its own worker thread. Default: 1.' }),
+      Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Loaded copies of the model, each in its own worker thread.' }),
     ),
     threadsPerInstance: Type.Optional(
       Type.Integer({
@@ -62,13 +63,14 @@ export const ModelConfigSchema = Type.Object(
     dynamicBatching: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean({ description: 'Combine concurrent requests into one execution. Default: true (for models that batch).' })),
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Combine concurrent requests into one execution (for models that batch).' })),
           maxQueueDelayMs: Type.Optional(
             Type.Number({
               minimum: 0,
               maximum: 10_000,
+              default: 0,
               description:
-                'How long the oldest queued request may wait for a fuller batch, in ms (fractional). Default: 0: a batch goes as soon as an instance is free, with whatever has queued meanwhile.',
+                'How long the oldest queued request may wait for a fuller batch, in ms (fractional). 0: a batch goes as soon as an instance is free, with whatever has queued meanwhile.',
             }),
           ),
           preferredBatchSizes: Type.Optional(
@@ -82,23 +84,25 @@ export const ModelConfigSchema = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 10_000_000,
-        description: 'Most requests waiting in the queue; more are refused with 429 and Retry-After. 0: no limit. Default: 1000.',
+        default: 1000, description: 'Most requests waiting in the queue; more are refused with 429 and Retry-After. 0: no limit.',
       }),
     ),
     executionsPerInstance: Type.Optional(
       Type.Integer({
         minimum: 1,
         maximum: 8,
-        description:
-          "Batches an instance may hold at once. 2 lets the next batch wait in the instance's inbox while the current one computes, so the instance never idles between batches; it still runs them one at a time. Default: 2.",
+        default: 2,
+          description:
+          "Batches an instance may hold at once. 2 lets the next batch wait in the instance's inbox while the current one computes, so the instance never idles between batches; it still runs them one at a time.",
       }),
     ),
     instanceHangTimeoutMs: Type.Optional(
       Type.Integer({
         minimum: 0,
         maximum: 86_400_000,
-        description:
-          "Longest time an instance may hold executions without finishing one. A longer one is taken out of rotation and a replacement is loaded; it is closed once its run returns (an onnxruntime run cannot be interrupted safely), so a model that never returns costs one stuck thread, not the version. Requests are answered at their own deadline (requestTimeoutMs or the request's timeout) either way. 0: no watchdog. Default: 60000.",
+        default: 60000,
+          description:
+          "Longest time an instance may hold executions without finishing one. A longer one is taken out of rotation and a replacement is loaded; it is closed once its run returns (an onnxruntime run cannot be interrupted safely), so a model that never returns costs one stuck thread, not the version. Requests are answered at their own deadline (requestTimeoutMs or the request's timeout) either way. 0: no watchdog.",
       }),
     ),
     versionPolicy: Type.Optional(
@@ -112,7 +116,8 @@ export const ModelConfigSchema = Type.Object(
         },
         {
           additionalProperties: false,
-          description: 'Which versions are loaded: exactly one of latest, specific or all. Versions that labels point at are loaded too. Default: latest: 1.',
+          default: { latest: 1 },
+          description: 'Which versions are loaded: exactly one of latest, specific or all. Versions that labels point at are loaded too.',
         },
       ),
     ),
@@ -124,8 +129,9 @@ export const ModelConfigSchema = Type.Object(
     ),
     signatureChange: Type.Optional(
       Type.Enum(['refuse', 'allow'] as const, {
-        description:
-          "What a new version whose signature is incompatible with the one the default traffic is served with (an input added, removed or retyped, a fixed size changed, an output removed or retyped) may do. refuse: it loads and answers requests that name it (its version or a label), but requests that name no version stay on the compatible version until it is accepted (acceptSignature, or a label such as stable moved to it). allow: the newest version takes the default traffic whatever its signature. Default: refuse.",
+        default: 'refuse',
+          description:
+          "What a new version whose signature is incompatible with the one the default traffic is served with (an input added, removed or retyped, a fixed size changed, an output removed or retyped) may do. refuse: it loads and answers requests that name it (its version or a label), but requests that name no version stay on the compatible version until it is accepted (acceptSignature, or a label such as stable moved to it). allow: the newest version takes the default traffic whatever its signature.",
       }),
     ),
     acceptSignature: Type.Optional(
@@ -145,7 +151,7 @@ export const ModelConfigSchema = Type.Object(
           ),
           data: Type.Optional(
             Type.Enum(['random', 'zero'] as const, {
-              description: 'Generated inputs: random (floats in [0, 1), integers 0 or 1, short strings) or all zero. Default: random.',
+              default: 'random', description: 'Generated inputs: random (floats in [0, 1), integers 0 or 1, short strings) or all zero.',
             }),
           ),
           samplesFile: Type.Optional(
@@ -155,7 +161,7 @@ export const ModelConfigSchema = Type.Object(
                 'File of Open Inference Protocol (V2) inference requests in JSON, relative to the model folder and inside it (absolute paths, `..` leading out and links to files outside are refused): one request, a JSON array of requests, or JSON Lines. Each runs on every instance.',
             }),
           ),
-          iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Times each warm-up input runs on each instance. Default: 1.' })),
+          iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1, description: 'Times each warm-up input runs on each instance.' })),
         },
         { additionalProperties: false, description: 'Warm-up executions run on every instance before a version reports READY; a failure makes the version UNAVAILABLE.' },
       ),
@@ -163,7 +169,7 @@ export const ModelConfigSchema = Type.Object(
     responseCache: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean({ description: 'Answer repeated requests (the same inputs and outputs) from the response cache. Default: true when responseCache is present.' })),
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Answer repeated requests (the same inputs and outputs) from the response cache.' })),
           ttlMs: Type.Optional(Type.Integer({ minimum: 1, description: "How long an answer is kept, in ms. Default: the server's responseCache.ttlMs." })),
         },
         { additionalProperties: false, description: "Opt in to the server's response cache for this model (see the server's responseCache)." },
@@ -232,6 +238,22 @@ export interface ModelConfig {
   readonly drift: ModelDriftConfig | undefined;
 }
 
+/** The defaults compileModelConfig fills in, read from the schema (its `default` keywords). */
+const DEFAULT = {
+  runtime: fieldDefault<'onnx'>(ModelConfigSchema, 'runtime'),
+  instanceCount: fieldDefault<number>(ModelConfigSchema, 'instanceCount'),
+  batchingEnabled: fieldDefault<boolean>(ModelConfigSchema, 'dynamicBatching.enabled'),
+  maxQueueDelayMs: fieldDefault<number>(ModelConfigSchema, 'dynamicBatching.maxQueueDelayMs'),
+  maxQueueSize: fieldDefault<number>(ModelConfigSchema, 'maxQueueSize'),
+  executionsPerInstance: fieldDefault<number>(ModelConfigSchema, 'executionsPerInstance'),
+  instanceHangTimeoutMs: fieldDefault<number>(ModelConfigSchema, 'instanceHangTimeoutMs'),
+  versionPolicy: fieldDefault<NonNullable<ModelConfigDocument['versionPolicy']>>(ModelConfigSchema, 'versionPolicy'),
+  signatureChange: fieldDefault<'refuse' | 'allow'>(ModelConfigSchema, 'signatureChange'),
+  warmupData: fieldDefault<'random' | 'zero'>(ModelConfigSchema, 'warmup.data'),
+  warmupIterations: fieldDefault<number>(ModelConfigSchema, 'warmup.iterations'),
+  responseCacheEnabled: fieldDefault<boolean>(ModelConfigSchema, 'responseCache.enabled'),
+};
+
 /** Model files smaller than this get one intra-op thread by default. */
 export const SMALL_MODEL_BYTES = 1024 * 1024;
 
@@ -264,7 +286,7 @@ export function compileModelConfig(document: unknown, source: string, folder: st
   const samplesPath = doc.warmup?.samplesFile === undefined ? undefined : inFolder(doc.warmup.samplesFile, 'warmup.samplesFile');
   const drift = compileModelDrift(doc.drift, (file) => inFolder(file, 'drift.baselineFile'));
   if (fileProblems.length > 0) throw new ConfigError(source, fileProblems);
-  const instanceCount = doc.instanceCount ?? 1;
+  const instanceCount = doc.instanceCount ?? DEFAULT.instanceCount;
   const versionPolicy = compileVersionPolicy(doc.versionPolicy, source);
   const badLabels = Object.keys(doc.labels ?? {}).filter((l) => !LABEL_RE.test(l));
   if (badLabels.length > 0) {
@@ -275,42 +297,42 @@ export function compileModelConfig(document: unknown, source: string, folder: st
   }
   const warmup = doc.warmup;
   return Object.freeze({
-    runtime: doc.runtime ?? 'onnx',
+    runtime: doc.runtime ?? DEFAULT.runtime,
     maxBatchSize: doc.maxBatchSize,
     instanceCount,
     threadsPerInstance: doc.threadsPerInstance,
     inputs: Object.freeze(doc.inputs ?? []),
     outputs: Object.freeze(doc.outputs ?? []),
     dynamicBatching: Object.freeze({
-      enabled: doc.dynamicBatching?.enabled ?? true,
-      maxQueueDelayMs: doc.dynamicBatching?.maxQueueDelayMs ?? 0,
+      enabled: doc.dynamicBatching?.enabled ?? DEFAULT.batchingEnabled,
+      maxQueueDelayMs: doc.dynamicBatching?.maxQueueDelayMs ?? DEFAULT.maxQueueDelayMs,
       preferredBatchSizes: Object.freeze([...new Set(doc.dynamicBatching?.preferredBatchSizes ?? [])].sort((a, b) => a - b)),
     }),
-    maxQueueSize: doc.maxQueueSize ?? 1000,
-    executionsPerInstance: doc.executionsPerInstance ?? 2,
-    instanceHangTimeoutMs: doc.instanceHangTimeoutMs ?? 60_000,
+    maxQueueSize: doc.maxQueueSize ?? DEFAULT.maxQueueSize,
+    executionsPerInstance: doc.executionsPerInstance ?? DEFAULT.executionsPerInstance,
+    instanceHangTimeoutMs: doc.instanceHangTimeoutMs ?? DEFAULT.instanceHangTimeoutMs,
     versionPolicy,
     labels: Object.freeze({ ...doc.labels }),
-    signatureChange: doc.signatureChange ?? 'refuse',
+    signatureChange: doc.signatureChange ?? DEFAULT.signatureChange,
     acceptSignature: Object.freeze([...new Set(doc.acceptSignature ?? [])].sort((a, b) => a - b)),
     warmup:
       warmup === undefined
         ? undefined
         : Object.freeze({
             batchSizes: Object.freeze(warmup.batchSizes ?? (warmup.samplesFile === undefined ? [1] : [])),
-            data: warmup.data ?? 'random',
+            data: warmup.data ?? DEFAULT.warmupData,
             samplesPath,
-            iterations: warmup.iterations ?? 1,
+            iterations: warmup.iterations ?? DEFAULT.warmupIterations,
           }),
     memoryBytes: doc.memoryBytes,
-    responseCache: doc.responseCache === undefined || doc.responseCache.enabled === false ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
+    responseCache: doc.responseCache === undefined || !(doc.responseCache.enabled ?? DEFAULT.responseCacheEnabled) ? undefined : Object.freeze({ ttlMs: doc.responseCache.ttlMs }),
     predictionLog: compileModelPredictionLog(doc.predictionLog),
     drift,
   });
 }
 
-function compileVersionPolicy(policy: ModelConfigDocument['versionPolicy'], source: string): VersionPolicy {
-  if (policy === undefined) return { kind: 'latest', count: 1 };
+function compileVersionPolicy(given: ModelConfigDocument['versionPolicy'], source: string): VersionPolicy {
+  const policy = given ?? DEFAULT.versionPolicy;
   const set = (['latest', 'specific', 'all'] as const).filter((k) => policy[k] !== undefined);
   if (set.length !== 1) {
     throw new ConfigError(source, [

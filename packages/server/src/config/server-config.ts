@@ -1,97 +1,111 @@
 // The server configuration: one schema, one precedence order (flags > environment SIBYL_* >
 // sibyl.yaml > defaults), compiled once at start-up into frozen options. Environment variable
 // names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
+import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
-import { PredictionLogServerSchema, predictionLogServerDefaults } from './prediction-log-config.ts';
+import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
-import { PredictionStoreConfigSchema, predictionStoreDefaults } from './prediction-store-config.ts';
+import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
+import { schemaDefaults } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 import { BODY_COST_FACTORS, bodyCostBytes, JSON_BODY } from '../core/body-cost.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** The levels of the management API's logging route (@sibyl/protocol's LogLevel), in the same order. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];
 export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
 
 export const ServerConfigSchema = Type.Object(
   {
     modelRepository: Type.String({ minLength: 1, description: 'Folder of models: <repo>/<model>/<version>/model.onnx. Default: the bundled examples.' }),
-    host: Type.String({ minLength: 1, description: 'Address the HTTP server listens on. Default: 127.0.0.1.' }),
-    logLevel: Type.Enum(LOG_LEVELS, { description: 'Least severe log level written. Default: info.' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP server listens on.' }),
+    logLevel: Type.Enum(LOG_LEVELS, { default: 'info', description: 'Least severe log level written.' }),
     drainTimeoutMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,
-      description:
-        'On SIGTERM/SIGINT, the most time the drain may take, shutdownGracePeriodMs included: requests received before the signal are answered within it; then remaining connections are closed and the server exits (releasing models and stores takes at most a few seconds more). Default: 30000.',
+      default: 30000,
+        description:
+        'On SIGTERM/SIGINT, the most time the drain may take, shutdownGracePeriodMs included: requests received before the signal are answered within it; then remaining connections are closed and the server exits (releasing models and stores takes at most a few seconds more).',
     }),
     shutdownGracePeriodMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,
+      default: 5000,
       description:
-        'On SIGTERM, how long the listeners stay open after readiness turns false, answering new requests with 503 SERVER_DRAINING (Connection: close) so that clients of a load balancer that has not yet removed this replica are told to retry elsewhere instead of getting connection refused. Part of drainTimeoutMs, so at most drainTimeoutMs. SIGINT (Ctrl-C) skips it. 0: close the listeners as soon as the requests in flight are answered (use with a preStop hook that waits instead). Default: 5000 (Kubernetes takes a few seconds to remove a terminating pod from its endpoints).',
+        'On SIGTERM, how long the listeners stay open after readiness turns false, answering new requests with 503 SERVER_DRAINING (Connection: close) so that clients of a load balancer that has not yet removed this replica are told to retry elsewhere instead of getting connection refused. Part of drainTimeoutMs, so at most drainTimeoutMs. SIGINT (Ctrl-C) skips it. 0: close the listeners as soon as the requests in flight are answered (use with a preStop hook that waits instead). The default leaves Kubernetes the few seconds it takes to remove a terminating pod from its endpoints.',
     }),
     requestTimeoutMs: Type.Integer({
       minimum: 0,
       maximum: 86_400_000,
-      description:
-        "Deadline of a request that sets none (Triton's `timeout` parameter, in µs, sets one): a request still queued when it passes gets 504 and never runs. 0: no deadline. Default: 60000.",
+      default: 60000,
+        description:
+        "Deadline of a request that sets none (Triton's `timeout` parameter, in µs, sets one): a request still queued when it passes gets 504 and never runs. 0: no deadline.",
     }),
     modelControlMode: Type.Enum(MODEL_CONTROL_MODES, {
+      default: 'none',
       description:
-        "How the loaded models follow the repository (Triton's names). none: read once at start-up. poll: scanned every repositoryPollIntervalMs; new versions load and become ready before old ones drain and unload. explicit: models load and unload only through the API (POST /v2/repository/models/{m}/load|unload) and loadModels. Default: none.",
+        "How the loaded models follow the repository (Triton's names). none: read once at start-up. poll: scanned every repositoryPollIntervalMs; new versions load and become ready before old ones drain and unload. explicit: models load and unload only through the API (POST /v2/repository/models/{m}/load|unload) and loadModels.",
     }),
     repositoryPollIntervalMs: Type.Integer({
       minimum: 100,
       maximum: 86_400_000,
-      description: 'poll mode: time between scans of the repository, in ms. Default: 5000.',
+      default: 5000, description: 'poll mode: time between scans of the repository, in ms.',
     }),
     loadModels: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
       description:
-        "explicit mode: models loaded at start-up ('*': every model), unless the state store recorded a load or unload of them through the API. As a flag, repeat --load-model; in the environment, separate names with commas. Default: none.",
+        "explicit mode: models loaded at start-up ('*': every model), unless the state store recorded a load or unload of them through the API. As a flag, repeat --load-model; in the environment, separate names with commas.",
     }),
     maxLoadedModels: Type.Integer({
       minimum: 0,
       maximum: 1_000_000,
-      description:
-        'Most model versions loaded at once (each loaded version counts one). When full, the least recently used version is unloaded to load one a request asks for, which waits for the load within its deadline. 0: no limit. Default: 0.',
+      default: 0,
+        description:
+        'Most model versions loaded at once (each loaded version counts one). When full, the least recently used version is unloaded to load one a request asks for, which waits for the load within its deadline. 0: no limit.',
     }),
     memoryBudgetBytes: Type.Integer({
       minimum: 0,
-      description:
-        "Most memory of loaded versions, in bytes, as each model's memoryBytes counts it (default: its model.onnx size times its instances); least recently used versions are unloaded to stay within it. 0: no budget. Default: 0.",
+      default: 0,
+        description:
+        "Most memory of loaded versions, in bytes, as each model's memoryBytes counts it (default: its model.onnx size times its instances); least recently used versions are unloaded to stay within it. 0: no budget.",
     }),
-    modelLoadConcurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Model versions loading at the same time. Default: 2.' }),
+    modelLoadConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'Model versions loading at the same time.' }),
     stateStore: Type.String({
       minLength: 1,
-      description:
-        "SQLite file that keeps labels, explicit loads and last known good versions across restarts (created if missing; relative to the working directory). ':memory:' keeps them for the life of the process only. Default: .sibyl/state.sqlite.",
+      default: '.sibyl/state.sqlite',
+        description:
+        "SQLite file that keeps labels, explicit loads and last known good versions across restarts (created if missing; relative to the working directory). ':memory:' keeps them for the life of the process only.",
     }),
     responseCache: Type.Object(
       {
-        backend: Type.Enum(['memory', 'redis'] as const, { description: 'Where cached answers live: memory (this process) or redis (shared by replicas). Default: memory.' }),
-        maxEntries: Type.Integer({ minimum: 1, description: 'memory: most answers kept; the least recently used go first. Default: 10000.' }),
-        maxBytes: Type.Integer({ minimum: 1024, description: 'memory: most bytes of answers kept. Default: 67108864 (64 MiB).' }),
-        ttlMs: Type.Integer({ minimum: 1, description: 'How long an answer is kept, unless its model sets its own. Default: 60000.' }),
-        redisUrl: Type.String({ minLength: 1, description: 'redis: the server, e.g. redis://127.0.0.1:6379/0. Default: redis://127.0.0.1:6379.' }),
-        redisKeyPrefix: Type.String({ description: 'redis: prefix of every key. Default: sibyl:cache:.' }),
-        redisTimeoutMs: Type.Integer({ minimum: 1, description: 'redis: a command that takes longer is a miss. Default: 100.' }),
+        backend: Type.Enum(['memory', 'redis'] as const, { default: 'memory', description: 'Where cached answers live: memory (this process) or redis (shared by replicas).' }),
+        maxEntries: Type.Integer({ minimum: 1, default: 10000, description: 'memory: most answers kept; the least recently used go first.' }),
+        maxBytes: Type.Integer({ minimum: 1024, default: 67108864, description: 'memory: most bytes of answers kept.' }),
+        ttlMs: Type.Integer({ minimum: 1, default: 60000, description: 'How long an answer is kept, unless its model sets its own.' }),
+        redisUrl: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379', description: 'redis: the server, e.g. redis://127.0.0.1:6379/0.' }),
+        redisKeyPrefix: Type.String({ default: 'sibyl:cache:', description: 'redis: prefix of every key.' }),
+        redisTimeoutMs: Type.Integer({ minimum: 1, default: 100, description: 'redis: a command that takes longer is a miss.' }),
       },
       { additionalProperties: false, description: 'The response cache. Models opt in with responseCache in their config.yaml.' },
     ),
     endpoints: Type.Record(Type.String(), EndpointConfigSchema, {
+      default: {},
       description:
-        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen, cascade or hybrid; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md. Default: none.',
+        'Endpoints: the names clients call, each with its traffic policy (a target, split, canary, blueGreen, cascade or hybrid; shadow, fallback, breaker). An endpoint may have the name of a model. See docs/endpoints.md.',
     }),
     http: Type.Object(
       {
-        port: Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP port (0: any free port). Default: 8000.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: 'HTTP port (0: any free port).' }),
         bodyLimitBytes: Type.Integer({
           minimum: 1024,
           maximum: 2 ** 31 - 1,
-          description: 'Largest request body accepted; larger bodies get 413. Default: 67108864 (64 MiB).',
+          default: 67108864,
+          description: 'Largest request body accepted; larger bodies get 413.',
         }),
         corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
           description:
-            'Origins whose web pages may call the HTTP API (CORS), e.g. https://app.example.com; `*` allows any. Comma-separated in the environment and on the command line. Default: none (same-origin only).',
+            'Origins whose web pages may call the HTTP API (CORS), e.g. https://app.example.com; `*` allows any. Comma-separated in the environment and on the command line. Empty: same-origin only.',
         }),
         inflightBodyBytes: Type.Optional(
           Type.Integer({
@@ -104,43 +118,47 @@ export const ServerConfigSchema = Type.Object(
         headersTimeoutMs: Type.Integer({
           minimum: 100,
           maximum: 3_600_000,
-          description:
-            'Most time a client may take to send a request\'s headers, from its first byte (and a new connection to send its first request); then the connection gets 408 and is closed. Default: 10000.',
+          default: 10000,
+            description:
+            'Most time a client may take to send a request\'s headers, from its first byte (and a new connection to send its first request); then the connection gets 408 and is closed.',
         }),
         requestReceiveTimeoutMs: Type.Integer({
           minimum: 100,
           maximum: 86_400_000,
+          default: 60000,
           description:
-            'Most time a client may take to send a whole request, headers and body; then the connection gets 408 and is closed (slow or stalled uploads cannot hold the server\'s memory). The model\'s run is not counted: requestTimeoutMs bounds it. At least http.headersTimeoutMs. Default: 60000 (a 64 MiB body needs about 1.1 MB/s).',
+            'Most time a client may take to send a whole request, headers and body; then the connection gets 408 and is closed (slow or stalled uploads cannot hold the server\'s memory). The model\'s run is not counted: requestTimeoutMs bounds it. At least http.headersTimeoutMs. The default lets a 64 MiB body arrive at about 1.1 MB/s.',
         }),
         keepAliveTimeoutMs: Type.Integer({
           minimum: 100,
           maximum: 3_600_000,
-          description:
-            'How long an idle keep-alive connection is kept open for its next request. Keep it above the idle timeout of a load balancer in front (60 s on AWS ALB, say), so the balancer closes first. Default: 72000.',
+          default: 72000,
+            description:
+            'How long an idle keep-alive connection is kept open for its next request. Keep it above the idle timeout of a load balancer in front (60 s on AWS ALB, say), so the balancer closes first.',
         }),
       },
       { additionalProperties: false },
     ),
     grpc: Type.Object(
       {
-        port: Type.Integer({ minimum: 0, maximum: 65535, description: 'gRPC port (Open Inference Protocol, health, reflection; 0: any free port). Default: 8001.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8001, description: 'gRPC port (Open Inference Protocol, health, reflection; 0: any free port).' }),
         maxMessageBytes: Type.Integer({
           minimum: 1024,
           maximum: 2 ** 31 - 1,
-          description: 'Largest gRPC message received or sent; larger requests get RESOURCE_EXHAUSTED. Default: 67108864 (64 MiB).',
+          default: 67108864,
+          description: 'Largest gRPC message received or sent; larger requests get RESOURCE_EXHAUSTED.',
         }),
       },
       { additionalProperties: false },
     ),
     accessLog: Type.Boolean({
-      description: 'Write one info line per HTTP request (method, url, status, ms, request id), asynchronously, off the request path. Default: false.',
+      default: false, description: 'Write one info line per HTTP request (method, url, status, ms, request id), asynchronously, off the request path.',
     }),
     metrics: Type.Object(
       {
-        enabled: Type.Boolean({ description: 'Serve Prometheus metrics at /metrics and record them. Default: true.' }),
+        enabled: Type.Boolean({ default: true, description: 'Serve Prometheus metrics at /metrics and record them.' }),
         port: Type.Optional(
-          Type.Integer({ minimum: 0, maximum: 65535, description: 'Also serve /metrics on this port, on the same host (0: any free port). Default: none (only the HTTP port).' }),
+          Type.Integer({ minimum: 0, maximum: 65535, description: 'Also serve /metrics on this port, on the same host (0: any free port). Absent: /metrics is served on the HTTP port only.' }),
         ),
       },
       { additionalProperties: false },
@@ -150,14 +168,16 @@ export const ServerConfigSchema = Type.Object(
         maxRunningJobs: Type.Integer({
           minimum: 1,
           maximum: 64,
+          default: 2,
           description:
-            "Batch jobs (started through the API, resumed, or by a schedule) running at once in this server. Later ones wait with status queued and start in order as running ones end. Each running job holds a few chunks of its source in memory (a few hundred MB at its default chunkBytes of 16 MiB, on wide rows) and shares the models' instances with online traffic and the other jobs, so more jobs at once add memory, not throughput. Default: 2 (a short job need not wait for a long one to end).",
+            "Batch jobs (started through the API, resumed, or by a schedule) running at once in this server. Later ones wait with status queued and start in order as running ones end. Each running job holds a few chunks of its source in memory (a few hundred MB at its default chunkBytes of 16 MiB, on wide rows) and shares the models' instances with online traffic and the other jobs, so more jobs at once add memory, not throughput. Two by default, so that a short job need not wait for a long one to end.",
         }),
         maxQueuedJobs: Type.Integer({
           minimum: 0,
           maximum: 10_000,
-          description:
-            'Batch jobs waiting with status queued for a running slot. When that many wait, starting another gets 429 BATCH_JOB_QUEUE_FULL with Retry-After (a schedule skips that run and records the error). 0: no queue (a job starts at once or is refused). Default: 100.',
+          default: 100,
+            description:
+            'Batch jobs waiting with status queued for a running slot. When that many wait, starting another gets 429 BATCH_JOB_QUEUE_FULL with Retry-After (a schedule skips that run and records the error). 0: no queue (a job starts at once or is refused).',
         }),
       },
       { additionalProperties: false, description: 'Batch jobs run inside the server.' },
@@ -174,32 +194,12 @@ export type ServerConfig = Readonly<Static<typeof ServerConfigSchema>>;
 /** A partial document: what one source (file, environment, flags) says. */
 type Layer = Record<string, unknown>;
 
+/**
+ * The defaults: every `default` of the schema, and the model repository, which has none (the
+ * bundled examples are found at run time). A test checks they make a whole, valid configuration.
+ */
 export function serverConfigDefaults(exampleRepository: string): ServerConfig {
-  return {
-    modelRepository: exampleRepository,
-    host: '127.0.0.1',
-    logLevel: 'info',
-    drainTimeoutMs: 30_000,
-    shutdownGracePeriodMs: 5000,
-    requestTimeoutMs: 60_000,
-    modelControlMode: 'none',
-    repositoryPollIntervalMs: 5000,
-    loadModels: [],
-    maxLoadedModels: 0,
-    memoryBudgetBytes: 0,
-    modelLoadConcurrency: 2,
-    stateStore: '.sibyl/state.sqlite',
-    responseCache: { backend: 'memory', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000, redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'sibyl:cache:', redisTimeoutMs: 100 },
-    endpoints: {},
-    http: { port: 8000, bodyLimitBytes: 64 * 1024 * 1024, corsOrigins: [], headersTimeoutMs: 10_000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 },
-    grpc: { port: 8001, maxMessageBytes: 64 * 1024 * 1024 },
-    accessLog: false,
-    metrics: { enabled: true },
-    batch: { maxRunningJobs: 2, maxQueuedJobs: 100 },
-    predictionLog: predictionLogServerDefaults(),
-    schedules: {},
-    predictionStore: predictionStoreDefaults(),
-  };
+  return { ...schemaDefaults(ServerConfigSchema), modelRepository: exampleRepository } as unknown as ServerConfig;
 }
 
 interface Leaf {

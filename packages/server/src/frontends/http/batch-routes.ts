@@ -1,6 +1,6 @@
 // Batch jobs and schedules over HTTP: start, list, show, cancel and resume jobs run inside the
 // server; list schedules with their next and last runs. Translation only: batch/ decides.
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, type BatchJobJson, type BatchJobListJson, type BatchScheduleListJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { BatchJobManager } from '../../batch/job-manager.ts';
 import type { BatchScheduler } from '../../batch/schedules.ts';
@@ -38,21 +38,21 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRouteDeps):
       input = { spec: body };
     }
     const { record } = await batchJobs.start(input, 'api');
-    return reply.code(202).send(await batchJobs.get(record.id));
+    return reply.code(202).send((await batchJobs.get(record.id)) satisfies BatchJobJson);
   });
 
-  app.get<{ Querystring: { limit?: string; name?: string } }>('/v1/batch/jobs', async (request) => ({
+  app.get<{ Querystring: { limit?: string; name?: string } }>('/v1/batch/jobs', async (request): Promise<BatchJobListJson> => ({
     jobs: await batchJobs.list({ limit: limitOf(request.query.limit) ?? 100, name: request.query.name }),
   }));
 
-  app.get<{ Params: Params }>('/v1/batch/jobs/:id', async (request) => batchJobs.get(request.params.id));
+  app.get<{ Params: Params }>('/v1/batch/jobs/:id', async (request): Promise<BatchJobJson> => batchJobs.get(request.params.id));
 
-  app.post<{ Params: Params }>('/v1/batch/jobs/:id/cancel', async (request) => batchJobs.cancel(request.params.id));
+  app.post<{ Params: Params }>('/v1/batch/jobs/:id/cancel', async (request): Promise<BatchJobJson> => batchJobs.cancel(request.params.id));
 
   app.post<{ Params: Params }>('/v1/batch/jobs/:id/resume', async (request, reply) => {
     const { record } = await batchJobs.resume(request.params.id, 'api');
-    return reply.code(202).send(await batchJobs.get(record.id));
+    return reply.code(202).send((await batchJobs.get(record.id)) satisfies BatchJobJson);
   });
 
-  app.get('/v1/batch/schedules', async () => ({ schedules: schedules.list() }));
+  app.get('/v1/batch/schedules', async (): Promise<BatchScheduleListJson> => ({ schedules: schedules.list() }));
 }

@@ -1,6 +1,6 @@
 // Endpoints over HTTP: list, report, set and delete at run time, outcome feedback, canary
 // actions and the blue-green switch. Translation only: routing decides.
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, type BlueGreenSwitchJson, type EndpointDeleteJson, type EndpointListJson, type FeedbackJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import { endpointReport } from '../../routing/endpoint-report.ts';
 import type { Endpoints } from '../../routing/endpoints.ts';
@@ -37,7 +37,7 @@ function reasonOf(body: Record<string, unknown> | undefined, fallback: string): 
 export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRouteDeps): void {
   const { endpoints } = deps;
 
-  app.get('/v1/endpoints', async () => ({
+  app.get('/v1/endpoints', async (): Promise<EndpointListJson> => ({
     endpoints: endpoints.list().map(({ endpoint, source }) => ({ name: endpoint.name, policy: endpoint.config.policy.kind, source, description: endpoint.config.description })),
   }));
 
@@ -52,10 +52,10 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     return endpointReport(endpoint, 'api');
   });
 
-  app.delete<{ Params: Params }>('/v1/endpoints/:endpoint', async (request) => ({ result: await endpoints.delete(request.params.endpoint) }));
+  app.delete<{ Params: Params }>('/v1/endpoints/:endpoint', async (request): Promise<EndpointDeleteJson> => ({ result: await endpoints.delete(request.params.endpoint) }));
 
   // Outcome feedback: {"id": "<response id>", "outcome": true} or {"feedback": [{…}, …]}.
-  app.post<{ Params: Params }>('/v1/endpoints/:endpoint/feedback', async (request) => {
+  app.post<{ Params: Params }>('/v1/endpoints/:endpoint/feedback', async (request): Promise<FeedbackJson> => {
     const endpoint = endpoints.require(request.params.endpoint);
     const body = readJsonObject(request, '{"id": "<response id>", "outcome": true|false} or {"feedback": [{"id": …, "outcome": …}, …]}');
     const items = Array.isArray(body?.feedback) ? (body.feedback as unknown[]) : [body];
@@ -86,7 +86,7 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     });
   }
 
-  app.post<{ Params: Params }>('/v1/endpoints/:endpoint/switch', async (request) => {
+  app.post<{ Params: Params }>('/v1/endpoints/:endpoint/switch', async (request): Promise<BlueGreenSwitchJson> => {
     const endpoint = endpoints.require(request.params.endpoint);
     const body = readJsonObject(request, '{"to": "blue"|"green"} or nothing (switches to the other)');
     const to = body?.to;

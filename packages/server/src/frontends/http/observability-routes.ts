@@ -1,6 +1,6 @@
 // HTTP endpoints of observability: Prometheus metrics, the runtime log level, the prediction log
 // and drift reports. Translation only: query strings ⇄ the observability parts' calls.
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, type LogLevelJson, type PredictionLogJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { LOG_LEVELS } from '../../config/server-config.ts';
@@ -49,8 +49,8 @@ export function registerObservabilityRoutes(app: FastifyInstance, deps: Observab
   if (deps.metrics !== undefined) registerMetricsRoute(app, deps.metrics);
 
   // The log level, changeable at runtime (like Triton's logging extension).
-  app.get('/v2/logging', async () => ({ level: deps.log.level }));
-  app.post('/v2/logging', async (request) => {
+  app.get('/v2/logging', async (): Promise<LogLevelJson> => ({ level: deps.log.level as LogLevelJson['level'] }));
+  app.post('/v2/logging', async (request): Promise<LogLevelJson> => {
     const level = readJsonObject(request, '{"level": "<level>"}')?.level;
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new SibylError('MALFORMED_REQUEST', `expected a body {"level": "<level>"} with level one of ${LOG_LEVELS.join(', ')}`);
@@ -58,10 +58,10 @@ export function registerObservabilityRoutes(app: FastifyInstance, deps: Observab
     const before = deps.log.level;
     deps.log.level = level;
     deps.log.warn({ from: before, to: level }, `log level changed from ${before} to ${level}`);
-    return { level };
+    return { level: level as LogLevelJson['level'] };
   });
 
-  app.get<{ Params: { model: string }; Querystring: Record<string, string | undefined> }>('/v1/models/:model/predictions', async (request) => {
+  app.get<{ Params: { model: string }; Querystring: Record<string, string | undefined> }>('/v1/models/:model/predictions', async (request): Promise<PredictionLogJson> => {
     const { model } = request.params;
     deps.models.status(model); // MODEL_NOT_FOUND for a model the repository does not have
     const q = request.query;

@@ -2,33 +2,22 @@
 //   GET  /v1/predictions/{model}/{key}    one key → its prediction, or 404 PREDICTION_NOT_FOUND
 //   POST /v1/predictions/{model}/lookup   {"keys": [...]} → the predictions found and the missing keys
 // Each prediction carries the version that made it, the job that wrote it, when, and its age.
-import { SibylError } from '@sibyl/protocol';
+import { MAX_LOOKUP_KEYS, SibylError, type PredictionLookupJson, type StoredPredictionJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
 import type { PredictionLookup, StoredPrediction } from '../../routing/stored-prediction.ts';
 import { readJsonObject } from './json-body.ts';
 
-/** Most keys one POST lookup may ask for. */
-export const MAX_LOOKUP_KEYS = 1000;
+/** Most keys one POST lookup may ask for (the protocol's limit). */
+export { MAX_LOOKUP_KEYS };
 
 export interface PredictionRouteDeps {
   predictionStore?: PredictionLookup;
   clock: Clock;
 }
 
-/** A stored prediction as the API returns it. */
-export interface PredictionJson {
-  model: string;
-  key: string;
-  version: string;
-  jobId: string;
-  /** When it was written, ISO 8601, and the same as ms since the epoch. */
-  createdAt: string;
-  createdAtMs: number;
-  /** How old it is, in ms, when answered. */
-  ageMs: number;
-  outputs: StoredPrediction['outputs'];
-}
+/** A stored prediction as the API returns it (the protocol's shape). */
+export type PredictionJson = StoredPredictionJson;
 
 export function predictionJson(p: StoredPrediction, nowMs: number): PredictionJson {
   return { model: p.model, key: p.key, version: p.version, jobId: p.jobId, createdAt: new Date(p.createdAtMs).toISOString(), createdAtMs: p.createdAtMs, ageMs: Math.max(0, nowMs - p.createdAtMs), outputs: p.outputs };
@@ -72,7 +61,7 @@ export function registerPredictionRoutes(app: FastifyInstance, deps: PredictionR
     return predictionJson(found, deps.clock.epochMs());
   });
 
-  app.post<{ Params: { model: string } }>('/v1/predictions/:model/lookup', async (request) => {
+  app.post<{ Params: { model: string } }>('/v1/predictions/:model/lookup', async (request): Promise<PredictionLookupJson> => {
     const { model } = request.params;
     const keys = parseLookupKeys(readJsonObject(request, EXPECTED));
     const found = await lookupStored(store, model, keys);

@@ -2,7 +2,7 @@
 // Sibyl's lifecycle extension (models with their versions and labels, label moves, rollback,
 // state snapshot and restore). Translation only: the model manager decides.
 // Triton's extension: https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_model_repository.md
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, type EmptyJson, type LabelMoveJson, type LabelRollbackJson, type ModelLabelsJson, type ModelListJson, type ModelStatusJson, type RepositoryIndexEntry, type StateSnapshotJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { ModelManager, ModelStatus } from '../../models/model-manager.ts';
 import { parseJsonLimited, readJsonObject } from './json-body.ts';
@@ -15,7 +15,7 @@ type ModelParams = { model: string };
 type LabelParams = { model: string; label: string };
 
 /** A model as the management API shows it: versions are strings, as in the rest of V2. */
-export function modelView(m: ModelStatus): Record<string, unknown> {
+export function modelView(m: ModelStatus): ModelStatusJson {
   return {
     name: m.name,
     wanted: m.wanted,
@@ -65,7 +65,7 @@ function versionField(body: Record<string, unknown> | undefined): number {
 export function registerRepositoryRoutes(app: FastifyInstance, deps: RepositoryRouteDeps): void {
   const { models } = deps;
 
-  app.post('/v2/repository/index', async (request) => {
+  app.post('/v2/repository/index', async (request): Promise<RepositoryIndexEntry[]> => {
     const body = readJsonObject(request, '{"ready": true|false} or nothing');
     const ready = body?.ready;
     if (ready !== undefined && typeof ready !== 'boolean') throw new SibylError('MALFORMED_REQUEST', `"ready" is ${JSON.stringify(ready)}; expected true or false`);
@@ -73,13 +73,13 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RepositoryR
     return ready === true ? rows.filter((r) => r.state === 'READY') : rows;
   });
 
-  app.post<{ Params: ModelParams }>('/v2/repository/models/:model/load', async (request) => {
+  app.post<{ Params: ModelParams }>('/v2/repository/models/:model/load', async (request): Promise<EmptyJson> => {
     const config = loadConfigParameter(readJsonObject(request, '{"parameters": {"config": "<model config as JSON>"}} or nothing'));
     await models.control.load(request.params.model, { config });
     return {};
   });
 
-  app.post<{ Params: ModelParams }>('/v2/repository/models/:model/unload', async (request) => {
+  app.post<{ Params: ModelParams }>('/v2/repository/models/:model/unload', async (request): Promise<EmptyJson> => {
     const body = readJsonObject(request, '{"parameters": {"unload_dependents": true|false}} or nothing');
     if (body?.parameters !== undefined && (body.parameters === null || typeof body.parameters !== 'object')) {
       throw new SibylError('MALFORMED_REQUEST', `"parameters" is ${JSON.stringify(body.parameters)}; expected an object`);
@@ -88,32 +88,32 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RepositoryR
     return {};
   });
 
-  app.get('/v2/repository/models', async () => ({ models: models.list().map(modelView) }));
-  app.get<{ Params: ModelParams }>('/v2/repository/models/:model', async (request) => modelView(models.status(request.params.model)));
+  app.get('/v2/repository/models', async (): Promise<ModelListJson> => ({ models: models.list().map(modelView) }));
+  app.get<{ Params: ModelParams }>('/v2/repository/models/:model', async (request): Promise<ModelStatusJson> => modelView(models.status(request.params.model)));
 
-  app.get<{ Params: ModelParams }>('/v2/repository/models/:model/labels', async (request) => {
+  app.get<{ Params: ModelParams }>('/v2/repository/models/:model/labels', async (request): Promise<ModelLabelsJson> => {
     const view = modelView(models.status(request.params.model));
     return { name: view.name, labels: view.labels };
   });
 
-  app.put<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label', async (request) => {
+  app.put<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label', async (request): Promise<LabelMoveJson> => {
     const version = versionField(readJsonObject(request, '{"version": <version>}'));
     const label = await models.control.setLabel(request.params.model, request.params.label, version);
     return { name: request.params.model, label: request.params.label, version: String(label.version), source: label.source, history: label.history.map(String) };
   });
 
-  app.delete<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label', async (request) => {
+  app.delete<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label', async (request): Promise<EmptyJson> => {
     await models.control.deleteLabel(request.params.model, request.params.label);
     return {};
   });
 
-  app.post<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label/rollback', async (request) => {
+  app.post<{ Params: LabelParams }>('/v2/repository/models/:model/labels/:label/rollback', async (request): Promise<LabelRollbackJson> => {
     const result = await models.control.rollback(request.params.model, request.params.label);
     return { name: request.params.model, label: result.label, version: String(result.version), previous_version: String(result.previous) };
   });
 
-  app.get('/v2/repository/state', async () => models.control.snapshot());
-  app.put('/v2/repository/state', async (request) => {
+  app.get('/v2/repository/state', async (): Promise<StateSnapshotJson> => models.control.snapshot());
+  app.put('/v2/repository/state', async (request): Promise<EmptyJson> => {
     const body = readJsonObject(request, "a snapshot written by 'sibyl snapshot'");
     await models.control.restore(body, 'request body');
     return {};
