@@ -93,7 +93,7 @@ export function apply(life: VersionLife, event: VersionEvent): VersionLife {
       if (state.kind !== 'unloaded' && state.kind !== 'failed') return life;
       if (event.retry === 'never') return { state: { kind: 'failed', fingerprint: event.fingerprint, reason: event.reason, note: state.note }, draining };
       return { state: { kind: 'unloaded', note: event.reason, dormant: true }, draining };
-    case 'unload':
+    case 'unload': {
       if (state.kind !== 'ready') return life;
       // A reload in flight goes on as a load (its version is no longer served meanwhile).
       if (state.reloading) return { state: { kind: 'loading', note: event.note }, draining: draining + 1 };
@@ -101,6 +101,7 @@ export function apply(life: VersionLife, event: VersionEvent): VersionLife {
       const failed = state.reloadFailure;
       if (failed !== undefined) return { state: { kind: 'failed', fingerprint: failed.fingerprint, reason: failed.cause, note: event.note }, draining: draining + 1 };
       return { state: { kind: 'unloaded', note: event.note, dormant: event.dormant === true }, draining: draining + 1 };
+    }
     case 'drain-ended':
       return draining === 0 ? life : { state, draining: draining - 1 };
   }
