@@ -1,8 +1,8 @@
 // Model control through the API: explicit loads and unloads (Triton's repository extension),
 // labels moved atomically, rollback, and the state store's snapshot and restore. Every change
 // that must survive a restart is written to the state store before the call returns. Every wait
-// is bounded (a deadline, default `waitTimeoutMs` from now, or the caller's): when it passes the
-// call rejects with DEADLINE_EXCEEDED and the load it waited for goes on.
+// is bounded (the caller's deadline or signal, else `waitTimeoutMs` from now): when it passes the
+// call rejects with DEADLINE_EXCEEDED (an explicit load or unload goes on; a label is not moved).
 // It works through a ControlHost (the model manager implements it), so it never imports the manager.
 import { SibylError } from '@sibyl/protocol';
 import { compileModelConfig, isLabelName } from '../config/model-config.ts';
@@ -188,8 +188,8 @@ export class ModelControl {
 
   /**
    * Loads `version` for a label if it is not READY, and waits until it is, its load fails, or the
-   * limit comes. @throws SibylError LABEL_INVALID, DEADLINE_EXCEEDED (the load goes on),
-   * REQUEST_CANCELLED.
+   * limit comes. @throws SibylError LABEL_INVALID, DEADLINE_EXCEEDED or REQUEST_CANCELLED (the
+   * label is not moved; the version is no longer held for it).
    */
   private async ensureServing(model: ManagedModel, version: number, what: string, limit: WaitLimit): Promise<void> {
     const record = model.record(version);
@@ -208,9 +208,9 @@ export class ModelControl {
     }
     const after = record.status as VersionStatus; // changed by the load
     if (stop.why === 'deadline' && after.state !== 'READY') {
-      throw new SibylError('DEADLINE_EXCEEDED', `${what}: it was still ${after.state} when the deadline passed after ${Math.round(this.host.clock.now() - started)} ms; the load goes on`);
+      throw new SibylError('DEADLINE_EXCEEDED', `${what}: it was still ${after.state} when the deadline passed after ${Math.round(this.host.clock.now() - started)} ms; the label was not moved`);
     }
-    if (stop.why === 'cancelled' && after.state !== 'READY') throw new SibylError('REQUEST_CANCELLED', `${what}: the caller went away while it loaded`);
+    if (stop.why === 'cancelled' && after.state !== 'READY') throw new SibylError('REQUEST_CANCELLED', `${what}: the caller went away while it loaded; the label was not moved`);
     if (after.state !== 'READY') throw new SibylError('LABEL_INVALID', `${what}: it cannot serve (${after.state}: ${after.reason})`);
   }
 
