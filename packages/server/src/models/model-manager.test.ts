@@ -345,6 +345,23 @@ describe('every wait of the manager is bounded', () => {
     expect(h.manager.status('m').versions[0]!.state).toBe('READY');
   });
 
+  it('waiting for the models to settle rejects DEADLINE_EXCEEDED while a load hangs past the deadline', async () => {
+    const h = harness();
+    h.store.putVersion('m', 1, 'fake');
+    await h.manager.start();
+    h.runtime.hold();
+    h.store.putVersion('m', 2, 'fake');
+    await h.manager.poll();
+    const settling = h.manager.whenSettled({ deadlineMs: h.clock.now() + 100 }).catch((err: unknown) => err);
+    await settle(h.clock);
+    h.clock.advance(100);
+    const err = (await settling) as SibylError;
+    expect([err.reason, err.message]).toEqual(['DEADLINE_EXCEEDED', 'models were still loading or draining when the deadline passed after 100 ms']);
+    h.runtime.release();
+    await h.manager.whenSettled();
+    expect(h.manager.resolve('m').version).toBe(2);
+  });
+
   it('a request loading an evicted version on demand rejects DEADLINE_EXCEEDED at its deadline', async () => {
     const h = harness({ limits: { maxLoadedVersions: 1, memoryBudgetBytes: 0 } });
     h.store.putVersion('a', 1, 'fake');

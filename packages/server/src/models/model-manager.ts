@@ -13,7 +13,7 @@ import type { Cancellation } from '../core/cancellation.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import type { ModelEntry, ModelStore } from '../repository/model-store.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { stopWaiting } from './bounded-wait.ts';
+import { bounded, stopWaiting, type WaitLimit } from './bounded-wait.ts';
 import type { EffectiveLabel } from './labels.ts';
 import { ManagedModel, type VersionSelector } from './managed-model.ts';
 import type { Admission, ModelContext, ModelControlMode } from './model-context.ts';
@@ -29,6 +29,9 @@ import type { VersionRecord } from './version-record.ts';
 export type { ModelControlMode } from './model-context.ts';
 export type { VersionSelector } from './version-selection.ts';
 export type { PersistedState } from './persisted-state.ts';
+
+/** How long control calls, on-demand loads without a deadline and whenSettled wait by default. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 600_000;
 
 export interface ModelManagerOptions {
   /** Where the models are read from (FilesystemModelStore on the model repository folder). */
@@ -122,7 +125,7 @@ export class ModelManager {
       modelStore: options.repository,
       stateStore: options.store,
       clock: options.clock,
-      waitTimeoutMs: options.waitTimeoutMs ?? 600_000,
+      waitTimeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       model: (name) => this.model(name),
       find: (name) => this.models.get(name),
       all: () => [...this.models.values()],
@@ -204,9 +207,15 @@ export class ModelManager {
     }
   }
 
-  /** Resolves once every model has converged and finished draining (for tests and tools). */
-  async whenSettled(): Promise<void> {
-    await Promise.all([...this.models.values()].map((m) => this.reconcileModel(m)));
+  /**
+   * Resolves once every model has converged and finished draining (for tests and tools).
+   * @throws SibylError DEADLINE_EXCEEDED when the limit (default `waitTimeoutMs` from now) comes first.
+   */
+  async whenSettled(limit: WaitLimit = {}): Promise<void> {
+    const { clock } = this.options;
+    const work = Promise.all([...this.models.values()].map((m) => this.reconcileModel(m)));
+    const until = { deadlineMs: limit.deadlineMs ?? clock.now() + (this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS), signal: limit.signal };
+    await bounded(clock, until, work, (waitedMs) => new SibylError('DEADLINE_EXCEEDED', `models were still loading or draining when the deadline passed after ${waitedMs} ms`));
   }
 
   /** Every known model, sorted by name. */
@@ -308,7 +317,7 @@ export class ModelManager {
   private async loadOnDemand(model: ManagedModel, record: VersionRecord, options: { deadlineMs?: number; signal?: Cancellation }): Promise<ServedVersion> {
     const { clock } = this.options;
     // A request without a deadline waits as long as a control call would, never forever.
-    const stop = stopWaiting(clock, { deadlineMs: options.deadlineMs ?? clock.now() + (this.options.waitTimeoutMs ?? 600_000), signal: options.signal });
+    const stop = stopWaiting(clock, { deadlineMs: options.deadlineMs ?? clock.now() + (this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS), signal: options.signal });
     const started = clock.now();
     try {
       await model.demand(record, stop.ended.then(() => undefined));
