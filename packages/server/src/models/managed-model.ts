@@ -13,7 +13,7 @@ import { ModelSource } from './model-source.ts';
 import type { VersionStatus } from './model-state.ts';
 import { decideStatuses, type DecidedStatus } from './model-statuses.ts';
 import type { ServedVersion } from './served-version.ts';
-import { incompatibilityOf, type SignatureReference } from './signature-compatibility.ts';
+import { incompatibilityOf, nextSignatureReference, type SignatureReference } from './signature-compatibility.ts';
 import { loadInto, type LoadHost } from './version-load.ts';
 import { VersionRecord } from './version-record.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
@@ -201,21 +201,20 @@ export class ManagedModel implements LoadHost {
     const desired = this.desired();
     this.assessSignatures();
     let decided = this.decide(desired);
-    // The default route's signature becomes the reference when the route is compatible, named by
-    // the stable label, or when the reference's version can never serve again (it left the
-    // repository and nothing of it is loaded: a rollback by deleting the newer version, or a
-    // restart after the old version was removed).
     const route = decided.route === undefined ? undefined : this.records.get(decided.route);
     const reference = this.signatureReference;
-    const byStable = route !== undefined && this.labels().get('stable')?.version === route.version;
-    const referenceGone = reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined;
-    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable || referenceGone)) {
-      if (reference === undefined || reference.version !== route.version || JSON.stringify(reference.signature) !== JSON.stringify(route.signature)) {
-        this.signatureReference = { version: route.version, signature: route.signature };
-        this.ctx.onSignatureReference(this.name);
-        this.assessSignatures();
-        decided = this.decide(desired);
-      }
+    const next = nextSignatureReference(
+      reference,
+      route === undefined
+        ? undefined
+        : { version: route.version, serving: route.served !== undefined, signature: route.signature, incompatible: route.incompatibility !== undefined, byStable: this.labels().get('stable')?.version === route.version },
+      reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined,
+    );
+    if (next !== undefined) {
+      this.signatureReference = next;
+      this.ctx.onSignatureReference(this.name);
+      this.assessSignatures();
+      decided = this.decide(desired);
     }
     for (const r of this.records.values()) r.setStatus(decided.statuses.get(r.version)!);
   }
