@@ -309,7 +309,7 @@ export class ManagedModel implements LoadHost {
     // A version asked for that reconciliation did not load (not desired, or failed) is no longer
     // waited for; every waiter looks again.
     for (const r of this.records.values()) {
-      if (r.demanded && isIdle(r.life)) r.demanded = false;
+      if (r.demanded && isIdle(r.life)) r.answer();
       r.notify();
     }
   }
@@ -381,8 +381,7 @@ export class ManagedModel implements LoadHost {
     if (record.served !== undefined) return;
     let gaveUp = false;
     void until.then(() => (gaveUp = true));
-    record.demanded = true;
-    record.demandError = undefined;
+    record.askFor();
     void this.reconcile();
     while (record.served === undefined && !gaveUp) {
       if (record.demandError !== undefined || (!record.demanded && isIdle(record.life))) return;

@@ -30,7 +30,7 @@ export async function loadInto(host: LoadHost, record: VersionRecord, kind: 'loa
   const fingerprint = source.fingerprintOf(record.version);
   if (entry === undefined || fingerprint === undefined) return;
   const failed = (reason: string): void => {
-    record.demanded = false;
+    record.answer();
     record.apply({ type: 'load-failed', fingerprint, reason });
     const state = record.life.state;
     if (state.kind === 'ready') ctx.log.error({ version: record.version }, `version ${record.version}: ${state.reloadFailure!.reason}`);
@@ -47,8 +47,7 @@ export async function loadInto(host: LoadHost, record: VersionRecord, kind: 'loa
   const admission = ctx.admit(host.name, record.version, bytes, mode);
   if (!admission.ok) {
     record.apply({ type: 'refused', fingerprint, reason: admission.reason, retry: admission.retry });
-    record.demandError = record.demanded && admission.retry === 'busy' ? admission.reason : undefined;
-    record.demanded = false;
+    record.answer(admission.retry === 'busy' ? admission.reason : undefined);
     record.notify();
     return;
   }
@@ -65,8 +64,7 @@ export async function loadInto(host: LoadHost, record: VersionRecord, kind: 'loa
   const loadMs = Math.round(ctx.clock.now() - started);
   const previous = record.served;
   record.apply({ type: 'loaded', served, fingerprint });
-  record.demanded = false;
-  record.demandError = undefined;
+  record.answer();
   record.signature = { inputs: served.signature.inputs, outputs: served.signature.outputs };
   record.loadMs = loadMs;
   record.lastUsedMs = ctx.clock.now();

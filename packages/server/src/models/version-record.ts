@@ -10,10 +10,7 @@ import { apply, INITIAL_LIFE, isLoading, servedOf, type VersionEvent, type Versi
 export class VersionRecord {
   readonly status: VersionStatus;
   private current: VersionLife = INITIAL_LIFE;
-  /** A request (or a label) waits for it: it loads even when dormant, evicting others. */
-  demanded = false;
-  /** Why a demanded load could not start (the residency limits cannot make room). */
-  demandError: string | undefined;
+  private demand: { waiting: boolean; error: string | undefined } = { waiting: false, error: undefined };
   /** Clock time (ms) of the last request routed to it (least recently used goes first). */
   lastUsedMs = 0;
   /** Memory it is counted for while resident. */
@@ -44,6 +41,29 @@ export class VersionRecord {
     if (next === this.current) return false;
     this.current = next;
     return true;
+  }
+
+  /** A request (or a label) waits for it: it loads even when dormant, evicting others. */
+  get demanded(): boolean {
+    return this.demand.waiting;
+  }
+
+  /** Why the last demanded load could not start (the residency limits cannot make room). */
+  get demandError(): string | undefined {
+    return this.demand.error;
+  }
+
+  /** A request (or a label) asks for it to be loaded and waits. */
+  askFor(): void {
+    this.demand = { waiting: true, error: undefined };
+  }
+
+  /**
+   * What was asked for is answered (loaded, failed, or no longer going to load); `refused` is why
+   * a load asked for could not start (kept for the waiter to read).
+   */
+  answer(refused?: string): void {
+    this.demand = { waiting: false, error: this.demand.waiting ? refused : undefined };
   }
 
   /** The generation requests go to; undefined when not loaded. */
