@@ -256,6 +256,20 @@ describe('ModelManager on a manual clock with an in-memory store', () => {
     expect(states(h)[0]!.slice(0, 2)).toEqual([1, 'UNAVAILABLE']);
   });
 
+  it('polls the store on its clock (poll mode): a new version is found and loaded when the interval passes', async () => {
+    const h = harness({ pollIntervalMs: 5_000 });
+    h.store.putVersion('m', 1, 'fake');
+    await h.manager.start();
+    h.store.putVersion('m', 2, 'fake');
+    h.clock.advance(4_999);
+    await settle(h.clock);
+    expect(h.manager.status('m').versions.map((v) => v.version)).toEqual([1]);
+    h.clock.advance(1);
+    await settle(h.clock);
+    await h.manager.whenSettled();
+    expect(h.manager.resolve('m').version).toBe(2);
+  });
+
   it('forgets a model whose entry left the store once it is unloaded', async () => {
     const h = harness();
     h.store.putVersion('m', 1, 'fake');
