@@ -1,9 +1,10 @@
 // Owns the served models: lists the model store (once, or on every poll), keeps one ManagedModel
-// per model (private: callers use the narrow API below — has, names, find, status, list,
-// resolve, acquire, readiness, selectedVersion — and `control` for changes), decides residency (which versions stay loaded under the limits), routes each
-// request to a version (by number, label or the default route, loading on demand), and persists
-// what must survive a restart (labels, explicit loads, last known good versions) in the state
-// store. One broken model never affects the others.
+// per model, decides residency (which versions stay loaded under the limits), routes each request
+// to a version (by number, label or the default route, loading on demand), and persists what must
+// survive a restart (labels, explicit loads, last known good versions) in the state store. One
+// broken model never affects the others. The model map is private: callers use the narrow API
+// (has, names, find, status, list, resolve, acquire, readiness, selectedVersion, pin, index,
+// servedVersions) and `control` for changes.
 import { SibylError, type RepositoryIndexEntry } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock, CancelTimer } from '../core/clock.ts';
