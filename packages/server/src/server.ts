@@ -16,6 +16,7 @@ import { trackConnections } from './frontends/http/requestless-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
+import { FilesystemModelStore } from './repository/filesystem-model-store.ts';
 import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
 import { seededRandom, type Random } from './core/random.ts';
 import { sleep, within } from './core/within.ts';
@@ -186,7 +187,7 @@ export class SibylServer {
       toError: (err, method) => new SibylError('PREDICTION_STORE_UNAVAILABLE', `the prediction store could not ${method}: ${(err as Error).message}`, { cause: err }),
     });
     this.models = new ModelManager({
-      repository: config.modelRepository,
+      repository: new FilesystemModelStore(config.modelRepository),
       runtime: options.runtime ?? new OnnxRuntime(),
       clock: this.clock,
       machine: options.machine ?? readMachineInfo(),

@@ -151,8 +151,8 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
       const source = job.source;
       if (source.kind !== 'postgres') refuseSpecialFile(source.path, `the ${source.kind === 'jsonl' ? 'JSON Lines' : source.kind === 'csv' ? 'CSV' : source.kind === 'parquet' ? 'Parquet' : 'SQLite'} source`);
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
-      if (!models.models.has(target) && router.endpoints.get(target) === undefined) {
-        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${[...models.models.keys()].map((m) => `'${m}'`).join(', ')}`);
+      if (!models.has(target) && router.endpoints.get(target) === undefined) {
+        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${models.names().map((m) => `'${m}'`).join(', ')}`);
       }
       return { name: job.name, spec: job.document, job };
     },

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { readMachineInfo } from '../core/machine.ts';
 import { seededRandom } from '../core/random.ts';
 import { ModelManager } from '../models/model-manager.ts';
+import { FilesystemModelStore } from '../repository/filesystem-model-store.ts';
 import { Endpoints } from '../routing/endpoints.ts';
 import { InferenceService } from '../routing/inference-service.ts';
 import { Router } from '../routing/router.ts';
@@ -38,7 +39,7 @@ export async function openLocalScoring(options: {
   const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(targetsOf(endpoint).map((t) => t.model))];
   const stateStore = await SqliteStateStore.open(':memory:');
   const models = new ModelManager({
-    repository: options.modelRepository,
+    repository: new FilesystemModelStore(options.modelRepository),
     runtime: options.runtime ?? new OnnxRuntime(),
     clock,
     machine: readMachineInfo(),

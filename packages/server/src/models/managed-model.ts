@@ -1,77 +1,31 @@
-// One model under management: the versions its repository folder holds, the config, the labels,
-// and a reconcile loop that moves the loaded versions towards the desired ones one transition at
-// a time (decided by nextTransition, performed here). Transitions of one model never overlap;
-// drains run in the background so a slow client never holds up the next load.
-import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
-import { compileModelConfig, type ModelConfig } from '../config/model-config.ts';
-import { readYamlFile } from '../config/yaml-file.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Runtime } from '../runtimes/runtime.ts';
-import type { ModelEntry } from '../repository/scan.ts';
-import { describeVersionPolicy, missingSpecificVersions, selectVersions } from '../repository/version-policy.ts';
+// One model under management: its store entry and config (ModelSource), its labels, the record
+// of each version (a state machine, version-state.ts), and a reconcile loop that moves the loaded
+// versions towards the desired ones one transition at a time (decided by nextTransition,
+// performed here and in version-load.ts). Transitions of one model never overlap; drains run in
+// the background so a slow client never holds up the next load.
+import type { ModelConfig } from '../config/model-config.ts';
+import type { ModelEntry } from '../repository/model-store.ts';
+import { describeVersionPolicy, selectVersions } from '../repository/version-policy.ts';
 import { effectiveLabels, type EffectiveLabel, type LabelRecord } from './labels.ts';
-import { desiredVersions, nextTransition, type Transition, type VersionPhase } from './lifecycle.ts';
+import { desiredVersions, nextTransition, type ModelSnapshot, type Transition, type VersionPhase } from './lifecycle.ts';
+import type { ModelContext } from './model-context.ts';
+import { ModelSource } from './model-source.ts';
 import type { VersionStatus } from './model-state.ts';
+import { decideStatuses, type DecidedStatus } from './model-statuses.ts';
 import type { ServedVersion } from './served-version.ts';
-import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
-import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
+import { incompatibilityOf, nextSignatureReference, type SignatureReference } from './signature-compatibility.ts';
+import { loadInto, type LoadHost } from './version-load.ts';
 import { VersionRecord } from './version-record.ts';
-import { incompatibilityOf, type SignatureReference } from './signature-compatibility.ts';
 import { defaultRoute, selectVersion, type VersionSelector } from './version-selection.ts';
-import { versionStatus } from './version-status.ts';
+import { isIdle, isResident, isStale, phaseOf } from './version-state.ts';
 
 export type { VersionSelector } from './version-selection.ts';
+export type { Admission, ModelContext, ModelControlMode } from './model-context.ts';
 
-export type ModelControlMode = 'none' | 'poll' | 'explicit';
-
-/** The start of a READY version's reason when its reload failed and its earlier load serves on. */
-const RELOAD_FAILED = 'reload with changed files or config failed, the earlier load keeps serving';
-
-/**
- * Whether a load may start now (residency). When not: `never` (it cannot fit at all: it fails
- * until its files or config change), `on-demand` (no room now: it loads when a request asks), or
- * `busy` (a request asks, but nothing can be evicted now).
- */
-export type Admission = { ok: true } | { ok: false; reason: string; retry: 'never' | 'on-demand' | 'busy' };
-
-/** What a managed model needs from the manager. */
-export interface ModelContext {
-  runtime: Runtime;
-  clock: Clock;
-  cpuCount: number;
-  log: Logger;
-  controlMode: ModelControlMode;
-  drainTimeoutMs: number;
-  /** The observer of a version's scheduler (metrics, tracing), asked once per loaded version. */
-  observeScheduler?: (model: string, version: number) => SchedulerObserver | undefined;
-  /**
-   * Residency: whether a version of `bytes` may load now. Synchronous, called right before the
-   * load; `demanded` loads (a request waits) may evict others, `swap` loads (the model has a
-   * READY version) may exceed the limit while the old version drains, `background` loads wait
-   * for room.
-   */
-  admit(model: ManagedModel, version: number, bytes: number, mode: 'demanded' | 'swap' | 'background'): Admission;
-  /** Runs a load under the server's load concurrency. */
-  withLoadSlot<T>(fn: () => Promise<T>): Promise<T>;
-  /** Background work (drains) that close() must wait for. */
-  track(work: Promise<unknown>): void;
-  /**
-   * Told when a version became READY while desired and able to take the default traffic (the
-   * last known good, persisted).
-   */
-  onReady(model: ManagedModel, version: number): void;
-  /** Told when the signature the default traffic is served with changed (persisted). */
-  onSignatureReference(model: ManagedModel): void;
-}
-
-
-export class ManagedModel {
+export class ManagedModel implements LoadHost {
   readonly name: string;
   /** Wanted by the server: always in none/poll mode; in explicit mode once loaded through the API. */
   wanted: boolean;
-  /** Config given with an explicit load, in place of config.yaml. */
-  configOverride: unknown;
   lastKnownGood: number | undefined;
   /**
    * The signature the model's default traffic is served with: set by the first version that
@@ -80,13 +34,9 @@ export class ManagedModel {
    * default traffic. Persisted, so a restart keeps it.
    */
   signatureReference: SignatureReference | undefined;
+  readonly source: ModelSource;
   /** Labels set through the API (persisted by the caller); change them with setApiLabels. */
   private readonly apiLabelMap = new Map<string, LabelRecord>();
-  private entry: ModelEntry;
-  private config: ModelConfig | undefined;
-  private configFingerprint = '';
-  private configProblem = '';
-  private ignoredNotes = '';
   private readonly records = new Map<number, VersionRecord>();
   /** Versions a label is about to point at: desired until the label moves or the load fails. */
   private readonly pendingLabelTargets = new Set<number>();
@@ -99,47 +49,51 @@ export class ManagedModel {
 
   constructor(
     entry: ModelEntry,
-    private readonly ctx: ModelContext,
+    readonly ctx: ModelContext,
     options: { wanted: boolean },
   ) {
     this.name = entry.name;
-    this.entry = entry;
+    this.source = new ModelSource(entry, ctx.store, ctx.log);
     this.wanted = options.wanted;
   }
 
-  private get log(): Logger {
-    return this.ctx.log;
+  /** Config given with an explicit load, in place of config.yaml. */
+  get configOverride(): unknown {
+    return this.source.configOverride;
+  }
+
+  set configOverride(config: unknown) {
+    this.source.configOverride = config;
+  }
+
+  private get config(): ModelConfig | undefined {
+    return this.source.config;
   }
 
   /** The model folder. */
   get dir(): string {
-    return this.entry.dir;
+    return this.source.entry.dir;
   }
 
   /** Versions the repository holds now, ascending. */
   get present(): number[] {
-    return this.entry.versions.map((v) => v.version);
+    return this.source.present;
   }
 
   /** A problem of the model as a whole that keeps it from serving (config error, no versions), else ''. */
   get problem(): string {
-    if (this.configProblem !== '' && this.config === undefined) return this.configProblem;
-    if (this.entry.versions.length === 0) return `no version folders in ${this.entry.dir}: expected <model>/<version>/model.onnx with a positive integer version`;
-    return this.configProblem;
+    return this.source.problem;
   }
 
   /** Things wrong that do not stop the model serving: dangling labels, missing specific versions. */
   get warnings(): string[] {
-    const out: string[] = this.entry.ignored.map((note) => `${this.entry.dir}: ${note}`);
+    const labels: string[] = [];
     for (const [name, label] of this.labels()) {
       if (!this.present.includes(label.version) && this.records.get(label.version)?.served === undefined) {
-        out.push(`label '${name}' points at version ${label.version}, which is not in the repository`);
+        labels.push(`label '${name}' points at version ${label.version}, which is not in the repository`);
       }
     }
-    if (this.config !== undefined) {
-      for (const v of missingSpecificVersions(this.config.versionPolicy, this.present)) out.push(`versionPolicy names version ${v}, which is not in the repository`);
-    }
-    return out;
+    return [...this.source.folderWarnings(), ...labels, ...this.source.policyWarnings()];
   }
 
   /**
@@ -149,15 +103,15 @@ export class ManagedModel {
    * and config failed (its earlier load serves on, but the load asked for did not happen).
    */
   failures(): string[] {
-    if (this.config === undefined || this.entry.versions.length === 0) return [this.problem];
-    const out: string[] = this.configProblem === '' ? [] : [`${this.configProblem} (the config in use stays)`];
+    if (this.config === undefined || this.source.entry.versions.length === 0) return [this.problem];
+    const out: string[] = this.source.configError === '' ? [] : [`${this.source.configError} (the config in use stays)`];
     const desired = this.desired();
     for (const r of [...this.records.values()].sort((a, b) => a.version - b.version)) {
       if (!desired.has(r.version)) continue;
-      const phase = this.phaseOf(r);
-      if (phase === 'FAILED') out.push(`version ${r.version}: ${r.failure ?? 'load failed'}`);
-      else if (phase === 'READY' && r.reloadFailure !== undefined && r.failedFingerprint !== undefined && r.failedFingerprint === this.fingerprintOf(r.version)) {
-        out.push(`version ${r.version}: ${r.reloadFailure}`);
+      const state = r.life.state;
+      if (this.phaseOf(r) === 'FAILED' && state.kind === 'failed') out.push(`version ${r.version}: ${state.reason}`);
+      else if (state.kind === 'ready' && state.reloadFailure !== undefined && state.reloadFailure.fingerprint === this.source.fingerprintOf(r.version)) {
+        out.push(`version ${r.version}: ${state.reloadFailure.reason}`);
       }
     }
     return out;
@@ -194,56 +148,28 @@ export class ManagedModel {
 
   /** Versions loaded or loading, for residency accounting. */
   resident(): VersionRecord[] {
-    return [...this.records.values()].filter((r) => r.served !== undefined || r.loading);
+    return [...this.records.values()].filter((r) => isResident(r.life));
   }
 
   /** True when nothing of the model is loaded, loading or draining. */
   get idle(): boolean {
-    return [...this.records.values()].every((r) => r.served === undefined && !r.loading && r.drains === 0);
+    return [...this.records.values()].every((r) => isIdle(r.life));
   }
 
   /**
-   * Takes in a new scan of the model's folder: new and removed versions, changed files and
-   * config. A config that does not compile is reported and the one in use is kept.
+   * Takes in a new listing of the model: new and removed versions, changed files and config. A
+   * config that does not compile is reported and the one in use is kept.
    */
   async applyEntry(entry: ModelEntry): Promise<void> {
-    this.entry = entry;
-    const notes = entry.ignored.join('\n');
-    if (notes !== this.ignoredNotes) for (const note of entry.ignored) this.log.warn(`${entry.dir}: ${note}`);
-    this.ignoredNotes = notes;
-    await this.refreshConfig();
+    await this.source.apply(entry);
     for (const v of entry.versions) if (!this.records.has(v.version)) this.records.set(v.version, new VersionRecord(v.version));
-    for (const [version, record] of this.records) {
-      if (!this.present.includes(version) && record.served === undefined && !record.loading && record.drains === 0) this.records.delete(version);
-    }
+    for (const [version, record] of this.records) this.forgetIfGone(version, record);
     this.changed();
   }
 
-  private async refreshConfig(): Promise<void> {
-    const override = this.configOverride;
-    const source = override !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`);
-    const fingerprint = override !== undefined ? `override:${createHash('sha256').update(JSON.stringify(override)).digest('hex')}` : `file:${this.entry.configFingerprint}`;
-    if (fingerprint === this.configFingerprint && this.config !== undefined) {
-      // Back to the config in use (a broken file put right, a failed override withdrawn).
-      this.configProblem = '';
-      return;
-    }
-    try {
-      const document = override !== undefined ? override : this.entry.configPath === undefined ? undefined : await readYamlFile(this.entry.configPath);
-      this.config = compileModelConfig(document, source, this.entry.dir);
-      this.configFingerprint = fingerprint;
-      this.configProblem = '';
-    } catch (err) {
-      const problem = `config error: ${(err as Error).message}`;
-      if (problem !== this.configProblem) this.log.error(this.config === undefined ? problem : `${problem} (the previous config stays in use)`);
-      this.configProblem = problem;
-    }
-  }
-
-  /** The fingerprint a version loaded now would have: its model file and the config in use. */
-  private fingerprintOf(version: number): string | undefined {
-    const v = this.entry.versions.find((e) => e.version === version);
-    return v === undefined ? undefined : `${v.fingerprint}|${this.configFingerprint}`;
+  /** Drops the record of a version whose folder left and of which nothing is loaded or draining. */
+  private forgetIfGone(version: number, record: VersionRecord): void {
+    if (!this.present.includes(version) && isIdle(record.life)) this.records.delete(version);
   }
 
   private desired(): Set<number> {
@@ -262,38 +188,61 @@ export class ManagedModel {
   }
 
   private phaseOf(r: VersionRecord): VersionPhase {
-    // A READY version reloading with changed files keeps serving its earlier load meanwhile.
-    if (r.served !== undefined) return 'READY';
-    if (r.loading) return 'LOADING';
-    if (r.drains > 0) return 'UNLOADING';
-    const fingerprint = this.fingerprintOf(r.version);
-    if (r.failedFingerprint !== undefined && r.failedFingerprint === fingerprint) return 'FAILED';
-    return 'UNLOADED';
+    return phaseOf(r.life, this.source.fingerprintOf(r.version));
   }
 
-  /** Marks the model changed: statuses and the default route are recomputed, waiters told. */
-  private changed(): void {
+  /**
+   * Marks the model changed: signatures are assessed, the statuses and the default route decided
+   * (once: written to the records in one pass), waiters told.
+   */
+  changed(): void {
     this.labelCache = undefined;
+    this.route = undefined;
     const desired = this.desired();
     this.assessSignatures();
-    this.setStatuses(desired);
-    // The default route's signature becomes the reference when the route is compatible, named by
-    // the stable label, or when the reference's version can never serve again (it left the
-    // repository and nothing of it is loaded: a rollback by deleting the newer version, or a
-    // restart after the old version was removed).
-    const route = this.select({});
+    let decided = this.decide(desired);
+    const route = decided.route === undefined ? undefined : this.records.get(decided.route);
     const reference = this.signatureReference;
-    const byStable = route !== undefined && this.labels().get('stable')?.version === route.version;
-    const referenceGone = reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined;
-    if (route?.served !== undefined && route.signature !== undefined && (route.incompatibility === undefined || byStable || referenceGone)) {
-      if (reference === undefined || reference.version !== route.version || JSON.stringify(reference.signature) !== JSON.stringify(route.signature)) {
-        this.signatureReference = { version: route.version, signature: route.signature };
-        this.ctx.onSignatureReference(this);
-        this.assessSignatures();
-        this.setStatuses(desired);
-      }
+    const next = nextSignatureReference(
+      reference,
+      route === undefined
+        ? undefined
+        : { version: route.version, serving: route.served !== undefined, signature: route.signature, incompatible: route.incompatibility !== undefined, byStable: this.labels().get('stable')?.version === route.version },
+      reference !== undefined && !this.present.includes(reference.version) && this.records.get(reference.version)?.served === undefined,
+    );
+    if (next !== undefined) {
+      this.signatureReference = next;
+      this.ctx.onSignatureReference(this.name);
+      this.assessSignatures();
+      decided = this.decide(desired);
     }
-    this.explainDefaultRoute(desired);
+    for (const r of this.records.values()) r.setStatus(decided.statuses.get(r.version)!);
+  }
+
+  private decide(desired: Set<number>): { statuses: Map<number, DecidedStatus>; route: number | undefined } {
+    return decideStatuses({
+      model: this.name,
+      versions: [...this.records.values()].map((r) => {
+        const state = r.life.state;
+        return {
+          version: r.version,
+          phase: this.phaseOf(r),
+          dormant: state.kind === 'unloaded' && state.dormant,
+          reloading: state.kind === 'ready' && state.reloading,
+          note: state.kind === 'ready' ? '' : state.note,
+          failure: state.kind === 'failed' ? state.reason : undefined,
+          reloadFailure: state.kind === 'ready' ? state.reloadFailure?.reason : undefined,
+          incompatibility: r.incompatibility,
+        };
+      }),
+      desired,
+      selection: this.desiredText(desired),
+      wanted: this.wanted,
+      exists: this.source.entry.exists,
+      present: this.present,
+      configProblem: this.config === undefined ? this.problem : undefined,
+      labels: this.labels(),
+    });
   }
 
   /**
@@ -306,60 +255,13 @@ export class ManagedModel {
       const accepted = this.config !== undefined && (this.config.signatureChange === 'allow' || this.config.acceptSignature.includes(r.version));
       const why = incompatibilityOf(reference, r.version, r.signature, accepted);
       if (why !== undefined && why !== r.incompatibility) {
-        this.log.warn(
+        this.ctx.log.warn(
           { version: r.version },
           `version ${r.version} is not routed by default: ${why}; requests that name it reach it; accept it with acceptSignature: [${r.version}] in config.yaml or by moving the stable label to it`,
         );
       }
       r.incompatibility = why;
     }
-  }
-
-  /**
-   * When the default route is not what the statuses imply (a version kept for the default
-   * traffic while the desired ones are incompatible, or an incompatible version serving it for
-   * want of a compatible one), its reason says so.
-   */
-  private explainDefaultRoute(desired: Set<number>): void {
-    const route = this.select({});
-    if (route?.served === undefined || route.status.state !== 'READY') return;
-    const heldBack = [...this.records.values()].filter((r) => desired.has(r.version) && r.served !== undefined && r.incompatibility !== undefined).map((r) => r.version);
-    if (route.incompatibility !== undefined && this.labels().get('stable')?.version !== route.version) {
-      route.setStatus({ ...route.status, reason: `takes the default traffic, as no compatible version can serve (${route.incompatibility})` });
-    } else if (!desired.has(route.version) && heldBack.length > 0 && route.status.reason === '') {
-      route.setStatus({ ...route.status, reason: `takes the default traffic: version${heldBack.length > 1 ? 's' : ''} ${heldBack.sort((a, b) => a - b).join(', ')} not routed by default (incompatible signature)` });
-    }
-  }
-
-  private setStatuses(desired: Set<number>): void {
-    this.route = undefined;
-    const sortedDesired = [...desired].sort((a, b) => a - b);
-    const allFailed = desired.size > 0 && sortedDesired.every((v) => this.records.get(v) !== undefined && this.phaseOf(this.records.get(v)!) === 'FAILED');
-    const selection = this.desiredText(desired);
-    for (const r of this.records.values()) {
-      const isDesired = desired.has(r.version);
-      r.setStatus(
-        versionStatus({
-          model: this.name,
-          phase: this.phaseOf(r),
-          desired: isDesired,
-          dormant: r.dormant,
-          reloading: r.loading && r.served !== undefined,
-          fallbackFor: !isDesired && allFailed ? sortedDesired : undefined,
-          held: !isDesired && desired.size === 0 && this.wanted && this.entry.exists,
-          note: r.note,
-          failure: r.failure,
-          reloadFailure: r.reloadFailure,
-          configProblem: this.config === undefined ? this.problem : undefined,
-          wanted: this.wanted,
-          present: this.present.includes(r.version),
-          selection,
-          incompatibility: r.incompatibility,
-          version: r.version,
-        }),
-      );
-    }
-    this.route = undefined;
   }
 
   /**
@@ -372,25 +274,33 @@ export class ManagedModel {
     return this.running;
   }
 
+  private snapshot(): ModelSnapshot {
+    const desired = this.desired();
+    return {
+      versions: [...this.records.values()].map((r) => {
+        const fingerprint = this.source.fingerprintOf(r.version);
+        const state = r.life.state;
+        return {
+          version: r.version,
+          phase: this.phaseOf(r),
+          desired: desired.has(r.version),
+          dormant: state.kind === 'unloaded' && state.dormant && !r.demanded,
+          stale: isStale(r.life, fingerprint) && this.present.includes(r.version),
+          routable: r.incompatibility === undefined,
+        };
+      }),
+      signatureReference: this.signatureReference?.version,
+      lastKnownGood: this.lastKnownGood,
+      present: this.present,
+      holdWhenNothingDesired: this.wanted && this.source.entry.exists,
+    };
+  }
+
   private async loop(): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
       for (;;) {
-        const snapshot = {
-          versions: [...this.records.values()].map((r) => ({
-            version: r.version,
-            phase: this.phaseOf(r),
-            desired: this.desired().has(r.version),
-            dormant: r.dormant && !r.demanded,
-            stale: r.served !== undefined && r.fingerprint !== this.fingerprintOf(r.version) && r.failedFingerprint !== this.fingerprintOf(r.version) && this.present.includes(r.version),
-            routable: r.incompatibility === undefined,
-          })),
-          signatureReference: this.signatureReference?.version,
-          lastKnownGood: this.lastKnownGood,
-          present: this.present,
-          holdWhenNothingDesired: this.wanted && this.entry.exists,
-        };
-        const transition = nextTransition(snapshot);
+        const transition = nextTransition(this.snapshot());
         if (transition === undefined) break;
         await this.perform(transition);
         this.changed();
@@ -399,7 +309,7 @@ export class ManagedModel {
     // A version asked for that reconciliation did not load (not desired, or failed) is no longer
     // waited for; every waiter looks again.
     for (const r of this.records.values()) {
-      if (r.demanded && !r.loading && r.served === undefined && r.drains === 0) r.demanded = false;
+      if (r.demanded && isIdle(r.life)) r.answer();
       r.notify();
     }
   }
@@ -414,117 +324,31 @@ export class ManagedModel {
       const why = !this.wanted ? 'unloaded through the API' : !this.present.includes(t.version) ? 'its folder left the repository' : t.reason;
       return this.startUnload(record, `unloaded: ${why}`);
     }
-    await this.load(record, t);
+    await loadInto(this, record, t.kind);
   }
 
-  private async load(record: VersionRecord, t: Transition): Promise<void> {
-    const entry = this.entry.versions.find((v) => v.version === record.version);
-    const config = this.config!;
-    const fingerprint = this.fingerprintOf(record.version);
-    if (entry === undefined || fingerprint === undefined) return;
-    if (entry.fingerprint === 'missing') {
-      const reason = `load failed: ${entry.artifactPath} is missing; a version folder holds its model as model.onnx`;
-      record.failedFingerprint = fingerprint;
-      record.demanded = false;
-      if (t.kind === 'reload' && record.served !== undefined) {
-        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
-        this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
-      } else {
-        record.failure = reason;
-        this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
-      }
-      record.notify();
-      return;
-    }
-    // The size the scan read: no await between here and admit(), so versions starting to load
-    // together are admitted in the order their loads began (a stat here let them race).
-    const artifactBytes = entry.artifactBytes;
-    const spec: VersionLoadSpec = {
-      model: this.name,
-      version: record.version,
-      artifactPath: entry.artifactPath,
-      artifactBytes,
-      config,
-      configSource: this.configOverride !== undefined ? `load request for '${this.name}' (parameters.config)` : (this.entry.configPath ?? `${this.entry.dir}/config.yaml`),
-    };
-    const bytes = config.memoryBytes ?? Math.max(1, artifactBytes) * config.instanceCount;
-    const mode = record.demanded ? 'demanded' : this.resident().some((r) => r.served !== undefined) ? 'swap' : 'background';
-    const admission = this.ctx.admit(this, record.version, bytes, mode);
-    if (!admission.ok) {
-      if (admission.retry === 'never') {
-        record.failure = admission.reason;
-        record.failedFingerprint = fingerprint;
-        record.dormant = false;
-      } else {
-        record.dormant = true;
-        record.note = admission.reason;
-      }
-      record.demandError = record.demanded && admission.retry === 'busy' ? admission.reason : undefined;
-      record.demanded = false;
-      record.notify();
-      return;
-    }
-    record.loading = true;
-    record.bytes = bytes;
-    record.dormant = false;
-    this.changed();
-    const started = this.ctx.clock.now();
-    let served: ServedVersion;
-    try {
-      served = await this.ctx.withLoadSlot(() => loadVersion(spec, this.ctx));
-    } catch (err) {
-      const reason = err instanceof VersionLoadError ? err.reason : `load failed: ${(err as Error).message}`;
-      record.loading = false;
-      record.demanded = false;
-      record.failedFingerprint = fingerprint;
-      if (t.kind === 'reload') {
-        record.reloadFailure = `${RELOAD_FAILED}: ${reason}`;
-        this.log.error({ version: record.version }, `version ${record.version}: ${record.reloadFailure}`);
-      } else {
-        record.failure = reason;
-        this.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
-      }
-      record.notify();
-      return;
-    }
-    const loadMs = Math.round(this.ctx.clock.now() - started);
-    const previous = record.served;
-    record.loading = false;
-    record.demanded = false;
-    record.served = served;
-    record.signature = { inputs: served.signature.inputs, outputs: served.signature.outputs };
-    record.fingerprint = fingerprint;
-    record.failure = record.reloadFailure = record.failedFingerprint = record.demandError = undefined;
-    record.loadMs = loadMs;
-    record.lastUsedMs = this.ctx.clock.now();
-    if (previous !== undefined) this.drain(record, previous);
-    this.log.info(
-      { version: record.version, loadMs, instances: config.instanceCount, threadsPerInstance: threadsFor(spec, this.ctx.cpuCount) },
-      `version ${record.version} is READY${t.kind === 'reload' ? ' (reloaded with changed files)' : ''}`,
-    );
-    this.changed();
-    if (this.desired().has(record.version) && record.incompatibility === undefined) this.ctx.onReady(this, record.version);
-    record.notify();
+  serving(): boolean {
+    return this.resident().some((r) => r.served !== undefined);
+  }
+
+  takesDefaultTraffic(version: number): boolean {
+    return this.desired().has(version) && this.records.get(version)?.incompatibility === undefined;
   }
 
   /** Stops routing to a version and drains it in the background; `note` becomes its reason. */
-  private startUnload(record: VersionRecord, note: string): void {
+  private startUnload(record: VersionRecord, note: string, dormant = false): void {
     const served = record.served;
-    if (served === undefined) return;
-    record.served = undefined;
-    record.fingerprint = undefined;
-    record.reloadFailure = undefined;
-    record.note = note;
-    this.log.info({ version: record.version }, `version ${record.version} ${note}; draining`);
+    if (served === undefined || !record.apply({ type: 'unload', note, dormant })) return;
+    this.ctx.log.info({ version: record.version }, `version ${record.version} ${note}; draining`);
+    this.changed();
     this.drain(record, served);
   }
 
-  private drain(record: VersionRecord, served: ServedVersion): void {
-    record.drains++;
-    this.changed();
+  /** Drains a generation the state machine released (it counts it as draining until this ends). */
+  drain(record: VersionRecord, served: ServedVersion): void {
     const done = served.unload(this.ctx.drainTimeoutMs, this.ctx.clock).finally(() => {
-      record.drains--;
-      if (!this.present.includes(record.version) && record.served === undefined && !record.loading && record.drains === 0) this.records.delete(record.version);
+      record.apply({ type: 'drain-ended' });
+      this.forgetIfGone(record.version, record);
       this.changed();
       record.notify();
       void this.reconcile();
@@ -535,9 +359,7 @@ export class ManagedModel {
   /** Unloads a version to make room for another (residency); it loads again when a request asks. */
   evict(version: number, reason: string): void {
     const record = this.records.get(version);
-    if (record?.served === undefined) return;
-    record.dormant = true;
-    this.startUnload(record, reason);
+    if (record !== undefined) this.startUnload(record, reason, true);
   }
 
   /** The record a selector addresses. @throws SibylError (see selectVersion). */
@@ -559,11 +381,10 @@ export class ManagedModel {
     if (record.served !== undefined) return;
     let gaveUp = false;
     void until.then(() => (gaveUp = true));
-    record.demanded = true;
-    record.demandError = undefined;
+    record.askFor();
     void this.reconcile();
     while (record.served === undefined && !gaveUp) {
-      if (record.demandError !== undefined || (!record.demanded && !record.loading && record.drains === 0)) return;
+      if (record.demandError !== undefined || (!record.demanded && isIdle(record.life))) return;
       await Promise.race([record.settled(), until]);
     }
   }
@@ -587,7 +408,7 @@ export class ManagedModel {
 
   /** Call after labels, wanted or the override changed: recomputes and reconciles. */
   async update(): Promise<void> {
-    await this.refreshConfig();
+    await this.source.refreshConfig();
     this.changed();
     await this.reconcile();
   }
@@ -608,13 +429,10 @@ export class ManagedModel {
     await Promise.all(
       [...this.records.values()].map(async (r) => {
         const served = r.served;
-        if (served === undefined) return;
-        r.served = undefined;
-        r.note = 'unloaded: server shut down';
-        r.drains++;
+        if (served === undefined || !r.apply({ type: 'unload', note: 'unloaded: server shut down' })) return;
         this.changed();
         await served.unload(drainTimeoutMs, this.ctx.clock);
-        r.drains--;
+        r.apply({ type: 'drain-ended' });
         this.changed();
       }),
     );

@@ -1,45 +1,59 @@
 // Model control through the API: explicit loads and unloads (Triton's repository extension),
 // labels moved atomically, rollback, and the state store's snapshot and restore. Every change
-// that must survive a restart is written to the state store before the call returns.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
+// that must survive a restart is written to the state store before the call returns. Every wait
+// is bounded (the caller's deadline or signal, else `waitTimeoutMs` from now): when it passes the
+// call rejects with DEADLINE_EXCEEDED (an explicit load or unload goes on; a label is not moved).
+// It works through a ControlHost (the model manager implements it), so it never imports the manager.
 import { SibylError } from '@sibyl/protocol';
 import { compileModelConfig, isLabelName } from '../config/model-config.ts';
-import { scanModel, type ModelEntry } from '../repository/scan.ts';
-import { parseStateSnapshot, type StateSnapshot } from '../state/state-store.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ModelEntry, ModelStore } from '../repository/model-store.ts';
+import { parseStateSnapshot, type StateSnapshot, type StateStore } from '../state/state-store.ts';
+import { bounded, stopWaiting, type WaitLimit } from './bounded-wait.ts';
 import { movedLabel, rolledBackLabel, type EffectiveLabel, type LabelRecord } from './labels.ts';
-import { ManagedModel } from './managed-model.ts';
-import { parseSignatureReference } from './signature-compatibility.ts';
+import type { ManagedModel } from './managed-model.ts';
+import type { ModelControlMode } from './model-context.ts';
 import type { VersionStatus } from './model-state.ts';
-import type { ModelManager, PersistedState } from './model-manager.ts';
+import { applyPersistedState, explicitRecord, readPersistedState } from './persisted-state.ts';
+import type { ServedVersion } from './served-version.ts';
 import { STATE } from './state-namespaces.ts';
 
+/** What model control needs of the models it controls (the model manager gives it). */
+export interface ControlHost {
+  readonly controlMode: ModelControlMode;
+  readonly modelStore: ModelStore;
+  readonly stateStore: StateStore;
+  readonly clock: Clock;
+  /** How long a control call waits for loads and drains when the caller gives no deadline (ms). */
+  readonly waitTimeoutMs: number;
+  /** The managed model of that name. @throws SibylError MODEL_NOT_FOUND naming the known models. */
+  model(name: string): ManagedModel;
+  /** The managed model of that name, if any. */
+  find(name: string): ManagedModel | undefined;
+  /** Every managed model. */
+  all(): ManagedModel[];
+  /** Takes a model just found in the store under management. */
+  adopt(entry: ModelEntry): Promise<ManagedModel>;
+  /** The version the model's default traffic goes to, when READY. */
+  serving(name: string): ServedVersion | undefined;
+  /** Writes a state entry; a failed write is logged, never thrown. */
+  persist(namespace: string, key: string, value: unknown): Promise<void>;
+}
+
 export class ModelControl {
-  constructor(private readonly manager: ModelManager) {}
+  constructor(private readonly host: ControlHost) {}
 
   private get mode(): string {
-    return this.manager.options.controlMode;
+    return this.host.controlMode;
   }
 
-  /** A managed model for a scanned folder, with what the state store says of it. */
-  create(entry: ModelEntry, state: PersistedState): ManagedModel {
-    const { controlMode, startupModels } = this.manager.options;
-    const explicit = state.explicit.get(entry.name);
-    const wanted = controlMode !== 'explicit' || (explicit !== undefined ? explicit.loaded : startupModels.includes('*') || startupModels.includes(entry.name));
-    const model = new ManagedModel(entry, this.manager.contextFor(entry.name), { wanted });
-    this.applyState(model, state);
-    return model;
+  /** The caller's limit, or the default deadline from now. */
+  private limit(wait: WaitLimit): WaitLimit {
+    return { deadlineMs: wait.deadlineMs ?? this.host.clock.now() + this.host.waitTimeoutMs, signal: wait.signal };
   }
 
-  private applyState(model: ManagedModel, state: PersistedState): void {
-    const explicit = state.explicit.get(model.name);
-    if (this.mode === 'explicit' && explicit !== undefined) {
-      model.wanted = explicit.loaded;
-      model.configOverride = explicit.loaded ? explicit.config : undefined;
-    }
-    model.setApiLabels(Object.entries(state.labels.get(model.name) ?? {}), { replaceAll: true });
-    model.lastKnownGood = state.models.get(model.name)?.lastKnownGood;
-    model.signatureReference = parseSignatureReference(state.models.get(model.name)?.signatureReference);
+  private deadlineError(what: string): (waitedMs: number) => SibylError {
+    return (waitedMs) => new SibylError('DEADLINE_EXCEEDED', `${what}: the deadline passed after ${waitedMs} ms; it goes on in the background`);
   }
 
   private requireExplicit(action: 'load' | 'unload'): void {
@@ -56,37 +70,38 @@ export class ModelControl {
    * config.yaml for this model until the next load without one.
    * @throws SibylError MODEL_CONTROL_DISABLED, MODEL_NOT_FOUND, MODEL_LOAD_FAILED.
    */
-  async load(name: string, options: { config?: unknown } = {}): Promise<void> {
+  async load(name: string, options: { config?: unknown } & WaitLimit = {}): Promise<void> {
     this.requireExplicit('load');
+    const limit = this.limit(options);
+    const entry = await this.host.modelStore.model(name);
     if (options.config !== undefined) {
       try {
-        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`, path.join(this.manager.options.repository, name));
+        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`, entry.dir);
       } catch (err) {
         throw new SibylError('MODEL_LOAD_FAILED', `model '${name}' was not loaded: config error: ${(err as Error).message}`);
       }
     }
-    const entry = await scanModel(name, path.join(this.manager.options.repository, name));
-    let model = this.manager.models.get(name);
+    let model = this.host.find(name);
     if (model === undefined) {
-      if (!(await isDirectory(entry.dir))) this.manager.model(name); // throws MODEL_NOT_FOUND, naming the known models
-      model = this.manager.adopt(this.create(entry, await this.manager.readState()));
+      if (!entry.exists) this.host.model(name); // throws MODEL_NOT_FOUND, naming the known models
+      model = await this.host.adopt(entry);
     }
     const before = { wanted: model.wanted, config: model.configOverride };
     model.wanted = true;
     model.configOverride = options.config;
-    await this.manager.persist(STATE.explicit, name, explicitRecord(options.config));
+    await this.host.persist(STATE.explicit, name, explicitRecord(options.config));
     await model.applyEntry(entry);
-    await model.reconcile();
+    await bounded(this.host.clock, limit, model.reconcile(), this.deadlineError(`model '${name}' is still loading`));
     const failures = model.failures();
     if (failures.length === 0) return;
-    const serving = this.manager.status(name).served;
+    const serving = this.host.serving(name);
     // A failed load changes nothing that serves: when an earlier load of the model serves on, the
     // config it was loaded with stays in effect (and in the state store), so that a restart does
     // not bring back a config known to fail.
     if (serving !== undefined && before.wanted && JSON.stringify(before.config) !== JSON.stringify(options.config) && model.configOverride === options.config) {
       model.configOverride = before.config;
-      await this.manager.persist(STATE.explicit, name, explicitRecord(before.config));
-      await model.update();
+      await this.host.persist(STATE.explicit, name, explicitRecord(before.config));
+      await bounded(this.host.clock, limit, model.update(), this.deadlineError(`model '${name}' is still going back to its earlier config`));
     }
     throw new SibylError(
       'MODEL_LOAD_FAILED',
@@ -98,14 +113,15 @@ export class ModelControl {
    * Unloads every version of a model (explicit mode) and returns once their requests have
    * drained. @throws SibylError MODEL_CONTROL_DISABLED, MODEL_NOT_FOUND.
    */
-  async unload(name: string): Promise<void> {
+  async unload(name: string, wait: WaitLimit = {}): Promise<void> {
     this.requireExplicit('unload');
-    const model = this.manager.model(name);
+    const limit = this.limit(wait);
+    const model = this.host.model(name);
     model.wanted = false;
     model.configOverride = undefined;
-    await this.manager.persist(STATE.explicit, name, { loaded: false });
-    await model.update();
-    await model.whenDrained();
+    await this.host.persist(STATE.explicit, name, { loaded: false });
+    const done = model.update().then(() => model.whenDrained());
+    await bounded(this.host.clock, limit, done, this.deadlineError(`model '${name}' is still unloading`));
   }
 
   /**
@@ -113,12 +129,12 @@ export class ModelControl {
    * READY (loaded first if needed), then the new one. @throws SibylError LABEL_INVALID,
    * MODEL_NOT_FOUND.
    */
-  async setLabel(name: string, label: string, version: number): Promise<EffectiveLabel> {
-    const model = this.manager.model(name);
+  async setLabel(name: string, label: string, version: number, wait: WaitLimit = {}): Promise<EffectiveLabel> {
+    const model = this.host.model(name);
     if (!isLabelName(label)) {
       throw new SibylError('LABEL_INVALID', `${JSON.stringify(label)} is not a label name; expected a letter, then letters, digits, '_', '-' or '.' (at most 64 characters)`);
     }
-    await this.ensureServing(model, version, `cannot point label '${label}' of model '${name}' at version ${version}`);
+    await this.ensureServing(model, version, `cannot point label '${label}' of model '${name}' at version ${version}`, this.limit(wait));
     model.setApiLabels([[label, movedLabel(model.apiLabels.get(label), model.labels().get(label)?.version, version)]]);
     await this.saveLabels(model);
     return model.labels().get(label)!;
@@ -126,7 +142,7 @@ export class ModelControl {
 
   /** Removes a label set through the API (the config's, if it has one, applies again). */
   async deleteLabel(name: string, label: string): Promise<void> {
-    const model = this.manager.model(name);
+    const model = this.host.model(name);
     if (!model.apiLabels.has(label)) {
       if (model.labels().has(label)) {
         throw new SibylError('LABEL_INVALID', `label '${label}' of model '${name}' is set in its config.yaml, not through the API; edit the file to remove it`);
@@ -141,8 +157,8 @@ export class ModelControl {
    * Moves a label back to its previous target (loaded first if needed).
    * @throws SibylError ROLLBACK_UNAVAILABLE when it has none, or the version cannot serve.
    */
-  async rollback(name: string, label = 'stable'): Promise<{ label: string; version: number; previous: number }> {
-    const model = this.manager.model(name);
+  async rollback(name: string, label = 'stable', wait: WaitLimit = {}): Promise<{ label: string; version: number; previous: number }> {
+    const model = this.host.model(name);
     const current = model.apiLabels.get(label);
     const rolled = rolledBackLabel(current);
     if (current === undefined || rolled === undefined) {
@@ -160,8 +176,9 @@ export class ModelControl {
       throw new SibylError('ROLLBACK_UNAVAILABLE', `the earlier target of label '${label}' of model '${name}', version ${rolled.version}, is no longer in the repository`);
     }
     try {
-      await this.ensureServing(model, rolled.version, `cannot roll label '${label}' of model '${name}' back to version ${rolled.version}`);
+      await this.ensureServing(model, rolled.version, `cannot roll label '${label}' of model '${name}' back to version ${rolled.version}`, this.limit(wait));
     } catch (err) {
+      if (err instanceof SibylError && (err.reason === 'DEADLINE_EXCEEDED' || err.reason === 'REQUEST_CANCELLED')) throw err;
       throw new SibylError('ROLLBACK_UNAVAILABLE', (err as Error).message);
     }
     model.setApiLabels([[label, rolled]]);
@@ -169,33 +186,44 @@ export class ModelControl {
     return { label, version: rolled.version, previous: current.version };
   }
 
-  /** Loads `version` for a label if it is not READY, and waits. @throws SibylError LABEL_INVALID. */
-  private async ensureServing(model: ManagedModel, version: number, what: string): Promise<void> {
+  /**
+   * Loads `version` for a label if it is not READY, and waits until it is, its load fails, or the
+   * limit comes. @throws SibylError LABEL_INVALID, DEADLINE_EXCEEDED or REQUEST_CANCELLED (the
+   * label is not moved; the version is no longer held for it).
+   */
+  private async ensureServing(model: ManagedModel, version: number, what: string, limit: WaitLimit): Promise<void> {
     const record = model.record(version);
     if (record === undefined) {
       throw new SibylError('LABEL_INVALID', `${what}: the model has no version ${version}; its versions are ${model.present.join(', ') || 'none'}`);
     }
     if (record.status.state === 'READY' || !model.wanted) return;
     const release = model.holdForLabel(version);
+    const started = this.host.clock.now();
+    const stop = stopWaiting(this.host.clock, limit);
     try {
-      await model.demand(record, new Promise(() => undefined));
+      await model.demand(record, stop.ended.then(() => undefined));
     } finally {
+      stop.dispose();
       release();
     }
     const after = record.status as VersionStatus; // changed by the load
+    if (stop.why === 'deadline' && after.state !== 'READY') {
+      throw new SibylError('DEADLINE_EXCEEDED', `${what}: it was still ${after.state} when the deadline passed after ${Math.round(this.host.clock.now() - started)} ms; the label was not moved`);
+    }
+    if (stop.why === 'cancelled' && after.state !== 'READY') throw new SibylError('REQUEST_CANCELLED', `${what}: the caller went away while it loaded; the label was not moved`);
     if (after.state !== 'READY') throw new SibylError('LABEL_INVALID', `${what}: it cannot serve (${after.state}: ${after.reason})`);
   }
 
   private async saveLabels(model: ManagedModel): Promise<void> {
     const labels: Record<string, LabelRecord> = Object.fromEntries(model.apiLabels);
-    if (model.apiLabels.size === 0) await this.manager.options.store.delete(STATE.labels, model.name);
-    else await this.manager.persist(STATE.labels, model.name, labels);
+    if (model.apiLabels.size === 0) await this.host.stateStore.delete(STATE.labels, model.name);
+    else await this.host.persist(STATE.labels, model.name, labels);
     await model.update();
   }
 
   /** Everything the state store holds. */
   snapshot(): Promise<StateSnapshot> {
-    return this.manager.options.store.export();
+    return this.host.stateStore.export();
   }
 
   /**
@@ -204,23 +232,13 @@ export class ModelControl {
    */
   async restore(document: unknown, source: string): Promise<void> {
     const snapshot = parseStateSnapshot(document, source);
-    await this.manager.options.store.import(snapshot);
-    const state = await this.manager.readState();
+    await this.host.stateStore.import(snapshot);
+    const state = await readPersistedState(this.host.stateStore);
     await Promise.all(
-      [...this.manager.models.values()].map(async (model) => {
-        this.applyState(model, state);
+      this.host.all().map(async (model) => {
+        applyPersistedState(model, state, this.host.controlMode);
         await model.update();
       }),
     );
   }
-}
-
-/** The state store's record of an explicit load. */
-function explicitRecord(config: unknown): { loaded: true; config?: unknown } {
-  return config === undefined ? { loaded: true } : { loaded: true, config };
-}
-
-/** Whether `dir` is a folder. */
-export async function isDirectory(dir: string): Promise<boolean> {
-  return (await stat(dir).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -1,33 +1,42 @@
-// Owns the served models: scans the repository (once, or on every poll), keeps one ManagedModel
-// per model folder, decides residency (which versions stay loaded under the limits), routes each
-// request to a version (by number, label or the default route, loading on demand), and persists
-// what must survive a restart (labels, explicit loads, last known good versions) in the state
-// store. One broken model never affects the others.
+// Owns the served models: lists the model store (once, or on every poll), keeps one ManagedModel
+// per model, decides residency (which versions stay loaded under the limits), routes each request
+// to a version (by number, label or the default route, loading on demand), and persists what must
+// survive a restart (labels, explicit loads, last known good versions) in the state store. One
+// broken model never affects the others. The model map is private: callers use the narrow API
+// (has, names, find, status, list, resolve, acquire, readiness, selectedVersion, pin, index,
+// servedVersions) and `control` for changes.
 import { SibylError, type RepositoryIndexEntry } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import path from 'node:path';
 import type { Clock, CancelTimer } from '../core/clock.ts';
 import type { MachineInfo } from '../core/machine.ts';
 import { Semaphore } from '../core/semaphore.ts';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
-import { scanModel, scanRepository } from '../repository/scan.ts';
+import type { ModelEntry, ModelStore } from '../repository/model-store.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { bounded, stopWaiting, type WaitLimit } from './bounded-wait.ts';
 import type { EffectiveLabel } from './labels.ts';
-import type { Admission, ManagedModel, ModelContext, ModelControlMode, VersionSelector } from './managed-model.ts';
-import { ModelControl, isDirectory } from './model-control.ts';
+import { ManagedModel, type VersionSelector } from './managed-model.ts';
+import type { Admission, ModelContext, ModelControlMode } from './model-context.ts';
+import { ModelControl } from './model-control.ts';
+import { applyPersistedState, modelRecord, readPersistedState, wantedAtStart, type PersistedState } from './persisted-state.ts';
 import { STATE } from './state-namespaces.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import type { VersionStatus } from './model-state.ts';
 import { chooseEvictions, fitsBeside, type ResidencyLimits } from './residency.ts';
 import type { ServedVersion } from './served-version.ts';
 import type { VersionRecord } from './version-record.ts';
-import type { SignatureReference } from './signature-compatibility.ts';
 
-export type { ModelControlMode, VersionSelector } from './managed-model.ts';
+export type { ModelControlMode } from './model-context.ts';
+export type { VersionSelector } from './version-selection.ts';
+export type { PersistedState } from './persisted-state.ts';
+
+/** How long control calls, on-demand loads without a deadline and whenSettled wait by default. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 600_000;
 
 export interface ModelManagerOptions {
-  repository: string;
+  /** Where the models are read from (FilesystemModelStore on the model repository folder). */
+  repository: ModelStore;
   runtime: Runtime;
   clock: Clock;
   machine: MachineInfo;
@@ -45,6 +54,8 @@ export interface ModelManagerOptions {
   drainTimeoutMs: number;
   /** The observer of a version's scheduler (metrics, tracing), asked once per loaded version. */
   observeScheduler?: (model: string, version: number) => SchedulerObserver | undefined;
+  /** How long model control calls (load, unload, label moves) wait when the caller gives no deadline; default 10 minutes. */
+  waitTimeoutMs?: number;
 }
 
 /** What the manager knows of one model. */
@@ -52,6 +63,8 @@ export interface ModelStatus {
   name: string;
   /** Every version known, ascending, with state and reason. */
   versions: VersionStatus[];
+  /** Versions in the repository now, ascending. */
+  present: number[];
   /** A problem of the model as a whole (no version folders, a config error), else ''. */
   problem: string;
   /** What is wrong but does not stop the model serving (a label at a missing version, …). */
@@ -67,7 +80,7 @@ export interface ModelStatus {
 
 
 export class ModelManager {
-  readonly models = new Map<string, ManagedModel>();
+  private readonly models = new Map<string, ManagedModel>();
   readonly control: ModelControl;
   private readonly context: ModelContext;
   private readonly loadSlots: Semaphore;
@@ -80,9 +93,10 @@ export class ModelManager {
   /** True once the initial load has finished (whatever its outcome per model). */
   loaded = false;
 
-  constructor(readonly options: ModelManagerOptions) {
+  constructor(private readonly options: ModelManagerOptions) {
     this.loadSlots = new Semaphore(options.loadConcurrency);
     this.context = {
+      store: options.repository,
       runtime: options.runtime,
       clock: options.clock,
       cpuCount: options.machine.cpuCount,
@@ -96,19 +110,39 @@ export class ModelManager {
         this.background.add(work);
         void work.finally(() => this.background.delete(work)).catch(() => undefined);
       },
-      onReady: (model, version) => {
-        if (model.lastKnownGood === version) return;
+      onReady: (name, version) => {
+        const model = this.models.get(name);
+        if (model === undefined || model.lastKnownGood === version) return;
         model.lastKnownGood = version;
         void this.persist(STATE.models, model.name, modelRecord(model));
       },
-      onSignatureReference: (model) => void this.persist(STATE.models, model.name, modelRecord(model)),
+      onSignatureReference: (name) => {
+        const model = this.models.get(name);
+        if (model !== undefined) void this.persist(STATE.models, model.name, modelRecord(model));
+      },
     };
-    this.control = new ModelControl(this);
+    this.control = new ModelControl({
+      controlMode: options.controlMode,
+      modelStore: options.repository,
+      stateStore: options.store,
+      clock: options.clock,
+      waitTimeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+      model: (name) => this.model(name),
+      find: (name) => this.models.get(name),
+      all: () => [...this.models.values()],
+      adopt: async (entry) => this.adopt(this.create(entry, await readPersistedState(options.store))),
+      serving: (name) => this.status(name).served,
+      persist: (namespace, key, value) => this.persist(namespace, key, value),
+    });
   }
 
-  /** The context a model of this manager runs with, logging under its name. */
-  contextFor(name: string): ModelContext {
-    return { ...this.context, log: this.options.log.child({ model: name }) };
+  /** A managed model for a listed entry, with what the state store says of it. */
+  private create(entry: ModelEntry, state: PersistedState): ManagedModel {
+    const { controlMode, startupModels } = this.options;
+    const context = { ...this.context, log: this.options.log.child({ model: entry.name }) };
+    const model = new ManagedModel(entry, context, { wanted: wantedAtStart(entry.name, state, controlMode, startupModels) });
+    applyPersistedState(model, state, controlMode);
+    return model;
   }
 
   /** Restores the state store's state, scans the repository and loads what is wanted. Call once. */
@@ -118,11 +152,11 @@ export class ModelManager {
   }
 
   private async doStart(): Promise<void> {
-    const entries = await scanRepository(this.options.repository);
-    const state = await this.readState();
-    for (const entry of entries) this.adopt(this.control.create(entry, state));
+    const entries = await this.options.repository.list();
+    const state = await readPersistedState(this.options.store);
+    for (const entry of entries) this.adopt(this.create(entry, state));
     for (const name of this.options.startupModels) {
-      if (name !== '*' && !this.models.has(name)) this.options.log.warn(`--load-model ${name}: no model '${name}' in ${this.options.repository}`);
+      if (name !== '*' && !this.models.has(name)) this.options.log.warn(`--load-model ${name}: no model '${name}' in ${this.options.repository.location}`);
     }
     await Promise.all([...this.models.values()].map(async (m) => {
       await m.applyEntry(entries.find((e) => e.name === m.name)!);
@@ -130,16 +164,6 @@ export class ModelManager {
     }));
     this.loaded = true;
     if (this.options.controlMode === 'poll') this.schedulePoll();
-  }
-
-  /** What the state store holds for models, keyed by namespace then model. */
-  async readState(): Promise<PersistedState> {
-    const [labels, explicit, models] = await Promise.all([
-      this.options.store.list<Record<string, { version: number; history: number[] }>>(STATE.labels),
-      this.options.store.list<{ loaded: boolean; config?: unknown }>(STATE.explicit),
-      this.options.store.list<{ lastKnownGood?: number; signatureReference?: unknown }>(STATE.models),
-    ]);
-    return { labels, explicit, models };
   }
 
   private schedulePoll(): void {
@@ -156,12 +180,12 @@ export class ModelManager {
    * ones unload, changed files and configs reload; reconciliation runs in the background.
    */
   async poll(): Promise<void> {
-    const entries = await scanRepository(this.options.repository);
+    const entries = await this.options.repository.list();
     const names = new Set(entries.map((e) => e.name));
     for (const entry of entries) {
       let model = this.models.get(entry.name);
       if (model === undefined) {
-        model = this.adopt(this.control.create(entry, await this.readState()));
+        model = this.adopt(this.create(entry, await readPersistedState(this.options.store)));
         this.options.log.info({ model: entry.name }, `model '${entry.name}' appeared in the repository`);
       }
       await model.applyEntry(entry);
@@ -169,24 +193,30 @@ export class ModelManager {
     }
     for (const [name, model] of this.models) {
       if (names.has(name)) continue;
-      await model.applyEntry(await scanModel(name, path.join(this.options.repository, name)));
+      await model.applyEntry(await this.options.repository.model(name));
       void this.reconcileModel(model);
     }
   }
 
   /** Reconciles a model; drops it from the manager once its folder is gone and it is unloaded. */
-  async reconcileModel(model: ManagedModel): Promise<void> {
+  private async reconcileModel(model: ManagedModel): Promise<void> {
     await model.reconcile();
     await model.whenDrained();
-    if (model.present.length === 0 && model.idle && this.models.get(model.name) === model && !(await isDirectory(model.dir))) {
+    if (model.present.length === 0 && model.idle && this.models.get(model.name) === model && !(await this.options.repository.model(model.name)).exists) {
       this.models.delete(model.name);
       this.options.log.info({ model: model.name }, `model '${model.name}' left the repository and is unloaded`);
     }
   }
 
-  /** Resolves once every model has converged and finished draining (for tests and tools). */
-  async whenSettled(): Promise<void> {
-    await Promise.all([...this.models.values()].map((m) => this.reconcileModel(m)));
+  /**
+   * Resolves once every model has converged and finished draining (for tests and tools).
+   * @throws SibylError DEADLINE_EXCEEDED when the limit (default `waitTimeoutMs` from now) comes first.
+   */
+  async whenSettled(limit: WaitLimit = {}): Promise<void> {
+    const { clock } = this.options;
+    const work = Promise.all([...this.models.values()].map((m) => this.reconcileModel(m)));
+    const until = { deadlineMs: limit.deadlineMs ?? clock.now() + (this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS), signal: limit.signal };
+    await bounded(clock, until, work, (waitedMs) => new SibylError('DEADLINE_EXCEEDED', `models were still loading or draining when the deadline passed after ${waitedMs} ms`));
   }
 
   /** Every known model, sorted by name. */
@@ -194,8 +224,32 @@ export class ModelManager {
     return [...this.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => this.viewOf(m));
   }
 
+  /** Whether the manager has a model of that name (in the repository, or still unloading). */
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  /** The names of every model, sorted. */
+  names(): string[] {
+    return [...this.models.keys()].sort();
+  }
+
+  /** The status of a model, or undefined when there is none of that name. */
+  find(name: string): ModelStatus | undefined {
+    const model = this.models.get(name);
+    return model === undefined ? undefined : this.viewOf(model);
+  }
+
+  /**
+   * The version a selector addresses now (whatever its state), or undefined when it addresses
+   * none. @throws SibylError as resolve, except MODEL_NOT_READY for a version that is not.
+   */
+  selectedVersion(name: string, selector: VersionSelector): number | undefined {
+    return this.model(name).select(selector)?.version;
+  }
+
   /** @throws SibylError MODEL_NOT_FOUND. */
-  model(name: string): ManagedModel {
+  private model(name: string): ManagedModel {
     const model = this.models.get(name);
     if (model === undefined) {
       const known = [...this.models.keys()].sort();
@@ -219,6 +273,7 @@ export class ModelManager {
     return {
       name: m.name,
       versions: m.statuses(),
+      present: m.present,
       problem: m.problem,
       warnings: m.warnings,
       labels: m.labels(),
@@ -262,23 +317,15 @@ export class ModelManager {
 
   private async loadOnDemand(model: ManagedModel, record: VersionRecord, options: { deadlineMs?: number; signal?: Cancellation }): Promise<ServedVersion> {
     const { clock } = this.options;
-    let cancelTimer: CancelTimer | undefined;
-    let onAbort: (() => void) | undefined;
-    let why: 'deadline' | 'cancelled' | undefined;
-    const until = new Promise<void>((resolve) => {
-      if (options.deadlineMs !== undefined) cancelTimer = clock.setTimeout(() => resolve(void (why = 'deadline')), options.deadlineMs - clock.now());
-      if (options.signal !== undefined) {
-        onAbort = () => resolve(void (why = 'cancelled'));
-        options.signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    // A request without a deadline waits as long as a control call would, never forever.
+    const stop = stopWaiting(clock, { deadlineMs: options.deadlineMs ?? clock.now() + (this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS), signal: options.signal });
     const started = clock.now();
     try {
-      await model.demand(record, until);
+      await model.demand(record, stop.ended.then(() => undefined));
     } finally {
-      cancelTimer?.();
-      if (onAbort !== undefined) options.signal!.removeEventListener('abort', onAbort);
+      stop.dispose();
     }
+    const why = stop.why;
     if (record.served !== undefined && record.status.state === 'READY') {
       record.lastUsedMs = clock.now();
       return record.served;
@@ -322,7 +369,7 @@ export class ModelManager {
   }
 
   /** Takes a model that just appeared under management, with the versions endpoints pin of it. */
-  adopt(model: ManagedModel): ManagedModel {
+  private adopt(model: ManagedModel): ManagedModel {
     for (const [owner, targets] of this.pins) model.pin(owner, targets.filter((t) => t.model === model.name).map((t) => t.version));
     this.models.set(model.name, model);
     return model;
@@ -355,13 +402,13 @@ export class ModelManager {
     return [...this.models.values()].flatMap((model) => model.resident().map((record) => ({ model, record })));
   }
 
-  private admit(model: ManagedModel, version: number, bytes: number, mode: 'demanded' | 'swap' | 'background'): Admission {
+  private admit(name: string, version: number, bytes: number, mode: 'demanded' | 'swap' | 'background'): Admission {
     const { limits } = this.options;
     if (limits.maxLoadedVersions === 0 && limits.memoryBudgetBytes === 0) return { ok: true };
     if (limits.memoryBudgetBytes > 0 && bytes > limits.memoryBudgetBytes) {
       return { ok: false, retry: 'never', reason: `not loaded: it needs ${bytes} bytes, more than the whole memory budget of ${limits.memoryBudgetBytes} bytes (memoryBudgetBytes); raise the budget or set a smaller memoryBytes` };
     }
-    const resident = this.residentVersions().filter((r) => !(r.model === model && r.record.version === version));
+    const resident = this.residentVersions().filter((r) => !(r.model.name === name && r.record.version === version));
     const asResident = resident.map((r) => ({
       key: `${r.model.name}:${r.record.version}`,
       lastUsedMs: r.record.lastUsedMs,
@@ -375,7 +422,7 @@ export class ModelManager {
     if (evict === undefined) return { ok: false, retry: 'busy', reason: `${limitText} leaves no room: every other loaded version is still loading` };
     for (const key of evict) {
       const victim = resident.find((r) => `${r.model.name}:${r.record.version}` === key)!;
-      victim.model.evict(victim.record.version, `evicted: least recently used, to make room for ${model.name}:${version} (${limitText}); loads again on the next request`);
+      victim.model.evict(victim.record.version, `evicted: least recently used, to make room for ${name}:${version} (${limitText}); loads again on the next request`);
     }
     return { ok: true };
   }
@@ -388,21 +435,6 @@ export class ModelManager {
     await Promise.all([...this.models.values()].map((m) => m.close(drainTimeoutMs)));
     await Promise.all([...this.background].map((p) => p.catch(() => undefined)));
   }
-}
-
-/** What the state store holds for models. */
-export interface PersistedState {
-  labels: Map<string, Record<string, { version: number; history: number[] }>>;
-  explicit: Map<string, { loaded: boolean; config?: unknown }>;
-  models: Map<string, { lastKnownGood?: number; signatureReference?: unknown }>;
-}
-
-/** What the state store keeps of a model: its last known good version and signature reference. */
-function modelRecord(model: ManagedModel): { lastKnownGood?: number; signatureReference?: SignatureReference } {
-  return {
-    ...(model.lastKnownGood === undefined ? {} : { lastKnownGood: model.lastKnownGood }),
-    ...(model.signatureReference === undefined ? {} : { signatureReference: model.signatureReference }),
-  };
 }
 
 function describeLimits(limits: ResidencyLimits): string {

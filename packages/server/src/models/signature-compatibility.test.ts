@@ -1,6 +1,6 @@
 import type { TensorMetadata } from '@sibyl/protocol';
 import { describe, expect, it } from 'vitest';
-import { incompatibilityOf, parseSignatureReference, signatureChanges, type SignatureShape } from './signature-compatibility.ts';
+import { incompatibilityOf, nextSignatureReference, parseSignatureReference, signatureChanges, type RouteFacts, type SignatureShape } from './signature-compatibility.ts';
 
 const t = (name: string, datatype: TensorMetadata['datatype'], shape: number[]): TensorMetadata => ({ name, datatype, shape });
 const sig = (inputs: TensorMetadata[], outputs: TensorMetadata[]): SignatureShape => ({ inputs, outputs });
@@ -79,4 +79,22 @@ describe('incompatibilityOf', () => {
   ] as const)('%s', (_name, ref, version, signature, accepted, expected) => {
     expect(incompatibilityOf(ref, version, signature, accepted)).toBe(expected);
   });
+});
+
+describe('nextSignatureReference', () => {
+  const OTHER = sig([t('x', 'INT64', [-1, 4])], [t('y', 'FP32', [-1, 3])]);
+  const route = (version: number, signature: SignatureShape, more: Partial<RouteFacts> = {}): RouteFacts => ({ version, serving: true, signature, incompatible: false, byStable: false, ...more });
+  const ref = { version: 1, signature: REFERENCE };
+  const cases: [string, Parameters<typeof nextSignatureReference>, ReturnType<typeof nextSignatureReference>][] = [
+    ['the first version that serves sets it', [undefined, route(1, REFERENCE), false], ref],
+    ['the same route and signature keep it', [ref, route(1, REFERENCE), false], undefined],
+    ['a compatible newer version takes it over', [ref, route(2, REFERENCE), false], { version: 2, signature: REFERENCE }],
+    ['an incompatible route does not', [ref, route(2, OTHER, { incompatible: true }), false], undefined],
+    ['an incompatible route named by stable does', [ref, route(2, OTHER, { incompatible: true, byStable: true }), false], { version: 2, signature: OTHER }],
+    ['an incompatible route does when the reference is gone', [ref, route(2, OTHER, { incompatible: true }), true], { version: 2, signature: OTHER }],
+    ['a route that does not serve never does', [undefined, route(2, REFERENCE, { serving: false }), false], undefined],
+    ['a route without a known signature never does', [undefined, route(2, REFERENCE, { signature: undefined }), false], undefined],
+    ['no route, no change', [ref, undefined, true], undefined],
+  ];
+  it.each(cases)('%s', (_name, args, expected) => expect(nextSignatureReference(...args)).toEqual(expected));
 });

@@ -91,3 +91,29 @@ export function incompatibilityOf(
 export function parseSignatureReference(value: unknown): SignatureReference | undefined {
   return checkAgainstSchema(SignatureReferenceSchema, value).length === 0 ? (value as SignatureReference) : undefined;
 }
+
+/** The version the default traffic goes to, as the signature reference decision sees it. */
+export interface RouteFacts {
+  version: number;
+  /** READY (a generation serves). */
+  serving: boolean;
+  signature: SignatureShape | undefined;
+  /** Its signature is incompatible with the reference (and not accepted). */
+  incompatible: boolean;
+  /** The stable label points at it. */
+  byStable: boolean;
+}
+
+/**
+ * The new signature reference, or undefined when it stays. The default route's signature becomes
+ * the reference when the route serves and is compatible, is named by the stable label, or when the
+ * reference's version can never serve again (`referenceGone`: it left the repository and nothing
+ * of it is loaded — a rollback by deleting the newer version, or a restart after the old one was
+ * removed).
+ */
+export function nextSignatureReference(reference: SignatureReference | undefined, route: RouteFacts | undefined, referenceGone: boolean): SignatureReference | undefined {
+  if (route === undefined || !route.serving || route.signature === undefined) return undefined;
+  if (route.incompatible && !route.byStable && !referenceGone) return undefined;
+  const same = reference !== undefined && reference.version === route.version && JSON.stringify(reference.signature) === JSON.stringify(route.signature);
+  return same ? undefined : { version: route.version, signature: route.signature };
+}

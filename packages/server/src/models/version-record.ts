@@ -1,33 +1,16 @@
-// What the manager knows of one version of a model: the generation it serves, whether a load or
-// drains are under way, why it last failed, and its public status record (one object, updated in
-// place, so every view of it agrees).
+// What the manager knows of one version of a model: its lifecycle (one VersionLife value, changed
+// only through the reducer in version-state.ts), the facts kept across loads (signature, load
+// time, memory, last use), whether a request waits for it, and its public status record (one
+// object, updated in place, so every view of it agrees).
 import type { VersionStatus } from './model-state.ts';
 import type { ServedVersion } from './served-version.ts';
 import type { SignatureShape } from './signature-compatibility.ts';
+import { apply, INITIAL_LIFE, isLoading, servedOf, type VersionEvent, type VersionLife } from './version-state.ts';
 
 export class VersionRecord {
   readonly status: VersionStatus;
-  /** The generation requests go to; undefined when not loaded. */
-  served: ServedVersion | undefined;
-  /** Fingerprint (files and config) of the generation served. */
-  fingerprint: string | undefined;
-  loading = false;
-  /** Generations still draining. */
-  drains = 0;
-  /** Fingerprint of the files and config whose load failed; the load is retried when they change. */
-  failedFingerprint: string | undefined;
-  /** Why the last load failed. */
-  failure: string | undefined;
-  /** Why the last reload (changed files of a READY version) failed, while the earlier load serves. */
-  reloadFailure: string | undefined;
-  /** Why it is not loaded, or was unloaded (`evicted: …`, `unloaded: …`). */
-  note = '';
-  /** Desired but not loaded for want of room: loads when a request asks (see `demanded`). */
-  dormant = false;
-  /** A request (or a label) waits for it: it loads even when dormant, evicting others. */
-  demanded = false;
-  /** Why a demanded load could not start (the residency limits cannot make room). */
-  demandError: string | undefined;
+  private current: VersionLife = INITIAL_LIFE;
+  private demand: { waiting: boolean; error: string | undefined } = { waiting: false, error: undefined };
   /** Clock time (ms) of the last request routed to it (least recently used goes first). */
   lastUsedMs = 0;
   /** Memory it is counted for while resident. */
@@ -45,6 +28,57 @@ export class VersionRecord {
 
   constructor(readonly version: number) {
     this.status = { version, state: 'UNAVAILABLE', reason: 'not loaded' };
+  }
+
+  /** Its lifecycle now. */
+  get life(): VersionLife {
+    return this.current;
+  }
+
+  /** Moves the lifecycle on by one event; returns false when the event did not apply (see apply). */
+  apply(event: VersionEvent): boolean {
+    const next = apply(this.current, event);
+    if (next === this.current) return false;
+    this.current = next;
+    return true;
+  }
+
+  /** A request (or a label) waits for it: it loads even when dormant, evicting others. */
+  get demanded(): boolean {
+    return this.demand.waiting;
+  }
+
+  /** Why the last demanded load could not start (the residency limits cannot make room). */
+  get demandError(): string | undefined {
+    return this.demand.error;
+  }
+
+  /** A request (or a label) asks for it to be loaded and waits. */
+  askFor(): void {
+    this.demand = { waiting: true, error: undefined };
+  }
+
+  /**
+   * What was asked for is answered (loaded, failed, or no longer going to load); `refused` is why
+   * a load asked for could not start (kept for the waiter to read).
+   */
+  answer(refused?: string): void {
+    this.demand = { waiting: false, error: this.demand.waiting ? refused : undefined };
+  }
+
+  /** The generation requests go to; undefined when not loaded. */
+  get served(): ServedVersion | undefined {
+    return servedOf(this.current);
+  }
+
+  /** A load (or reload) is under way. */
+  get loading(): boolean {
+    return isLoading(this.current);
+  }
+
+  /** Generations still draining. */
+  get drains(): number {
+    return this.current.draining;
   }
 
   /** Updates the status record in place. */

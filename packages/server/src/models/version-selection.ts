@@ -2,7 +2,7 @@
 // neither (the default route). Pure functions of the model's versions and labels.
 import { SibylError } from '@sibyl/protocol';
 import type { EffectiveLabel } from './labels.ts';
-import type { VersionRecord } from './version-record.ts';
+import type { VersionStatus } from './model-state.ts';
 
 /** Which version a request addresses: a number, a label, or neither (the default route). */
 export interface VersionSelector {
@@ -10,9 +10,16 @@ export interface VersionSelector {
   label?: string;
 }
 
-export interface SelectionContext {
+/** What routing reads of a version (a VersionRecord, or a status being decided). */
+export interface Routable {
+  readonly version: number;
+  readonly status: Pick<VersionStatus, 'state' | 'loadsOnDemand'>;
+  readonly incompatibility: string | undefined;
+}
+
+export interface SelectionContext<R extends Routable = Routable> {
   model: string;
-  records: ReadonlyMap<number, VersionRecord>;
+  records: ReadonlyMap<number, R>;
   labels: ReadonlyMap<string, EffectiveLabel>;
   /** Versions in the repository, ascending. */
   present: readonly number[];
@@ -20,7 +27,7 @@ export interface SelectionContext {
 
 const VERSION_TEXT = /^[1-9][0-9]{0,14}$/;
 
-const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== undefined && (r.status.state === 'READY' || r.status.loadsOnDemand === true);
+const canServe = <R extends Routable>(r: R | undefined): r is R => r !== undefined && (r.status.state === 'READY' || r.status.loadsOnDemand === true);
 
 /**
  * Where a request without version or label goes: the `stable` label's version when it can serve
@@ -30,7 +37,7 @@ const canServe = (r: VersionRecord | undefined): r is VersionRecord => r !== und
  * READY or loadable one whatever its signature; else the newest present (whose status then says
  * why it cannot serve).
  */
-export function defaultRoute(ctx: SelectionContext): VersionRecord | undefined {
+export function defaultRoute<R extends Routable>(ctx: SelectionContext<R>): R | undefined {
   const stable = ctx.labels.get('stable');
   const byLabel = stable === undefined ? undefined : ctx.records.get(stable.version);
   if (canServe(byLabel)) return byLabel;
@@ -50,7 +57,7 @@ export function defaultRoute(ctx: SelectionContext): VersionRecord | undefined {
  * @throws SibylError INVALID_VERSION, VERSION_NOT_FOUND, LABEL_NOT_FOUND, or MODEL_NOT_READY for
  *   a label at a version that is not in the repository.
  */
-export function selectVersion(ctx: SelectionContext, selector: VersionSelector, route: () => VersionRecord | undefined): VersionRecord | undefined {
+export function selectVersion<R extends Routable>(ctx: SelectionContext<R>, selector: VersionSelector, route: () => R | undefined): R | undefined {
   const text = selector.label ?? selector.version;
   if (text === undefined || text === '') return route();
   const versions = ctx.present.join(', ') || 'none';

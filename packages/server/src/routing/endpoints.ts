@@ -76,7 +76,7 @@ export class Endpoints {
   /** Warns about endpoints whose targets name models the repository does not have. */
   checkTargets(): void {
     for (const endpoint of this.endpoints.values()) {
-      const missing = [...new Set(targetsOf(endpoint.config).map((t) => t.model))].filter((m) => !this.options.models.models.has(m));
+      const missing = [...new Set(targetsOf(endpoint.config).map((t) => t.model))].filter((m) => !this.options.models.has(m));
       if (missing.length > 0) this.options.log.warn(`endpoint ${endpoint.name} names models that are not in the repository: ${missing.join(', ')}`);
     }
   }
@@ -146,10 +146,10 @@ export class Endpoints {
     }
     const { models } = this.options;
     const problems = targetsOf(config).flatMap((t) => {
-      const model = models.models.get(t.model);
+      const model = models.find(t.model);
       if (model === undefined) return [`model '${t.model}' is not in the repository`];
       if (t.version !== undefined && !model.present.includes(t.version)) return [`model '${t.model}' has no version ${t.version}; its versions are ${model.present.join(', ') || 'none'}`];
-      if (t.label !== undefined && !model.labels().has(t.label)) return [`model '${t.model}' has no label '${t.label}'`];
+      if (t.label !== undefined && !model.labels.has(t.label)) return [`model '${t.model}' has no label '${t.label}'`];
       return [];
     });
     if (problems.length > 0) throw new SibylError('ENDPOINT_INVALID', `endpoint '${name}' cannot be set: ${[...new Set(problems)].join('; ')}`);
@@ -184,7 +184,7 @@ export class Endpoints {
     if (stable.label === undefined || stable.model !== candidate.model) {
       return `the candidate takes all traffic (the stable target ${stable.model} has no label to move; point the endpoint at the candidate to finish)`;
     }
-    const version = candidate.version ?? (candidate.label !== undefined ? models.model(candidate.model).labels().get(candidate.label)?.version : undefined);
+    const version = candidate.version ?? (candidate.label !== undefined ? models.status(candidate.model).labels.get(candidate.label)?.version : undefined);
     if (version === undefined) return 'the candidate takes all traffic (its version is not fixed, so no label moved)';
     await models.control.setLabel(stable.model, stable.label, version);
     return `label '${stable.label}' of model '${stable.model}' now points at version ${version}`;

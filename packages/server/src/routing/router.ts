@@ -27,7 +27,7 @@ export class Router {
     const endpoint = this.endpoints.get(name);
     if (endpoint === undefined) return this.inference.infer(name, selector, request, signal, context?.observed);
     if (!addressesVersion(selector)) return endpoint.infer(request, { signal, header: context?.header });
-    if (!this.models.models.has(name)) return Promise.reject(this.notAModel(name));
+    if (!this.models.has(name)) return Promise.reject(this.notAModel(name));
     return this.inference.infer(name, selector, request, signal, context?.observed);
   }
 
@@ -45,7 +45,7 @@ export class Router {
     const endpoint = this.endpoints.get(name);
     if (endpoint === undefined) return { model: name, selector };
     if (addressesVersion(selector)) {
-      if (!this.models.models.has(name)) throw this.notAModel(name);
+      if (!this.models.has(name)) throw this.notAModel(name);
       return { model: name, selector };
     }
     const target = endpoint.primaryTarget();

@@ -28,6 +28,7 @@ export { ECHO_SIGNATURE, EchoInstance, EchoRuntime } from './echo-runtime.ts';
 export { FakeInstance, FakeRuntime } from './fake-runtime.ts';
 export type { FakeExecution } from './fake-runtime.ts';
 export { ManualClock } from './manual-clock.ts';
+export { MemoryModelStore } from '../repository/memory-model-store.ts';
 export { MemoryPredictionStore } from './memory-prediction-store.ts';
 export { SCRIPTED_SIGNATURE, ScriptedRuntime } from './scripted-runtime.ts';
 export { SilentServer } from './silent-server.ts';

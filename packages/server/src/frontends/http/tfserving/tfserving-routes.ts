@@ -64,7 +64,7 @@ function status(deps: V2RouteDeps, target: Target): unknown {
   const model = deps.models.status(routed.model);
   const { selector } = routed;
   // A numbered version or a label is found through the model's routing (VERSION_NOT_FOUND, LABEL_NOT_FOUND).
-  const version = selector.version === undefined && selector.label === undefined ? undefined : deps.models.model(routed.model).select(selector)?.version;
+  const version = selector.version === undefined && selector.label === undefined ? undefined : deps.models.selectedVersion(routed.model, selector);
   const shown = version === undefined ? model.versions : model.versions.filter((v) => v.version === version);
   return {
     model_version_status: shown.map((v) => ({
