@@ -27,7 +27,7 @@ const LAYERS = [
   'frontends',
 ];
 
-const OUTER = ['server.ts', 'index.ts', 'cli', 'testing'];
+const OUTER = ['server.ts', 'index.ts', 'embedded.ts', 'cli', 'testing'];
 
 /** For each layer: every layer after it, plus the composition files, is forbidden. */
 const zonesFor = (outer) => LAYERS.flatMap((layer, i) => [

@@ -1,7 +1,6 @@
 // The composition root: builds the serving core (serving/sibyl-core.ts) from the configuration
 // and adapters, and keeps what belongs to a server process around it: the HTTP, gRPC and metrics
 // listeners, the log, and the shutdown choreography.
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
@@ -70,11 +69,6 @@ export interface SibylServerOptions {
   configDir?: string;
 }
 
-/** The server package's version, read when a server is built (never at import time). */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 export class SibylServer {
   readonly config: ServerConfig;
   readonly log: Logger;
@@ -99,7 +93,6 @@ export class SibylServer {
     const clock = options.clock ?? createSystemClock();
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     const log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
-    const version = packageVersion();
     const core = await createSibylCore(config, {
       log,
       clock,
@@ -112,9 +105,8 @@ export class SibylServer {
       env: options.env,
       observability: options.observability ?? {},
       configDir: options.configDir,
-      serverVersion: version,
     });
-    return new SibylServer(config, log, clock, version, core);
+    return new SibylServer(config, log, clock, core.serverVersion, core);
   }
 
   private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore) {

@@ -1,6 +1,7 @@
 // What the serving core is built from besides its configuration, and how the builder opens the
 // adapters that were not given: the state store, the prediction store (both watched, so their
 // failures degrade the server's health instead of failing inference) and the response cache.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
@@ -44,6 +45,11 @@ export interface SibylCoreAdapters {
   configDir?: string;
   /** Version of the server package, for metrics and traces. */
   serverVersion?: string;
+}
+
+/** The server package's version, read when a core is built (never at import time). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** The prediction store's methods that only read: they get predictionStore.readTimeoutMs. */

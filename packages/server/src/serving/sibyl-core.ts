@@ -27,7 +27,7 @@ import { Router } from '../routing/router.ts';
 import { OnnxRuntime } from '../runtimes/onnx/onnx-runtime.ts';
 import type { PredictionStore } from '../batch/prediction-store.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { openCoreStores, responseCacheFor, jobStoreOf, rejectsDirOf, sqliteFileOf, type SibylCoreAdapters } from './core-adapters.ts';
+import { openCoreStores, packageVersion, responseCacheFor, jobStoreOf, rejectsDirOf, sqliteFileOf, type SibylCoreAdapters } from './core-adapters.ts';
 import type { BatchApi, ObservabilityApi, RequestContextInit, ServingApi } from './serving-api.ts';
 
 export type { SibylCoreAdapters } from './core-adapters.ts';
@@ -48,6 +48,8 @@ export class SibylCore implements ServingApi {
   readonly clock: Clock;
   readonly log: Logger;
   readonly config: ServerConfig;
+  /** Version of the server package (GET /v2, metrics, traces). */
+  readonly serverVersion: string;
   /**
    * The supporting components' health (state store, prediction store, prediction log, response
    * cache): degraded while they fail, shown by /v2/health/ready and sibyl_component_degraded.
@@ -76,7 +78,8 @@ export class SibylCore implements ServingApi {
     this.stateStore = stores.stateStore;
     this.predictionStore = stores.predictionStore;
     const log = adapters.log;
-    const serverVersion = adapters.serverVersion ?? '0.0.0';
+    const serverVersion = adapters.serverVersion ?? packageVersion();
+    this.serverVersion = serverVersion;
     this.models = new ModelManager({
       repository: config.modelRepository,
       runtime: adapters.runtime ?? new OnnxRuntime(),
