@@ -82,7 +82,7 @@ export class PredictionLogger {
       timeMs: this.options.clock.epochMs(),
       model: served.name,
       version: String(served.version),
-      requestId: outcome.context.requestId,
+      requestId: outcome.context?.requestId ?? '',
       latencyMs: outcome.totalMs,
       outcome: error === undefined ? 'success' : 'error',
       inputs: capture.inputs,
