@@ -13,7 +13,6 @@ import type { Clock } from '../core/clock.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import { createSibylCore } from '../serving/sibyl-core.ts';
-import { SqliteStateStore } from '../state/sqlite-state-store.ts';
 
 export interface LocalScoring {
   scorer: BatchScorer;
@@ -55,7 +54,6 @@ export async function openLocalScoring(options: {
     log,
     clock,
     runtime: options.runtime,
-    stateStore: await SqliteStateStore.open(':memory:'),
     predictionStore: false,
     responseCache: false,
     observability: false,
