@@ -23,10 +23,11 @@ const LAYERS = [
   'streams',
   'observability',
   'security',
+  'serving',
   'frontends',
 ];
 
-const OUTER = ['server.ts', 'index.ts', 'cli', 'testing'];
+const OUTER = ['server.ts', 'index.ts', 'embedded.ts', 'cli', 'testing'];
 
 /** For each layer: every layer after it, plus the composition files, is forbidden. */
 const zonesFor = (outer) => LAYERS.flatMap((layer, i) => [
@@ -41,6 +42,18 @@ const zonesFor = (outer) => LAYERS.flatMap((layer, i) => [
     message: `${layer}/ may not import ${outer}: only the composition root and the CLI compose layers.`,
   })),
 ]);
+
+/**
+ * Frontends translate wire formats and call the serving core: of the server they import serving/
+ * (the core's API and the vocabulary it names explicitly) and themselves, nothing else
+ * (DESIGN.md, Architecture). Their unit tests may also use testing/ and the throttled log.
+ */
+const frontendZone = (except) => ({
+  target: `${SERVER}/frontends`,
+  from: SERVER,
+  except: ['./serving', './frontends', ...except],
+  message: 'frontends/ import the serving core (serving/), @sibyl/protocol and libraries only: reach what you need through serving/ (DESIGN.md, Architecture).',
+});
 
 /** What client code may not import: the server, or the protocol's files instead of its exports. */
 const CLIENT_IMPORTS = [
@@ -67,13 +80,13 @@ export default tseslint.config(
         { selector: 'ExportAllDeclaration', message: 'No `export *`: list exports explicitly (DESIGN.md, Conventions 8).' },
         { selector: 'TSEnumDeclaration', message: 'Use `as const` objects or literal unions, not enums.' },
       ],
-      'import-x/no-restricted-paths': ['error', { zones: zonesFor(OUTER) }],
+      'import-x/no-restricted-paths': ['error', { zones: [...zonesFor(OUTER), frontendZone([])] }],
     },
   },
   {
     // Unit tests next to the code may use the shared fakes and model builders of testing/.
     files: ['**/*.test.ts'],
-    rules: { 'import-x/no-restricted-paths': ['error', { zones: zonesFor(OUTER.filter((o) => o !== 'testing')) }] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: [...zonesFor(OUTER.filter((o) => o !== 'testing')), frontendZone(['./testing', './observability/logging'])] }] },
   },
   {
     // The protocol package is the shared wire contract: it imports nothing of ours and must run in

@@ -9,6 +9,7 @@ import { compileModelConfig } from '../packages/server/src/config/model-config.t
 import { predictionLogServerDefaults } from '../packages/server/src/config/prediction-log-config.ts';
 import { createSystemClock } from '../packages/server/src/core/clock.ts';
 import type { ServedVersion } from '../packages/server/src/models/served-version.ts';
+import type { RequestContext } from '../packages/server/src/core/request-context.ts';
 import { DriftMonitor } from '../packages/server/src/observability/drift/drift-monitor.ts';
 import { SibylMetrics } from '../packages/server/src/observability/metrics/metrics.ts';
 import { PredictionLogger } from '../packages/server/src/observability/prediction-log/prediction-logger.ts';
@@ -23,6 +24,7 @@ const served = { name: 'tabular_mlp', version: 1, signature, config } as unknown
 const request = { inputs: [{ name: 'input', datatype: 'FP32' as const, shape: [1, 32], data: Float32Array.from({ length: 32 }, (_, i) => (i * 0.37) % 1) }] };
 const response = { model_name: 'tabular_mlp', outputs: [{ name: 'probabilities', datatype: 'FP32' as const, shape: [1, 2], data: Float32Array.from([0.3, 0.7]) }] };
 const batch = { rows: 1, startMs: 1, endMs: 1.1, members: [{ enqueuedAtMs: 0.9, rows: 1, trace: undefined }], failed: false };
+const CONTEXT: RequestContext = { requestId: 'r', arrivalMs: 0, entry: 'http' };
 
 function parts(which: string): ObservabilityParts {
   const metrics = new SibylMetrics({ models: () => [], served: () => [], inFlight: () => 0, serverVersion: '0', processMetrics: false });
@@ -43,9 +45,9 @@ for (const which of ['metrics', 'prediction log (1%)', 'drift (32 features)', 'a
   for (let round = 0; round < 3; round++) {
     const before = process.cpuUsage();
     for (let i = 0; i < N; i++) {
-      const token = observer.started(served, request, undefined);
+      const token = observer.started(served, request, CONTEXT);
       scheduler?.executed(batch);
-      observer.finished({ model: 'tabular_mlp', served, request, response, error: undefined, totalMs: 1.5, context: { requestId: 'r' }, token });
+      observer.finished({ model: 'tabular_mlp', served, request, response, error: undefined, totalMs: 1.5, context: CONTEXT, token });
     }
     const used = process.cpuUsage(before);
     samples.push(((used.user + used.system) * 1000) / N);

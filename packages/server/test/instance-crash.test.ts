@@ -38,7 +38,7 @@ it('fails the request in flight with INSTANCE_CRASHED (500), replaces the worker
   // submitted in the same tick, so its run is already sent to the dying worker.
   instance.simulateCrash();
   const data = new Float32Array(4 * SLOW.size);
-  const inFlight = server.inference.infer('slow', {}, { inputs: [{ name: 'input', datatype: 'FP32', shape: [4, SLOW.size], data }] });
+  const inFlight = server.inference.infer('slow', {}, { inputs: [{ name: 'input', datatype: 'FP32', shape: [4, SLOW.size], data }] }, server.core.newContext('embedded'));
   const crashed = await inFlight.then(
     () => undefined,
     (err: unknown) => err,

@@ -2,9 +2,11 @@
 // signature the rows are mapped to. In the server and the CLI it is the Router's infer (so a job
 // may target an endpoint, whose traffic policy picks the versions, exactly as for an online
 // request); tests may pass any function.
+import { randomUUID } from 'node:crypto';
 import type { InferRequest, InferResponse, TensorMetadata } from '@sibyl/protocol';
 import type { BatchTarget } from '../config/batch-job-config.ts';
 import type { Cancellation } from '../core/cancellation.ts';
+import type { Clock } from '../core/clock.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import type { Router } from '../routing/router.ts';
 
@@ -26,8 +28,11 @@ export interface BatchScorer {
   infer(request: InferRequest, signal?: Cancellation): Promise<InferResponse>;
 }
 
-/** A scorer over the server's (or the CLI's) router: models and endpoints alike. */
-export function routerScorer(router: Router, models: ModelManager, target: BatchTarget): BatchScorer {
+/**
+ * A scorer over the server's (or the CLI's) router: models and endpoints alike. Each request is
+ * its own request context (entry `batch`), arriving when it is handed to the scorer.
+ */
+export function routerScorer(router: Router, models: ModelManager, clock: Clock, target: BatchTarget): BatchScorer {
   const name = target.kind === 'model' ? target.model : target.endpoint;
   const selector = target.kind === 'model' ? { version: target.version === undefined ? undefined : String(target.version), label: target.label } : {};
   return {
@@ -43,6 +48,6 @@ export function routerScorer(router: Router, models: ModelManager, target: Batch
         instanceCount: Math.max(1, served.instanceCount),
       };
     },
-    infer: (request, signal) => router.infer(name, selector, request, signal),
+    infer: (request, signal) => router.infer(name, selector, request, { requestId: request.id ?? randomUUID(), arrivalMs: clock.now(), signal, entry: 'batch' }),
   };
 }

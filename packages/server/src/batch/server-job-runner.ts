@@ -158,7 +158,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
     },
     async run(prepared, { jobId, origin, signal, onProgress }) {
       const { job } = prepared as ServerPreparedJob;
-      const bounded = boundedScorer(routerScorer(router, models, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
+      const bounded = boundedScorer(routerScorer(router, models, clock, job.target), (s) => Math.min(job.concurrency ?? Number.POSITIVE_INFINITY, Math.max(1, s.instanceCount)));
       const scorer = gate === undefined ? bounded : gatedScorer(bounded, gate);
       const thread = options.sqliteFile === undefined ? undefined : await SqliteCommitThread.start(options.sqliteFile);
       try {

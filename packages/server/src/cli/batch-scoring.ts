@@ -1,28 +1,43 @@
-// What `sibyl batch run` scores with, in this process: the server's own model manager,
-// inference service, endpoints and router over the model repository — ONNX sessions in worker
-// threads, dynamic batching, the same validation — but no listener, loading only the models the
-// job needs (explicit model control), with no request deadline and an in-memory state store.
+// What `sibyl batch run` scores with, in this process: the serving core, built by the same
+// builder as the server's (serving/sibyl-core.ts) — ONNX sessions in worker threads, dynamic
+// batching, the same validation and endpoints — but with no listener, loading only the models the
+// job needs (explicit model control), with no request deadline, an in-memory state store, no
+// prediction store of its own (the job writes its own), no response cache and no observers.
 import type { Logger } from 'pino';
 import type { BatchTarget } from '../config/batch-job-config.ts';
-import { compileEndpointConfig, targetsOf, type EndpointConfig } from '../config/endpoint-config.ts';
+import { compileEndpointConfig, targetsOf } from '../config/endpoint-config.ts';
 import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
+import { serverConfigDefaults, type ServerConfig } from '../config/server-config.ts';
 import { routerScorer, type BatchScorer } from '../batch/batch-scorer.ts';
 import type { Clock } from '../core/clock.ts';
-import { readMachineInfo } from '../core/machine.ts';
-import { seededRandom } from '../core/random.ts';
-import { ModelManager } from '../models/model-manager.ts';
-import { FilesystemModelStore } from '../repository/filesystem-model-store.ts';
-import { Endpoints } from '../routing/endpoints.ts';
-import { InferenceService } from '../routing/inference-service.ts';
-import { Router } from '../routing/router.ts';
-import { OnnxRuntime } from '../runtimes/onnx/onnx-runtime.ts';
+import type { ModelManager } from '../models/model-manager.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
-import { SqliteStateStore } from '../state/sqlite-state-store.ts';
+import { createSibylCore } from '../serving/sibyl-core.ts';
 
 export interface LocalScoring {
   scorer: BatchScorer;
   models: ModelManager;
   close(): Promise<void>;
+}
+
+/** The serving core's configuration for scoring one job's target. */
+function scoringConfig(modelRepository: string, endpoints: Readonly<Record<string, EndpointConfigDocument>>, target: BatchTarget): ServerConfig {
+  const endpoint = target.kind === 'endpoint' && endpoints[target.endpoint] !== undefined ? compileEndpointConfig(target.endpoint, endpoints[target.endpoint]!, 'sibyl.yaml') : undefined;
+  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(targetsOf(endpoint).map((t) => t.model))];
+  return {
+    ...serverConfigDefaults(modelRepository),
+    endpoints: endpoints as ServerConfig['endpoints'],
+    modelControlMode: 'explicit',
+    loadModels: needed,
+    requestTimeoutMs: 0,
+    stateStore: ':memory:',
+    maxLoadedModels: 0,
+    memoryBudgetBytes: 0,
+    modelLoadConcurrency: 2,
+    drainTimeoutMs: 30_000,
+    repositoryPollIntervalMs: 5000,
+    schedules: {},
+  };
 }
 
 export async function openLocalScoring(options: {
@@ -34,39 +49,22 @@ export async function openLocalScoring(options: {
   runtime?: Runtime;
 }): Promise<LocalScoring> {
   const { clock, log, target } = options;
-  const configured = new Map<string, EndpointConfig>(Object.entries(options.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
-  const endpoint = target.kind === 'endpoint' ? configured.get(target.endpoint) : undefined;
-  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(targetsOf(endpoint).map((t) => t.model))];
-  const stateStore = await SqliteStateStore.open(':memory:');
-  const models = new ModelManager({
-    repository: new FilesystemModelStore(options.modelRepository),
-    runtime: options.runtime ?? new OnnxRuntime(),
-    clock,
-    machine: readMachineInfo(),
+  const config = scoringConfig(options.modelRepository, options.endpoints, target);
+  const core = await createSibylCore(config, {
     log,
-    store: stateStore,
-    controlMode: 'explicit',
-    pollIntervalMs: 5000,
-    startupModels: needed,
-    limits: { maxLoadedVersions: 0, memoryBudgetBytes: 0 },
-    loadConcurrency: 2,
-    drainTimeoutMs: 30_000,
+    clock,
+    runtime: options.runtime,
+    predictionStore: false,
+    responseCache: false,
+    observability: false,
   });
-  const inference = new InferenceService(models, { clock, requestTimeoutMs: 0 });
-  const run = (t: { model: string; version?: number; label?: string }, request: Parameters<InferenceService['infer']>[2], signal?: Parameters<InferenceService['infer']>[3]) =>
-    inference.infer(t.model, { version: t.version === undefined ? undefined : String(t.version), label: t.label }, request, signal);
-  const endpoints = new Endpoints({ configured, store: stateStore, models, clock, random: seededRandom(Date.now()), log, run });
-  await endpoints.load();
-  await models.start();
-  endpoints.checkTargets();
-  const router = new Router(inference, endpoints, models);
+  await core.start();
   return {
-    scorer: routerScorer(router, models, target),
-    models,
+    scorer: routerScorer(core.router, core.models, clock, target),
+    models: core.models,
     async close() {
-      endpoints.close();
-      await models.close(0);
-      await stateStore.close();
+      await core.release(0);
+      await core.closeStores();
     },
   };
 }

@@ -2,15 +2,14 @@
 // Triton's statistics and Triton's model configuration, as plain JSON-shaped objects. The V2 REST
 // routes send them as JSON; the gRPC frontend hands them to protobuf (same field names).
 import type { Datatype, ModelMetadata } from '@sibyl/protocol';
-import type { ModelManager } from '../models/model-manager.ts';
-import type { ServedVersion } from '../models/served-version.ts';
-import type { Duration } from '../scheduling/statistics.ts';
+import type { Duration, ServedVersion } from '../serving/frontend-vocabulary.ts';
+import type { ModelsApi } from '../serving/serving-api.ts';
 
 /**
  * `GET /v2/models/{m}[/versions/{v}]`, gRPC ModelMetadata: of the served version, named `name`
  * (an endpoint's name when the version answers for an endpoint).
  */
-export function modelMetadataOf(models: ModelManager, served: ServedVersion, name = served.name): ModelMetadata {
+export function modelMetadataOf(models: Pick<ModelsApi, 'status'>, served: ServedVersion, name = served.name): ModelMetadata {
   return {
     name,
     versions: models.status(served.name).versions.map((v) => String(v.version)),

@@ -3,7 +3,8 @@
 // list to walk and nothing allocated for a part that is off.
 import type { InferRequest } from '@sibyl/protocol';
 import type { ServedVersion } from '../models/served-version.ts';
-import type { InferContext, InferOutcome, InferenceObserver } from '../routing/inference-observer.ts';
+import type { RequestContext } from '../core/request-context.ts';
+import type { InferOutcome, InferenceObserver } from '../routing/inference-observer.ts';
 import type { ExecutedBatch, IsolationOutcome, SchedulerObserver } from '../scheduling/scheduler-observer.ts';
 import type { DriftMonitor } from './drift/drift-monitor.ts';
 import type { SibylMetrics } from './metrics/metrics.ts';
@@ -20,7 +21,7 @@ export interface ObservabilityParts {
 export class RequestObserver implements InferenceObserver {
   constructor(private readonly parts: ObservabilityParts) {}
 
-  started(served: ServedVersion, request: InferRequest, _context: InferContext | undefined): unknown {
+  started(served: ServedVersion, request: InferRequest, _context: RequestContext): unknown {
     this.parts.drift?.observeInputs(served, request);
     return this.parts.predictions?.sample(served, request);
   }

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { SibylError, type InferRequest, type InferResponse, type Parameters, type Tensor } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { EndpointConfig, StickyKey, Target } from '../config/endpoint-config.ts';
-import type { Cancellation } from '../core/cancellation.ts';
 import type { CancelTimer, Clock } from '../core/clock.ts';
+import type { RequestContext } from '../core/request-context.ts';
 import type { Random } from '../core/random.ts';
 import { copyTensor, pickRows, replaceRows } from '../core/tensor-rows.ts';
 import { ArmStats } from './arm-stats.ts';
@@ -40,13 +40,6 @@ export interface EndpointContext {
    * label when it has one. Resolves with what was done, for the transition's reason.
    */
   promote(stable: Target, candidate: Target): Promise<string>;
-}
-
-/** What the request carries besides its tensors. */
-export interface RequestContext {
-  signal?: Cancellation;
-  /** A request header (HTTP) or metadata value (gRPC), lower-case name. */
-  header?: (name: string) => string | undefined;
 }
 
 /** Request ids kept for outcome feedback. */
@@ -211,7 +204,7 @@ export class Endpoint {
         parameters.sibyl_cascade_stage = result.stage;
         if (result.escalatedRows > 0) parameters.sibyl_cascade_escalated_rows = result.escalatedRows;
       } else {
-        const outcome = await this.caller.call(target, request, rc.signal, spare);
+        const outcome = await this.caller.call(target, request, rc, spare);
         response = outcome.response;
         if (outcome.fallback !== undefined) {
           parameters.sibyl_fallback = true;
@@ -224,7 +217,7 @@ export class Endpoint {
       if (p.kind !== 'cascade') this.count(arm, serverError ? 'server-error' : 'client-error', started);
       if (retry && serverError) {
         // The candidate failed: the stable arm answers, so the caller never sees it.
-        const outcome = await this.caller.call(p.stable, { ...request, inputs: spare! }, rc.signal, spare!.map(copyTensor));
+        const outcome = await this.caller.call(p.stable, { ...request, inputs: spare! }, rc, spare!.map(copyTensor));
         response = outcome.response;
         variant = 'stable';
         parameters.sibyl_retried_from = 'candidate';
@@ -237,7 +230,7 @@ export class Endpoint {
     parameters.sibyl_variant = variant;
     const answered: InferResponse = { ...response, id: requestId, parameters };
     this.remember(requestId, variant);
-    if (shadowInputs !== undefined) this.sendShadow({ ...request, inputs: shadowInputs }, answered);
+    if (shadowInputs !== undefined) this.sendShadow({ ...request, inputs: shadowInputs }, answered, rc);
     return answered;
   }
 
@@ -304,7 +297,7 @@ export class Endpoint {
       const started = this.ctx.clock.now();
       let response: InferResponse;
       try {
-        response = (await this.caller.call(s.target, { ...request, inputs }, rc.signal, undefined)).response;
+        response = (await this.caller.call(s.target, { ...request, inputs }, rc, undefined)).response;
       } catch (err) {
         this.statsOf(`stage-${stage + 1}`).record(isServerError(err) ? 'server-error' : 'client-error', 0);
         throw err;
@@ -325,13 +318,13 @@ export class Endpoint {
   }
 
   /** Sends a copy to the shadow target after the answer; the caller never waits for it. */
-  private sendShadow(request: InferRequest, primary: InferResponse): void {
+  private sendShadow(request: InferRequest, primary: InferResponse, rc: RequestContext): void {
     const shadow = this.config.shadow!;
     this.shadowsInFlight++;
     this.shadowStats.sent++;
     setImmediate(() => {
       this.ctx
-        .run(shadow.target, request, undefined)
+        .run(shadow.target, request, { ...rc, signal: undefined })
         .then((answer) => {
           const name = shadow.compareOutput ?? primary.outputs[0]?.name;
           const a = primary.outputs.find((o) => o.name === name);

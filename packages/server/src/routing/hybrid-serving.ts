@@ -9,19 +9,13 @@ import type { DefaultOutput, TrafficPolicy } from '../config/endpoint-config.ts'
 import type { Clock } from '../core/clock.ts';
 import { copyTensor } from '../core/tensor-rows.ts';
 import { defaultOutputs } from './default-response.ts';
-import type { Cancellation } from '../core/cancellation.ts';
+import type { RequestContext } from '../core/request-context.ts';
 import { decideHybrid, type HybridReason, type HybridSource } from './policies/hybrid.ts';
 import { storedAnswer } from './stored-answer.ts';
 import type { PredictionLookup, StoredPrediction } from './stored-prediction.ts';
 import { isServerError, targetKey, type TargetCaller } from './target-call.ts';
 
 type HybridPolicy = Extract<TrafficPolicy, { kind: 'hybrid' }>;
-
-/** What the request carries besides its tensors (Endpoint's RequestContext). */
-interface RequestContext {
-  signal?: Cancellation;
-  header?: (name: string) => string | undefined;
-}
 
 export interface HybridAnswer {
   response: InferResponse;
@@ -89,7 +83,7 @@ export class HybridServing {
     const live: InferRequest = { ...request, inputs };
     const spare = this.ctx.caller.needsInputCopy ? inputs.map(copyTensor) : undefined;
     try {
-      const outcome = await this.ctx.caller.call(p.target, live, rc.signal, spare);
+      const outcome = await this.ctx.caller.call(p.target, live, rc, spare);
       if (outcome.fallback !== undefined) {
         parameters.sibyl_fallback = true;
         parameters.sibyl_fallback_reason = outcome.fallback;

@@ -2,17 +2,8 @@
 // request. The interface lives here, with the layer that emits; implementations live in
 // observability/ and are wired by the composition root.
 import type { InferRequest, InferResponse, SibylError } from '@sibyl/protocol';
+import type { RequestContext } from '../core/request-context.ts';
 import type { ServedVersion } from '../models/served-version.ts';
-
-/** What a frontend knows of a request besides its body. */
-export interface InferContext {
-  /** The request's id for logs and the prediction log (`x-request-id`, or the frontend's own). */
-  requestId?: string;
-  /** Time the frontend already spent on the request before infer() (receiving, decoding), in ms. */
-  elapsedBeforeMs?: number;
-  /** The frontend's trace context (a span), handed back to observers and the scheduler. */
-  trace?: unknown;
-}
 
 /** How one request ended, as observers see it. */
 export interface InferOutcome {
@@ -26,9 +17,10 @@ export interface InferOutcome {
   readonly response: InferResponse | undefined;
   /** Set on failure. */
   readonly error: SibylError | undefined;
-  /** From the frontend's receipt of the request (elapsedBeforeMs included) to the answer, in ms. */
+  /** From the request's arrival (context.arrivalMs: its entry's receipt of it) to the answer, in ms. */
   readonly totalMs: number;
-  readonly context: InferContext | undefined;
+  /** The request's context, as its entry made it (a shadow copy or fallback call carries the caller's). */
+  readonly context: RequestContext;
   /** What started() returned for this request. */
   readonly token: unknown;
 }
@@ -43,7 +35,7 @@ export interface InferenceObserver {
    * readable here and only here (the scheduler takes ownership next and may transfer them to a
    * worker): copy what you keep. The return value comes back as InferOutcome.token.
    */
-  started(served: ServedVersion, request: InferRequest, context: InferContext | undefined): unknown;
+  started(served: ServedVersion, request: InferRequest, context: RequestContext): unknown;
   /** The request was answered or failed. Response tensors are readable during the call. */
   finished(outcome: InferOutcome): void;
 }

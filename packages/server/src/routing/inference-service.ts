@@ -4,13 +4,14 @@
 import { SibylError, type InferRequest, type InferResponse, type ParameterValue, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
+import type { RequestContext } from '../core/request-context.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { checkClassification, classify } from './classification.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
 import type { ServedVersion } from '../models/served-version.ts';
 import { validateInferRequest } from '../models/validate-request.ts';
 import { responseCacheKey, type ResponseCache } from './response-cache.ts';
-import type { InferContext, InferenceObserver } from './inference-observer.ts';
+import type { InferenceObserver } from './inference-observer.ts';
 
 export class InferenceService {
   private inFlight = 0;
@@ -31,11 +32,6 @@ export class InferenceService {
     },
   ) {}
 
-  /** Whether requests are observed: frontends then pass an InferContext (else it is not needed). */
-  get observed(): boolean {
-    return this.options.observer !== undefined;
-  }
-
   /** Requests between infer() and its answer. */
   get pending(): number {
     return this.inFlight;
@@ -44,21 +40,24 @@ export class InferenceService {
   /**
    * Runs one inference request on the version the selector addresses (by number or label; the
    * default route without either), loading it on demand within the request's deadline when it
-   * is not resident. Ownership of the request's tensor buffers passes to the service.
+   * is not resident. Ownership of the request's tensor buffers passes to the service. The
+   * context's signal cancels it; its deadline (with the request's `timeout` parameter and the
+   * server's default, whichever ends first) bounds it; observers see it and count the request's
+   * time from its arrivalMs.
    * @throws SibylError: NOT_FOUND, INVALID_ARGUMENT (the request does not fit the model),
    *   UNAVAILABLE (not ready), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL (the runtime failed).
    */
-  infer(model: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation, context?: InferContext): Promise<InferResponse> {
+  infer(model: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
     const observer = this.options.observer;
-    if (observer === undefined) return this.run(model, selector, request, signal, undefined, undefined);
-    return this.observe(observer, model, selector, request, signal, context);
+    if (observer === undefined) return this.run(model, selector, request, context, undefined);
+    return this.observe(observer, model, selector, request, context);
   }
 
   /**
    * A frontend could not turn a request for `model` into an InferRequest (an undecodable body):
    * observers count it like any failed request.
    */
-  rejected(model: string, selector: VersionSelector, error: SibylError, context?: InferContext): void {
+  rejected(model: string, selector: VersionSelector, error: SibylError, context: RequestContext): void {
     const observer = this.options.observer;
     if (observer === undefined) return;
     let served: ServedVersion | undefined;
@@ -67,19 +66,19 @@ export class InferenceService {
     } catch {
       served = undefined;
     }
-    observer.finished({ model, served, request: undefined, response: undefined, error, totalMs: context?.elapsedBeforeMs ?? 0, context, token: undefined });
+    observer.finished({ model, served, request: undefined, response: undefined, error, totalMs: this.options.clock.now() - context.arrivalMs, context, token: undefined });
   }
 
   /** infer() with an observer: told once when the request is queued and once when it ends. */
-  private async observe(observer: InferenceObserver, model: string, selector: VersionSelector, request: InferRequest, signal: Cancellation | undefined, context: InferContext | undefined): Promise<InferResponse> {
-    const watch: Watch = { observer, startMs: this.options.clock.now(), served: undefined, started: false, token: undefined };
+  private async observe(observer: InferenceObserver, model: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
+    const watch: Watch = { observer, served: undefined, started: false, token: undefined };
     const finish = (response: InferResponse | undefined, error: SibylError | undefined): void => {
-      const totalMs = this.options.clock.now() - watch.startMs + (context?.elapsedBeforeMs ?? 0);
+      const totalMs = this.options.clock.now() - context.arrivalMs;
       observer.finished({ model, served: watch.served, request, response, error, totalMs, context, token: watch.token });
     };
     let response: InferResponse;
     try {
-      response = await this.run(model, selector, request, signal, context, watch);
+      response = await this.run(model, selector, request, context, watch);
     } catch (err) {
       finish(undefined, err instanceof SibylError ? err : new SibylError('INTERNAL_ERROR', (err as Error).message, { cause: err }));
       throw err;
@@ -88,13 +87,15 @@ export class InferenceService {
     return response;
   }
 
-  private async run(model: string, selector: VersionSelector, request: InferRequest, signal: Cancellation | undefined, context: InferContext | undefined, watch: Watch | undefined): Promise<InferResponse> {
+  private async run(model: string, selector: VersionSelector, request: InferRequest, context: RequestContext, watch: Watch | undefined): Promise<InferResponse> {
     this.inFlight++;
+    const signal: Cancellation | undefined = context.signal;
     try {
       const timeoutUs = integerParameter(request.parameters?.timeout, 'timeout', 'microseconds');
       const priority = integerParameter(request.parameters?.priority, 'priority', 'a priority level (1 is highest, 0 the default)');
       const timeoutMs = timeoutUs !== undefined && timeoutUs > 0 ? timeoutUs / 1000 : this.options.requestTimeoutMs;
-      const deadlineMs = timeoutMs > 0 ? this.options.clock.now() + timeoutMs : undefined;
+      const ownDeadlineMs = timeoutMs > 0 ? this.options.clock.now() + timeoutMs : undefined;
+      const deadlineMs = context.deadlineMs === undefined ? ownDeadlineMs : Math.min(context.deadlineMs, ownDeadlineMs ?? Infinity);
       const target = this.models.acquire(model, selector, { deadlineMs, signal });
       let served = target instanceof Promise ? await target : target;
       // A version loaded on demand may have begun to drain while this request waited for it (its
@@ -130,7 +131,7 @@ export class InferenceService {
         const hit = await cache.get(cacheKey);
         served.statistics.recordCacheLookup(hit !== undefined, this.options.clock.now() - started);
         if (hit !== undefined) return this.answer(served, request, hit, 'hit');
-        if (!served.admitting) return await this.run(model, selector, request, signal, context, watch);
+        if (!served.admitting) return await this.run(model, selector, request, context, watch);
       }
       const outputs = await served.execute(
         { inputs: request.inputs, outputNames, rows: served.signature.maxBatchSize > 0 ? batchSize : 1, batchKey: batchKeyOf(request.inputs, outputNames) },
@@ -139,7 +140,7 @@ export class InferenceService {
           deadlineMs,
           // Triton's levels: 1 is the highest; 0 (or none) is the default, served after explicit levels.
           priority: priority === undefined || priority === 0 ? Number.MAX_SAFE_INTEGER : priority,
-          trace: context?.trace,
+          trace: context.trace,
         },
       );
       const batched = served.signature.maxBatchSize > 0;
@@ -174,8 +175,6 @@ export class InferenceService {
 /** The observer of one request, and what it learnt on the way. */
 interface Watch {
   observer: InferenceObserver;
-  /** Clock time infer() began. */
-  startMs: number;
   served: ServedVersion | undefined;
   /** Whether started() was called (a request routed twice is still one request). */
   started: boolean;

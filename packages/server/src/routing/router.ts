@@ -3,11 +3,9 @@
 // model get the endpoint's policy (a canary, a shadow) unchanged; a request that names a version
 // or label goes to the model itself.
 import { SibylError, type InferRequest, type InferResponse } from '@sibyl/protocol';
-import type { Cancellation } from '../core/cancellation.ts';
+import type { RequestContext } from '../core/request-context.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
-import type { RequestContext } from './endpoint.ts';
 import type { Endpoints } from './endpoints.ts';
-import type { InferContext } from './inference-observer.ts';
 import type { InferenceService } from './inference-service.ts';
 
 const addressesVersion = (s: VersionSelector): boolean => (s.version !== undefined && s.version !== '') || (s.label !== undefined && s.label !== '');
@@ -21,14 +19,15 @@ export class Router {
 
   /**
    * Answers a request for `name`: through its endpoint when it has one and the request names no
-   * version or label, else through the model. See InferenceService.infer for ownership and errors.
+   * version or label, else through the model. The context goes with it through the endpoint's
+   * targets, fallbacks and shadows. See InferenceService.infer for ownership and errors.
    */
-  infer(name: string, selector: VersionSelector, request: InferRequest, signal?: Cancellation, context?: Omit<RequestContext, 'signal'> & { observed?: InferContext }): Promise<InferResponse> {
+  infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
     const endpoint = this.endpoints.get(name);
-    if (endpoint === undefined) return this.inference.infer(name, selector, request, signal, context?.observed);
-    if (!addressesVersion(selector)) return endpoint.infer(request, { signal, header: context?.header });
+    if (endpoint === undefined) return this.inference.infer(name, selector, request, context);
+    if (!addressesVersion(selector)) return endpoint.infer(request, context);
     if (!this.models.has(name)) return Promise.reject(this.notAModel(name));
-    return this.inference.infer(name, selector, request, signal, context?.observed);
+    return this.inference.infer(name, selector, request, context);
   }
 
   /** Whether requests for `name` may carry no inputs: it is a hybrid endpoint, which answers by key. */

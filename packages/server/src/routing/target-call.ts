@@ -3,14 +3,15 @@
 // open, the fallback model or the default response answers, marked as such.
 import { SibylError, isServerFault, type InferRequest, type InferResponse, type Tensor } from '@sibyl/protocol';
 import type { DefaultOutput, EndpointConfig, Target } from '../config/endpoint-config.ts';
-import { CancelToken, type Cancellation } from '../core/cancellation.ts';
+import { CancelToken } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
+import type { RequestContext } from '../core/request-context.ts';
 import { copyTensor } from '../core/tensor-rows.ts';
 import { breakerAdmits, breakerRecords, closedBreaker, describeBreaker, type BreakerState } from './policies/breaker.ts';
 import { defaultOutputs } from './default-response.ts';
 
-/** Runs a request on a model version (the model path of the inference service). */
-export type RunTarget = (target: Target, request: InferRequest, signal: Cancellation | undefined) => Promise<InferResponse>;
+/** Runs a request on a model version (the model path of the inference service), with the caller's context. */
+export type RunTarget = (target: Target, request: InferRequest, context: RequestContext) => Promise<InferResponse>;
 
 /**
  * Errors that are the target's fault, not the caller's: they count against the target. The one
@@ -60,7 +61,7 @@ export class TargetCaller {
    * Calls `target`. `spare` is a copy of the inputs for the fallback model (required when it has
    * one). Without a fallback, the target's errors are thrown as they are.
    */
-  async call(target: Target, request: InferRequest, signal: Cancellation | undefined, spare: Tensor[] | undefined): Promise<CallOutcome> {
+  async call(target: Target, request: InferRequest, context: RequestContext, spare: Tensor[] | undefined): Promise<CallOutcome> {
     const key = targetKey(target);
     const limits = this.config.breaker;
     const now = this.clock.now();
@@ -70,11 +71,11 @@ export class TargetCaller {
       const why = `the circuit breaker of ${key} is ${describeBreaker(admitted.state, limits, now)}`;
       const error = new SibylError('MODEL_NOT_READY', `${why}; the endpoint has no fallback`);
       if (!this.hasFallback) throw error;
-      return this.answerForTarget(request, signal, spare, why, error);
+      return this.answerForTarget(request, context, spare, why, error);
     }
     const timeoutMs = this.config.fallback?.timeoutMs;
     try {
-      const response = timeoutMs === undefined || !this.hasFallback ? await this.run(target, request, signal) : await this.runWithin(target, request, signal, timeoutMs);
+      const response = timeoutMs === undefined || !this.hasFallback ? await this.run(target, request, context) : await this.runWithin(target, request, context, timeoutMs);
       this.breakers.set(key, breakerRecords(this.breakers.get(key)!, limits, this.clock.now(), true, admitted.probe));
       return { response };
     } catch (err) {
@@ -86,13 +87,14 @@ export class TargetCaller {
       this.breakers.set(key, breakerRecords(this.breakers.get(key)!, limits, this.clock.now(), false, admitted.probe));
       if (!this.hasFallback) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      return this.answerForTarget(request, signal, spare, `${key} failed: ${message}`, err);
+      return this.answerForTarget(request, context, spare, `${key} failed: ${message}`, err);
     }
   }
 
-  private async runWithin(target: Target, request: InferRequest, signal: Cancellation | undefined, timeoutMs: number): Promise<InferResponse> {
+  private async runWithin(target: Target, request: InferRequest, context: RequestContext, timeoutMs: number): Promise<InferResponse> {
     const token = new CancelToken();
     const onAbort = (): void => token.cancel();
+    const signal = context.signal;
     signal?.addEventListener('abort', onAbort, { once: true });
     let cancelTimer: (() => void) | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -102,21 +104,21 @@ export class TargetCaller {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([this.run(target, request, token), timedOut]);
+      return await Promise.race([this.run(target, request, { ...context, signal: token }), timedOut]);
     } finally {
       cancelTimer?.();
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private async answerForTarget(request: InferRequest, signal: Cancellation | undefined, spare: Tensor[] | undefined, reason: string, error: unknown): Promise<CallOutcome> {
+  private async answerForTarget(request: InferRequest, context: RequestContext, spare: Tensor[] | undefined, reason: string, error: unknown): Promise<CallOutcome> {
     const fallback = this.config.fallback!;
     this.fallbacks++;
     const kind = reason.includes('circuit breaker') ? 'breaker open' : reason.includes('fallback\'s timeoutMs') ? 'timeout' : 'failed';
     this.fallbackReasons.set(kind, (this.fallbackReasons.get(kind) ?? 0) + 1);
     if (fallback.target !== undefined && spare !== undefined) {
       try {
-        const response = await this.run(fallback.target, { ...request, inputs: spare.map(copyTensor) }, signal);
+        const response = await this.run(fallback.target, { ...request, inputs: spare.map(copyTensor) }, context);
         return { response, fallback: reason, error };
       } catch (fallbackError) {
         if (fallback.response === undefined) {

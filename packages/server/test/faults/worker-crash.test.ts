@@ -57,7 +57,7 @@ it('fails only the request the dead worker held, replaces the instance, keeps ev
   const data = new Float32Array(SLOW.size);
   // Submitted in the same tick: the least busy instance is the first one, the dying worker. With
   // one execution per instance, nothing else is handed to it (what a dying worker holds fails).
-  const held = server.inference.infer('slow', {}, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, SLOW.size], data }] }).catch((err: unknown) => err);
+  const held = server.inference.infer('slow', {}, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, SLOW.size], data }] }, server.core.newContext('embedded')).catch((err: unknown) => err);
   const others = await Promise.all([infer('slow', 1, SLOW.size), infer('iris', 2, 2), infer('slow', 1, SLOW.size)]);
   const err = await held;
   expect(err).toBeInstanceOf(SibylError);

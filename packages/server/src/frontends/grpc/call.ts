@@ -3,22 +3,17 @@
 import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, isUnexpectedServerFault, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { CancelToken } from '../../core/cancellation.ts';
-import type { ModelManager } from '../../models/model-manager.ts';
-import { UNTHROTTLED, type KeyedLineWriter } from '../../observability/logging/throttled-log.ts';
-import type { InferContext } from '../../routing/inference-observer.ts';
-import type { InferenceService } from '../../routing/inference-service.ts';
-import type { Router } from '../../routing/router.ts';
+import { UNTHROTTLED, type CancelToken, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import type { ModelsApi, ServingApi } from '../../serving/serving-api.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
 import { checkDecoded } from './refused-message.ts';
 
 export interface GrpcHandlerDeps {
-  models: ModelManager;
-  /** Names are endpoints or models; the router decides which answers (the one request path). */
-  router: Router;
-  /** For observation only (metrics, prediction log): whether observers listen, and rejected requests. */
-  inference: InferenceService;
+  /** The serving core: names are endpoints or models; its infer() is the one request path. */
+  core: ServingApi;
+  /** The core's model control and status (core.models). */
+  models: ModelsApi;
   log: Logger;
   /** Rate-limits the lines a caller can cause (failed calls); default: every line is written. */
   lineLimiter?: KeyedLineWriter;
@@ -29,12 +24,12 @@ export interface GrpcHandlerDeps {
   isReady: () => boolean;
   /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
-  /** Told when an inference call arrives, so batch jobs in the server give way. */
-  onlineActivity?: { touch(nowMs: number): void };
 }
 
-/** What a call carries besides its message: its time left, its cancellation, its metadata. */
+/** What a call carries besides its message: its start, its time left, its cancellation, its metadata. */
 export interface CallFacts {
+  /** Core clock time the call (a stream's message: its arrival) was received: the request's arrival. */
+  arrivalMs: number;
   remainingMs: number | undefined;
   cancel: CancelToken;
   metadata: Metadata;
@@ -44,24 +39,33 @@ export interface CallFacts {
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
   checkDecoded(message);
-  deps.onlineActivity?.touch(performance.now());
-  const observed: InferContext | undefined = deps.inference.observed ? { requestId: message.id === '' ? undefined : message.id, elapsedBeforeMs: 0 } : undefined;
-  let target;
-  try {
-    target = decodeGrpcInferRequest(message, { allowNoInputs: (model) => deps.router.answersByKey(model, { version: message.model_version }) });
-  } catch (err) {
-    if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(message.model_name ?? '', { version: message.model_version }, err, observed);
-    throw err;
-  }
-  const request = withCallDeadline(target.request, call.remainingMs);
-  // Metadata stands for headers (sticky keys of split endpoints and the like).
+  deps.core.onlineActivity.touch(performance.now());
+  // Metadata stands for headers (sticky keys of split endpoints, traceparent and the like).
   const header = (name: string): string | undefined => {
     const value = call.metadata.get(name)[0];
     return typeof value === 'string' ? value : undefined;
   };
-  const response = await deps.router.infer(target.model, { version: target.version }, request, call.cancel, { header, observed });
-  // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
-  return encodeGrpcInferResponse(response, { raw: target.raw });
+  const tracing = deps.core.observability.tracing;
+  const span = tracing?.startRequestSpan('grpc ModelInfer', { traceparent: header('traceparent'), tracestate: header('tracestate') }, { 'rpc.system': 'grpc', 'rpc.method': 'ModelInfer', 'sibyl.model': message.model_name ?? '', 'sibyl.request_id': message.id ?? '' });
+  // The one context of this request: its arrival is the call's start, for every latency the core reports.
+  const context = deps.core.newContext('grpc', { requestId: message.id === '' ? undefined : message.id, arrivalMs: call.arrivalMs, signal: call.cancel, header, trace: span });
+  try {
+    let target;
+    try {
+      target = decodeGrpcInferRequest(message, { allowNoInputs: (model) => deps.core.answersByKey(model, { version: message.model_version }) });
+    } catch (err) {
+      if (err instanceof SibylError) deps.core.rejected(message.model_name ?? '', { version: message.model_version }, err, context);
+      throw err;
+    }
+    const request = withCallDeadline(target.request, call.remainingMs);
+    const response = await deps.core.infer(target.model, { version: target.version }, request, context);
+    if (span !== undefined) tracing!.endCallSpan(span, undefined);
+    // Answer in kind: raw contents for raw requests (what Triton's clients send and read).
+    return encodeGrpcInferResponse(response, { raw: target.raw });
+  } catch (err) {
+    if (span !== undefined) tracing!.endCallSpan(span, asSibylError(err));
+    throw err;
+  }
 }
 
 /** Logs unexpected server faults (the error table's: INTERNAL, UNKNOWN) with their cause, the rest by reason at debug; turns anything thrown into a gRPC status. */

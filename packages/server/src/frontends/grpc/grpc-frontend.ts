@@ -13,7 +13,7 @@ import { GRPC_LOADER_OPTIONS } from '@sibyl/protocol';
 import { inferenceHandlers, type GrpcHandlerDeps } from './inference-handlers.ts';
 import { withRefusedMarkers } from './refused-message.ts';
 
-export interface GrpcFrontendOptions extends GrpcHandlerDeps {
+export interface GrpcFrontendOptions extends Omit<GrpcHandlerDeps, 'models'> {
   /** Largest message received or sent, in bytes. */
   maxMessageBytes: number;
 }
@@ -40,7 +40,7 @@ export class GrpcFrontend {
       'grpc.max_send_message_length': options.maxMessageBytes,
     });
     const definitions = loadDefinitions();
-    this.server.addService(withRefusedMarkers(definitions.inference[INFERENCE_SERVICE] as ServiceDefinition), inferenceHandlers(options));
+    this.server.addService(withRefusedMarkers(definitions.inference[INFERENCE_SERVICE] as ServiceDefinition), inferenceHandlers({ ...options, models: options.core.models }));
     this.health.addToServer(this.server);
     new ReflectionService({ ...definitions.inference, ...definitions.health }).addToServer(this.server);
   }

@@ -2,7 +2,7 @@
 // messages ⇄ core types; inference goes through InferenceService like every other frontend.
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { SibylError, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
-import { CancelToken } from '../../core/cancellation.ts';
+import { CancelToken } from '../../serving/frontend-vocabulary.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { loadConfigParameter } from '../http/repository-routes.ts';
 import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
@@ -56,7 +56,7 @@ function requireName(name: string | undefined, field: string): string {
 
 /** The model and version a name (model or endpoint) and version (or label) stand for. */
 function targetOf(deps: GrpcHandlerDeps, message: string, request: NameVersion) {
-  return deps.router.targetOf(requireName(request.name, `${message}.name`), { version: request.version });
+  return deps.core.targetOf(requireName(request.name, `${message}.name`), { version: request.version });
 }
 
 /** The version a request names, loaded on demand. */
@@ -116,10 +116,11 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     }),
 
     ModelInfer: (call: ServerUnaryCall<GrpcModelInferRequest, GrpcModelInferResponse>, callback: sendUnaryData<GrpcModelInferResponse>): void => {
+      const arrivalMs = deps.core.clock.now();
       // A client that cancels (or whose deadline passes) has its queued request dropped.
       const cancel = new CancelToken();
       call.once('cancelled', () => cancel.cancel());
-      inferOne(deps, call.request, { remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata }).then(
+      inferOne(deps, call.request, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata }).then(
         (response) => callback(null, response),
         (err: unknown) => callback(failWith(deps, 'ModelInfer', err)),
       );

@@ -6,7 +6,7 @@
 // last answer; when it cancels, queued requests are dropped.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { parametersToGrpc, type GrpcModelInferRequest } from '@sibyl/protocol';
-import { CancelToken } from '../../core/cancellation.ts';
+import { CancelToken } from '../../serving/frontend-vocabulary.ts';
 import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
 import { remainingMs } from './deadline.ts';
 import { asSibylError } from './errors.ts';
@@ -29,9 +29,10 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
       pending.clear();
     });
     call.on('data', (message: GrpcModelInferRequest) => {
+      const arrivalMs = deps.core.clock.now();
       const token = new CancelToken();
       pending.add(token);
-      inferOne(deps, message, { remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata })
+      inferOne(deps, message, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata })
         .then(
           (response) => ({ error_message: '', infer_response: response }),
           (err: unknown) => {

@@ -7,18 +7,21 @@ import { installBodyIntake, keepConnectionOfUnreadRefusal } from './body-intake.
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
-import { registerBatchRoutes, type BatchRouteDeps } from './batch-routes.ts';
-import { registerEndpointRoutes, type EndpointRouteDeps } from './endpoint-routes.ts';
+import { registerBatchRoutes } from './batch-routes.ts';
+import { registerEndpointRoutes } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
-import { registerObservabilityRoutes, type ObservabilityRouteDeps } from './observability-routes.ts';
-import { registerPredictionRoutes, type PredictionRouteDeps } from './prediction-routes.ts';
+import { registerObservabilityRoutes } from './observability-routes.ts';
+import { registerPredictionRoutes } from './prediction-routes.ts';
 import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
 import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
-import { UNTHROTTLED, type KeyedLineWriter } from '../../observability/logging/throttled-log.ts';
-import type { Tracing } from '../../observability/tracing/tracing.ts';
+import { UNTHROTTLED, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import type { ServingApi } from '../../serving/serving-api.ts';
+import { ArrivalClock, noteArrival } from './arrival-clock.ts';
 
-export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<ObservabilityRouteDeps, 'log' | 'models'>, Partial<PredictionRouteDeps> {
+export interface HttpAppOptions extends Omit<V2RouteDeps, 'models'> {
+  /** The serving core every route reaches (inference, model and endpoint control, batch jobs, observability). */
+  core: ServingApi;
   log: Logger;
   /** Rate-limits the lines a client can cause (failed requests); default: every line is written. */
   lineLimiter?: KeyedLineWriter;
@@ -28,13 +31,8 @@ export interface HttpAppOptions extends V2RouteDeps, EndpointRouteDeps, Omit<Obs
   isDraining: () => boolean;
   /** One log line per request (see installAccessLog). */
   accessLog?: boolean;
-  tracing?: Tracing;
   /** Origins whose pages may call the API (CORS); `*` for any. */
   corsOrigins?: readonly string[];
-  /** Batch jobs and schedules inside the server (/v1/batch/...). */
-  batch?: BatchRouteDeps;
-  /** Told when an inference request arrives, so batch jobs in the server give way. */
-  onlineActivity?: { touch(nowMs: number): void };
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -52,15 +50,34 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
+  registerHttpRoutes(app, options);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${request.method} ${request.url.split('?')[0]}; see docs/reference/rest-api.md`)),
+  );
+  return app;
+}
 
+/**
+ * Registers Sibyl's hooks, error handler and routes (V2, TF Serving, management, observability,
+ * batch, stored predictions) on `app`: the server's own app, or — as a plugin — an application's
+ * Fastify instance, where they stay within the plugin's encapsulation context.
+ */
+export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions): void {
+  const core = options.core;
+  const { metrics, predictions, drift, tracing } = core.observability;
   // Bodies stay raw bytes, within the body limit and the shared body budget.
   const budget = installBodyIntake(app, options.limits);
-  options.metrics?.watchBodyBudget(budget);
+  metrics?.watchBodyBudget(budget);
 
-  // Callback-style hooks: an async hook costs a promise per request on the hot path.
-  const activity = options.onlineActivity;
+  // Callback-style hooks: an async hook costs a promise per request on the hot path. The first
+  // notes when a request arrived (core clock): every frontend's latency counts from there.
+  const activity = core.onlineActivity;
+  const arrivals = new ArrivalClock();
   app.addHook('onRequest', (request, reply, done) => {
-    if (activity !== undefined && request.method === 'POST') activity.touch(performance.now());
+    if (request.method === 'POST') {
+      noteArrival(request, arrivals.arrivalMs(core.clock.now()));
+      activity.touch(performance.now());
+    }
     if (options.isDraining() && !ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) {
       sendError(reply, new SibylError('SERVER_DRAINING', 'the server is shutting down and takes no new requests; retry on another replica'), { ready: false });
       return;
@@ -89,19 +106,15 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return sendError(reply, error);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${request.method} ${request.url.split('?')[0]}; see docs/reference/rest-api.md`)),
-  );
-
-  if (options.tracing !== undefined) installTracingHooks(app, options.tracing);
+  if (tracing !== undefined) installTracingHooks(app, tracing);
   if (options.accessLog === true) installAccessLog(app);
   allowOrigins(app, options.corsOrigins ?? []);
-  registerV2Routes(app, options);
-  registerRepositoryRoutes(app, options);
-  registerEndpointRoutes(app, options);
-  registerObservabilityRoutes(app, options);
-  registerTfServingRoutes(app, options);
-  if (options.batch !== undefined) registerBatchRoutes(app, options.batch);
-  if (options.predictionStore !== undefined && options.clock !== undefined) registerPredictionRoutes(app, { predictionStore: options.predictionStore, clock: options.clock });
-  return app;
+  const v2 = { ...options, models: core.models };
+  registerV2Routes(app, v2);
+  registerRepositoryRoutes(app, { models: core.models });
+  registerEndpointRoutes(app, { endpoints: core.endpoints });
+  registerObservabilityRoutes(app, { log: options.log, models: core.models, metrics, predictions, drift });
+  registerTfServingRoutes(app, v2);
+  if (core.batch !== undefined) registerBatchRoutes(app, { batchJobs: core.batch.jobs, schedules: core.batch.schedules });
+  if (core.storedPredictions !== undefined) registerPredictionRoutes(app, { predictionStore: core.storedPredictions, clock: core.clock });
 }

@@ -2,8 +2,7 @@
 // server; list schedules with their next and last runs. Translation only: batch/ decides.
 import { SibylError, type BatchJobJson, type BatchJobListJson, type BatchScheduleListJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { BatchJobManager } from '../../batch/job-manager.ts';
-import type { BatchScheduler } from '../../batch/schedules.ts';
+import type { BatchJobManager, BatchScheduler } from '../../serving/frontend-vocabulary.ts';
 import { readJsonObject } from './json-body.ts';
 
 export interface BatchRouteDeps {

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { SibylError } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyBudget, BodyHold } from './body-budget.ts';
-import { bodyContentOf, bodyCostBytes, type BodyContent } from '../../core/body-cost.ts';
+import { bodyContentOf, bodyCostBytes, type BodyContent } from '../../serving/frontend-vocabulary.ts';
 import { inflateRequestBody } from './content-encoding.ts';
 import { bodyTooLarge } from './errors.ts';
 import type { HttpLimits } from './http-limits.ts';

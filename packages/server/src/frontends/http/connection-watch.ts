@@ -2,7 +2,7 @@
 // the requests still in flight on it, so their queued work is dropped instead of run.
 import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { CancelToken } from '../../core/cancellation.ts';
+import { CancelToken } from '../../serving/frontend-vocabulary.ts';
 
 const IN_FLIGHT = Symbol('sibyl.inFlight');
 type WatchedSocket = Socket & { [IN_FLIGHT]?: Set<CancelToken> };

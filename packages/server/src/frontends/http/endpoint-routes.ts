@@ -2,12 +2,12 @@
 // actions and the blue-green switch. Translation only: routing decides.
 import { SibylError, type BlueGreenSwitchJson, type EndpointDeleteJson, type EndpointListJson, type FeedbackJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
-import { endpointReport } from '../../routing/endpoint-report.ts';
-import type { Endpoints } from '../../routing/endpoints.ts';
+import { endpointReport } from '../../serving/frontend-vocabulary.ts';
+import type { EndpointsApi } from '../../serving/serving-api.ts';
 import { readJsonObject } from './json-body.ts';
 
 export interface EndpointRouteDeps {
-  endpoints: Endpoints;
+  endpoints: EndpointsApi;
 }
 
 type Params = { endpoint: string };

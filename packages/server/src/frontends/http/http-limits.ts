@@ -8,7 +8,7 @@ import { constrainedMemory } from 'node:process';
 import { totalmem } from 'node:os';
 import { MAX_REQUEST_ID_LENGTH, SibylError } from '@sibyl/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { bodyCostBytes, JSON_BODY } from '../../core/body-cost.ts';
+import { bodyCostBytes, JSON_BODY } from '../../serving/frontend-vocabulary.ts';
 import { sendError } from './errors.ts';
 
 /** The HTTP limits, resolved (see http.* in the server configuration). */

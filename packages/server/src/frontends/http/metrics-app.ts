@@ -2,7 +2,7 @@
 // let in on a port that does not serve inference.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { SibylMetrics } from '../../observability/metrics/metrics.ts';
+import type { SibylMetrics } from '../../serving/frontend-vocabulary.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
 import { registerMetricsRoute } from './observability-routes.ts';
 

@@ -3,16 +3,13 @@
 import { SibylError, type LogLevelJson, type PredictionLogJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { LOG_LEVELS } from '../../config/server-config.ts';
-import type { DriftMonitor } from '../../observability/drift/drift-monitor.ts';
-import type { SibylMetrics } from '../../observability/metrics/metrics.ts';
-import type { PredictionLogger } from '../../observability/prediction-log/prediction-logger.ts';
-import type { ModelManager } from '../../models/model-manager.ts';
+import { LOG_LEVELS, type DriftMonitor, type PredictionLogger, type SibylMetrics } from '../../serving/frontend-vocabulary.ts';
+import type { ModelsApi } from '../../serving/serving-api.ts';
 import { readJsonObject } from './json-body.ts';
 
 export interface ObservabilityRouteDeps {
   log: Logger;
-  models: ModelManager;
+  models: ModelsApi;
   metrics?: SibylMetrics;
   predictions?: PredictionLogger;
   drift?: DriftMonitor;

@@ -4,8 +4,7 @@
 // Each prediction carries the version that made it, the job that wrote it, when, and its age.
 import { MAX_LOOKUP_KEYS, SibylError, type PredictionLookupJson, type StoredPredictionJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../core/clock.ts';
-import type { PredictionLookup, StoredPrediction } from '../../routing/stored-prediction.ts';
+import type { Clock, PredictionLookup, StoredPrediction } from '../../serving/frontend-vocabulary.ts';
 import { readJsonObject } from './json-body.ts';
 
 /** Most keys one POST lookup may ask for (the protocol's limit). */

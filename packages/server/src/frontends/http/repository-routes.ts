@@ -4,11 +4,12 @@
 // Triton's extension: https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_model_repository.md
 import { SibylError, type EmptyJson, type LabelMoveJson, type LabelRollbackJson, type ModelLabelsJson, type ModelListJson, type ModelStatusJson, type RepositoryIndexEntry, type StateSnapshotJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { ModelManager, ModelStatus } from '../../models/model-manager.ts';
+import type { ModelStatus } from '../../serving/frontend-vocabulary.ts';
+import type { ModelsApi } from '../../serving/serving-api.ts';
 import { parseJsonLimited, readJsonObject } from './json-body.ts';
 
 export interface RepositoryRouteDeps {
-  models: ModelManager;
+  models: ModelsApi;
 }
 
 type ModelParams = { model: string };

@@ -2,7 +2,7 @@
 // access logging off, no hook runs and requests carry nothing extra.
 import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Tracing } from '../../observability/tracing/tracing.ts';
+import type { Tracing } from '../../serving/frontend-vocabulary.ts';
 
 const SPAN = Symbol('sibyl.span');
 type Traced = FastifyRequest & { [SPAN]?: Span };
@@ -16,7 +16,8 @@ export function requestSpan(request: FastifyRequest): Span | undefined {
 export function installTracingHooks(app: FastifyInstance, tracing: Tracing): void {
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
-    if (route !== undefined && route.endsWith('/infer')) {
+    // V2 inference, and TF Serving's :predict (the same request span for both REST frontends).
+    if (route !== undefined && (route.endsWith('/infer') || (route === '/v1/models/*' && request.method === 'POST' && request.url.includes(':predict')))) {
       const params = request.params as { model?: string; version?: string };
       (request as Traced)[SPAN] = tracing.startRequestSpan(`${request.method} ${route}`, request.headers, {
         'http.request.method': request.method,

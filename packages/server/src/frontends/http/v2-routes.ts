@@ -14,33 +14,26 @@ import {
   type ServerMetadata,
 } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelManager, VersionSelector } from '../../models/model-manager.ts';
-import type { InferContext } from '../../routing/inference-observer.ts';
-import type { InferenceService } from '../../routing/inference-service.ts';
-import type { Router } from '../../routing/router.ts';
+import type { RequestContext, VersionSelector } from '../../serving/frontend-vocabulary.ts';
+import type { ModelsApi, ServingApi } from '../../serving/serving-api.ts';
 import { releaseBody } from './body-intake.ts';
 import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { sendError } from './errors.ts';
-import { ArrivalClock } from './arrival-clock.ts';
+import { arrivalOf } from './arrival-clock.ts';
 import { requestSpan } from './tracing-hooks.ts';
 
 export interface V2RouteDeps {
-  models: ModelManager;
-  inference: InferenceService;
-  /** Names are endpoints or models; the router decides which answers. */
-  router: Router;
+  /** The serving core: names are endpoints or models; its infer() is the one request path. */
+  core: ServingApi;
+  /** The core's model control and status (core.models). */
+  models: ModelsApi;
   serverName: string;
   serverVersion: string;
   /** False while starting (models loading) and while draining. */
   isReady: () => boolean;
   /** Why the server is not ready (only asked while it is starting), for the health body. */
   notReadyReason: () => string;
-  /**
-   * Supporting components (stores, prediction log, response cache) that are degraded now. They do
-   * not make the server unready — inference goes on — but the readiness body names them.
-   */
-  degradedComponents?: () => readonly { component: string; reason?: string; sinceMs: number }[];
 }
 
 type ModelParams = { model: string; version?: string; label?: string };
@@ -62,7 +55,7 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected a JSON inference request');
   const header = request.headers[HEADER_LENGTH];
   // Hybrid endpoints answer by key: their requests may carry no inputs.
-  const options = { allowNoInputs: deps.router.answersByKey(request.params.model, selectorOf(request.params)) };
+  const options = { allowNoInputs: deps.core.answersByKey(request.params.model, selectorOf(request.params)) };
   if (header === undefined) return decodeInferRequest(body, undefined, options);
   const headerLength = Number(header);
   if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length) {
@@ -77,7 +70,7 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
 
 /** Raw binary mode: the body is the only input's bytes. */
 async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, body: Buffer, deps: V2RouteDeps): Promise<InferRequest> {
-  const target = deps.router.targetOf(request.params.model, selectorOf(request.params));
+  const target = deps.core.targetOf(request.params.model, selectorOf(request.params));
   const { signature } = await deps.models.acquire(target.model, target.selector);
   if (signature.inputs.length !== 1) {
     throw new SibylError('MALFORMED_REQUEST', `raw binary requests (Inference-Header-Content-Length: 0) need a model with one input; '${request.params.model}' has ${signature.inputs.length}`);
@@ -86,31 +79,34 @@ async function decodeRawBody(request: FastifyRequest<{ Params: ModelParams }>, b
   return decodeRawInferRequest(body, input, { batched: signature.maxBatchSize > 0 });
 }
 
-/** Ms since the request arrived (see ArrivalClock), when infer() is about to be called. */
-function elapsedSinceArrival(reply: FastifyReply, arrivals: ArrivalClock): number {
-  const now = performance.now();
-  return now - arrivals.arrivalMs(now - reply.elapsedTime);
+async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): Promise<FastifyReply> {
+  // A client that goes away before its answer has its queued request dropped.
+  const gone = watchConnection(request);
+  const context = deps.core.newContext('http', {
+    requestId: request.id,
+    arrivalMs: arrivalOf(request, deps.core.clock.now()),
+    signal: gone,
+    header: (name) => headerText(request.headers[name]),
+    trace: requestSpan(request),
+  });
+  try {
+    return await answer(request, reply, deps, context);
+  } finally {
+    unwatchConnection(request, gone);
+  }
 }
 
-async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps, arrivals: ArrivalClock): Promise<FastifyReply> {
-  const observed: InferContext | undefined = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: elapsedSinceArrival(reply, arrivals), trace: requestSpan(request) } : undefined;
+async function answer(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps, context: RequestContext): Promise<FastifyReply> {
   let inferRequest: InferRequest;
   try {
     const decoded = decodeBody(request, deps);
     inferRequest = decoded instanceof Promise ? await decoded : decoded;
     releaseBody(request);
   } catch (err) {
-    if (observed !== undefined && err instanceof SibylError) deps.inference.rejected(request.params.model, selectorOf(request.params), err, observed);
+    if (err instanceof SibylError) deps.core.rejected(request.params.model, selectorOf(request.params), err, context);
     throw err;
   }
-  // A client that goes away before its answer has its queued request dropped.
-  const gone = watchConnection(request);
-  let response;
-  try {
-    response = await deps.router.infer(request.params.model, selectorOf(request.params), inferRequest, gone, { header: (name) => headerText(request.headers[name]), observed });
-  } finally {
-    unwatchConnection(request, gone);
-  }
+  const response = await deps.core.infer(request.params.model, selectorOf(request.params), inferRequest, context);
   const isBinary = binaryOutputSelector(inferRequest);
   if (response.outputs.some((o) => isBinary(o.name))) {
     const { body, headerLength } = encodeInferResponseBinary(response, isBinary);
@@ -127,14 +123,14 @@ const headerText = (value: string | string[] | undefined): string | undefined =>
 
 /** Metadata of a model, or of the model an endpoint stands for (named as the endpoint). */
 async function metadata(params: ModelParams, deps: V2RouteDeps): Promise<ModelMetadata> {
-  const target = deps.router.targetOf(params.model, selectorOf(params));
+  const target = deps.core.targetOf(params.model, selectorOf(params));
   return modelMetadataOf(deps.models, await deps.models.acquire(target.model, target.selector), params.model);
 }
 
 /** Ready means a request would be answered: the version is READY, or loads on demand. */
 function modelReady(request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, deps: V2RouteDeps): FastifyReply {
   const { model } = request.params;
-  const target = deps.router.targetOf(model, selectorOf(request.params));
+  const target = deps.core.targetOf(model, selectorOf(request.params));
   const readiness = deps.models.readiness(target.model, target.selector);
   if (readiness.ready) return reply.send({ name: model, ready: true });
   const err = readiness.error;
@@ -142,14 +138,13 @@ function modelReady(request: FastifyRequest<{ Params: ModelParams }>, reply: Fas
 }
 
 export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
-  const arrivals = new ArrivalClock();
   const serverMetadata: ServerMetadata = { name: deps.serverName, version: deps.serverVersion, extensions: V2_EXTENSIONS };
 
   app.get('/v2', async () => serverMetadata);
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
     if (deps.isReady()) {
-      const degraded = deps.degradedComponents?.() ?? [];
+      const degraded = deps.core.degradedComponents();
       if (degraded.length === 0) return { ready: true };
       return { ready: true, degraded: degraded.map((d) => ({ component: d.component, reason: d.reason, since: new Date(d.sinceMs).toISOString() })) };
     }
@@ -161,7 +156,7 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version', '/v2/models/:model/labels/:label']) {
     app.get<{ Params: ModelParams }>(prefix, async (request) => metadata(request.params, deps));
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, async (request, reply) => modelReady(request, reply, deps));
-    app.post<{ Params: ModelParams }>(`${prefix}/infer`, (request, reply) => infer(request, reply, deps, arrivals));
+    app.post<{ Params: ModelParams }>(`${prefix}/infer`, (request, reply) => infer(request, reply, deps));
   }
 
   // Triton's statistics extension: every READY version, or the one a path addresses.
@@ -170,7 +165,7 @@ export function registerV2Routes(app: FastifyInstance, deps: V2RouteDeps): void 
     app.get<{ Params: ModelParams }>(`${prefix}/stats`, async (request) => ({ model_stats: [statisticsOf(deps.models.resolve(request.params.model, selectorOf(request.params)))] }));
     // Triton's model configuration extension.
     app.get<{ Params: ModelParams }>(`${prefix}/config`, async (request) => {
-      const target = deps.router.targetOf(request.params.model, selectorOf(request.params));
+      const target = deps.core.targetOf(request.params.model, selectorOf(request.params));
       return modelConfigOf(await deps.models.acquire(target.model, target.selector));
     });
   }

@@ -19,6 +19,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { grpcStatusOf, isServerFault, type SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { ExecutedBatch, SchedulerObserver } from '../../scheduling/scheduler-observer.ts';
 
@@ -111,6 +112,16 @@ export class Tracing {
     span.setAttribute('http.response.status_code', statusCode);
     if (errorReason !== undefined) span.setAttribute('sibyl.error.reason', errorReason);
     if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
+
+  /** Ends a gRPC call's request span: an error the server is at fault for marks it as an error. */
+  endCallSpan(span: Span, error: SibylError | undefined): void {
+    span.setAttribute('rpc.grpc.status_code', error === undefined ? 0 : grpcStatusOf(error.code));
+    if (error !== undefined) {
+      span.setAttribute('sibyl.error.reason', error.reason);
+      if (isServerFault(error)) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     span.end();
   }
 

@@ -21,7 +21,7 @@ import {
   type TensorData,
   type TensorMetadata,
 } from '@sibyl/protocol';
-import { preview } from '../../../core/errors.ts';
+import { preview } from '../../../serving/frontend-vocabulary.ts';
 import { base64Problem, decodeBase64 } from './base64.ts';
 
 export type PredictFormat = 'row' | 'columnar';

@@ -5,9 +5,10 @@
 // Spec: https://www.tensorflow.org/tfx/serving/api_rest
 import { SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelState } from '../../../models/model-state.ts';
-import type { VersionSelector } from '../../../models/model-manager.ts';
+import type { ModelState, VersionSelector } from '../../../serving/frontend-vocabulary.ts';
+import { arrivalOf } from '../arrival-clock.ts';
 import { releaseBody } from '../body-intake.ts';
+import { requestSpan } from '../tracing-hooks.ts';
 import { unwatchConnection, watchConnection } from '../connection-watch.ts';
 import type { V2RouteDeps } from '../v2-routes.ts';
 import { decodePredictRequest, encodePredictResponse } from './predict-codec.ts';
@@ -60,7 +61,7 @@ function tensorInfo(list: readonly TensorMetadata[]): Record<string, unknown> {
 }
 
 function status(deps: V2RouteDeps, target: Target): unknown {
-  const routed = deps.router.targetOf(target.model, target.selector);
+  const routed = deps.core.targetOf(target.model, target.selector);
   const model = deps.models.status(routed.model);
   const { selector } = routed;
   // A numbered version or a label is found through the model's routing (VERSION_NOT_FOUND, LABEL_NOT_FOUND).
@@ -76,7 +77,7 @@ function status(deps: V2RouteDeps, target: Target): unknown {
 }
 
 async function metadata(deps: V2RouteDeps, target: Target): Promise<unknown> {
-  const routed = deps.router.targetOf(target.model, target.selector);
+  const routed = deps.core.targetOf(target.model, target.selector);
   const served = await deps.models.acquire(routed.model, routed.selector);
   return {
     model_spec: { name: target.model, signature_name: '', version: String(served.version) },
@@ -91,7 +92,7 @@ async function metadata(deps: V2RouteDeps, target: Target): Promise<unknown> {
 }
 
 async function predict(deps: V2RouteDeps, target: Target, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const routed = deps.router.targetOf(target.model, target.selector);
+  const routed = deps.core.targetOf(target.model, target.selector);
   const served = await deps.models.acquire(routed.model, routed.selector);
   const body = request.body as Buffer | undefined;
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected {"instances": [...]} or {"inputs": ...}');
@@ -100,9 +101,16 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
   const gone = watchConnection(request);
   let response;
   try {
-    // Observers (metrics, prediction log) see TF Serving requests like V2 ones.
-    const observed = deps.inference.observed ? { requestId: request.id, elapsedBeforeMs: reply.elapsedTime } : undefined;
-    response = await deps.router.infer(target.model, target.selector, inferRequest, gone, { header: (name) => headerText(request.headers[name]), observed });
+    // Observers (metrics, prediction log, traces) see TF Serving requests like V2 ones: the same
+    // arrival point (noted by the app's first hook), the same request span.
+    const context = deps.core.newContext('tfserving', {
+      requestId: request.id,
+      arrivalMs: arrivalOf(request, deps.core.clock.now()),
+      signal: gone,
+      header: (name) => headerText(request.headers[name]),
+      trace: requestSpan(request),
+    });
+    response = await deps.core.infer(target.model, target.selector, inferRequest, context);
   } finally {
     unwatchConnection(request, gone);
   }
