@@ -229,10 +229,10 @@ export class SibylServer {
       random: options.random ?? seededRandom(Date.now()),
       log: this.log,
       predictions: this.predictionStore,
-      run: (target, request, signal) =>
-        this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, signal),
+      run: (target, request, context) =>
+        this.inference.infer(target.model, { version: target.version === undefined ? undefined : String(target.version), label: target.label }, request, context.signal),
     });
-    this.router = new Router(this.inference, this.endpoints, this.models);
+    this.router = new Router(this.inference, this.endpoints, this.models, this.clock);
     this.batchJobs = new BatchJobManager({
       store: this.predictionStore,
       state: this.stateStore,

@@ -4,7 +4,7 @@
 // job needs (explicit model control), with no request deadline and an in-memory state store.
 import type { Logger } from 'pino';
 import type { BatchTarget } from '../config/batch-job-config.ts';
-import { compileEndpointConfig, targetsOf, type EndpointConfig } from '../config/endpoint-config.ts';
+import { compileEndpointConfig, type EndpointConfig } from '../config/endpoint-config.ts';
 import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
 import { routerScorer, type BatchScorer } from '../batch/batch-scorer.ts';
 import type { Clock } from '../core/clock.ts';
@@ -14,6 +14,8 @@ import { ModelManager } from '../models/model-manager.ts';
 import { Endpoints } from '../routing/endpoints.ts';
 import { InferenceService } from '../routing/inference-service.ts';
 import { Router } from '../routing/router.ts';
+import type { RunTarget } from '../routing/target.ts';
+import { endpointTargets } from '../routing/traffic/registry.ts';
 import { OnnxRuntime } from '../runtimes/onnx/onnx-runtime.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import { SqliteStateStore } from '../state/sqlite-state-store.ts';
@@ -35,7 +37,7 @@ export async function openLocalScoring(options: {
   const { clock, log, target } = options;
   const configured = new Map<string, EndpointConfig>(Object.entries(options.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
   const endpoint = target.kind === 'endpoint' ? configured.get(target.endpoint) : undefined;
-  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(targetsOf(endpoint).map((t) => t.model))];
+  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(endpointTargets(endpoint).map((t) => t.model))];
   const stateStore = await SqliteStateStore.open(':memory:');
   const models = new ModelManager({
     repository: options.modelRepository,
@@ -52,13 +54,12 @@ export async function openLocalScoring(options: {
     drainTimeoutMs: 30_000,
   });
   const inference = new InferenceService(models, { clock, requestTimeoutMs: 0 });
-  const run = (t: { model: string; version?: number; label?: string }, request: Parameters<InferenceService['infer']>[2], signal?: Parameters<InferenceService['infer']>[3]) =>
-    inference.infer(t.model, { version: t.version === undefined ? undefined : String(t.version), label: t.label }, request, signal);
+  const run: RunTarget = (t, request, context) => inference.infer(t.model, { version: t.version === undefined ? undefined : String(t.version), label: t.label }, request, context.signal);
   const endpoints = new Endpoints({ configured, store: stateStore, models, clock, random: seededRandom(Date.now()), log, run });
   await endpoints.load();
   await models.start();
   endpoints.checkTargets();
-  const router = new Router(inference, endpoints, models);
+  const router = new Router(inference, endpoints, models, clock);
   return {
     scorer: routerScorer(router, models, target),
     models,

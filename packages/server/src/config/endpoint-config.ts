@@ -387,21 +387,3 @@ function sticky(key: { header?: string; parameter?: string } | undefined, path: 
   if ((key.header === undefined) === (key.parameter === undefined)) problems.push({ path, message: 'expected exactly one of header or parameter' });
   return { stickyKey: Object.freeze({ ...key, ...(key.header === undefined ? {} : { header: key.header.toLowerCase() }) }) };
 }
-
-/** Every model version an endpoint may send requests to (to keep them loaded). */
-export function targetsOf(config: EndpointConfig): Target[] {
-  const p = config.policy;
-  const policyTargets =
-    p.kind === 'single'
-      ? [p.target]
-      : p.kind === 'split'
-        ? p.arms.map((a) => a.target)
-        : p.kind === 'canary'
-          ? [p.stable, p.candidate]
-          : p.kind === 'blueGreen'
-            ? [p.blue, p.green]
-            : p.kind === 'hybrid'
-              ? [p.target]
-              : p.stages.map((s) => s.target);
-  return [...policyTargets, ...(config.shadow === undefined ? [] : [config.shadow.target]), ...(config.fallback?.target === undefined ? [] : [config.fallback.target])];
-}
