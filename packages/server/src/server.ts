@@ -16,7 +16,7 @@ import { trackConnections } from './frontends/http/requestless-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import { ModelManager } from './models/model-manager.ts';
-import { compileEndpointConfig, type EndpointConfig } from './config/endpoint-config.ts';
+import { compileConfiguredEndpoints, type EndpointConfig } from './config/endpoint-config.ts';
 import { seededRandom, type Random } from './core/random.ts';
 import { sleep, within } from './core/within.ts';
 import { Endpoints } from './routing/endpoints.ts';
@@ -57,6 +57,8 @@ export interface ShutdownResult {
 
 export interface SibylServerOptions {
   config: ServerConfig;
+  /** The config's endpoints as compileServer compiled them; default: compiled here from config.endpoints. */
+  endpoints?: ReadonlyMap<string, EndpointConfig>;
   log?: Logger;
   clock?: Clock;
   machine?: MachineInfo;
@@ -220,7 +222,7 @@ export class SibylServer {
       cacheTtlMs: config.responseCache.ttlMs,
       observer: this.observability.observer,
     });
-    const configured = new Map<string, EndpointConfig>(Object.entries(config.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
+    const configured = options.endpoints ?? compileConfiguredEndpoints(config.endpoints, 'configuration');
     this.endpoints = new Endpoints({
       configured,
       store: this.stateStore,

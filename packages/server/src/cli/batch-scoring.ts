@@ -4,8 +4,7 @@
 // job needs (explicit model control), with no request deadline and an in-memory state store.
 import type { Logger } from 'pino';
 import type { BatchTarget } from '../config/batch-job-config.ts';
-import { compileEndpointConfig, type EndpointConfig } from '../config/endpoint-config.ts';
-import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
+import type { EndpointConfig } from '../config/endpoint-config.ts';
 import { routerScorer, type BatchScorer } from '../batch/batch-scorer.ts';
 import type { Clock } from '../core/clock.ts';
 import { readMachineInfo } from '../core/machine.ts';
@@ -28,14 +27,15 @@ export interface LocalScoring {
 
 export async function openLocalScoring(options: {
   modelRepository: string;
-  endpoints: Readonly<Record<string, EndpointConfigDocument>>;
+  /** Compiled once by compileServer (resolveScoringConfig). */
+  endpoints: ReadonlyMap<string, EndpointConfig>;
   target: BatchTarget;
   clock: Clock;
   log: Logger;
   runtime?: Runtime;
 }): Promise<LocalScoring> {
   const { clock, log, target } = options;
-  const configured = new Map<string, EndpointConfig>(Object.entries(options.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
+  const configured = options.endpoints;
   const endpoint = target.kind === 'endpoint' ? configured.get(target.endpoint) : undefined;
   const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(endpointTargets(endpoint).map((t) => t.model))];
   const stateStore = await SqliteStateStore.open(':memory:');
