@@ -2,7 +2,7 @@
 // while young enough, else the live target when the request carries inputs, else the default
 // response (policies/hybrid.ts decides; hybrid-serving.ts runs it). The answer names its source.
 import type { HybridKey } from '../../config/endpoint-config.ts';
-import { HybridServing } from '../hybrid-serving.ts';
+import { HybridServing } from './hybrid-serving.ts';
 import type { HybridReason, HybridSource } from '../policies/hybrid.ts';
 import { targetKey } from '../target.ts';
 import type { TrafficPolicyModule } from './traffic-policy.ts';

@@ -1,20 +1,20 @@
-// Hybrid serving at run time: a hybrid endpoint's request is answered by the stored prediction
-// of its key while it is young enough, else by the live target when the request carries inputs,
-// else by the default response (routing/policies/hybrid.ts decides). The answer says which
-// source gave it (`sibyl_source`), and every answer is counted by source and reason for the
-// metrics and the endpoint report.
+// Hybrid serving at run time (the hybrid policy, hybrid.ts): a request is answered by the stored
+// prediction of its key while it is young enough, else by the live target when the request
+// carries inputs, else by the default response (routing/policies/hybrid.ts decides). The answer
+// says which source gave it (`sibyl_source`), and every answer is counted by source and reason
+// for the metrics and the endpoint report.
 import { SibylError, type InferRequest, type InferResponse, type Parameters, type Tensor } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import type { DefaultOutput, TrafficPolicy } from '../config/endpoint-config.ts';
-import type { Clock } from '../core/clock.ts';
-import { copyTensor } from '../core/tensor-rows.ts';
-import { defaultOutputs } from './default-response.ts';
-import { decideHybrid, type HybridReason, type HybridSource } from './policies/hybrid.ts';
-import { storedAnswer } from './stored-answer.ts';
-import type { PredictionLookup, StoredPrediction } from './stored-prediction.ts';
-import { isServerError, targetKey } from './target.ts';
-import type { RequestContext } from '../core/request-context.ts';
-import type { PolicyIo } from './traffic/traffic-policy.ts';
+import type { DefaultOutput, TrafficPolicy } from '../../config/endpoint-config.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { RequestContext } from '../../core/request-context.ts';
+import { copyTensor } from '../../core/tensor-rows.ts';
+import { defaultOutputs } from '../default-response.ts';
+import { decideHybrid, type HybridReason, type HybridSource } from '../policies/hybrid.ts';
+import { storedAnswer } from '../stored-answer.ts';
+import type { PredictionLookup, StoredPrediction } from '../stored-prediction.ts';
+import { isServerError, targetKey } from '../target.ts';
+import type { PolicyIo } from './traffic-policy.ts';
 
 type HybridPolicy = Extract<TrafficPolicy, { kind: 'hybrid' }>;
 
