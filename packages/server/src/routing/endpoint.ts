@@ -104,10 +104,14 @@ export class Endpoint {
 
   private count(arm: string, outcome: ArmOutcome, startedMs: number, judged: boolean): void {
     const latencyMs = this.ctx.clock.now() - startedMs;
+    this.statsOf(arm).record(outcome, latencyMs);
+    if (judged) this.policy.observe?.(arm, outcome, latencyMs);
+  }
+
+  private statsOf(arm: string): ArmStats {
     let stats = this.arms.get(arm);
     if (stats === undefined) this.arms.set(arm, (stats = new ArmStats()));
-    stats.record(outcome, latencyMs);
-    if (judged) this.policy.observe?.(arm, outcome, latencyMs);
+    return stats;
   }
 
   private remember(requestId: string, arm: string): void {
@@ -128,7 +132,7 @@ export class Endpoint {
       );
     }
     this.requestArms.delete(requestId);
-    this.arms.get(arm)!.feedback(success);
+    this.statsOf(arm).feedback(success);
     return arm;
   }
 
