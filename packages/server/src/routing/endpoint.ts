@@ -16,7 +16,7 @@ import { Shadow, type ShadowSnapshot } from './shadow.ts';
 import type { PredictionLookup } from './stored-prediction.ts';
 import { TargetCaller, type TargetCallSnapshot } from './target-call.ts';
 import type { RunTarget } from './target.ts';
-import { compilePolicy, trafficPolicyModule, type PolicySnapshot } from './traffic/registry.ts';
+import { compilePolicy, policyArms, trafficPolicyModule, type PolicySnapshot } from './traffic/registry.ts';
 import type { ArmOutcome, CanaryAction, CompiledPolicy, EndpointState, PolicyIo } from './traffic/traffic-policy.ts';
 
 export interface EndpointContext {
@@ -66,11 +66,10 @@ export class Endpoint {
     state: EndpointState,
     private readonly ctx: EndpointContext,
   ) {
-    const module = trafficPolicyModule(config.policy.kind);
-    this.answersByKey = module.answersByKey;
+    this.answersByKey = trafficPolicyModule(config.policy.kind).answersByKey;
     this.caller = new TargetCaller(config, ctx.clock, ctx.run);
     this.shadow = config.shadow === undefined ? undefined : new Shadow(config.shadow, ctx.random, ctx.run);
-    for (const arm of module.arms(config.policy as never)) this.arms.set(arm, new ArmStats());
+    for (const arm of policyArms(config.policy)) this.arms.set(arm, new ArmStats());
     const { clock, random, log, predictions } = ctx;
     this.policy = compilePolicy(config.policy, { endpoint: name, clock, random, log, predictions, state, saveState: (s) => ctx.saveState(s), promote: (s, c) => ctx.promote(s, c) });
   }

@@ -28,6 +28,11 @@ export function compilePolicy(policy: TrafficPolicy, env: PolicyEnv): CompiledPo
   return trafficPolicyModule(policy.kind).compile(policy as never, env);
 }
 
+/** The arms of a policy in report order (the first is the control). */
+export function policyArms(policy: TrafficPolicy): readonly string[] {
+  return trafficPolicyModule(policy.kind).arms(policy as never);
+}
+
 /** Every model version an endpoint may send requests to (to keep them loaded): its policy's, its shadow's, its fallback's. */
 export function endpointTargets(config: EndpointConfig): Target[] {
   const p = config.policy;
