@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
 import type { ComponentHealth } from './core/component-health.ts';
 import type { MachineInfo } from './core/machine.ts';
+import type { EndpointConfig } from './config/endpoint-config.ts';
 import type { ServerConfig } from './config/server-config.ts';
 import { GrpcFrontend } from './frontends/grpc/grpc-frontend.ts';
 import { buildHttpApp } from './frontends/http/app.ts';
@@ -49,6 +50,8 @@ export interface ShutdownResult {
 
 export interface SibylServerOptions {
   config: ServerConfig;
+  /** The config's endpoints as compileServer compiled them; default: compiled here from config.endpoints. */
+  endpoints?: ReadonlyMap<string, EndpointConfig>;
   log?: Logger;
   clock?: Clock;
   machine?: MachineInfo;
@@ -105,6 +108,7 @@ export class SibylServer {
       env: options.env,
       observability: options.observability ?? {},
       configDir: options.configDir,
+      endpoints: options.endpoints,
     });
     return new SibylServer(config, log, clock, core.serverVersion, core);
   }

@@ -36,7 +36,7 @@ function job(extra: Record<string, unknown> = {}) {
 
 beforeAll(async () => {
   dir = await makeTempDir('sibyl-batch-runner-');
-  scoring = await openLocalScoring({ modelRepository: EXAMPLE_REPOSITORY, endpoints: {}, target: { kind: 'model', model: 'tabular_mlp' }, clock, log: pino({ level: 'silent' }) });
+  scoring = await openLocalScoring({ modelRepository: EXAMPLE_REPOSITORY, endpoints: new Map(), target: { kind: 'model', model: 'tabular_mlp' }, clock, log: pino({ level: 'silent' }) });
 });
 afterAll(async () => {
   await scoring.close();

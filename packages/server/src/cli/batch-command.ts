@@ -6,7 +6,6 @@
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { loadBatchJobFile } from '../config/batch-job-config.ts';
-import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import { createSystemClock } from '../core/clock.ts';
 import { runBatchJob } from '../batch/batch-runner.ts';
@@ -66,7 +65,7 @@ async function runCommand(
     await store.close();
   };
   return runReported(io, { intervalMs, rejectsPath: job.rejectsPath, cleanup }, async (signal, onProgress) => {
-    scoring = await openLocalScoring({ modelRepository, endpoints: endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
+    scoring = await openLocalScoring({ modelRepository, endpoints, target: job.target, clock, log });
     return runBatchJob(
       job,
       { store, scorer: scoring.scorer, clock, log, ...(commitThread === undefined ? {} : { commit: (i, p) => commitThread.commit(i, p) }) },

@@ -5,12 +5,12 @@
 // prediction store of its own (the job writes its own), no response cache and no observers.
 import type { Logger } from 'pino';
 import type { BatchTarget } from '../config/batch-job-config.ts';
-import { compileEndpointConfig, targetsOf } from '../config/endpoint-config.ts';
-import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
+import type { EndpointConfig } from '../config/endpoint-config.ts';
 import { serverConfigDefaults, type ServerConfig } from '../config/server-config.ts';
 import { routerScorer, type BatchScorer } from '../batch/batch-scorer.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ModelManager } from '../models/model-manager.ts';
+import { endpointTargets } from '../routing/traffic/registry.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
 import { createSibylCore } from '../serving/sibyl-core.ts';
 
@@ -21,12 +21,13 @@ export interface LocalScoring {
 }
 
 /** The serving core's configuration for scoring one job's target. */
-function scoringConfig(modelRepository: string, endpoints: Readonly<Record<string, EndpointConfigDocument>>, target: BatchTarget): ServerConfig {
-  const endpoint = target.kind === 'endpoint' && endpoints[target.endpoint] !== undefined ? compileEndpointConfig(target.endpoint, endpoints[target.endpoint]!, 'sibyl.yaml') : undefined;
-  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(targetsOf(endpoint).map((t) => t.model))];
+function scoringConfig(modelRepository: string, endpoints: ReadonlyMap<string, EndpointConfig>, target: BatchTarget): ServerConfig {
+  const endpoint = target.kind === 'endpoint' ? endpoints.get(target.endpoint) : undefined;
+  const needed = target.kind === 'model' ? [target.model] : endpoint === undefined ? [target.endpoint] : [...new Set(endpointTargets(endpoint).map((t) => t.model))];
   return {
     ...serverConfigDefaults(modelRepository),
-    endpoints: endpoints as ServerConfig['endpoints'],
+    // Compiled already (compileServer): handed to the builder as they are, never compiled again.
+    endpoints: {},
     modelControlMode: 'explicit',
     loadModels: needed,
     requestTimeoutMs: 0,
@@ -42,7 +43,8 @@ function scoringConfig(modelRepository: string, endpoints: Readonly<Record<strin
 
 export async function openLocalScoring(options: {
   modelRepository: string;
-  endpoints: Readonly<Record<string, EndpointConfigDocument>>;
+  /** Compiled once by compileServer (resolveScoringConfig). */
+  endpoints: ReadonlyMap<string, EndpointConfig>;
   target: BatchTarget;
   clock: Clock;
   log: Logger;
@@ -57,6 +59,7 @@ export async function openLocalScoring(options: {
     predictionStore: false,
     responseCache: false,
     observability: false,
+    endpoints: options.endpoints,
   });
   await core.start();
   return {

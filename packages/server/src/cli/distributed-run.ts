@@ -9,8 +9,7 @@ import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL } from '../batch/distributed/ch
 import { openJobStore } from '../batch/job-store.ts';
 import { RowMapper } from '../batch/row-mapping.ts';
 import { loadBatchJobFile, type BatchJob } from '../config/batch-job-config.ts';
-import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
-import type { ServerConfig } from '../config/server-config.ts';
+import type { EndpointConfig } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from 'pino';
@@ -52,8 +51,8 @@ function count(text: string | undefined, flag: string, min: number): number | un
  * values a single-process run would see. Also checks, before anything is queued, that the target
  * exists and has the outputs the job stores.
  */
-async function textColumnsOf(job: BatchJob, scoring: { modelRepository: string; endpoints: ServerConfig['endpoints']; clock: Clock; log: Logger }): Promise<string[]> {
-  const local = await openLocalScoring({ modelRepository: scoring.modelRepository, endpoints: scoring.endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock: scoring.clock, log: scoring.log });
+async function textColumnsOf(job: BatchJob, scoring: { modelRepository: string; endpoints: ReadonlyMap<string, EndpointConfig>; clock: Clock; log: Logger }): Promise<string[]> {
+  const local = await openLocalScoring({ modelRepository: scoring.modelRepository, endpoints: scoring.endpoints, target: job.target, clock: scoring.clock, log: scoring.log });
   try {
     const signature = await local.scorer.signature();
     checkJobOutputs(job, signature);
@@ -66,7 +65,7 @@ async function textColumnsOf(job: BatchJob, scoring: { modelRepository: string; 
 export async function runDistributedCommand(
   jobFile: string,
   flags: DistributedFlags,
-  scoring: { modelRepository: string; endpoints: ServerConfig['endpoints'] },
+  scoring: { modelRepository: string; endpoints: ReadonlyMap<string, EndpointConfig> },
   io: { stdout: { write(s: string): unknown }; stderr: { isTTY?: boolean; write(s: string): unknown } }): Promise<number> {
   const job = await loadBatchJobFile(jobFile);
   const maxQueuedChunks = count(flags.maxQueuedChunks, '--max-queued-chunks', 1);

@@ -3,7 +3,7 @@
 // that overruns drainTimeoutMs + SHUTDOWN_RELEASE_MS, ends the process at once.
 import path from 'node:path';
 import { pino } from 'pino';
-import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
+import { compileServer, environmentLayer, flagsLayer, serverConfigDefaults } from '../config/server-config.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
 import { routeProcessWarnings } from '../observability/logging/process-warnings.ts';
 import { SHUTDOWN_RELEASE_MS, SibylServer } from '../server.ts';
@@ -12,10 +12,10 @@ export async function serve(flags: Record<string, string | string[] | undefined>
   const configFile = typeof flags.config === 'string' ? flags.config : undefined;
   const file = configFile === undefined ? undefined : { path: configFile, document: relativeToFile(await readYamlFile(configFile), configFile) };
   const env = environmentLayer(process.env);
-  const config = compileServerConfig({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
+  const { config, endpoints } = compileServer({ defaults: serverConfigDefaults(exampleRepository), file, env: env.layer, flags: flagsLayer(flags) });
   const modelRepository = path.resolve(config.modelRepository);
   const configDir = configFile === undefined ? process.cwd() : path.dirname(path.resolve(configFile));
-  const server = await SibylServer.create({ config: { ...config, modelRepository }, configDir });
+  const server = await SibylServer.create({ config: { ...config, modelRepository }, endpoints, configDir });
   // From here on Node's warnings are JSON log lines too (stdout holds nothing else).
   const unrouteWarnings = routeProcessWarnings(process, server.log, server.lineLimiter);
   for (const warning of env.warnings) server.log.warn(warning);

@@ -12,7 +12,6 @@ import { BatchWorkerPool } from '../batch/distributed/worker-pool.ts';
 import { openJobStore } from '../batch/job-store.ts';
 import { SqliteCommitThread } from '../batch/sqlite-commit-thread.ts';
 import { compileBatchJob } from '../config/batch-job-config.ts';
-import type { EndpointConfigDocument } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import { createSystemClock } from '../core/clock.ts';
 import { openLocalScoring } from './batch-scoring.ts';
@@ -88,7 +87,7 @@ async function runWorker(flags: WorkerFlags, exampleRepository: string): Promise
           await store.close();
         };
         try {
-          const scoring = await openLocalScoring({ modelRepository, endpoints: endpoints as Record<string, EndpointConfigDocument>, target: job.target, clock, log });
+          const scoring = await openLocalScoring({ modelRepository, endpoints, target: job.target, clock, log });
           const process = await jobChunkProcessor(job, { store, scorer: scoring.scorer, clock, ...(thread === undefined ? {} : { commit: (i, p) => thread.commit(i, p) }) }).catch(async (err: unknown) => {
             await scoring.close();
             throw err;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileModelConfig, defaultThreadsPerInstance } from './model-config.ts';
-import { compileServerConfig, envName, environmentLayer, flagsLayer, serverConfigDefaults } from './server-config.ts';
+import { compileServer, compileServerConfig, envName, environmentLayer, flagsLayer, serverConfigDefaults } from './server-config.ts';
 import { parseYaml } from './yaml-file.ts';
 import { configErrorMessage } from '../testing/config-error.ts';
 
@@ -83,6 +83,17 @@ describe('yaml files', () => {
 });
 
 describe('server config precedence: flags > environment > file > defaults', () => {
+  it('compiles the endpoints once, with the settings, and names their problems by file and path', () => {
+    const file = { path: 'sibyl.yaml', document: { endpoints: { churn: { split: { arms: [{ name: 'a', weight: 1, model: 'm', version: 1 }] } }, plain: {} } } };
+    const { config, endpoints } = compileServer({ defaults, file, env: {}, flags: {} });
+    expect([...endpoints.keys()]).toEqual(['churn', 'plain']);
+    expect(endpoints.get('churn')!.policy).toMatchObject({ kind: 'split', arms: [{ name: 'a', target: { model: 'm', version: 1 } }] });
+    expect(endpoints.get('plain')!.policy).toEqual({ kind: 'single', target: { model: 'plain' } });
+    expect(endpoints.get('churn')!.document).toBe(config.endpoints.churn);
+    const bad = { path: 'sibyl.yaml', document: { endpoints: { churn: { split: { arms: [{ name: 'a', weight: 0, model: 'm' }] } } } } };
+    expect(problemsOf(() => compileServer({ defaults, file: bad, env: {}, flags: {} }))).toContain('sibyl.yaml: endpoints.churn.split.arms: every weight is 0');
+  });
+
   it('derives environment names from schema paths', () => {
     expect(envName(['http', 'bodyLimitBytes'])).toBe('SIBYL_HTTP_BODY_LIMIT_BYTES');
     expect(envName(['modelRepository'])).toBe('SIBYL_MODEL_REPOSITORY');

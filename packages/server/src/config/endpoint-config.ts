@@ -388,20 +388,28 @@ function sticky(key: { header?: string; parameter?: string } | undefined, path: 
   return { stickyKey: Object.freeze({ ...key, ...(key.header === undefined ? {} : { header: key.header.toLowerCase() }) }) };
 }
 
-/** Every model version an endpoint may send requests to (to keep them loaded). */
-export function targetsOf(config: EndpointConfig): Target[] {
-  const p = config.policy;
-  const policyTargets =
-    p.kind === 'single'
-      ? [p.target]
-      : p.kind === 'split'
-        ? p.arms.map((a) => a.target)
-        : p.kind === 'canary'
-          ? [p.stable, p.candidate]
-          : p.kind === 'blueGreen'
-            ? [p.blue, p.green]
-            : p.kind === 'hybrid'
-              ? [p.target]
-              : p.stages.map((s) => s.target);
-  return [...policyTargets, ...(config.shadow === undefined ? [] : [config.shadow.target]), ...(config.fallback?.target === undefined ? [] : [config.fallback.target])];
+/**
+ * Compiles the endpoints of a server configuration (`endpoints` of sibyl.yaml), once at start-up:
+ * the composition root uses these and never compiles the documents again. Problems are named by
+ * their path under `endpoints.<name>`; endpoints with problems are left out of the map.
+ */
+export function compileEndpointConfigs(documents: Readonly<Record<string, unknown>>, source: string): { endpoints: ReadonlyMap<string, EndpointConfig>; problems: ConfigProblem[] } {
+  const endpoints = new Map<string, EndpointConfig>();
+  const problems: ConfigProblem[] = [];
+  for (const [name, document] of Object.entries(documents)) {
+    try {
+      endpoints.set(name, compileEndpointConfig(name, document, source));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => ({ path: `endpoints.${name}${p.path === '' ? '' : `.${p.path}`}`, message: p.message })));
+    }
+  }
+  return { endpoints, problems };
+}
+
+/** compileEndpointConfigs for a configuration built in code (tests, embedding). @throws ConfigError naming `source`. */
+export function compileConfiguredEndpoints(documents: Readonly<Record<string, unknown>>, source: string): ReadonlyMap<string, EndpointConfig> {
+  const { endpoints, problems } = compileEndpointConfigs(documents, source);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return endpoints;
 }

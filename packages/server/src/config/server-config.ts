@@ -3,7 +3,7 @@
 // names are derived from the schema paths (http.port → SIBYL_HTTP_PORT), never listed by hand.
 import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
-import { compileEndpointConfig, EndpointConfigSchema } from './endpoint-config.ts';
+import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
@@ -393,17 +393,25 @@ function httpProblems(http: ServerConfig['http']): ConfigProblem[] {
   return problems;
 }
 
-/**
- * Compiles the server configuration from its sources. Each source is validated on its own first,
- * so an error names the file, variable or flag it came from.
- * @throws ConfigError listing every problem.
- */
-export function compileServerConfig(sources: {
+export interface ServerConfigSources {
   defaults: ServerConfig;
   file?: { path: string; document: unknown };
   env: Layer;
   flags: Layer;
-}): ServerConfig {
+}
+
+/** compileServer without its endpoints (for what reads only the settings). @throws ConfigError listing every problem. */
+export function compileServerConfig(sources: ServerConfigSources): ServerConfig {
+  return compileServer(sources).config;
+}
+
+/**
+ * Compiles the server configuration from its sources, with its endpoints compiled once (the
+ * composition root takes these; nothing compiles the documents again). Each source is
+ * validated on its own first, so an error names the file, variable or flag it came from.
+ * @throws ConfigError listing every problem.
+ */
+export function compileServer(sources: ServerConfigSources): { config: ServerConfig; endpoints: ReadonlyMap<string, EndpointConfig> } {
   const fileLayer = sources.file === undefined ? {} : (sources.file.document ?? {});
   if (sources.file !== undefined) validateConfig(PartialServerConfigSchema, fileLayer, sources.file.path);
   validateConfig(PartialServerConfigSchema, sources.env, 'environment');
@@ -411,15 +419,7 @@ export function compileServerConfig(sources: {
   const merged = merge(merge(merge(sources.defaults as unknown as Layer, fileLayer as Layer), sources.env), sources.flags);
   const config = validateConfig<ServerConfig>(ServerConfigSchema, merged, 'configuration');
   // The rules between an endpoint's fields, named by the file and the endpoint's path.
-  const problems: ConfigProblem[] = [];
-  for (const [name, document] of Object.entries(config.endpoints)) {
-    try {
-      compileEndpointConfig(name, document, sources.file?.path ?? 'configuration');
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => ({ path: `endpoints.${name}${p.path === '' ? '' : `.${p.path}`}`, message: p.message })));
-    }
-  }
+  const { endpoints, problems } = compileEndpointConfigs(config.endpoints, sources.file?.path ?? 'configuration');
   for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
   problems.push(...httpProblems(config.http));
   if (config.shutdownGracePeriodMs > config.drainTimeoutMs) {
@@ -429,6 +429,10 @@ export function compileServerConfig(sources: {
     });
   }
   if (problems.length > 0) throw new ConfigError(sources.file?.path ?? 'configuration', problems);
+  return { config: frozen(config), endpoints };
+}
+
+function frozen(config: ServerConfig): ServerConfig {
   return Object.freeze({
     ...config,
     loadModels: Object.freeze([...config.loadModels]) as string[],

@@ -7,7 +7,7 @@ import type { ArmWindow } from './policies/canary.ts';
 export interface ArmReport {
   requests: number;
   /**
-   * Server errors: the target's fault, as isServerError (target-call.ts) derives it from the error
+   * Server errors: the target's fault, as isServerError (target.ts) derives it from the error
    * table — server faults, and an unknown model, version or label (the endpoint named it).
    */
   errors: number;
@@ -16,6 +16,17 @@ export interface ArmReport {
   p50Ms: number | null;
   p99Ms: number | null;
   feedback: { outcomes: number; successes: number; rate: number | null };
+}
+
+/** What an arm did so far: a copy, read by metrics, the report and the CLI. */
+export interface ArmSnapshot {
+  readonly requests: number;
+  readonly errors: number;
+  readonly clientErrors: number;
+  readonly outcomes: number;
+  readonly successes: number;
+  /** Latency of answered requests, in seconds (a copy of the arm's histogram). */
+  readonly latency: BucketHistogram;
 }
 
 const msOf = (seconds: number | undefined): number | undefined => (seconds === undefined ? undefined : seconds * 1000);
@@ -47,14 +58,27 @@ export class ArmStats {
     return { requests: this.requests - this.clientErrors, errors: this.errors, p99Ms: msOf(this.latency.quantile(0.99)) };
   }
 
-  report(): ArmReport {
-    return {
-      requests: this.requests,
-      errors: this.errors,
-      clientErrors: this.clientErrors,
-      p50Ms: msOf(this.latency.quantile(0.5)) ?? null,
-      p99Ms: msOf(this.latency.quantile(0.99)) ?? null,
-      feedback: { outcomes: this.outcomes, successes: this.successes, rate: this.outcomes === 0 ? null : this.successes / this.outcomes },
-    };
+  snapshot(): ArmSnapshot {
+    const latency = new BucketHistogram(this.latency.bounds);
+    latency.counts.set(this.latency.counts);
+    latency.count = this.latency.count;
+    latency.sum = this.latency.sum;
+    return { requests: this.requests, errors: this.errors, clientErrors: this.clientErrors, outcomes: this.outcomes, successes: this.successes, latency };
   }
+
+  report(): ArmReport {
+    return armReport(this.snapshot());
+  }
+}
+
+/** An arm's figures in the endpoint report. */
+export function armReport(s: ArmSnapshot): ArmReport {
+  return {
+    requests: s.requests,
+    errors: s.errors,
+    clientErrors: s.clientErrors,
+    p50Ms: msOf(s.latency.quantile(0.5)) ?? null,
+    p99Ms: msOf(s.latency.quantile(0.99)) ?? null,
+    feedback: { outcomes: s.outcomes, successes: s.successes, rate: s.outcomes === 0 ? null : s.successes / s.outcomes },
+  };
 }

@@ -1,10 +1,11 @@
-// The endpoint report: what each arm did (requests, errors, latency, outcome feedback with a
-// significance test against the first arm), the canary's progress and history, the blue-green
-// colour, shadow agreement, cascade stages, hybrid answers by source, fallbacks and breakers.
-import type { Endpoint } from './endpoint.ts';
-import { candidateShare } from './policies/canary.ts';
+// The endpoint report (the JSON of GET /v1/endpoints/{e}), built from the endpoint's snapshot:
+// what each arm did (requests, errors, latency, outcome feedback with a significance test against
+// the first arm), the policy's own section (canary, blueGreen, cascade, hybrid: see its module in
+// traffic/), shadow agreement, fallbacks and breakers.
+import { armReport } from './arm-stats.ts';
+import type { EndpointSnapshot } from './endpoint.ts';
 import { twoProportionTest } from './policies/significance.ts';
-import { targetKey } from './target-call.ts';
+import { trafficPolicyModule } from './traffic/registry.ts';
 
 export interface EndpointReport {
   name: string;
@@ -22,70 +23,43 @@ export interface EndpointReport {
   breakers: Record<string, string>;
 }
 
-export function endpointReport(endpoint: Endpoint, source: 'file' | 'api'): EndpointReport {
-  const { config } = endpoint;
-  const p = config.policy;
-  const control = endpoint.arms.values().next().value;
+/** The report of an endpoint (anything with a snapshot: the Endpoint itself, or a stand-in in tests). */
+export function endpointReport(endpoint: { snapshot(): EndpointSnapshot }, source: 'file' | 'api'): EndpointReport {
+  const s = endpoint.snapshot();
+  const control = s.arms[0]?.stats;
   const arms: Record<string, unknown> = {};
-  for (const [name, stats] of endpoint.arms) {
-    const report = stats.report();
+  for (const { arm, stats } of s.arms) {
     const test =
-      control === undefined || control === stats
+      control === undefined || arm === s.arms[0]!.arm
         ? undefined
         : twoProportionTest({ successes: control.successes, trials: control.outcomes }, { successes: stats.successes, trials: stats.outcomes });
-    arms[name] = { ...report, ...(test === undefined ? {} : { versusControl: test }) };
+    arms[arm] = { ...armReport(stats), ...(test === undefined ? {} : { versusControl: test }) };
   }
   const report: EndpointReport = {
-    name: endpoint.name,
-    description: config.description,
+    name: s.name,
+    description: s.description,
     source,
-    policy: p.kind,
-    config: config.document,
+    policy: s.policy.kind,
+    config: s.document,
     arms,
-    fallback: { answered: endpoint.caller.fallbacks, byReason: Object.fromEntries(endpoint.caller.fallbackReasons) },
-    breakers: Object.fromEntries([...endpoint.caller.breakers].map(([key, b]) => [key, b.mode])),
+    fallback: { answered: s.fallback.answered, byReason: Object.fromEntries(s.fallback.byReason.map((r) => [r.reason, r.count])) },
+    breakers: Object.fromEntries(s.breakers.map((b) => [b.target, b.mode])),
+    ...trafficPolicyModule(s.policy.kind).report(s.policy),
   };
-  if (p.kind === 'canary' && endpoint.canary !== undefined) {
-    const c = endpoint.canary;
-    report.canary = {
-      status: c.status,
-      stage: c.stage + 1,
-      stages: p.stages,
-      candidateShare: candidateShare(p, c),
-      stageStartedAt: new Date(c.stageStartedMs).toISOString(),
-      stable: targetKey(p.stable),
-      candidate: targetKey(p.candidate),
-      history: c.history.map((h) => ({ at: new Date(h.atMs).toISOString(), from: h.from, to: h.to, reason: h.reason })),
-    };
-  }
-  if (p.kind === 'blueGreen') report.blueGreen = { active: endpoint.active, blue: targetKey(p.blue), green: targetKey(p.green) };
-  if (config.shadow !== undefined) {
-    const s = endpoint.shadowStats;
+  if (s.shadow !== undefined) {
+    const sh = s.shadow;
     report.shadow = {
-      target: targetKey(config.shadow.target),
-      fraction: config.shadow.fraction,
-      sent: s.sent,
-      dropped: s.dropped,
-      failed: s.failed,
-      compared: s.compared,
-      rows: s.rows,
-      sameTopClassRate: s.rows === 0 ? null : s.sameTopClass / s.rows,
-      maxAbsDiff: s.compared === 0 ? null : s.maxAbsDiff,
-      meanMaxAbsDiff: s.compared === 0 ? null : s.sumMaxAbsDiff / s.compared,
+      target: sh.target,
+      fraction: sh.fraction,
+      sent: sh.sent,
+      dropped: sh.dropped,
+      failed: sh.failed,
+      compared: sh.compared,
+      rows: sh.rows,
+      sameTopClassRate: sh.rows === 0 ? null : sh.sameTopClass / sh.rows,
+      maxAbsDiff: sh.compared === 0 ? null : sh.maxAbsDiff,
+      meanMaxAbsDiff: sh.compared === 0 ? null : sh.sumMaxAbsDiff / sh.compared,
     };
-  }
-  if (p.kind === 'cascade') {
-    report.cascade = { stages: p.stages.map((s, i) => ({ target: targetKey(s.target), threshold: s.threshold ?? null, rowsIn: endpoint.cascadeStats[i]!.rowsIn, answered: endpoint.cascadeStats[i]!.answered })) };
-  }
-  if (p.kind === 'hybrid' && endpoint.hybrid !== undefined) {
-    const answers = [...endpoint.hybrid.counts].map(([k, count]) => {
-      const [source, reason] = k.split(':') as [string, string];
-      return { source, reason, count };
-    });
-    const bySource: Record<string, number> = { store: 0, live: 0, default: 0, none: 0 };
-    for (const a of answers) bySource[a.source] = (bySource[a.source] ?? 0) + a.count;
-    const key = p.key.parameter !== undefined ? { parameter: p.key.parameter } : p.key.header !== undefined ? { header: p.key.header } : { input: p.key.input };
-    report.hybrid = { target: targetKey(p.target), storedModel: p.storedModel, key, maxAgeMs: p.maxAgeMs, hasDefault: p.default !== undefined, bySource, answers };
   }
   return report;
 }

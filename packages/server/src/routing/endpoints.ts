@@ -5,15 +5,17 @@
 import { createHash } from 'node:crypto';
 import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import { compileEndpointConfig, targetsOf, type EndpointConfig, type EndpointConfigDocument, type Target } from '../config/endpoint-config.ts';
+import { compileEndpointConfig, type EndpointConfig, type EndpointConfigDocument, type Target } from '../config/endpoint-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { Endpoint, type EndpointState } from './endpoint.ts';
-import type { RunTarget } from './target-call.ts';
+import { Endpoint } from './endpoint.ts';
+import type { RunTarget } from './target.ts';
+import { endpointTargets } from './traffic/registry.ts';
+import type { EndpointState } from './traffic/traffic-policy.ts';
 import type { PredictionLookup } from './stored-prediction.ts';
 
 /** State store namespace: endpoint → { config?: document set through the API, state }. */
@@ -76,7 +78,7 @@ export class Endpoints {
   /** Warns about endpoints whose targets name models the repository does not have. */
   checkTargets(): void {
     for (const endpoint of this.endpoints.values()) {
-      const missing = [...new Set(targetsOf(endpoint.config).map((t) => t.model))].filter((m) => !this.options.models.has(m));
+      const missing = [...new Set(endpointTargets(endpoint.config).map((t) => t.model))].filter((m) => !this.options.models.has(m));
       if (missing.length > 0) this.options.log.warn(`endpoint ${endpoint.name} names models that are not in the repository: ${missing.join(', ')}`);
     }
   }
@@ -117,7 +119,7 @@ export class Endpoints {
     });
     this.endpoints.set(name, endpoint);
     this.sources.set(name, source);
-    models.pin(`endpoint:${name}`, targetsOf(config).filter((t): t is Target & { version: number } => t.version !== undefined).map((t) => ({ model: t.model, version: t.version })));
+    models.pin(`endpoint:${name}`, endpointTargets(config).filter((t): t is Target & { version: number } => t.version !== undefined).map((t) => ({ model: t.model, version: t.version })));
     return endpoint;
   }
 
@@ -145,7 +147,7 @@ export class Endpoints {
       throw err;
     }
     const { models } = this.options;
-    const problems = targetsOf(config).flatMap((t) => {
+    const problems = endpointTargets(config).flatMap((t) => {
       const model = models.find(t.model);
       if (model === undefined) return [`model '${t.model}' is not in the repository`];
       if (t.version !== undefined && !model.present.includes(t.version)) return [`model '${t.model}' has no version ${t.version}; its versions are ${model.present.join(', ') || 'none'}`];

@@ -32,7 +32,7 @@ export class Router {
 
   /** Whether requests for `name` may carry no inputs: it is a hybrid endpoint, which answers by key. */
   answersByKey(name: string, selector: VersionSelector): boolean {
-    return !addressesVersion(selector) && this.endpoints.get(name)?.config.policy.kind === 'hybrid';
+    return !addressesVersion(selector) && this.endpoints.get(name)?.answersByKey === true;
   }
 
   /**

@@ -2,7 +2,7 @@
 // analysis and arm statistics share: a model failing on one request's input is the caller's.
 import { describe, expect, it } from 'vitest';
 import { SibylError, type ErrorReason } from '@sibyl/protocol';
-import { isServerError } from './target-call.ts';
+import { isServerError } from './target.ts';
 
 describe('isServerError', () => {
   it.each<[ErrorReason, boolean]>([

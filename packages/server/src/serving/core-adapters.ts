@@ -11,6 +11,7 @@ import { redactUrl } from '../batch/redact-url.ts';
 import { MemoryResponseCache } from '../cache/memory-cache.ts';
 import { RedisResponseCache } from '../cache/redis-cache.ts';
 import { PREDICTION_STORE_READ_TIMEOUT_MS } from '../config/prediction-store-config.ts';
+import type { EndpointConfig } from '../config/endpoint-config.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { watchedStore, type ComponentHealth } from '../core/component-health.ts';
@@ -30,6 +31,8 @@ export interface SibylCoreAdapters {
   machine?: MachineInfo;
   /** Default: onnxruntime-node in worker threads. */
   runtime?: Runtime;
+  /** The config's endpoints as compileServer compiled them (once); default: compiled by the builder from config.endpoints. */
+  endpoints?: ReadonlyMap<string, EndpointConfig>;
   /** Where model versions are read from. Default: the folder config.modelRepository names. */
   modelStore?: ModelStore;
   /** Default: the SQLite file config.stateStore names. */

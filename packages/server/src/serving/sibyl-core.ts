@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { BatchJobManager } from '../batch/job-manager.ts';
 import { BatchScheduler } from '../batch/schedules.ts';
 import { OnlineActivity, serverJobRunner } from '../batch/server-job-runner.ts';
-import { compileEndpointConfig, type EndpointConfig } from '../config/endpoint-config.ts';
+import { compileConfiguredEndpoints } from '../config/endpoint-config.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import { ComponentHealth } from '../core/component-health.ts';
@@ -119,7 +119,7 @@ export class SibylCore implements ServingApi {
       cacheTtlMs: config.responseCache.ttlMs,
       observer: this.observed?.observer,
     });
-    const configured = new Map<string, EndpointConfig>(Object.entries(config.endpoints).map(([name, doc]) => [name, compileEndpointConfig(name, doc, 'sibyl.yaml')]));
+    const configured = adapters.endpoints ?? compileConfiguredEndpoints(config.endpoints, 'configuration');
     this.endpoints = new Endpoints({
       configured,
       store: this.stateStore,

@@ -52,7 +52,7 @@ describe('PostgresQuerySource', () => {
 
   it('feeds a batch job whose input is an array column', async () => {
     const clock = createSystemClock();
-    const scoring = await openLocalScoring({ modelRepository: EXAMPLE_REPOSITORY, endpoints: {}, target: { kind: 'model', model: 'tabular_mlp' }, clock, log: pino({ level: 'silent' }) });
+    const scoring = await openLocalScoring({ modelRepository: EXAMPLE_REPOSITORY, endpoints: new Map(), target: { kind: 'model', model: 'tabular_mlp' }, clock, log: pino({ level: 'silent' }) });
     const store = await SqlitePredictionStore.open(path.join(dir, 'p.sqlite'));
     try {
       const job = compileBatchJob(

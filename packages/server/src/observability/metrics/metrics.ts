@@ -8,13 +8,17 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'pr
 import type { ModelStatus } from '../../models/model-manager.ts';
 import { MODEL_STATES } from '../../models/model-state.ts';
 import type { ServedVersion } from '../../models/served-version.ts';
-import type { Endpoint } from '../../routing/endpoint.ts';
+import type { EndpointSnapshot } from '../../routing/endpoint.ts';
 import type { InferOutcome } from '../../routing/inference-observer.ts';
-import { candidateShare } from '../../routing/policies/canary.ts';
 import type { BucketHistogram } from '../../core/bucket-histogram.ts';
 import { COMPONENTS, type ComponentHealth } from '../../core/component-health.ts';
 import { METRICS, metricDefinition, type MetricDefinition, type MetricName } from './catalogue.ts';
 import { VersionMetrics } from './version-metrics.ts';
+
+/** What the metrics read of an endpoint: its one snapshot. */
+export interface EndpointSnapshotSource {
+  snapshot(): EndpointSnapshot;
+}
 
 export interface MetricsSources {
   /** The manager's models (ModelManager.list), read at every scrape. */
@@ -26,8 +30,8 @@ export interface MetricsSources {
   serverVersion: string;
   /** Also export prom-client's process and Node.js metrics. Default true. */
   processMetrics?: boolean;
-  /** The server's endpoints, read at every scrape. */
-  endpoints?: () => readonly Endpoint[];
+  /** The server's endpoints (Endpoint has snapshot()), read at every scrape. */
+  endpoints?: () => readonly EndpointSnapshotSource[];
   /** The supporting components' health, read at every scrape. */
   health?: ComponentHealth;
 }
@@ -215,69 +219,68 @@ export class SibylMetrics {
   }
 }
 
-/** The endpoint metrics, all read from the endpoints' own counters at scrape time. */
-function endpointMetrics(endpoints: () => readonly Endpoint[]): Record<string, Metric> {
-  const each = (name: MetricName, samples: (e: Endpoint, out: Sample[]) => void): Metric =>
+/** The endpoint metrics, all read from each endpoint's snapshot at scrape time. */
+function endpointMetrics(endpoints: () => readonly EndpointSnapshotSource[]): Record<string, Metric> {
+  const each = (name: MetricName, samples: (e: EndpointSnapshot, out: Sample[]) => void): Metric =>
     collectedMetric(metricDefinition(name), () => {
       const out: Sample[] = [];
-      for (const e of endpoints()) samples(e, out);
+      for (const e of endpoints()) samples(e.snapshot(), out);
       return out;
     });
   return {
     sibyl_endpoint_requests_total: each('sibyl_endpoint_requests_total', (e, out) => {
-      for (const [arm, s] of e.arms) {
+      for (const { arm, stats: s } of e.arms) {
         out.push({ labels: { endpoint: e.name, arm, outcome: 'success' }, value: s.requests - s.errors - s.clientErrors });
         out.push({ labels: { endpoint: e.name, arm, outcome: 'server_error' }, value: s.errors });
         out.push({ labels: { endpoint: e.name, arm, outcome: 'client_error' }, value: s.clientErrors });
       }
     }),
     sibyl_endpoint_request_duration_seconds: each('sibyl_endpoint_request_duration_seconds', (e, out) => {
-      for (const [arm, s] of e.arms) histogramSamples('sibyl_endpoint_request_duration_seconds', { endpoint: e.name, arm }, s.latency, out);
+      for (const { arm, stats: s } of e.arms) histogramSamples('sibyl_endpoint_request_duration_seconds', { endpoint: e.name, arm }, s.latency, out);
     }),
     sibyl_endpoint_feedback_total: each('sibyl_endpoint_feedback_total', (e, out) => {
-      for (const [arm, s] of e.arms) {
+      for (const { arm, stats: s } of e.arms) {
         out.push({ labels: { endpoint: e.name, arm, outcome: 'success' }, value: s.successes });
         out.push({ labels: { endpoint: e.name, arm, outcome: 'failure' }, value: s.outcomes - s.successes });
       }
     }),
     sibyl_endpoint_canary_candidate_share: each('sibyl_endpoint_canary_candidate_share', (e, out) => {
-      const p = e.config.policy;
-      if (p.kind === 'canary' && e.canary !== undefined) out.push({ labels: { endpoint: e.name }, value: candidateShare(p, e.canary) });
+      if (e.policy.kind === 'canary') out.push({ labels: { endpoint: e.name }, value: e.policy.candidateShare });
     }),
     sibyl_endpoint_canary_state: each('sibyl_endpoint_canary_state', (e, out) => {
-      if (e.canary === undefined) return;
-      for (const state of ['running', 'paused', 'promoted', 'rolled-back']) out.push({ labels: { endpoint: e.name, state }, value: e.canary.status === state ? 1 : 0 });
+      if (e.policy.kind !== 'canary') return;
+      const { status } = e.policy.state;
+      for (const state of ['running', 'paused', 'promoted', 'rolled-back']) out.push({ labels: { endpoint: e.name, state }, value: status === state ? 1 : 0 });
     }),
     sibyl_endpoint_shadow_requests_total: each('sibyl_endpoint_shadow_requests_total', (e, out) => {
-      if (e.config.shadow === undefined) return;
-      const s = e.shadowStats;
+      const s = e.shadow;
+      if (s === undefined) return;
       for (const [outcome, value] of [['sent', s.sent], ['dropped', s.dropped], ['failed', s.failed], ['compared', s.compared]] as const) out.push({ labels: { endpoint: e.name, outcome }, value });
     }),
     sibyl_endpoint_shadow_rows_total: each('sibyl_endpoint_shadow_rows_total', (e, out) => {
-      if (e.config.shadow === undefined) return;
-      out.push({ labels: { endpoint: e.name, agreement: 'same_top_class' }, value: e.shadowStats.sameTopClass });
-      out.push({ labels: { endpoint: e.name, agreement: 'different_top_class' }, value: e.shadowStats.rows - e.shadowStats.sameTopClass });
+      if (e.shadow === undefined) return;
+      out.push({ labels: { endpoint: e.name, agreement: 'same_top_class' }, value: e.shadow.sameTopClass });
+      out.push({ labels: { endpoint: e.name, agreement: 'different_top_class' }, value: e.shadow.rows - e.shadow.sameTopClass });
     }),
     sibyl_endpoint_shadow_max_abs_difference: each('sibyl_endpoint_shadow_max_abs_difference', (e, out) => {
-      if (e.config.shadow !== undefined && e.shadowStats.compared > 0) out.push({ labels: { endpoint: e.name }, value: e.shadowStats.maxAbsDiff });
+      if (e.shadow !== undefined && e.shadow.compared > 0) out.push({ labels: { endpoint: e.name }, value: e.shadow.maxAbsDiff });
     }),
     sibyl_endpoint_cascade_rows_total: each('sibyl_endpoint_cascade_rows_total', (e, out) => {
-      e.cascadeStats.forEach((s, i) => {
+      if (e.policy.kind !== 'cascade') return;
+      e.policy.stages.forEach((s, i) => {
         out.push({ labels: { endpoint: e.name, stage: String(i + 1), outcome: 'in' }, value: s.rowsIn });
         out.push({ labels: { endpoint: e.name, stage: String(i + 1), outcome: 'answered' }, value: s.answered });
       });
     }),
     sibyl_endpoint_hybrid_answers_total: each('sibyl_endpoint_hybrid_answers_total', (e, out) => {
-      for (const [k, value] of e.hybrid?.counts ?? []) {
-        const [source, reason] = k.split(':') as [string, string];
-        out.push({ labels: { endpoint: e.name, source, reason }, value });
-      }
+      if (e.policy.kind !== 'hybrid') return;
+      for (const { source, reason, count } of e.policy.answers) out.push({ labels: { endpoint: e.name, source, reason }, value: count });
     }),
     sibyl_endpoint_fallbacks_total: each('sibyl_endpoint_fallbacks_total', (e, out) => {
-      for (const [reason, value] of e.caller.fallbackReasons) out.push({ labels: { endpoint: e.name, reason }, value });
+      for (const { reason, count } of e.fallback.byReason) out.push({ labels: { endpoint: e.name, reason }, value: count });
     }),
     sibyl_endpoint_breaker_open: each('sibyl_endpoint_breaker_open', (e, out) => {
-      for (const [target, b] of e.caller.breakers) out.push({ labels: { endpoint: e.name, target }, value: b.mode === 'closed' ? 0 : 1 });
+      for (const { target, mode } of e.breakers) out.push({ labels: { endpoint: e.name, target }, value: mode === 'closed' ? 0 : 1 });
     }),
   };
 }

@@ -1,19 +1,20 @@
-// Hybrid serving at run time: a hybrid endpoint's request is answered by the stored prediction
-// of its key while it is young enough, else by the live target when the request carries inputs,
-// else by the default response (routing/policies/hybrid.ts decides). The answer says which
-// source gave it (`sibyl_source`), and every answer is counted by source and reason for the
-// metrics and the endpoint report.
+// Hybrid serving at run time (the hybrid policy, hybrid.ts): a request is answered by the stored
+// prediction of its key while it is young enough, else by the live target when the request
+// carries inputs, else by the default response (routing/policies/hybrid.ts decides). The answer
+// says which source gave it (`sibyl_source`), and every answer is counted by source and reason
+// for the metrics and the endpoint report.
 import { SibylError, type InferRequest, type InferResponse, type Parameters, type Tensor } from '@sibyl/protocol';
 import type { Logger } from 'pino';
-import type { DefaultOutput, TrafficPolicy } from '../config/endpoint-config.ts';
-import type { Clock } from '../core/clock.ts';
-import { copyTensor } from '../core/tensor-rows.ts';
-import { defaultOutputs } from './default-response.ts';
-import type { RequestContext } from '../core/request-context.ts';
-import { decideHybrid, type HybridReason, type HybridSource } from './policies/hybrid.ts';
-import { storedAnswer } from './stored-answer.ts';
-import type { PredictionLookup, StoredPrediction } from './stored-prediction.ts';
-import { isServerError, targetKey, type TargetCaller } from './target-call.ts';
+import type { DefaultOutput, TrafficPolicy } from '../../config/endpoint-config.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { RequestContext } from '../../core/request-context.ts';
+import { copyTensor } from '../../core/tensor-rows.ts';
+import { defaultOutputs } from '../default-response.ts';
+import { decideHybrid, type HybridReason, type HybridSource } from '../policies/hybrid.ts';
+import { storedAnswer } from '../stored-answer.ts';
+import type { PredictionLookup, StoredPrediction } from '../stored-prediction.ts';
+import { isServerError, targetKey } from '../target.ts';
+import type { PolicyIo } from './traffic-policy.ts';
 
 type HybridPolicy = Extract<TrafficPolicy, { kind: 'hybrid' }>;
 
@@ -34,16 +35,17 @@ export class HybridServing {
   constructor(
     private readonly endpoint: string,
     private readonly policy: HybridPolicy,
-    private readonly ctx: { clock: Clock; log: Logger; predictions?: PredictionLookup; caller: TargetCaller },
+    private readonly ctx: { clock: Clock; log: Logger; predictions?: PredictionLookup },
   ) {}
 
   /**
-   * Answers a request. `count` records the outcome of the source that answered (an arm of the
+   * Answers a request; `io.count` records the outcome of the source that answered (an arm of the
    * endpoint). @throws SibylError PREDICTION_KEY_MISSING, PREDICTION_NOT_FOUND or
    * PREDICTION_STORE_UNAVAILABLE when nothing can answer; the live target's errors otherwise.
    */
-  async answer(request: InferRequest, rc: RequestContext, count: (arm: HybridSource, outcome: 'ok' | 'server-error' | 'client-error') => void): Promise<HybridAnswer> {
+  async answer(request: InferRequest, rc: RequestContext, io: PolicyIo): Promise<HybridAnswer> {
     const p = this.policy;
+    const count = (arm: HybridSource, outcome: 'ok' | 'server-error' | 'client-error'): void => io.count(arm, outcome);
     const { key, inputs } = this.keyOf(request, rc);
     let stored: StoredPrediction | undefined;
     let storeFailed = false;
@@ -81,9 +83,9 @@ export class HybridServing {
     }
     if (decision.source === 'default') return this.answerDefault(request, decision.reason, parameters, count);
     const live: InferRequest = { ...request, inputs };
-    const spare = this.ctx.caller.needsInputCopy ? inputs.map(copyTensor) : undefined;
+    const spare = io.needsInputCopy ? inputs.map(copyTensor) : undefined;
     try {
-      const outcome = await this.ctx.caller.call(p.target, live, rc, spare);
+      const outcome = await io.call(p.target, live, rc, spare);
       if (outcome.fallback !== undefined) {
         parameters.sibyl_fallback = true;
         parameters.sibyl_fallback_reason = outcome.fallback;
