@@ -3,10 +3,10 @@
 // and hot swap (modelControlMode: poll) work exactly as in `sibyl serve` — and may mount Sibyl's
 // HTTP routes (V2, TF Serving, management, metrics) on its own Fastify instance as a plugin.
 // A composition root like server.ts: it builds the core with the same builder.
-import type { InferRequest, InferResponse } from '@sibyl/protocol';
+import { SibylError, type InferRequest, type InferResponse } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { serverConfigDefaults, type ServerConfig } from './config/server-config.ts';
+import { compileServer, serverConfigDefaults, type ServerConfigDocument } from './config/server-config.ts';
 import type { Cancellation } from './core/cancellation.ts';
 import type { Clock } from './core/clock.ts';
 import type { Random } from './core/random.ts';
@@ -25,7 +25,7 @@ export interface SibylOptions {
    * Defaults as for `sibyl serve`, except that state and stored predictions are kept in memory
    * unless `stateStore` / `predictionStore` name files.
    */
-  config?: Partial<Omit<ServerConfig, 'modelRepository'>>;
+  config?: Omit<ServerConfigDocument, 'modelRepository'>;
   /** Default: silent. Pass the application's pino logger to see Sibyl's lines. */
   log?: Logger;
   /** Default: onnxruntime-node in worker threads. */
@@ -82,15 +82,16 @@ export interface Sibyl {
 /** Starts Sibyl in this process: builds the serving core and loads the models (resolves once they are loaded). */
 export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
   const defaults = serverConfigDefaults(options.modelRepository);
-  const config: ServerConfig = {
-    ...defaults,
-    stateStore: ':memory:',
-    predictionStore: { ...defaults.predictionStore, path: ':memory:' },
-    ...options.config,
-    modelRepository: options.modelRepository,
-  };
+  // The application's settings are input like sibyl.yaml: validated by the same schema (a
+  // ConfigError names each field that is wrong), and the endpoints compiled once, here.
+  const { config, endpoints } = compileServer({
+    defaults: { ...defaults, stateStore: ':memory:', predictionStore: { ...defaults.predictionStore, path: ':memory:' } },
+    file: { path: 'createSibyl options.config', document: options.config ?? {} },
+    env: {},
+    flags: { modelRepository: options.modelRepository },
+  });
   const log = options.log ?? pino({ level: 'silent' });
-  const core = await createSibylCore(config, { log, clock: options.clock, runtime: options.runtime, random: options.random, env: options.env, observability: {} });
+  const core = await createSibylCore(config, { log, clock: options.clock, runtime: options.runtime, random: options.random, env: options.env, observability: {}, endpoints });
   try {
     await core.start();
     await core.startJobs();
@@ -104,7 +105,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
   return {
     core,
     infer(name, request, o = {}) {
-      if (closed) return Promise.reject(new Error('this Sibyl instance is closed'));
+      if (closed) return Promise.reject(new SibylError('SERVER_DRAINING', 'this Sibyl instance is closed (close() was called); it takes no new requests'));
       const headers = o.headers;
       const context = core.newContext('embedded', {
         requestId: o.requestId ?? request.id,

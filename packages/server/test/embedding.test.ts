@@ -38,7 +38,7 @@ describe('createSibyl', () => {
 
   it('infers in process, through models, versions and endpoints, and batches concurrent requests', async () => {
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1', 2: 'add 2' }, config: 'versionPolicy:\n  all: true\nmaxBatchSize: 8\ndynamicBatching:\n  maxQueueDelayMs: 50\n' } });
-    sibyl = await createSibyl({ modelRepository: repo, runtime, config: { endpoints: { front: { target: { model: 'm', version: 1 } } } as never } });
+    sibyl = await createSibyl({ modelRepository: repo, runtime, config: { endpoints: { front: { target: { model: 'm', version: 1 } } } } });
     expect(ys(await sibyl.infer('m', request([1]), { version: '1' }))).toEqual([2]);
     expect(ys(await sibyl.infer('m', request([1]), { version: '2' }))).toEqual([3]);
     const viaEndpoint = await sibyl.infer('front', request([5]));
@@ -57,7 +57,7 @@ describe('createSibyl', () => {
 
   it('swaps a new version in while serving (modelControlMode: poll)', async () => {
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
-    sibyl = await createSibyl({ modelRepository: repo, runtime, config: { modelControlMode: 'poll', repositoryPollIntervalMs: 20 } });
+    sibyl = await createSibyl({ modelRepository: repo, runtime, config: { modelControlMode: 'poll', repositoryPollIntervalMs: 100 } });
     expect(await sibyl.infer('m', request([1]))).toMatchObject({ model_version: '1' });
     const dir = path.join(repo, 'm', '2');
     await mkdir(dir, { recursive: true });
@@ -96,7 +96,16 @@ describe('createSibyl', () => {
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
     sibyl = await createSibyl({ modelRepository: repo, runtime });
     await sibyl.close();
-    await expect(sibyl.infer('m', request([1]))).rejects.toThrow(/closed/);
+    await expect(sibyl.infer('m', request([1]))).rejects.toMatchObject({ reason: 'SERVER_DRAINING', message: expect.stringMatching(/closed/) });
+  });
+
+  it("validates the application's settings with the server's schema, naming the field", async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1' } } });
+    const err = await createSibyl({ modelRepository: repo, runtime, config: { requestTimeoutMs: -5, http: { bodyLimitBytes: 'big' } } as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/createSibyl options\.config/);
+    expect((err as Error).message).toMatch(/requestTimeoutMs/);
+    expect((err as Error).message).toMatch(/bodyLimitBytes/);
   });
 });
 

@@ -375,6 +375,8 @@ export const ServerConfigFileSchema = Type.Object(
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
 const PartialServerConfigSchema = ServerConfigFileSchema;
+/** What sibyl.yaml (or an embedding application's settings) may say: every field optional. */
+export type ServerConfigDocument = Static<typeof ServerConfigFileSchema>;
 
 /** The rules between the http fields (Node refuses a headers timeout above the request's). */
 function httpProblems(http: ServerConfig['http']): ConfigProblem[] {
