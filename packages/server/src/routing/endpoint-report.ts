@@ -2,32 +2,20 @@
 // what each arm did (requests, errors, latency, outcome feedback with a significance test against
 // the first arm), the policy's own section (canary, blueGreen, cascade, hybrid: see its module in
 // traffic/), shadow agreement, fallbacks and breakers.
+import type { EndpointArmJson, EndpointReportJson } from '@sibyl/protocol';
 import { armReport } from './arm-stats.ts';
 import type { EndpointSnapshot } from './endpoint.ts';
 import { twoProportionTest } from './policies/significance.ts';
 import { trafficPolicyModule } from './traffic/registry.ts';
 
-export interface EndpointReport {
-  name: string;
-  description: string;
-  source: 'file' | 'api';
-  policy: string;
-  config: unknown;
-  arms: Record<string, unknown>;
-  canary?: unknown;
-  blueGreen?: unknown;
-  shadow?: unknown;
-  cascade?: unknown;
-  hybrid?: unknown;
-  fallback: unknown;
-  breakers: Record<string, string>;
-}
+/** The report's JSON: the shape @sibyl/protocol declares for GET /v1/endpoints/{e}. */
+export type EndpointReport = EndpointReportJson;
 
 /** The report of an endpoint (anything with a snapshot: the Endpoint itself, or a stand-in in tests). */
 export function endpointReport(endpoint: { snapshot(): EndpointSnapshot }, source: 'file' | 'api'): EndpointReport {
   const s = endpoint.snapshot();
   const control = s.arms[0]?.stats;
-  const arms: Record<string, unknown> = {};
+  const arms: Record<string, EndpointArmJson> = {};
   for (const { arm, stats } of s.arms) {
     const test =
       control === undefined || arm === s.arms[0]!.arm

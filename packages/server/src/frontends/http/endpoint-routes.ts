@@ -1,6 +1,6 @@
 // Endpoints over HTTP: list, report, set and delete at run time, outcome feedback, canary
 // actions and the blue-green switch. Translation only: routing decides.
-import { SibylError, type BlueGreenSwitchJson, type EndpointDeleteJson, type EndpointListJson, type FeedbackJson } from '@sibyl/protocol';
+import { SibylError, type BlueGreenSwitchJson, type CanaryReportJson, type EndpointDeleteJson, type EndpointListJson, type EndpointReportJson, type FeedbackJson } from '@sibyl/protocol';
 import type { FastifyInstance } from 'fastify';
 import { endpointReport } from '../../serving/frontend-vocabulary.ts';
 import type { EndpointsApi } from '../../serving/serving-api.ts';
@@ -41,12 +41,12 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     endpoints: endpoints.list().map(({ endpoint, source }) => ({ name: endpoint.name, policy: endpoint.config.policy.kind, source, description: endpoint.config.description })),
   }));
 
-  app.get<{ Params: Params }>('/v1/endpoints/:endpoint', async (request) => {
+  app.get<{ Params: Params }>('/v1/endpoints/:endpoint', async (request): Promise<EndpointReportJson> => {
     const endpoint = endpoints.require(request.params.endpoint);
     return endpointReport(endpoint, endpoints.sourceOf(endpoint.name)!);
   });
 
-  app.put<{ Params: Params }>('/v1/endpoints/:endpoint', async (request) => {
+  app.put<{ Params: Params }>('/v1/endpoints/:endpoint', async (request): Promise<EndpointReportJson> => {
     const body = readJsonObject(request, 'an endpoint configuration, e.g. {"canary": {…}}');
     const endpoint = await endpoints.set(request.params.endpoint, body ?? {});
     return endpointReport(endpoint, 'api');
@@ -78,7 +78,7 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
   });
 
   for (const action of ['promote', 'rollback', 'pause', 'resume'] as const) {
-    app.post<{ Params: Params }>(`/v1/endpoints/:endpoint/canary/${action}`, async (request) => {
+    app.post<{ Params: Params }>(`/v1/endpoints/:endpoint/canary/${action}`, async (request): Promise<CanaryReportJson | undefined> => {
       const endpoint = endpoints.require(request.params.endpoint);
       const body = readJsonObject(request, '{"reason": "…"} or nothing');
       endpoint.canaryAction(action, reasonOf(body, `${action} through the API`));

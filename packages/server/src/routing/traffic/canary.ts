@@ -176,7 +176,7 @@ export const canary: TrafficPolicyModule<'canary', CanarySnapshot> = {
     canary: {
       status: s.state.status,
       stage: s.state.stage + 1,
-      stages: s.stages,
+      stages: [...s.stages],
       candidateShare: s.candidateShare,
       stageStartedAt: new Date(s.state.stageStartedMs).toISOString(),
       stable: s.stable,

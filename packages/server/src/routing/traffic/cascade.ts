@@ -88,7 +88,7 @@ export const cascade: TrafficPolicyModule<'cascade', CascadeSnapshot> = {
       close: () => {},
     };
   },
-  report: (s) => ({ cascade: { stages: s.stages } }),
+  report: (s) => ({ cascade: { stages: s.stages.map((stage) => ({ ...stage })) } }),
 };
 
 /** The named output of a cascade stage's answer. @throws SibylError INTERNAL_ERROR naming the stage. */

@@ -50,8 +50,8 @@ export const hybrid: TrafficPolicyModule<'hybrid', HybridSnapshot> = {
   report: (s) => {
     const bySource: Record<string, number> = { store: 0, live: 0, default: 0, none: 0 };
     for (const a of s.answers) bySource[a.source] = (bySource[a.source] ?? 0) + a.count;
-    const k = s.key;
-    const key = k.parameter !== undefined ? { parameter: k.parameter } : k.header !== undefined ? { header: k.header } : { input: k.input };
-    return { hybrid: { target: s.target, storedModel: s.storedModel, key, maxAgeMs: s.maxAgeMs, hasDefault: s.hasDefault, bySource, answers: s.answers } };
+    // The one place the key comes from, as configured ({parameter}, {header} or {input}).
+    const key = Object.fromEntries(Object.entries(s.key).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    return { hybrid: { target: s.target, storedModel: s.storedModel, key, maxAgeMs: s.maxAgeMs, hasDefault: s.hasDefault, bySource, answers: s.answers.map((a) => ({ ...a })) } };
   },
 };

@@ -3,6 +3,7 @@
 // registry.ts; the executor knows nothing of any kind. A module's pure decisions (which arm,
 // which target) take the clock's time and the random source as arguments, so they are
 // table-tested without an endpoint.
+import type { EndpointReportJson } from '@sibyl/protocol';
 import type { InferRequest, InferResponse, Parameters } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { StickyKey, Target, TrafficPolicy } from '../../config/endpoint-config.ts';
@@ -14,6 +15,9 @@ import type { PredictionLookup } from '../stored-prediction.ts';
 import type { CallTarget } from '../target.ts';
 
 /** What an endpoint keeps across restarts (the state store holds it; its shape is persisted). */
+/** The policy's own section of the endpoint report (GET /v1/endpoints/{e}). */
+export type PolicyReportJson = Partial<Pick<EndpointReportJson, 'canary' | 'blueGreen' | 'cascade' | 'hybrid'>>;
+
 export interface EndpointState {
   canary?: CanaryState;
   /** Blue-green: the colour switched to through the API. */
@@ -102,7 +106,7 @@ export interface TrafficPolicyModule<K extends TrafficPolicy['kind'], S> {
   /** Compiles the validated policy into its run-time form for one endpoint. */
   compile(policy: PolicyOf<K>, env: PolicyEnv): CompiledPolicy<S>;
   /** The policy's section of the endpoint report (the JSON of GET /v1/endpoints/{e}); undefined adds none. */
-  report(snapshot: S): Readonly<Record<string, unknown>> | undefined;
+  report(snapshot: S): PolicyReportJson | undefined;
 }
 
 /** The value of a sticky key in the request (header or parameter), as text. */
