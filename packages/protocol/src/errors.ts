@@ -240,6 +240,16 @@ export const REASONS = {
   PREDICTION_KEY_MISSING: { code: 'INVALID_ARGUMENT', summary: "a request to a hybrid endpoint carries neither the endpoint's key nor inputs to predict from" },
   PREDICTION_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the prediction store could not be read or written (down, a full disk); retry later' },
   STATE_STORE_UNAVAILABLE: { code: 'UNAVAILABLE', summary: 'the state store could not be read or written (a full disk, an I/O error); a change was not made' },
+  // Security (issue 15): who calls, what it may do, how often, from where.
+  AUTHENTICATION_REQUIRED: { code: 'UNAUTHENTICATED', summary: 'the request carries no credentials (an API key or a bearer token) and the server requires them' },
+  CREDENTIALS_INVALID: { code: 'UNAUTHENTICATED', summary: "the credentials are not valid: an unknown API key, or a token whose signature, issuer, audience or validity time does not check" },
+  SCOPE_MISSING: { code: 'PERMISSION_DENIED', summary: 'the caller is authenticated but lacks the scope the action needs' },
+  RATE_LIMITED: { code: 'RESOURCE_EXHAUSTED', summary: "the caller's or the model's request rate is over its limit; retry after Retry-After", httpStatus: 429, fault: 'caller', retriable: true },
+  ORIGIN_REFUSED: { code: 'PERMISSION_DENIED', summary: 'the request comes from a web page of an origin the server does not allow (a cross-site request)' },
+  HOST_REFUSED: { code: 'PERMISSION_DENIED', summary: "the Host header names none of the server's configured names (DNS rebinding)", httpStatus: 421 },
+  PATH_NOT_ALLOWED: { code: 'PERMISSION_DENIED', summary: "a file, folder or connection named over the network is outside the server's configured roots and connections" },
+  NAME_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a model, version, label or endpoint name is not allowed (empty, too long, a path separator, "." or "..", control characters)' },
+  ENDPOINT_SHADOWS_MODEL: { code: 'ALREADY_EXISTS', summary: "an endpoint would take the name of a model in the repository, and the configuration does not allow it (endpoints.<name>.replacesModel)" },
   // Client side: the server's answer could not be read.
   MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },
 } as const satisfies Record<string, ReasonEntry>;
