@@ -22,6 +22,7 @@ describe('model config', () => {
       maxQueueSize: 1000,
       executionsPerInstance: 2,
       instanceHangTimeoutMs: 60_000,
+      loadTimeoutMs: 600_000,
       versionPolicy: { kind: 'latest', count: 1 },
       labels: {},
       signatureChange: 'refuse',
@@ -54,6 +55,13 @@ describe('model config', () => {
     expect(message).toContain('/r/m/config.yaml: instanceCount: 0 is not allowed; expected an integer from 1 to 64');
     expect(message).toContain('/r/m/config.yaml: inputs[0].datatype: "FLOAT" is not allowed; expected one of "BOOL", "UINT8"');
     expect(message).toContain('/r/m/config.yaml: colour: unknown field; allowed fields here: runtime, maxBatchSize, instanceCount');
+  });
+
+  it('bounds every load: loadTimeoutMs is kept as given, within 1 s to 1 day', () => {
+    expect(compileModelConfig({ loadTimeoutMs: 5_000 }, 'f').loadTimeoutMs).toBe(5_000);
+    expect(problemsOf(() => compileModelConfig({ loadTimeoutMs: 0 }, '/r/m/config.yaml'))).toContain(
+      '/r/m/config.yaml: loadTimeoutMs: 0 is not allowed; expected an integer from 1000 to 86400000',
+    );
   });
 
   it('compiles the prediction log and drift sections, with paths relative to the config file', () => {

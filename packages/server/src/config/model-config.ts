@@ -105,6 +105,15 @@ export const ModelConfigSchema = Type.Object(
           "Longest time an instance may hold executions without finishing one. A longer one is taken out of rotation and a replacement is loaded; it is closed once its run returns (an onnxruntime run cannot be interrupted safely), so a model that never returns costs one stuck thread, not the version. Requests are answered at their own deadline (requestTimeoutMs or the request's timeout) either way. 0: no watchdog.",
       }),
     ),
+    loadTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 86_400_000,
+        default: 600000,
+        description:
+          "Longest time one load of a version may take, from when it gets a load slot until it is READY: every instance's load, warm-up and the response cache's hash of the model file all count. A load still running then is abandoned and the version becomes UNAVAILABLE with the reason `load did not finish within … ms`; the server's start-up, shutdown and the requests waiting for the version go on. The abandoned load cannot be interrupted (stopping an onnxruntime session mid-load would abort the process): if it ever finishes, its instances are closed and never serve. The version is tried again when its files or config change.",
+      }),
+    ),
     versionPolicy: Type.Optional(
       Type.Object(
         {
@@ -220,6 +229,8 @@ export interface ModelConfig {
   readonly executionsPerInstance: number;
   /** 0: no hang watchdog. */
   readonly instanceHangTimeoutMs: number;
+  /** The bound of one load, warm-up included (see ModelConfigSchema). */
+  readonly loadTimeoutMs: number;
   readonly versionPolicy: VersionPolicy;
   /** Label → version, as the config sets them. */
   readonly labels: Readonly<Record<string, number>>;
@@ -247,6 +258,7 @@ const DEFAULT = {
   maxQueueSize: fieldDefault<number>(ModelConfigSchema, 'maxQueueSize'),
   executionsPerInstance: fieldDefault<number>(ModelConfigSchema, 'executionsPerInstance'),
   instanceHangTimeoutMs: fieldDefault<number>(ModelConfigSchema, 'instanceHangTimeoutMs'),
+  loadTimeoutMs: fieldDefault<number>(ModelConfigSchema, 'loadTimeoutMs'),
   versionPolicy: fieldDefault<NonNullable<ModelConfigDocument['versionPolicy']>>(ModelConfigSchema, 'versionPolicy'),
   signatureChange: fieldDefault<'refuse' | 'allow'>(ModelConfigSchema, 'signatureChange'),
   warmupData: fieldDefault<'random' | 'zero'>(ModelConfigSchema, 'warmup.data'),
@@ -311,6 +323,7 @@ export function compileModelConfig(document: unknown, source: string, folder: st
     maxQueueSize: doc.maxQueueSize ?? DEFAULT.maxQueueSize,
     executionsPerInstance: doc.executionsPerInstance ?? DEFAULT.executionsPerInstance,
     instanceHangTimeoutMs: doc.instanceHangTimeoutMs ?? DEFAULT.instanceHangTimeoutMs,
+    loadTimeoutMs: doc.loadTimeoutMs ?? DEFAULT.loadTimeoutMs,
     versionPolicy,
     labels: Object.freeze({ ...doc.labels }),
     signatureChange: doc.signatureChange ?? DEFAULT.signatureChange,

@@ -87,6 +87,7 @@ describe('the code applies the schemas\' defaults', () => {
       maxQueueSize: d('maxQueueSize'),
       executionsPerInstance: d('executionsPerInstance'),
       instanceHangTimeoutMs: d('instanceHangTimeoutMs'),
+      loadTimeoutMs: d('loadTimeoutMs'),
       signatureChange: d('signatureChange'),
       dynamicBatching: { enabled: d('dynamicBatching.enabled'), maxQueueDelayMs: d('dynamicBatching.maxQueueDelayMs') },
       versionPolicy: { kind: 'latest', count: d<{ latest: number }>('versionPolicy').latest },

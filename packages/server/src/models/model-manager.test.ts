@@ -2,132 +2,25 @@
 // instances answered by hand: no folders, no HTTP, no sleeps. Loads can be held to look at the
 // manager mid-load; requests are held on their instance to look at it mid-drain.
 import { SibylError, type Tensor } from '@sibyl/protocol';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstanceSpec, LoadedInstance, Runtime } from '../runtimes/runtime.ts';
-import { MemoryModelStore } from '../repository/memory-model-store.ts';
-import type { StateSnapshot, StateStore } from '../state/state-store.ts';
-import { FakeInstance } from '../testing/fake-runtime.ts';
-import { ManualClock } from '../testing/manual-clock.ts';
-import { ModelManager, type ModelManagerOptions } from './model-manager.ts';
+import { createManagerHarness, settle, type ManagerHarness } from '../testing/manager-harness.ts';
+import type { ModelManager, ModelManagerOptions } from './model-manager.ts';
 import type { ServedVersion } from './served-version.ts';
 import { RELOAD_FAILED } from './version-state.ts';
 
-const SIGNATURE = {
-  inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [-1, 1] }],
-  outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [-1, 1] }],
-};
-
-/**
- * Loads fake instances of what a MemoryModelStore holds: an artifact `fake` loads, one starting
- * with `fail` fails to load with that text. `hold()` keeps loads waiting until `release()`.
- */
-class StoreRuntime implements Runtime {
-  readonly name = 'store';
-  readonly platform = 'fake';
-  readonly instances: FakeInstance[] = [];
-  private holding = false;
-  private readonly held: (() => void)[] = [];
-
-  constructor(private readonly store: MemoryModelStore) {}
-
-  async loadInstance(spec: InstanceSpec): Promise<LoadedInstance> {
-    const [, model, version] = /^memory:\/\/([^/]+)\/(\d+)\//.exec(spec.artifactPath)!;
-    const text = new TextDecoder().decode(await this.store.readArtifact(model!, Number(version)));
-    if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
-    if (text.startsWith('fail')) throw new Error(`cannot load ${spec.artifactPath}: ${text}`);
-    const instance = new FakeInstance(spec.label);
-    this.instances.push(instance);
-    return { instance, signature: structuredClone(SIGNATURE) };
-  }
-
-  /** Loads from now on wait for release(). */
-  hold(): void {
-    this.holding = true;
-  }
-
-  get loadsHeld(): number {
-    return this.held.length;
-  }
-
-  release(): void {
-    this.holding = false;
-    for (const resolve of this.held.splice(0)) resolve();
-  }
-
-  /** The instance of `model:version` loaded last. */
-  instanceOf(model: string, version: number): FakeInstance {
-    return this.instances.filter((i) => i.label.startsWith(`${model}:${version}#`)).at(-1)!;
-  }
-}
-
-class MemoryStateStore implements StateStore {
-  private readonly data = new Map<string, Map<string, unknown>>();
-  async get<T>(namespace: string, key: string): Promise<T | undefined> {
-    return structuredClone(this.data.get(namespace)?.get(key)) as T | undefined;
-  }
-  async list<T>(namespace: string): Promise<Map<string, T>> {
-    return new Map([...(this.data.get(namespace) ?? [])].map(([k, v]) => [k, structuredClone(v) as T]));
-  }
-  async put(namespace: string, key: string, value: unknown): Promise<void> {
-    if (!this.data.has(namespace)) this.data.set(namespace, new Map());
-    this.data.get(namespace)!.set(key, structuredClone(value));
-  }
-  async delete(namespace: string, key: string): Promise<boolean> {
-    return this.data.get(namespace)?.delete(key) ?? false;
-  }
-  export(): Promise<StateSnapshot> {
-    throw new Error('not used');
-  }
-  import(): Promise<void> {
-    throw new Error('not used');
-  }
-  async close(): Promise<void> {}
-}
-
-interface Harness {
-  clock: ManualClock;
-  store: MemoryModelStore;
-  runtime: StoreRuntime;
-  manager: ModelManager;
-}
+type Harness = ManagerHarness;
 
 const open: ModelManager[] = [];
 
 function harness(options: Partial<ModelManagerOptions> = {}): Harness {
-  const clock = new ManualClock(1_000);
-  const store = new MemoryModelStore();
-  const runtime = new StoreRuntime(store);
-  const manager = new ModelManager({
-    repository: store,
-    runtime,
-    clock,
-    machine: { cpuCount: 2 },
-    log: pino({ level: 'silent' }),
-    store: new MemoryStateStore(),
-    controlMode: 'poll',
-    pollIntervalMs: 60_000,
-    startupModels: [],
-    limits: { maxLoadedVersions: 0, memoryBudgetBytes: 0 },
-    loadConcurrency: 2,
-    drainTimeoutMs: 30_000,
-    ...options,
-  });
-  open.push(manager);
-  return { clock, store, runtime, manager };
+  const h = createManagerHarness(options);
+  open.push(h.manager);
+  return h;
 }
 
 afterEach(async () => {
   for (const manager of open.splice(0)) await manager.close(0);
 });
-
-/** Lets promises and zero-delay clock timers run (no time passes). */
-async function settle(clock: ManualClock): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    clock.advance(0);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 const x = (value: number): Tensor[] => [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([value]) }];
 

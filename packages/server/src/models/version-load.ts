@@ -1,11 +1,20 @@
 // Performing one load (or reload) of a version, as nextTransition asked: residency admission,
 // the load under a load slot, and the outcome reported to the version's state machine. A reload
 // swaps generations at once and the old one drains (nothing admitted is dropped).
+//
+// Every load is bounded by the config's loadTimeoutMs, counted from when it holds a load slot.
+// A load still running then is abandoned, not stopped (see load-deadline.ts): the version fails
+// with loadTimeoutReason, the slot is freed, and everything waiting on the load (start-up,
+// whenSettled, a request loading on demand, shutdown) goes on. If the abandoned load finishes
+// later, its generation is unloaded at once and never serves; the state machine never hears of
+// it (a later load of the same version may be under way by then).
+import { abandonAfter, type Bounded } from './load-deadline.ts';
 import type { ModelContext } from './model-context.ts';
 import type { ModelSource } from './model-source.ts';
 import type { ServedVersion } from './served-version.ts';
 import { loadVersion, threadsFor, VersionLoadError, type VersionLoadSpec } from './version-loader.ts';
 import type { VersionRecord } from './version-record.ts';
+import { loadTimeoutReason, type VersionEvent } from './version-state.ts';
 
 /** What a load needs of the model it belongs to. */
 export interface LoadHost {
@@ -29,9 +38,9 @@ export async function loadInto(host: LoadHost, record: VersionRecord, kind: 'loa
   const config = source.config!;
   const fingerprint = source.fingerprintOf(record.version);
   if (entry === undefined || fingerprint === undefined) return;
-  const failed = (reason: string): void => {
+  const failed = (reason: string, event: VersionEvent = { type: 'load-failed', fingerprint, reason }): void => {
     record.answer();
-    record.apply({ type: 'load-failed', fingerprint, reason });
+    record.apply(event);
     const state = record.life.state;
     if (state.kind === 'ready') ctx.log.error({ version: record.version }, `version ${record.version}: ${state.reloadFailure!.reason}`);
     else ctx.log.error({ version: record.version }, `version ${record.version} is UNAVAILABLE: ${reason}`);
@@ -55,12 +64,19 @@ export async function loadInto(host: LoadHost, record: VersionRecord, kind: 'loa
   record.bytes = bytes;
   host.changed();
   const started = ctx.clock.now();
-  let served: ServedVersion;
+  const timeoutMs = config.loadTimeoutMs;
+  const abandoned = (late: ServedVersion): void => {
+    ctx.log.warn({ version: record.version }, `version ${record.version}: a load abandoned after ${timeoutMs} ms (loadTimeoutMs) finished late; its instances are closed, it never serves`);
+    void late.unload(0, ctx.clock).catch((err: unknown) => ctx.log.error({ version: record.version }, `closing the late load of version ${record.version} failed: ${(err as Error).message}`));
+  };
+  let outcome: Bounded<ServedVersion>;
   try {
-    served = await ctx.withLoadSlot(() => loadVersion(spec, ctx));
+    outcome = await ctx.withLoadSlot(() => abandonAfter(ctx.clock, timeoutMs, (abandonment) => loadVersion(spec, ctx, abandonment), abandoned));
   } catch (err) {
     return failed(err instanceof VersionLoadError ? err.reason : `load failed: ${(err as Error).message}`);
   }
+  if (outcome.timedOut) return failed(loadTimeoutReason(timeoutMs), { type: 'load-timed-out', fingerprint, timeoutMs });
+  const served = outcome.value;
   const loadMs = Math.round(ctx.clock.now() - started);
   const previous = record.served;
   record.apply({ type: 'loaded', served, fingerprint });

@@ -11,6 +11,7 @@ import type { Instance, Runtime } from '../runtimes/runtime.ts';
 import { InstancePool } from '../scheduling/instance-pool.ts';
 import { Scheduler } from '../scheduling/scheduler.ts';
 import type { SchedulerObserver } from '../scheduling/scheduler-observer.ts';
+import type { Abandonment } from './load-deadline.ts';
 import { ServedVersion } from './served-version.ts';
 import { resolveSignature } from './signature.ts';
 import { generatedSamples, probeRequest, runWarmup, samplesFromFile } from './warmup.ts';
@@ -43,8 +44,12 @@ export class VersionLoadError extends Error {
   }
 }
 
-/** Loads, warms and schedules one version. @throws VersionLoadError. */
-export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderContext): Promise<ServedVersion> {
+/**
+ * Loads, warms and schedules one version. Once `abandonment` says the load was abandoned (its
+ * deadline passed, see load-deadline.ts), it takes no further step: it closes what it made and
+ * fails. @throws VersionLoadError.
+ */
+export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderContext, abandonment: Abandonment = { abandoned: false }): Promise<ServedVersion> {
   const { config } = spec;
   const label = `${spec.model}:${spec.version}`;
   const threads = threadsFor(spec, ctx.cpuCount);
@@ -62,14 +67,17 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
     return fail(`load failed: ${(err as Error).message}`);
   }
   instances.push(first.instance);
+  const ABANDONED = 'load abandoned at its deadline';
+  if (abandonment.abandoned) return fail(ABANDONED);
   const resolved = resolveSignature(first.signature, config);
   if ('problems' in resolved) return fail(`config error: ${resolved.problems.map((p) => `${spec.configSource}: ${p}`).join('; ')}`);
   const signature = resolved.signature;
   try {
-    for (let i = 1; i < config.instanceCount; i++) instances.push(await load(i));
+    for (let i = 1; i < config.instanceCount && !abandonment.abandoned; i++) instances.push(await load(i));
   } catch (err) {
     return fail(`load failed: ${(err as Error).message}`);
   }
+  if (abandonment.abandoned) return fail(ABANDONED);
   if (config.warmup !== undefined) {
     try {
       const samples = generatedSamples(config.warmup, signature);
@@ -79,6 +87,7 @@ export async function loadVersion(spec: VersionLoadSpec, ctx: VersionLoaderConte
       const message = (err as Error).message;
       return fail(message.startsWith('warm-up') ? message : `warm-up failed: ${message}`);
     }
+    if (abandonment.abandoned) return fail(ABANDONED);
   }
   const log = ctx.log.child({ model: spec.model, version: spec.version });
   const observer = ctx.observeScheduler?.(spec.model, spec.version);

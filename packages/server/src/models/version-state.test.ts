@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServedVersion } from './served-version.ts';
-import { apply, INITIAL_LIFE, isIdle, isLoading, isResident, isStale, phaseOf, RELOAD_FAILED, servedOf, type VersionEvent, type VersionLife, type VersionState } from './version-state.ts';
+import { apply, INITIAL_LIFE, isIdle, isLoading, isResident, isStale, loadTimeoutReason, phaseOf, RELOAD_FAILED, servedOf, type VersionEvent, type VersionLife, type VersionState } from './version-state.ts';
 
 // Generations are opaque to the reducer: tokens stand in for them.
 const gen = (n: number): ServedVersion => ({ generation: n }) as unknown as ServedVersion;
@@ -19,6 +19,8 @@ const failed = life({ kind: 'failed', fingerprint: 'f1', reason: 'load failed: b
 const started: VersionEvent = { type: 'load-started' };
 const loaded: VersionEvent = { type: 'loaded', served: NEW, fingerprint: 'f2' };
 const loadFailed: VersionEvent = { type: 'load-failed', fingerprint: 'f2', reason: 'load failed: boom' };
+const timedOut: VersionEvent = { type: 'load-timed-out', fingerprint: 'f2', timeoutMs: 600_000 };
+const TIMEOUT_REASON = 'load did not finish within 600000 ms (loadTimeoutMs) and was abandoned; its instances are closed if it ever finishes; raise loadTimeoutMs if the model needs longer to load and warm up';
 const refusedNever: VersionEvent = { type: 'refused', fingerprint: 'f2', reason: 'too big', retry: 'never' };
 const refusedRoom: VersionEvent = { type: 'refused', fingerprint: 'f2', reason: 'no room', retry: 'on-demand' };
 const refusedBusy: VersionEvent = { type: 'refused', fingerprint: 'f2', reason: 'busy', retry: 'busy' };
@@ -60,6 +62,18 @@ describe('apply (the version state machine)', () => {
       loadFailed,
       life({ kind: 'ready', served: OLD, fingerprint: 'f1', reloading: false, reloadFailure: { fingerprint: 'f2', reason: `${RELOAD_FAILED}: load failed: boom`, cause: 'load failed: boom' } }),
     ],
+    // load-timed-out (the load in flight passed loadTimeoutMs and is abandoned)
+    ['loading + load-timed-out → failed with the timeout reason', loading, timedOut, life({ kind: 'failed', fingerprint: 'f2', reason: TIMEOUT_REASON, note: 'n' })],
+    ['loading, an old generation draining + load-timed-out → failed, still draining', life(loading.state, 1), timedOut, life({ kind: 'failed', fingerprint: 'f2', reason: TIMEOUT_REASON, note: 'n' }, 1)],
+    [
+      'reloading + load-timed-out → ready on the old generation, with the timeout as the reload failure',
+      reloading,
+      timedOut,
+      life({ kind: 'ready', served: OLD, fingerprint: 'f1', reloading: false, reloadFailure: { fingerprint: 'f2', reason: `${RELOAD_FAILED}: ${TIMEOUT_REASON}`, cause: TIMEOUT_REASON } }),
+    ],
+    ['unloaded + load-timed-out (a stale timer): ignored', unloaded, timedOut, IGNORED],
+    ['ready (not reloading) + load-timed-out: ignored', ready, timedOut, IGNORED],
+    ['failed + load-timed-out (the load already failed): ignored', failed, timedOut, IGNORED],
     // refused
     ['unloaded + refused never → failed', unloaded, refusedNever, life({ kind: 'failed', fingerprint: 'f2', reason: 'too big', note: 'unloaded: x' })],
     ['unloaded + refused for room → dormant', unloaded, refusedRoom, life({ kind: 'unloaded', note: 'no room', dormant: true })],
@@ -88,6 +102,11 @@ describe('apply (the version state machine)', () => {
       expect(after).not.toBe(before);
       expect(after).toEqual(expected);
     }
+  });
+
+  it('words the timeout with the bound it passed', () => {
+    expect(loadTimeoutReason(600_000)).toBe(TIMEOUT_REASON);
+    expect(loadTimeoutReason(2_500)).toMatch(/^load did not finish within 2500 ms \(loadTimeoutMs\)/);
   });
 
   it('never mutates the life it is given', () => {

@@ -6,6 +6,7 @@
 //   unloaded ──load-started──▶ loading ──loaded──▶ ready ──unload──▶ unloaded (+1 draining)
 //      │  ▲                       │                  │ ▲
 //      │  └─refused (room)        └─load-failed─▶ failed   load-started (a reload: the old
+//      │                          └─load-timed-out─▶ failed
 //      └─refused (never) ─────────────────────────▶ failed   generation serves meanwhile), then
 //                                                             loaded (+1 draining: the old one)
 //                                                             or load-failed (reloadFailure)
@@ -14,11 +15,20 @@
 // object (callers may test `next === life`). They are not errors because the paths that report
 // them run concurrently (a drain ending, an eviction, a reload) and a stale report must not break
 // the model; the table test lists each ignored pair explicitly.
+//
+// Every load is bounded (loadTimeoutMs): `load-timed-out` ends a load still running then, as a
+// failure with the reason loadTimeoutReason gives. The load itself cannot be stopped (see
+// version-load.ts); it is abandoned, and its late outcome is never reported here.
 import type { ServedVersion } from './served-version.ts';
 import type { VersionPhase } from './lifecycle.ts';
 
 /** The start of a READY version's reason when its reload failed and its earlier load serves on. */
 export const RELOAD_FAILED = 'reload with changed files or config failed, the earlier load keeps serving';
+
+/** The failure reason of a load that passed its bound of `timeoutMs` (loadTimeoutMs) and was abandoned. */
+export function loadTimeoutReason(timeoutMs: number): string {
+  return `load did not finish within ${timeoutMs} ms (loadTimeoutMs) and was abandoned; its instances are closed if it ever finishes; raise loadTimeoutMs if the model needs longer to load and warm up`;
+}
 
 export type VersionState =
   /**
@@ -58,6 +68,11 @@ export type VersionEvent =
   /** A load failed (or could not start: its artifact is missing) for files and config `fingerprint`. */
   | { type: 'load-failed'; fingerprint: string; reason: string }
   /**
+   * The load in flight (a first load or a reload) passed its bound of `timeoutMs` and is
+   * abandoned: a failure for `fingerprint` with loadTimeoutReason; ignored when no load runs.
+   */
+  | { type: 'load-timed-out'; fingerprint: string; timeoutMs: number }
+  /**
    * Residency refused the load: `never` (it cannot fit at all: it fails until its files or config
    * change), else no room now (it waits, dormant, for a request).
    */
@@ -89,6 +104,9 @@ export function apply(life: VersionLife, event: VersionEvent): VersionLife {
       }
       return { state: { kind: 'failed', fingerprint: event.fingerprint, reason: event.reason, note: state.note }, draining };
     }
+    case 'load-timed-out':
+      if (!isLoading(life)) return life;
+      return apply(life, { type: 'load-failed', fingerprint: event.fingerprint, reason: loadTimeoutReason(event.timeoutMs) });
     case 'refused':
       if (state.kind !== 'unloaded' && state.kind !== 'failed') return life;
       if (event.retry === 'never') return { state: { kind: 'failed', fingerprint: event.fingerprint, reason: event.reason, note: state.note }, draining };
