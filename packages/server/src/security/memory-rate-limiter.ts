@@ -3,7 +3,7 @@
 // than the slowest configured refill are dropped as requests come, and at most `maxBuckets` are
 // kept (the least recently used go first — forgetting a bucket only makes it full again).
 import type { Clock } from '../core/clock.ts';
-import { ALLOWED, type RateBucket, type RateDecision, type RateLimiter } from './rate-limiter.ts';
+import { ALLOWED, wholeMs, type RateBucket, type RateDecision, type RateLimiter } from './rate-limiter.ts';
 import { takeTokens, type BucketState } from './token-bucket.ts';
 
 /** Buckets kept at most by default: a million is ~100 MB at worst. */
@@ -31,7 +31,7 @@ export class MemoryRateLimiter implements RateLimiter {
       buckets.map((b) => ({ state: this.buckets.get(b.key), limit: b.limit })),
       nowMs,
     );
-    if (!decision.allowed) return { allowed: false, retryAfterMs: Math.ceil(decision.retryAfterMs), refusedBy: decision.refusedBy };
+    if (!decision.allowed) return { allowed: false, retryAfterMs: wholeMs(decision.retryAfterMs), refusedBy: decision.refusedBy };
     decision.states.forEach((state, i) => {
       const key = buckets[i]!.key;
       this.buckets.delete(key);

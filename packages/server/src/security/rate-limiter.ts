@@ -11,7 +11,7 @@ export interface RateBucket {
 
 export interface RateDecision {
   readonly allowed: boolean;
-  /** Refused: ms until every bucket has a token again, rounded up to a whole ms; 0 when allowed. */
+  /** Refused: ms until every bucket has a token again, as wholeMs() rounds it; 0 when allowed. */
   readonly retryAfterMs: number;
   /** Refused: the index (in the buckets given) of the bucket that refused, the one with the longest wait; -1 when allowed. */
   readonly refusedBy: number;
@@ -30,3 +30,11 @@ export interface RateLimiter {
 }
 
 export const ALLOWED: RateDecision = Object.freeze({ allowed: true, retryAfterMs: 0, refusedBy: -1 });
+
+/**
+ * A refusal's wait in whole ms, at least 1: rounded up, after a tolerance of a nanosecond for the
+ * noise of floating-point arithmetic (the Lua script of the Redis limiter rounds the same way).
+ */
+export function wholeMs(waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs - 1e-6));
+}

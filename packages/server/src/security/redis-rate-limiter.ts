@@ -22,7 +22,7 @@ const WARN_EVERY_MS = 10_000;
 
 /**
  * KEYS: the buckets. ARGV[1]: now (ms); ARGV[2]: cost; then ratePerSecond and burst of each bucket.
- * Returns {allowed (0/1), retryAfterMs (rounded up), refusedBy (1-based; 0 when allowed)}.
+ * Returns {allowed (0/1), retryAfterMs (rounded as wholeMs), refusedBy (1-based; 0 when allowed)}.
  * The arithmetic is takeTokens's (token-bucket.ts), in the same order of operations.
  */
 export const TAKE_TOKENS_LUA = `
@@ -51,7 +51,7 @@ for i = 1, #KEYS do
     if w > wait then wait, refusing = w, i end
   end
 end
-if refusing > 0 then return {0, math.ceil(wait), refusing} end
+if refusing > 0 then return {0, math.max(1, math.ceil(wait - 1e-6)), refusing} end
 for i = 1, #KEYS do
   local rate = tonumber(ARGV[1 + 2 * i])
   local burst = tonumber(ARGV[2 + 2 * i])

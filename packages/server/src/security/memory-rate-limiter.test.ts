@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { rateLimiterContract, SettableClock } from '../testing/rate-limiter-contract.ts';
+import { MemoryRateLimiter } from './memory-rate-limiter.ts';
+
+rateLimiterContract('memory', { open: async (clock) => new MemoryRateLimiter(clock, 60_000) });
+
+describe('MemoryRateLimiter', () => {
+  it('forgets buckets idle long enough to be full again, so memory follows the active callers', () => {
+    const clock = new SettableClock(0);
+    const limiter = new MemoryRateLimiter(clock, 1000);
+    const limit = { ratePerSecond: 1, burst: 1 };
+    for (let i = 0; i < 50; i++) limiter.take([{ key: `k${i}`, limit }]);
+    expect(limiter.size).toBe(50);
+    clock.timeMs = 999;
+    limiter.take([{ key: 'late', limit }]);
+    expect(limiter.size).toBe(51);
+    clock.timeMs = 1000;
+    limiter.take([{ key: 'later', limit }]);
+    expect(limiter.size).toBe(2);
+    // A forgotten bucket is a full one: the same answer as if it had been kept.
+    expect(limiter.take([{ key: 'k0', limit }]).allowed).toBe(true);
+  });
+
+  it('keeps at most maxBuckets, dropping the least recently used', () => {
+    const clock = new SettableClock(0);
+    const limiter = new MemoryRateLimiter(clock, 60_000, 3);
+    const limit = { ratePerSecond: 1, burst: 2 };
+    for (const key of ['a', 'b', 'c']) limiter.take([{ key, limit }]);
+    limiter.take([{ key: 'a', limit }]); // a is now the most recent, with 0 tokens
+    limiter.take([{ key: 'd', limit }]);
+    expect(limiter.size).toBe(3);
+    expect(limiter.take([{ key: 'a', limit }]).allowed).toBe(false);
+    expect(limiter.take([{ key: 'b', limit }]).allowed).toBe(true); // b was dropped: full again
+  });
+});
