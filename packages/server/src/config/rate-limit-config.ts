@@ -35,7 +35,7 @@ export const RateLimitsSchema = Type.Object(
             bucket('The one bucket shared by every request without a principal (authentication off, or an entry that sets none). Absent: perPrincipal.default.'),
           ),
           principals: Type.Optional(
-            Type.Record(Type.String({ minLength: 1 }), BucketLimitSchema, { description: "Buckets of named principals (an API key's name, a JWT subject, a certificate's subject), instead of perPrincipal.default." }),
+            Type.Record(Type.String({ minLength: 1 }), BucketLimitSchema, { description: "Buckets of named principals (an API key's name, a JWT subject, a certificate's subject), each {ratePerSecond, burst}, instead of perPrincipal.default." }),
           ),
         },
         { additionalProperties: false, description: 'Buckets per caller: a request takes a token from its principal\u2019s bucket.' },
@@ -47,7 +47,7 @@ export const RateLimitsSchema = Type.Object(
           default: Type.Optional(bucket('The bucket of each name not listed in targets. Absent: names not listed are not limited.')),
           targets: Type.Optional(
             Type.Record(Type.String({ minLength: 1 }), BucketLimitSchema, {
-              description: 'Buckets of named models and endpoints, shared by all callers. A request counts against the name it calls (an endpoint\u2019s targets are not counted again).',
+              description: 'Buckets of named models and endpoints, each {ratePerSecond, burst}, shared by all callers. A request counts against the name it calls (an endpoint\u2019s targets are not counted again).',
             }),
           ),
         },
