@@ -107,6 +107,8 @@ export class RateLimits {
       config.backend === 'redis'
         ? RedisRateLimiter.create({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, timeoutMs: config.redisTimeoutMs, clock: deps.clock, log: deps.log, health: deps.health })
         : new MemoryRateLimiter(deps.clock, longestRefillMs(config));
+    const where = config.backend === 'redis' ? `in Redis (${config.redisKeyPrefix}*), shared by replicas` : 'in memory, per replica';
+    deps.log.info(`rate limits on: buckets per ${[config.perPrincipal === undefined ? '' : 'principal', config.perTarget === undefined ? '' : 'model or endpoint'].filter((s) => s !== '').join(' and ')}, kept ${where}`);
     return new RateLimits(config, limiter);
   }
 

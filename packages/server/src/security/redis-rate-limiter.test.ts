@@ -3,7 +3,7 @@
 // test/integration/redis-rate-limiter.test.ts.
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { ComponentHealth } from '../core/component-health.ts';
 import { SettableClock } from '../testing/rate-limiter-contract.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
@@ -25,7 +25,7 @@ it('lets requests through while Redis is unreachable, degrades rate_limiter, and
   await new Promise((resolve) => server.close(resolve)); // nothing listens there now
   const clock = new SettableClock(0);
   const health = new ComponentHealth(clock);
-  const limiter = RedisRateLimiter.create({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'x:', timeoutMs: 50, clock, log: pino({ level: 'silent' }), health });
+  const limiter = RedisRateLimiter.create({ url: `redis://user:s3cret@127.0.0.1:${port}`, keyPrefix: 'x:', timeoutMs: 50, clock, log: pino({ level: 'silent' }), health });
   cleanups.push(() => limiter.close());
   const first = limiter.take(bucket);
   expect(first).toBeInstanceOf(Promise);
@@ -38,6 +38,10 @@ it('lets requests through while Redis is unreachable, degrades rate_limiter, and
   const retried = limiter.take(bucket);
   expect(retried).toBeInstanceOf(Promise);
   expect((await retried).allowed).toBe(true);
+  // The connection's own error names the server, never its password.
+  await vi.waitFor(() => expect(health.degraded()[0]!.reason).toMatch(/^Redis redis:/), { timeout: 5000, interval: 20 });
+  expect(health.degraded()[0]!.reason).toContain(`redis://user:***@127.0.0.1:${port}`);
+  expect(health.degraded()[0]!.reason).not.toContain('s3cret');
 });
 
 it('a Redis that accepts the connection and never answers costs a bounded wait, and the request passes', async () => {

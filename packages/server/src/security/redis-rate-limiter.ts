@@ -11,6 +11,7 @@
 // while disconnected.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { redactUrl } from '../batch/redact-url.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ComponentHealth } from '../core/component-health.ts';
 import { ALLOWED, type RateBucket, type RateDecision, type RateLimiter } from './rate-limiter.ts';
@@ -97,9 +98,11 @@ export class RedisRateLimiter implements RateLimiter {
   static create(options: RedisRateLimiterOptions): RedisRateLimiter {
     const redis = new Redis(options.url, { enableOfflineQueue: false, commandTimeout: options.timeoutMs, connectTimeout: Math.max(1000, options.timeoutMs), maxRetriesPerRequest: 1 });
     const limiter = new RedisRateLimiter(redis, options);
-    redis.on('error', (err: Error) => limiter.failed(`Redis ${options.url}: ${err.message}`));
+    // Never the password of the URL: these reasons reach the log and the readiness body.
+    const shown = redactUrl(options.url);
+    redis.on('error', (err: Error) => limiter.failed(`Redis ${shown}: ${err.message}`));
     redis.on('close', () => {
-      if (!limiter.closed) limiter.failed(`Redis ${options.url}: the connection closed`);
+      if (!limiter.closed) limiter.failed(`Redis ${shown}: the connection closed`);
     });
     return limiter;
   }
