@@ -71,6 +71,8 @@ describe('requestBuckets', () => {
     ['only named targets: others are not limited', config({ perTarget: { targets: { iris: IRIS } } }), alice, 'other', []],
     ['a principal called like the anonymous key has its own bucket', config({ perPrincipal: { default: D } }), { id: 'a', scopes: [] }, 'm', [['principal', 'p:a', D]]],
     ['a target named like a principal key stays a target', config({ perTarget: { default: T } }), undefined, 'p:alice', [['target', 't:p:alice', T]]],
+    ["names of Object's prototype are names like others", all, { id: 'constructor', scopes: [] }, '__proto__', [['principal', 'p:constructor', D], ['target', 't:__proto__', T]]],
+    ['…also when nothing is listed', config({ perPrincipal: { principals: { alice: ALICE } }, perTarget: { targets: { iris: IRIS } } }), { id: 'toString', scopes: [] }, 'constructor', []],
   ])('%s', (_, c, principal, target, expected) => {
     const { buckets, kinds } = requestBuckets(c, principal, target);
     expect(buckets.map((b, i) => [kinds[i], b.key, b.limit])).toEqual(expected);

@@ -38,6 +38,11 @@ export interface RequestBuckets {
   readonly kinds: readonly LimitKind[];
 }
 
+/** A map's own entry: a name such as `constructor` or `__proto__` (a caller's input) is no key of Object's prototype. */
+function entry(map: Readonly<Record<string, BucketLimitConfig>> | undefined, name: string): BucketLimitConfig | undefined {
+  return map !== undefined && Object.hasOwn(map, name) ? map[name] : undefined;
+}
+
 /** Whether the configuration sets any bucket at all (none: rate limits are off). */
 export function rateLimitsOn(config: RateLimitsConfig): boolean {
   const p = config.perPrincipal;
@@ -54,7 +59,7 @@ export function requestBuckets(config: RateLimitsConfig, principal: Principal | 
   const kinds: LimitKind[] = [];
   const p = config.perPrincipal;
   if (p !== undefined) {
-    const limit = principal === undefined ? (p.anonymous ?? p.default) : (p.principals?.[principal.id] ?? p.default);
+    const limit = principal === undefined ? (p.anonymous ?? p.default) : (entry(p.principals, principal.id) ?? p.default);
     if (limit !== undefined) {
       buckets.push({ key: principal === undefined ? 'a' : `p:${principal.id}`, limit });
       kinds.push('principal');
@@ -62,7 +67,7 @@ export function requestBuckets(config: RateLimitsConfig, principal: Principal | 
   }
   const t = config.perTarget;
   if (t !== undefined) {
-    const limit = t.targets?.[target] ?? t.default;
+    const limit = entry(t.targets, target) ?? t.default;
     if (limit !== undefined) {
       buckets.push({ key: `t:${target}`, limit });
       kinds.push('target');
