@@ -21,15 +21,28 @@ describe('MemoryRateLimiter', () => {
     expect(limiter.take([{ key: 'k0', limit }]).allowed).toBe(true);
   });
 
-  it('keeps at most maxBuckets, dropping the least recently used', () => {
+  it('keeps at most maxBuckets, dropping the first made', () => {
     const clock = new SettableClock(0);
     const limiter = new MemoryRateLimiter(clock, 60_000, 3);
     const limit = { ratePerSecond: 1, burst: 2 };
-    for (const key of ['a', 'b', 'c']) limiter.take([{ key, limit }]);
-    limiter.take([{ key: 'a', limit }]); // a is now the most recent, with 0 tokens
+    for (const key of ['a', 'b', 'c']) limiter.take([{ key, limit }]); // one token left in each
     limiter.take([{ key: 'd', limit }]);
     expect(limiter.size).toBe(3);
-    expect(limiter.take([{ key: 'a', limit }]).allowed).toBe(false);
-    expect(limiter.take([{ key: 'b', limit }]).allowed).toBe(true); // b was dropped: full again
+    // a was dropped: full again (two tokens); b was kept (one).
+    expect([limiter.take([{ key: 'a', limit }]).allowed, limiter.take([{ key: 'a', limit }]).allowed]).toEqual([true, true]);
+    expect([limiter.take([{ key: 'c', limit }]).allowed, limiter.take([{ key: 'c', limit }]).allowed]).toEqual([true, false]);
+  });
+
+  it('sweeps at most once per interval, not on every request', () => {
+    const clock = new SettableClock(0);
+    const limiter = new MemoryRateLimiter(clock, 10);
+    const limit = { ratePerSecond: 100, burst: 1 };
+    limiter.take([{ key: 'x', limit }]);
+    clock.timeMs = 500; // x is full again, but the next sweep is at 1000 (the least interval)
+    limiter.take([{ key: 'y', limit }]);
+    expect(limiter.size).toBe(2);
+    clock.timeMs = 1000;
+    limiter.take([{ key: 'z', limit }]);
+    expect(limiter.size).toBe(1);
   });
 });
