@@ -173,12 +173,19 @@ describe('the metric', () => {
 });
 
 describe('the embedding API', () => {
-  it('applies the rate limits of its settings', async () => {
-    const sibyl = await createSibyl({ modelRepository: repo, runtime: new ScriptedRuntime(), clock: new ManualClock(0), config: { rateLimits: { perTarget: { default: { ratePerSecond: 1, burst: 1 } } } } });
+  it('applies the rate limits of its settings, to the principal the application names', async () => {
+    const sibyl = await createSibyl({
+      modelRepository: repo,
+      runtime: new ScriptedRuntime(),
+      clock: new ManualClock(0),
+      config: { rateLimits: { perTarget: { default: { ratePerSecond: 1, burst: 1 } }, perPrincipal: { principals: { eve: { ratePerSecond: 1, burst: 1 } } } } },
+    });
     try {
       expect(await outcome(sibyl.infer('m', request()))).toBe('ok');
       expect(await outcome(sibyl.infer('m', request()))).toBe('RATE_LIMITED');
-      expect(await outcome(sibyl.infer('n', request()))).toBe('ok');
+      expect(await outcome(sibyl.infer('n', request(), { principal: { id: 'eve', scopes: [] } }))).toBe('ok');
+      expect(await sibyl.infer('open', request(), { principal: { id: 'eve', scopes: [] } }).catch((err: unknown) => err)).toMatchObject({ reason: 'RATE_LIMITED', details: { limit: 'principal' } });
+      expect(await outcome(sibyl.infer('open', request(), { principal: { id: 'frank', scopes: [] } }))).toBe('ok');
     } finally {
       await sibyl.close();
     }
