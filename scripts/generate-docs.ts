@@ -65,7 +65,8 @@ export function configurationReference(): string {
     '',
     '| field | type | meaning |',
     '| --- | --- | --- |',
-    ...fieldRows(ServerConfigFileSchema as unknown as Json).map((row) => row.replace(/ \| {2}\| /, ' | ')),
+    // No required column: every field is optional in the file, except inside an optional object given.
+    ...fieldRows(ServerConfigFileSchema as unknown as Json).map((row) => row.replace(/ \| {2}\| /, ' | ').replace(/ \| yes \| /, ' | Required in its object. ')),
     '',
     '| environment variable | field |',
     '| --- | --- |',

@@ -10,6 +10,7 @@ import { compileServer, serverConfigDefaults, type ServerConfigDocument } from '
 import type { Cancellation } from './core/cancellation.ts';
 import type { Clock } from './core/clock.ts';
 import type { Random } from './core/random.ts';
+import type { Principal } from './core/request-context.ts';
 import { registerHttpRoutes } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
 import type { Runtime } from './runtimes/runtime.ts';
@@ -49,6 +50,8 @@ export interface InferOptions {
   timeoutMs?: number;
   /** Request headers for sticky routing keys of split endpoints (lower-case names). */
   headers?: Readonly<Record<string, string>>;
+  /** Who calls, as the application authenticated it: its bucket of rateLimits.perPrincipal; default: the anonymous one. */
+  principal?: Principal;
 }
 
 /** The options of Sibyl's Fastify plugin. */
@@ -112,6 +115,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         signal: o.signal,
         deadlineMs: o.timeoutMs === undefined ? undefined : core.clock.now() + o.timeoutMs,
         header: headers === undefined ? undefined : (h) => headers[h],
+        principal: o.principal,
       });
       return core.infer(name, { version: o.version, label: o.label }, request, context);
     },

@@ -7,6 +7,7 @@ import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } fro
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
+import { RateLimitsSchema } from './rate-limit-config.ts';
 import { schemaDefaults } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 import { BODY_COST_FACTORS, bodyCostBytes, JSON_BODY } from '../core/body-cost.ts';
@@ -185,6 +186,7 @@ export const ServerConfigSchema = Type.Object(
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
+    rateLimits: RateLimitsSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -370,6 +372,7 @@ export const ServerConfigFileSchema = Type.Object(
     batch: partialSection(ServerConfigSchema.properties.batch),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
+    rateLimits: partialSection(ServerConfigSchema.properties.rateLimits),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
@@ -446,5 +449,6 @@ function frozen(config: ServerConfig): ServerConfig {
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
+    rateLimits: Object.freeze({ ...config.rateLimits }),
   });
 }

@@ -6,7 +6,7 @@
 import type { Clock } from './clock.ts';
 
 /** The components that report their health, as labels and JSON show them. */
-export const COMPONENTS = ['state_store', 'prediction_store', 'prediction_log', 'response_cache'] as const;
+export const COMPONENTS = ['state_store', 'prediction_store', 'prediction_log', 'response_cache', 'rate_limiter'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export interface ComponentStatus {

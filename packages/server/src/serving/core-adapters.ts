@@ -21,6 +21,7 @@ import type { ObservabilityOptions } from '../observability/observability.ts';
 import type { ResponseCache } from '../routing/response-cache.ts';
 import type { ModelStore } from '../repository/model-store.ts';
 import type { Runtime } from '../runtimes/runtime.ts';
+import type { RateLimits } from '../security/rate-limits.ts';
 import { SqliteStateStore } from '../state/sqlite-state-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 
@@ -43,6 +44,8 @@ export interface SibylCoreAdapters {
   random?: Random;
   /** Default: the backend config.responseCache names; false: no response cache. */
   responseCache?: ResponseCache | false;
+  /** Default: the buckets config.rateLimits sets, kept where it says (none set: no limits); false: no rate limits. */
+  rateLimits?: RateLimits | false;
   /** Environment for OTEL_* (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Test hooks of observability (sampling randomness, a sink, a span exporter); false: no observers at all. */

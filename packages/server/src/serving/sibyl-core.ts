@@ -25,6 +25,7 @@ import { InferenceService } from '../routing/inference-service.ts';
 import type { ResponseCache } from '../routing/response-cache.ts';
 import { Router } from '../routing/router.ts';
 import { FilesystemModelStore } from '../repository/filesystem-model-store.ts';
+import { RateLimits, type RateLimitRefusal } from '../security/rate-limits.ts';
 import { OnnxRuntime } from '../runtimes/onnx/onnx-runtime.ts';
 import type { PredictionStore } from '../batch/prediction-store.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -63,6 +64,8 @@ export class SibylCore implements ServingApi {
   /** Metrics, prediction log, drift and tracing (the parts that are on); undefined when the core is not observed. */
   readonly observed: Observability | undefined;
   readonly responseCache: ResponseCache | undefined;
+  /** The rate limits every request through infer() passes; undefined when none are set. */
+  readonly rateLimits: RateLimits | undefined;
   readonly inference: InferenceService;
   readonly endpoints: Endpoints;
   readonly router: Router;
@@ -112,6 +115,7 @@ export class SibylCore implements ServingApi {
             ...adapters.observability,
           });
     this.responseCache = adapters.responseCache === false ? undefined : (adapters.responseCache ?? responseCacheFor(config, clock, log, health));
+    this.rateLimits = adapters.rateLimits === false ? undefined : (adapters.rateLimits ?? RateLimits.create(config.rateLimits, { clock, log, health }));
     this.inference = new InferenceService(this.models, {
       clock,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -167,8 +171,28 @@ export class SibylCore implements ServingApi {
     return { jobs, schedules };
   }
 
+  /**
+   * The one door: rate limits first (a request over a limit is refused with RATE_LIMITED before
+   * any work), then the router. Batch jobs are exempt: they pace themselves (they give way to
+   * online traffic) and their rows are not callers' requests — they call the router directly, and
+   * a context of entry `batch` that comes through here is not limited either.
+   */
   infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
-    return this.router.infer(name, selector, request, context);
+    const limits = this.rateLimits;
+    if (limits === undefined || context.entry === 'batch') return this.router.infer(name, selector, request, context);
+    const refused = limits.admit(name, context.principal);
+    if (refused === undefined) return this.router.infer(name, selector, request, context);
+    if (refused instanceof Promise) return refused.then((r) => (r === undefined ? this.router.infer(name, selector, request, context) : this.refuse(name, selector, r, context)));
+    return this.refuse(name, selector, refused, context);
+  }
+
+  /** Counts a refused request (sibyl_rate_limited_total, and with every failed request) and fails it. */
+  private refuse(name: string, selector: VersionSelector, refusal: RateLimitRefusal, context: RequestContext): Promise<never> {
+    // A name that does not exist is the caller's input: it never becomes a label value.
+    const known = this.models.has(name) || this.endpoints.get(name) !== undefined ? name : '';
+    this.observed?.metrics?.counter('sibyl_rate_limited_total').inc({ principal: refusal.principal, target: known, limit: refusal.limit });
+    this.inference.rejected(known, selector, refusal.error, context);
+    return Promise.reject(refusal.error);
   }
 
   rejected(name: string, selector: VersionSelector, error: SibylError, context: RequestContext): void {
@@ -240,8 +264,8 @@ export class SibylCore implements ServingApi {
     await Promise.all([this.models.close(drainMs), this.observed?.close()]);
   }
 
-  /** Closes the stores and the response cache (opened by the builder or given to it). */
+  /** Closes the stores, the response cache and the rate limits' backend (opened by the builder or given to it). */
   async closeStores(): Promise<void> {
-    await Promise.all([this.stateStore.close(), this.predictionStore?.close(), this.responseCache?.close()]);
+    await Promise.all([this.stateStore.close(), this.predictionStore?.close(), this.responseCache?.close(), this.rateLimits?.close()]);
   }
 }

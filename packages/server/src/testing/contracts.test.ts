@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 describe('@sibyl/server/testing/contracts', () => {
   it('exports every contract suite', async () => {
     const contracts = await import('@sibyl/server/testing/contracts');
-    expect(Object.keys(contracts).sort()).toEqual(['describePredictionSinkContract', 'modelStoreContract', 'predictionStoreContract', 'responseCacheContract', 'runtimeContract', 'stateStoreContract']);
+    expect(Object.keys(contracts).sort()).toEqual(['SettableClock', 'describePredictionSinkContract', 'modelStoreContract', 'predictionStoreContract', 'rateLimiterContract', 'responseCacheContract', 'runtimeContract', 'stateStoreContract']);
     for (const suite of Object.values(contracts)) expect(typeof suite).toBe('function');
   });
 });

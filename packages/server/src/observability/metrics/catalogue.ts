@@ -75,7 +75,7 @@ export const METRICS = [
     name: 'sibyl_component_degraded',
     type: 'gauge',
     labels: ['component'],
-    help: "1 while a supporting component (state_store, prediction_store, prediction_log, response_cache) is degraded — its last operation failed, e.g. a full disk or a database that is down — else 0. Inference keeps serving; GET /v2/health/ready names the degraded components and why.",
+    help: "1 while a supporting component (state_store, prediction_store, prediction_log, response_cache, rate_limiter) is degraded — its last operation failed, e.g. a full disk or a database that is down — else 0. Inference keeps serving; GET /v2/health/ready names the degraded components and why.",
   },
   {
     name: 'sibyl_http_body_budget_held_bytes',
@@ -89,6 +89,12 @@ export const METRICS = [
     type: 'counter',
     labels: ['kind'],
     help: "HTTP requests refused with 503 BODY_BUDGET_EXHAUSTED (and Retry-After) because their body's cost did not fit in the budget, by body kind: json or binary.",
+  },
+  {
+    name: 'sibyl_rate_limited_total',
+    type: 'counter',
+    labels: ['principal', 'target', 'limit'],
+    help: "Requests refused with 429 RATE_LIMITED (gRPC RESOURCE_EXHAUSTED), by principal (the caller's id; anonymous without authentication), target (the model or endpoint called; '' when no such name exists) and limit: principal or target, the bucket that refused.",
   },
   { name: 'sibyl_model_instances', type: 'gauge', labels: VERSION, help: 'Live instances (loaded copies) of the version.' },
   {
