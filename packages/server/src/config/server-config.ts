@@ -6,6 +6,7 @@ import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
+import { TlsConfigSchema, tlsProblems } from './tls-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
 import { schemaDefaults } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
@@ -185,6 +186,7 @@ export const ServerConfigSchema = Type.Object(
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
+    tls: TlsConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -322,6 +324,10 @@ export const SERVE_FLAGS = [
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
   { flag: '--batch-max-running-jobs <count>', path: ['batch', 'maxRunningJobs'] },
   { flag: '--batch-max-queued-jobs <count>', path: ['batch', 'maxQueuedJobs'] },
+  { flag: '--tls-cert-file <file>', path: ['tls', 'certFile'] },
+  { flag: '--tls-key-file <file>', path: ['tls', 'keyFile'] },
+  { flag: '--tls-ca-file <file>', path: ['tls', 'caFile'] },
+  { flag: '--tls-client-certificates <mode>', path: ['tls', 'clientCertificates'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -371,6 +377,7 @@ export const ServerConfigFileSchema = Type.Object(
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
+    tls: partialSection(ServerConfigSchema.properties.tls),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -424,6 +431,7 @@ export function compileServer(sources: ServerConfigSources): { config: ServerCon
   const { endpoints, problems } = compileEndpointConfigs(config.endpoints, sources.file?.path ?? 'configuration');
   for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
   problems.push(...httpProblems(config.http));
+  problems.push(...tlsProblems(config.tls));
   if (config.shutdownGracePeriodMs > config.drainTimeoutMs) {
     problems.push({
       path: 'shutdownGracePeriodMs',
@@ -446,5 +454,6 @@ function frozen(config: ServerConfig): ServerConfig {
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
+    tls: Object.freeze({ ...config.tls, clientPrincipals: Object.freeze({ ...config.tls.clientPrincipals }) }),
   });
 }
