@@ -33,11 +33,16 @@ class ReloaderCertificateProvider implements experimental.CertificateProvider {
     for (const listener of this.identityListeners) listener({ certificate: material.cert, privateKey: material.key });
   }
 
+  // The first update goes out on the next microtask: grpc-js subscribes its credentials to the
+  // provider before it registers the server that listens for their updates, so a synchronous
+  // update would reach no server, which would then drop every connection as unconfigured.
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
     this.subscribe();
-    const ca = this.reloader.current.ca;
-    listener(ca === undefined ? null : { caCertificate: ca });
+    queueMicrotask(() => {
+      const ca = this.reloader.current.ca;
+      if (this.caListeners.has(listener)) listener(ca === undefined ? null : { caCertificate: ca });
+    });
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -48,8 +53,10 @@ class ReloaderCertificateProvider implements experimental.CertificateProvider {
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
     this.subscribe();
-    const { cert, key } = this.reloader.current;
-    listener({ certificate: cert, privateKey: key });
+    queueMicrotask(() => {
+      const { cert, key } = this.reloader.current;
+      if (this.identityListeners.has(listener)) listener({ certificate: cert, privateKey: key });
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
