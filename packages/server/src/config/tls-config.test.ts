@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { relativeToFile } from '../cli/serve.ts';
 import { configErrorMessage } from '../testing/config-error.ts';
 import { compileServerConfig, environmentLayer, flagsLayer, serverConfigDefaults, serverEnvironmentVariables } from './server-config.ts';
 import { tlsProblems } from './tls-config.ts';
@@ -44,11 +43,5 @@ describe('the tls section', () => {
       's.yaml: tls.keyFile: is missing; expected the private key file of tls.certFile',
     );
     expect(configErrorMessage(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ tlsClientCertificates: 'always' }) }))).toContain('tls.clientCertificates');
-  });
-
-  it("resolves the files of sibyl.yaml against the file's folder; absolute paths stay", () => {
-    expect(relativeToFile({ tls: { certFile: 'certs/server.pem', keyFile: '/abs/server.key', caFile: '../ca.pem', clientCertificates: 'require' } }, '/etc/sibyl/sibyl.yaml')).toEqual({
-      tls: { certFile: '/etc/sibyl/certs/server.pem', keyFile: '/abs/server.key', caFile: '/etc/ca.pem', clientCertificates: 'require' },
-    });
   });
 });
