@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { grpcClient } from '@sibyl/client/grpc';
 import { GRPC_LOADER_OPTIONS } from '@sibyl/protocol';
 import { ConfigError } from '../src/config/validate.ts';
 import type { RequestContext } from '../src/core/request-context.ts';
@@ -289,6 +290,67 @@ describe('mTLS: client certificates required, their identity the principal', () 
       expect(contexts.map((c) => [c.entry, c.principal])).toEqual([['grpc', { id: 'test-client', scopes: ['infer:*'] }]]);
     } finally {
       for (const c of [anonymous, stranger, known]) c.close();
+    }
+  });
+});
+
+describe('mTLS: client certificates requested', () => {
+  let server: SibylServer;
+  let base: string;
+  let grpcPort: number;
+  const contexts: RequestContext[] = [];
+
+  beforeAll(async () => {
+    server = await createTestServer(repo, {
+      tls: {
+        certFile: FIXTURES + 'test-server.pem',
+        keyFile: FIXTURES + 'test-server.key',
+        caFile: FIXTURES + 'test-ca.pem',
+        clientCertificates: 'request',
+        reloadIntervalMs: 5000,
+        clientPrincipals: { 'test-client': ['infer:echo'], '*': ['read'] },
+      },
+    });
+    const infer = server.core.infer.bind(server.core);
+    vi.spyOn(server.core, 'infer').mockImplementation((model, selector, req, context) => {
+      contexts.push(context);
+      return infer(model, selector, req, context);
+    });
+    await server.http.listen({ host: '127.0.0.1', port: 0 });
+    grpcPort = await server.grpc.listen('127.0.0.1', 0);
+    base = server.url;
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.shutdown();
+  });
+
+  it('HTTPS: answers with or without a certificate; only one the CA verified names a principal', async () => {
+    const client = { cert: await fixture('test-client.pem'), key: await fixture('test-client.key') };
+    const untrusted = { cert: await fixture('test-untrusted-client.pem'), key: await fixture('test-untrusted-client.key') };
+    contexts.length = 0;
+    for (const credentials of [{}, untrusted, client]) {
+      expect((await request(`${base}/v2/models/echo/infer`, { agent: false, body: INFER_BODY, ...credentials })).status).toBe(200);
+    }
+    // The untrusted certificate's CN (untrusted-client) would get '*''s scopes if it were believed.
+    expect(contexts.map((c) => c.principal)).toEqual([undefined, undefined, { id: 'test-client', scopes: ['infer:echo'] }]);
+  });
+
+  it("gRPC through @sibyl/client/grpc: the client certificate's principal reaches the context; without one, none", async () => {
+    const known = grpcClient(`127.0.0.1:${grpcPort}`, { credentials: grpc.credentials.createSsl(ca, await fixture('test-client.key'), await fixture('test-client.pem')) });
+    const anonymous = grpcClient(`127.0.0.1:${grpcPort}`, { credentials: grpc.credentials.createSsl(ca) });
+    const echo = { inputs: [{ name: 'input', datatype: 'FP32' as const, shape: [1, 2], data: new Float32Array([1, 2]) }] };
+    try {
+      contexts.length = 0;
+      expect((await known.infer('echo', echo)).outputs[0]!.data).toEqual(new Float32Array([1, 2]));
+      await anonymous.infer('echo', echo);
+      expect(contexts.map((c) => [c.entry, c.principal])).toEqual([
+        ['grpc', { id: 'test-client', scopes: ['infer:echo'] }],
+        ['grpc', undefined],
+      ]);
+    } finally {
+      known.close();
+      anonymous.close();
     }
   });
 });
