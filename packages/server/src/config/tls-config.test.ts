@@ -43,5 +43,10 @@ describe('the tls section', () => {
       's.yaml: tls.keyFile: is missing; expected the private key file of tls.certFile',
     );
     expect(configErrorMessage(() => compileServerConfig({ defaults, env: {}, flags: flagsLayer({ tlsClientCertificates: 'always' }) }))).toContain('tls.clientCertificates');
+    expect(configErrorMessage(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { tls: { clientPrincipals: { alice: ['read', 'infer-*'] } } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: tls.clientPrincipals.alice[1]: "infer-*" is not a scope; expected one of read, admin, batch:run, features:push, infer:* or infer:<model or endpoint>',
+    );
+    const ok = { tls: { clientPrincipals: { alice: ['read', 'admin', 'batch:run', 'features:push', 'infer:*', 'infer:churn'] } } };
+    expect(compileServerConfig({ defaults, file: { path: 's.yaml', document: ok }, env: {}, flags: {} }).tls.clientPrincipals).toEqual(ok.tls.clientPrincipals);
   });
 });

@@ -4,6 +4,10 @@
 // environment variable, to the working directory.
 import Type from 'typebox';
 import type { ConfigProblem } from './validate.ts';
+import { FIXED_SCOPES } from '../core/scopes.ts';
+
+/** Whether a configuration may grant `scope`: one of FIXED_SCOPES or `infer:<model or endpoint>`. */
+const isScope = (scope: string): boolean => (FIXED_SCOPES as readonly string[]).includes(scope) || /^infer:.+$/.test(scope);
 
 export const CLIENT_CERTIFICATE_MODES = ['none', 'request', 'require'] as const;
 export type ClientCertificateMode = (typeof CLIENT_CERTIFICATE_MODES)[number];
@@ -37,8 +41,15 @@ export const TlsConfigSchema = Type.Object(
 );
 
 /** The rules between the tls fields. */
-export function tlsProblems(tls: { certFile?: string; keyFile?: string; caFile?: string; clientCertificates: ClientCertificateMode }): ConfigProblem[] {
+export function tlsProblems(tls: { certFile?: string; keyFile?: string; caFile?: string; clientCertificates: ClientCertificateMode; clientPrincipals?: Readonly<Record<string, readonly string[]>> }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  for (const [identity, scopes] of Object.entries(tls.clientPrincipals ?? {})) {
+    scopes.forEach((scope, i) => {
+      if (!isScope(scope)) {
+        problems.push({ path: `tls.clientPrincipals.${identity}[${i}]`, message: `${JSON.stringify(scope)} is not a scope; expected one of ${FIXED_SCOPES.join(', ')} or infer:<model or endpoint>` });
+      }
+    });
+  }
   if (tls.certFile !== undefined && tls.keyFile === undefined) problems.push({ path: 'tls.keyFile', message: 'is missing; expected the private key file of tls.certFile' });
   if (tls.keyFile !== undefined && tls.certFile === undefined) problems.push({ path: 'tls.certFile', message: 'is missing; expected the certificate file of tls.keyFile' });
   if (tls.clientCertificates !== 'none') {
