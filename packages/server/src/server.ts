@@ -105,18 +105,18 @@ export class SibylServer {
     let core: SibylCore;
     try {
       core = await createSibylCore(config, {
-      log,
-      clock,
-      machine: options.machine,
-      runtime: options.runtime,
-      stateStore: options.stateStore,
-      predictionStore: options.predictionStore,
-      random: options.random,
-      responseCache: options.responseCache,
-      env: options.env,
-      observability: options.observability ?? {},
-      configDir: options.configDir,
-      endpoints: options.endpoints,
+        log,
+        clock,
+        machine: options.machine,
+        runtime: options.runtime,
+        stateStore: options.stateStore,
+        predictionStore: options.predictionStore,
+        random: options.random,
+        responseCache: options.responseCache,
+        env: options.env,
+        observability: options.observability ?? {},
+        configDir: options.configDir,
+        endpoints: options.endpoints,
       });
     } catch (err) {
       tls?.close();
