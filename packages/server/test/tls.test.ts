@@ -1,8 +1,8 @@
 // TLS end to end (issue 15 item 4): a real server on 127.0.0.1 with the test-only certificates of
-// test/fixtures/tls (scripts/make-test-certs.sh), spoken to with node:https, curl and grpc-js over
-// TLS; the certificate renewed by renaming new files over the old ones while the server runs; and
-// mTLS, where the client certificate's identity becomes the request's principal.
-import { execFile } from 'node:child_process';
+// test/fixtures/tls (scripts/make-test-certs.sh), spoken to with node:https and grpc-js over TLS
+// (curl: tls-curl.conformance.test.ts); the certificate renewed by renaming new files over the old
+// ones while the server runs; and mTLS, where the client certificate's identity becomes the
+// request's principal.
 import { copyFile, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { pino } from 'pino';
@@ -143,16 +142,6 @@ describe('TLS on every listener, renewed without a restart', () => {
         .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message)),
     );
     expect(plain).not.toMatch(/^status 2/);
-  });
-
-  it('answers curl --cacert (curl is part of the test machine)', async () => {
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '--cacert', FIXTURES + 'test-ca.pem', '-H', 'content-type: application/json', '-d', INFER_BODY, `${base}/v2/models/echo/infer`]);
-    expect(JSON.parse(stdout)).toMatchObject({ model_name: 'echo', outputs: [{ data: [1, 2] }] });
-    const refused = await promisify(execFile)('curl', ['-sS', `${base}/v2/health/ready`]).then(
-      () => 'accepted',
-      (err: { code?: number }) => `exit ${err.code}`,
-    );
-    expect(refused).toBe('exit 60'); // curl: peer certificate cannot be authenticated with known CA certificates
   });
 
   it('serves the metrics listener over TLS', async () => {
