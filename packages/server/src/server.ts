@@ -1,6 +1,7 @@
 // The composition root: builds the serving core (serving/sibyl-core.ts) from the configuration
 // and adapters, and keeps what belongs to a server process around it: the HTTP, gRPC and metrics
 // listeners, the log, and the shutdown choreography.
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createSystemClock, type Clock } from './core/clock.ts';
@@ -30,6 +31,7 @@ import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
 import { ThrottledLog } from './observability/logging/throttled-log.ts';
 import { createSibylCore, type SibylCore } from './serving/sibyl-core.ts';
+import { openListenerTls, type ListenerTls } from './security/listener-tls.ts';
 
 /** After the drain, the most time releasing models, observability and stores takes in all, in ms. */
 export const SHUTDOWN_RELEASE_MS = 10_000;
@@ -85,6 +87,8 @@ export class SibylServer {
   readonly grpc: GrpcFrontend;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
+  /** TLS of every listener (tls.certFile set), with the reloader of its certificate. */
+  readonly tls: ListenerTls | undefined;
   private readonly clock: Clock;
   private readonly connections: { closeWithoutRequest(): number };
   private draining = false;
@@ -96,25 +100,34 @@ export class SibylServer {
     const clock = options.clock ?? createSystemClock();
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     const log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
-    const core = await createSibylCore(config, {
-      log,
-      clock,
-      machine: options.machine,
-      runtime: options.runtime,
-      stateStore: options.stateStore,
-      predictionStore: options.predictionStore,
-      random: options.random,
-      responseCache: options.responseCache,
-      env: options.env,
-      observability: options.observability ?? {},
-      configDir: options.configDir,
-      endpoints: options.endpoints,
-    });
-    return new SibylServer(config, log, clock, core.serverVersion, core);
+    // Unusable certificate files refuse the start (ConfigError naming the field) before anything opens.
+    const tls = await openListenerTls(config.tls, log);
+    let core: SibylCore;
+    try {
+      core = await createSibylCore(config, {
+        log,
+        clock,
+        machine: options.machine,
+        runtime: options.runtime,
+        stateStore: options.stateStore,
+        predictionStore: options.predictionStore,
+        random: options.random,
+        responseCache: options.responseCache,
+        env: options.env,
+        observability: options.observability ?? {},
+        configDir: options.configDir,
+        endpoints: options.endpoints,
+      });
+    } catch (err) {
+      tls?.close();
+      throw err;
+    }
+    return new SibylServer(config, log, clock, core.serverVersion, core, tls);
   }
 
-  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore) {
+  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore, tls: ListenerTls | undefined) {
     this.config = config;
+    this.tls = tls;
     this.log = log;
     this.clock = clock;
     this.version = version;
@@ -126,7 +139,7 @@ export class SibylServer {
         : this.log.info({ component: c.component }, `${c.component} has recovered`),
     );
     const metrics = core.observability.metrics;
-    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
+    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, tls?.httpsOptions()) : undefined;
     this.http = buildHttpApp({
       core,
       accessLog: config.accessLog,
@@ -139,7 +152,14 @@ export class SibylServer {
       isReady: () => !this.draining && core.loaded,
       notReadyReason: () => 'the server is still loading its models',
       corsOrigins: config.http.corsOrigins,
+      https: tls?.httpsOptions(),
+      principalOf: tls?.principalOfConnection,
     });
+    if (tls !== undefined) {
+      // https.Server under the plain type (see buildHttpApp): it has setSecureContext.
+      tls.follow(this.http.server as unknown as TlsServer);
+      if (this.metricsHttp !== undefined) tls.follow(this.metricsHttp.server as unknown as TlsServer);
+    }
     this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
       core,
@@ -151,6 +171,8 @@ export class SibylServer {
       maxMessageBytes: config.grpc.maxMessageBytes,
       isReady: () => !this.draining && core.loaded,
       isDraining: () => this.draining,
+      credentials: tls?.grpcCredentials,
+      principalOf: tls?.principalOfCertificate,
     });
   }
 
@@ -207,7 +229,7 @@ export class SibylServer {
     return this.url;
   }
 
-  /** `http://host:port` the server listens on (the real port when configured as 0). */
+  /** `http(s)://host:port` the server listens on (the real port when configured as 0). */
   get url(): string {
     return this.urlOf(this.http, this.config.http.port);
   }
@@ -221,7 +243,7 @@ export class SibylServer {
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : configuredPort;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
-    return `http://${host}:${port}`;
+    return `${this.tls === undefined ? 'http' : 'https'}://${host}:${port}`;
   }
 
   /** `host:port` of the gRPC server (the real port when configured as 0), once listening. */
@@ -299,6 +321,7 @@ export class SibylServer {
     await this.grpc.close(drained ? Math.min(GRPC_IDLE_GRACE_MS, releaseLeft()) : 0);
     await step('unloading the models and flushing the prediction log and traces', this.core.release(drained ? Math.min(drainLeft(), releaseLeft()) : 0));
     await step('closing the stores', this.core.closeStores());
+    this.tls?.close();
     this.lineLimiter.close();
     this.log.info({ drained, released }, 'shut down');
     return { drained, released };

@@ -52,6 +52,10 @@ export const FLAG_HELP: Record<string, string> = {
   '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
   '--batch-max-running-jobs': 'batch jobs running at once in this server; later ones wait as queued (default: 2)',
   '--batch-max-queued-jobs': 'batch jobs waiting as queued; more get 429 with Retry-After (default: 100)',
+  '--tls-cert-file': "PEM certificate chain: every listener (HTTP, metrics, gRPC) speaks TLS; reloaded when the file changes (default: no TLS)",
+  '--tls-key-file': 'PEM private key of --tls-cert-file',
+  '--tls-ca-file': 'PEM CA certificates client certificates are verified against (mTLS)',
+  '--tls-client-certificates': 'none, request or require a client certificate verified against --tls-ca-file (default: none)',
 };
 
 /**

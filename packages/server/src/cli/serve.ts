@@ -126,7 +126,7 @@ function forceExit(server: SibylServer, message: string): void {
 /** Longest wait for the log to be written before a forced exit. */
 const FORCE_EXIT_FLUSH_MS = 500;
 
-/** A relative modelRepository, stateStore, predictionStore.path or schedule's job file in a config file means relative to the file's folder. */
+/** A relative modelRepository, stateStore, predictionStore.path, schedule's job file or tls file in a config file means relative to the file's folder. */
 export function relativeToFile(document: unknown, file: string): unknown {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) return document;
   const out = { ...(document as Record<string, unknown>) };
@@ -134,6 +134,11 @@ export function relativeToFile(document: unknown, file: string): unknown {
   for (const field of ['modelRepository', 'stateStore']) if (field in out) out[field] = resolve(out[field]);
   const store = out.predictionStore;
   if (store !== null && typeof store === 'object' && !Array.isArray(store) && 'path' in store) out.predictionStore = { ...store, path: resolve(store.path) };
+  const tls = out.tls;
+  if (tls !== null && typeof tls === 'object' && !Array.isArray(tls)) {
+    const files = Object.entries(tls as Record<string, unknown>).map(([key, value]) => [key, ['certFile', 'keyFile', 'caFile'].includes(key) ? resolve(value) : value]);
+    out.tls = Object.fromEntries(files);
+  }
   const schedules = out.schedules;
   if (schedules !== null && typeof schedules === 'object' && !Array.isArray(schedules)) {
     out.schedules = Object.fromEntries(

@@ -6,6 +6,7 @@ import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
+import { TlsConfigSchema, tlsProblems } from './tls-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
 import { RateLimitsSchema } from './rate-limit-config.ts';
 import { schemaDefaults } from './schema-defaults.ts';
@@ -187,6 +188,7 @@ export const ServerConfigSchema = Type.Object(
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
     rateLimits: RateLimitsSchema,
+    tls: TlsConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -324,6 +326,10 @@ export const SERVE_FLAGS = [
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
   { flag: '--batch-max-running-jobs <count>', path: ['batch', 'maxRunningJobs'] },
   { flag: '--batch-max-queued-jobs <count>', path: ['batch', 'maxQueuedJobs'] },
+  { flag: '--tls-cert-file <file>', path: ['tls', 'certFile'] },
+  { flag: '--tls-key-file <file>', path: ['tls', 'keyFile'] },
+  { flag: '--tls-ca-file <file>', path: ['tls', 'caFile'] },
+  { flag: '--tls-client-certificates <mode>', path: ['tls', 'clientCertificates'] },
 ] as const;
 
 export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
@@ -374,6 +380,7 @@ export const ServerConfigFileSchema = Type.Object(
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     rateLimits: partialSection(ServerConfigSchema.properties.rateLimits),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
+    tls: partialSection(ServerConfigSchema.properties.tls),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -427,6 +434,7 @@ export function compileServer(sources: ServerConfigSources): { config: ServerCon
   const { endpoints, problems } = compileEndpointConfigs(config.endpoints, sources.file?.path ?? 'configuration');
   for (const [name, schedule] of Object.entries(config.schedules)) problems.push(...scheduleProblems(name, schedule));
   problems.push(...httpProblems(config.http));
+  problems.push(...tlsProblems(config.tls));
   if (config.shutdownGracePeriodMs > config.drainTimeoutMs) {
     problems.push({
       path: 'shutdownGracePeriodMs',
@@ -450,5 +458,6 @@ function frozen(config: ServerConfig): ServerConfig {
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
     rateLimits: Object.freeze({ ...config.rateLimits }),
+    tls: Object.freeze({ ...config.tls, clientPrincipals: Object.freeze({ ...config.tls.clientPrincipals }) }),
   });
 }

@@ -2,8 +2,9 @@
 // into statuses.
 import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, isUnexpectedServerFault, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import type { Metadata } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
-import { UNTHROTTLED, type CancelToken, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, type CancelToken, type KeyedLineWriter, type RequestContext } from '../../serving/frontend-vocabulary.ts';
 import type { ModelsApi, ServingApi } from '../../serving/serving-api.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
@@ -24,6 +25,8 @@ export interface GrpcHandlerDeps {
   isReady: () => boolean;
   /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
+  /** mTLS: the principal of the client certificate the listener verified (absent without client certificates). */
+  principalOf?: (certificate: PeerCertificate | undefined) => RequestContext['principal'];
 }
 
 /** What a call carries besides its message: its start, its time left, its cancellation, its metadata. */
@@ -33,6 +36,8 @@ export interface CallFacts {
   remainingMs: number | undefined;
   cancel: CancelToken;
   metadata: Metadata;
+  /** The caller as its verified client certificate names it (mTLS). */
+  principal?: RequestContext['principal'];
 }
 
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
@@ -48,7 +53,7 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   const tracing = deps.core.observability.tracing;
   const span = tracing?.startRequestSpan('grpc ModelInfer', { traceparent: header('traceparent'), tracestate: header('tracestate') }, { 'rpc.system': 'grpc', 'rpc.method': 'ModelInfer', 'sibyl.model': message.model_name ?? '', 'sibyl.request_id': message.id ?? '' });
   // The one context of this request: its arrival is the call's start, for every latency the core reports.
-  const context = deps.core.newContext('grpc', { requestId: message.id === '' ? undefined : message.id, arrivalMs: call.arrivalMs, signal: call.cancel, header, trace: span });
+  const context = deps.core.newContext('grpc', { requestId: message.id === '' ? undefined : message.id, arrivalMs: call.arrivalMs, signal: call.cancel, header, trace: span, principal: call.principal });
   try {
     let target;
     try {

@@ -16,6 +16,8 @@ import { withRefusedMarkers } from './refused-message.ts';
 export interface GrpcFrontendOptions extends Omit<GrpcHandlerDeps, 'models'> {
   /** Largest message received or sent, in bytes. */
   maxMessageBytes: number;
+  /** TLS: the listener's credentials; default insecure (plain HTTP/2). */
+  credentials?: ServerCredentials;
 }
 
 /** The service name clients and health checks use. */
@@ -49,7 +51,7 @@ export class GrpcFrontend {
   async listen(host: string, port: number): Promise<number> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err === null ? resolve(bound) : reject(err))),
+      this.server.bindAsync(address, this.options.credentials ?? ServerCredentials.createInsecure(), (err, bound) => (err === null ? resolve(bound) : reject(err))),
     );
     this.refreshHealth();
     return this.port;

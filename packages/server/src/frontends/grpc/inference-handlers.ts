@@ -120,7 +120,7 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       // A client that cancels (or whose deadline passes) has its queued request dropped.
       const cancel = new CancelToken();
       call.once('cancelled', () => cancel.cancel());
-      inferOne(deps, call.request, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata }).then(
+      inferOne(deps, call.request, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata, principal: deps.principalOf?.(call.getAuthContext()?.sslPeerCertificate) }).then(
         (response) => callback(null, response),
         (err: unknown) => callback(failWith(deps, 'ModelInfer', err)),
       );

@@ -32,7 +32,7 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
       const arrivalMs = deps.core.clock.now();
       const token = new CancelToken();
       pending.add(token);
-      inferOne(deps, message, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata })
+      inferOne(deps, message, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata, principal: deps.principalOf?.(call.getAuthContext()?.sslPeerCertificate) })
         .then(
           (response) => ({ error_message: '', infer_response: response }),
           (err: unknown) => {

@@ -1,5 +1,6 @@
 // The HTTP frontend: a Fastify app with the V2 and TF Serving routes, one error format, raw bodies (decoded
 // by the protocol codecs, never by a generic JSON parser) and the draining gate.
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { SibylError, isUnexpectedServerFault } from '@sibyl/protocol';
 import type { Logger } from 'pino';
@@ -33,6 +34,8 @@ export interface HttpAppOptions extends Omit<V2RouteDeps, 'models'> {
   accessLog?: boolean;
   /** Origins whose pages may call the API (CORS); `*` for any. */
   corsOrigins?: readonly string[];
+  /** TLS: options of the HTTPS server (certificate, key, client certificates); absent: plain HTTP. */
+  https?: HttpsServerOptions;
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -49,7 +52,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // keep-alive connections; SibylServer.shutdown() does it only after the grace period.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-  });
+    // An https.Server is an http.Server with TLS underneath: the instance keeps the plain type.
+    ...(options.https === undefined ? {} : { https: options.https }),
+  }) as FastifyInstance;
   registerHttpRoutes(app, options);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${request.method} ${request.url.split('?')[0]}; see docs/reference/rest-api.md`)),

@@ -34,6 +34,8 @@ export interface V2RouteDeps {
   isReady: () => boolean;
   /** Why the server is not ready (only asked while it is starting), for the health body. */
   notReadyReason: () => string;
+  /** mTLS: the principal of the connection's verified client certificate (absent without client certificates). */
+  principalOf?: (socket: unknown) => RequestContext['principal'];
 }
 
 type ModelParams = { model: string; version?: string; label?: string };
@@ -88,6 +90,7 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
     signal: gone,
     header: (name) => headerText(request.headers[name]),
     trace: requestSpan(request),
+    principal: deps.principalOf?.(request.raw.socket),
   });
   try {
     return await answer(request, reply, deps, context);

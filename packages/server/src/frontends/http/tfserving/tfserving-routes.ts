@@ -109,6 +109,7 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
       signal: gone,
       header: (name) => headerText(request.headers[name]),
       trace: requestSpan(request),
+      principal: deps.principalOf?.(request.raw.socket),
     });
     response = await deps.core.infer(target.model, target.selector, inferRequest, context);
   } finally {
