@@ -59,6 +59,10 @@ export interface SibylPluginOptions {
   accessLog?: boolean;
   /** Origins whose pages may call the API (CORS). */
   corsOrigins?: readonly string[];
+  /** Names the Host header may carry (DNS rebinding defence; see docs/security.md); default: config.http.allowedHosts. */
+  allowedHosts?: readonly string[];
+  /** Origins whose pages may post without CORS; default: config.http.allowedOrigins. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface Sibyl {
@@ -127,6 +131,8 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         serverVersion: core.serverVersion,
         accessLog: pluginOptions.accessLog,
         corsOrigins: pluginOptions.corsOrigins,
+        allowedHosts: pluginOptions.allowedHosts ?? config.http.allowedHosts,
+        allowedOrigins: pluginOptions.allowedOrigins ?? config.http.allowedOrigins,
       });
     },
     close() {

@@ -13,6 +13,7 @@ import { buildHttpApp } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
 import { trackConnections } from './frontends/http/requestless-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
+import { hostCheckWarning } from './frontends/http/browser-policy.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import type { Random } from './core/random.ts';
@@ -126,7 +127,7 @@ export class SibylServer {
         : this.log.info({ component: c.component }, `${c.component} has recovered`),
     );
     const metrics = core.observability.metrics;
-    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
+    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, { allowedHosts: config.http.allowedHosts, lines: this.lineLimiter }) : undefined;
     this.http = buildHttpApp({
       core,
       accessLog: config.accessLog,
@@ -139,6 +140,8 @@ export class SibylServer {
       isReady: () => !this.draining && core.loaded,
       notReadyReason: () => 'the server is still loading its models',
       corsOrigins: config.http.corsOrigins,
+      allowedHosts: config.http.allowedHosts,
+      allowedOrigins: config.http.allowedOrigins,
     });
     this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
@@ -198,6 +201,8 @@ export class SibylServer {
 
   /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
   async start(): Promise<string> {
+    const hostWarning = hostCheckWarning(this.config.host, this.config.http.allowedHosts);
+    if (hostWarning !== undefined) this.log.warn(hostWarning);
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
     await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });

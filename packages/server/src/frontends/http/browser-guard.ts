@@ -1,0 +1,47 @@
+// The browser guard: one onRequest hook that refuses, before any route runs and before the body is
+// read, what a web page must not make the server do (decisions in browser-policy.ts). Installed by
+// registerHttpRoutes (so the embedding plugin has it too) and on the metrics listener.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import { hostDecision, originDecision, type BrowserPolicy, type BrowserRequest } from './browser-policy.ts';
+import { sendError } from './errors.ts';
+
+export interface BrowserGuardOptions {
+  policy: BrowserPolicy;
+  /** Route URLs (with the app's prefix) the Host check lets through: the health probes, which a kubelet may call by any name. */
+  exempt: ReadonlySet<string>;
+  /** Only the Host check (a listener without routes that change anything, such as the metrics one). */
+  hostOnly?: boolean;
+  /** Where refusals are logged (warn, a burst per reason then a summary): an operator sees which names or origins to allow. */
+  lines: KeyedLineWriter;
+}
+
+/** Adds the hook to `app` (first, so it runs before the draining gate and any other hook added after it). */
+export function installBrowserGuard(app: FastifyInstance, options: BrowserGuardOptions): void {
+  const { policy, exempt, hostOnly, lines } = options;
+  // Callback-style: an async hook costs a promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    const seen = browserRequest(request);
+    const refusal =
+      (exempt.has(request.routeOptions.url ?? '') ? undefined : hostDecision(seen, policy)) ?? (hostOnly === true ? undefined : originDecision(seen, policy));
+    if (refusal === undefined) {
+      done();
+      return;
+    }
+    const log = request.log as Logger;
+    lines.write(log, 'warn', `http browser guard ${refusal.reason}`, { reason: refusal.reason, method: request.method, url: request.url }, `refused: ${refusal.message}`);
+    sendError(reply, refusal);
+  });
+}
+
+function browserRequest(request: FastifyRequest): BrowserRequest {
+  const headers = request.headers;
+  return {
+    method: request.method,
+    host: headers.host ?? (headers[':authority'] as string | undefined),
+    origin: headers.origin,
+    secFetchSite: headers['sec-fetch-site'] as string | undefined,
+    localAddress: request.socket?.localAddress,
+  };
+}
