@@ -110,7 +110,7 @@ describe('originDecision (cross-site requests)', () => {
   it('names the origin refused and what is allowed', () => {
     const refusal = originDecision(request('POST', 'https://evil.example'), compileBrowserPolicy(CORS));
     expect(refusal!.message).toContain('"https://evil.example"');
-    expect(refusal!.message).toContain("the server's own, https://app.example.com");
+    expect(refusal!.message).toContain("(allowed: the server's own origin and https://app.example.com)");
   });
 });
 

@@ -97,7 +97,7 @@ export function compileBrowserPolicy(options: BrowserPolicyOptions): BrowserPoli
     origins,
     anyOrigin,
     describeHosts: ['localhost', 'IP addresses', ...allowedHosts].join(', '),
-    describeOrigins: listedOrigins.length === 0 ? "only the server's own" : `the server's own, ${listedOrigins.join(', ')}`,
+    describeOrigins: listedOrigins.length === 0 ? "the server's own origin" : `the server's own origin and ${listedOrigins.join(', ')}`,
   };
 }
 
@@ -151,7 +151,7 @@ export function originDecision(request: Omit<BrowserRequest, 'localAddress'>, po
     if (site !== 'cross-site' && site !== 'same-site') return undefined;
     return new SibylError(
       'ORIGIN_REFUSED',
-      `a browser sent this ${request.method} from a page of another site (Sec-Fetch-Site: ${site}) without saying its origin; the server runs such requests only from pages of ${policy.describeOrigins} origin, refused before it ran. To let a page call the API, add its origin to http.corsOrigins; see docs/security.md`,
+      `a browser sent this ${request.method} from a page of another site (Sec-Fetch-Site: ${site}) without saying its origin; the server runs such requests only from pages of ${policy.describeOrigins}; refused before it ran, nothing changed. To let a page call the API, add its origin to http.corsOrigins; see docs/security.md`,
     );
   }
   const normalised = normaliseOrigin(origin);
