@@ -62,6 +62,10 @@ export interface SibylPluginOptions {
   accessLog?: boolean;
   /** Origins whose pages may call the API (CORS). */
   corsOrigins?: readonly string[];
+  /** Names the Host header may carry (DNS rebinding defence; see docs/security.md); default: config.http.allowedHosts. */
+  allowedHosts?: readonly string[];
+  /** Origins whose pages may post without CORS; default: config.http.allowedOrigins. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface Sibyl {
@@ -131,6 +135,8 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         serverVersion: core.serverVersion,
         accessLog: pluginOptions.accessLog,
         corsOrigins: pluginOptions.corsOrigins,
+        allowedHosts: pluginOptions.allowedHosts ?? config.http.allowedHosts,
+        allowedOrigins: pluginOptions.allowedOrigins ?? config.http.allowedOrigins,
       });
     },
     close() {

@@ -14,6 +14,7 @@ import { buildHttpApp } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
 import { trackConnections } from './frontends/http/requestless-connections.ts';
 import { buildMetricsApp } from './frontends/http/metrics-app.ts';
+import { hostCheckWarning } from './frontends/http/browser-policy.ts';
 import { V2_EXTENSIONS } from './frontends/http/v2-routes.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import type { Random } from './core/random.ts';
@@ -139,7 +140,7 @@ export class SibylServer {
         : this.log.info({ component: c.component }, `${c.component} has recovered`),
     );
     const metrics = core.observability.metrics;
-    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, tls?.httpsOptions()) : undefined;
+    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, { allowedHosts: config.http.allowedHosts, lines: this.lineLimiter, https: tls?.httpsOptions() }) : undefined;
     this.http = buildHttpApp({
       core,
       accessLog: config.accessLog,
@@ -154,6 +155,8 @@ export class SibylServer {
       corsOrigins: config.http.corsOrigins,
       https: tls?.httpsOptions(),
       principalOf: tls?.principalOfConnection,
+      allowedHosts: config.http.allowedHosts,
+      allowedOrigins: config.http.allowedOrigins,
     });
     if (tls !== undefined) {
       // https.Server under the plain type (see buildHttpApp): it has setSecureContext.
@@ -220,6 +223,8 @@ export class SibylServer {
 
   /** Listens (so liveness answers during loading), then loads every model. Resolves with the URL. */
   async start(): Promise<string> {
+    const hostWarning = hostCheckWarning(this.config.host, this.config.http.allowedHosts);
+    if (hostWarning !== undefined) this.log.warn(hostWarning);
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
     await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });

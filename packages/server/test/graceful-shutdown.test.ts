@@ -98,7 +98,7 @@ describe('graceful shutdown', () => {
     // The server closes the connection after its answer.
     const answered = new Promise<void>((resolve) => inFlight.once('close', () => resolve()));
     await new Promise((resolve) => inFlight.once('connect', resolve));
-    inFlight.write(`POST /v2/models/linear/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 10)}`);
+    inFlight.write(`POST /v2/models/linear/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 10)}`);
     await bodyArriving(server);
     const stopping = server.shutdown();
     await turn();
@@ -117,7 +117,7 @@ describe('graceful shutdown', () => {
     partial.on('error', () => undefined);
     const closed = new Promise<void>((resolve) => partial.once('close', () => resolve()));
     await new Promise((resolve) => partial.once('connect', resolve));
-    partial.write('POST /v2/models/linear/infer HTTP/1.1\r\nHost: x\r\nContent-Ty');
+    partial.write('POST /v2/models/linear/infer HTTP/1.1\r\nHost: localhost\r\nContent-Ty');
     await turn();
     expect(await server.shutdown()).toEqual({ drained: true, released: true });
     await closed;
@@ -129,7 +129,7 @@ describe('graceful shutdown', () => {
     stuck.on('error', () => undefined);
     const cut = new Promise<void>((resolve) => stuck.once('close', () => resolve()));
     await new Promise((resolve) => stuck.once('connect', resolve));
-    stuck.write('PUT /v2/logging HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"lev');
+    stuck.write('PUT /v2/logging HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"lev');
     await bodyArriving(server);
     expect(await server.shutdown()).toEqual({ drained: false, released: true });
     await cut;

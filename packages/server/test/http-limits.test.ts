@@ -188,7 +188,7 @@ describe('a body refused for the budget over a real connection', () => {
     // A holds the budget: 4000 bytes declared (14 × 4000), 10 sent.
     const holder = connect(port, '127.0.0.1');
     holder.on('error', () => undefined);
-    holder.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n${padded(inferBody(), 4000).slice(0, 10)}`);
+    holder.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n${padded(inferBody(), 4000).slice(0, 10)}`);
     await budgetHeld(server, 14 * 4000);
 
     const socket = connect(port, '127.0.0.1');
@@ -209,7 +209,7 @@ describe('a body refused for the budget over a real connection', () => {
     socket.on('error', () => undefined);
     try {
       const body = padded(inferBody(), 4000);
-      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n`);
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n`);
       await responses(1);
       expect(received).toMatch(/^HTTP\/1\.1 503 /);
       expect(received).toContain('BODY_BUDGET_EXHAUSTED');
@@ -218,7 +218,7 @@ describe('a body refused for the budget over a real connection', () => {
       // connection serves its next request.
       socket.write(body);
       const small = inferBody();
-      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
+      socket.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
       await responses(2);
       expect(received.slice(received.lastIndexOf('HTTP/1.1 '))).toMatch(/^HTTP\/1\.1 200 /);
     } finally {
@@ -353,7 +353,7 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
 
   it('answers 408 REQUEST_TIMEOUT and closes a connection whose body stops half-way', async () => {
     const body = inferBody();
-    const received = await sendAndWaitForClose(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    const received = await sendAndWaitForClose(`POST /v2/models/m/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
     const json = JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
     expect(json).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'REQUEST_TIMEOUT' });
@@ -361,7 +361,7 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
   });
 
   it('answers headers over the limit with 431 HEADERS_TOO_LARGE in the error body of the API', async () => {
-    const received = await sendAndWaitForClose(`GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+    const received = await sendAndWaitForClose(`GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
     expect(received).toMatch(/^HTTP\/1\.1 431 /);
     expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: 'HEADERS_TOO_LARGE' });
   });
@@ -371,7 +371,7 @@ describe('slow clients (http.headersTimeoutMs, http.requestReceiveTimeoutMs)', (
   });
 
   it('closes a connection whose headers never end', async () => {
-    const received = await sendAndWaitForClose('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n');
+    const received = await sendAndWaitForClose('GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\n');
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
 });

@@ -44,6 +44,8 @@ export const FLAG_HELP: Record<string, string> = {
   '--prediction-store-path': "sqlite: the prediction store's file; ':memory:' for none (default: .sibyl/predictions.sqlite)",
   '--prediction-store-url': 'postgres: the connection string of the prediction store (default: the PG* environment variables)',
   '--http-cors-origins': 'comma-separated origins whose web pages may call the HTTP API; * for any (default: none)',
+  '--http-allowed-hosts': 'comma-separated names clients reach the server by (Host header; DNS rebinding defence); *.example.com for subdomains, * for any (default: loopback names on loopback, any elsewhere)',
+  '--http-allowed-origins': "comma-separated origins of web pages that may post to the API besides the server's own and --http-cors-origins; * turns the check off (default: none)",
   '--http-inflight-body-bytes': 'memory request bodies may take at once over all HTTP requests: a JSON body counts 14x its size, binary tensor data 2x (gzip counted inflated); more get 503 with Retry-After (default: 1/16 of memory, at least 14 x --http-body-limit-bytes)',
   '--http-headers-timeout-ms': "most time a client may take to send a request's headers; then 408 and the connection closes (default: 10000)",
   '--http-request-receive-timeout-ms': 'most time a client may take to send a whole request, headers and body; then 408 and the connection closes (default: 60000)',

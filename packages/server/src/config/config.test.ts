@@ -128,6 +128,21 @@ describe('server config precedence: flags > environment > file > defaults', () =
     expect(compileServerConfig({ defaults, env: {}, flags: flagsLayer({ httpCorsOrigins: '*' }) }).http.corsOrigins).toEqual(['*']);
   });
 
+  it('reads the browser guard\'s names (http.allowedHosts, http.allowedOrigins) from the environment and flags, and refuses entries that are neither', () => {
+    const env = environmentLayer({ SIBYL_HTTP_ALLOWED_HOSTS: 'sibyl.example.com, *.svc.cluster.local,[::1]:8000' }).layer;
+    const config = compileServerConfig({ defaults, env, flags: flagsLayer({ httpAllowedOrigins: 'https://app.example.com,null' }) });
+    expect(config.http.allowedHosts).toEqual(['sibyl.example.com', '*.svc.cluster.local', '[::1]:8000']);
+    expect(config.http.allowedOrigins).toEqual(['https://app.example.com', 'null']);
+    expect(Object.isFrozen(config.http.allowedHosts)).toBe(true);
+    expect(defaults.http.allowedHosts).toEqual([]);
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { allowedHosts: ['http://sibyl.example.com'] } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: http.allowedHosts[0]: "http://sibyl.example.com" is not allowed; expected a host name: name, name:port, [v6 address]:port, *.domain or *',
+    );
+    expect(problemsOf(() => compileServerConfig({ defaults, file: { path: 's.yaml', document: { http: { allowedOrigins: ['app.example.com'] } } }, env: {}, flags: {} }))).toBe(
+      's.yaml: http.allowedOrigins[0]: "app.example.com" is not allowed; expected an origin: scheme://host[:port] (no path), null or *',
+    );
+  });
+
   it('reads the HTTP limits and timeouts, and refuses a receive timeout below the headers timeout or a body budget below the cost of one largest JSON body', () => {
     const config = compileServerConfig({ defaults, env: environmentLayer({ SIBYL_HTTP_INFLIGHT_BODY_BYTES: '1073741824' }).layer, flags: flagsLayer({ httpHeadersTimeoutMs: '5000' }) });
     expect(config.http).toMatchObject({ inflightBodyBytes: 1_073_741_824, headersTimeoutMs: 5000, requestReceiveTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 });

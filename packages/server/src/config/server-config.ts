@@ -109,6 +109,16 @@ export const ServerConfigSchema = Type.Object(
           description:
             'Origins whose web pages may call the HTTP API (CORS), e.g. https://app.example.com; `*` allows any. Comma-separated in the environment and on the command line. Empty: same-origin only.',
         }),
+        allowedHosts: Type.Array(Type.String({ title: 'a host name: name, name:port, [v6 address]:port, *.domain or *', minLength: 1, maxLength: 253, pattern: '^(\\*|(\\*\\.)?[A-Za-z0-9_.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?)$' }), {
+          default: [],
+          description:
+            'Names clients reach the HTTP API by, as the Host header carries them (DNS rebinding defence): `name` (any port), `name:port`, `*.example.com` (its subdomains) or `*` (any). A request whose Host names none of them gets 421 HOST_REFUSED before any route runs. Always accepted besides: IP addresses (rebinding needs a DNS name), localhost, and the health probes /v2/health/live and /v2/health/ready. Empty: on a connection to a loopback address only those; on any other address any name (the server warns at start-up when it listens beyond loopback with this empty). Comma-separated in the environment and on the command line. Also applies to the metrics listener. See docs/security.md.',
+        }),
+        allowedOrigins: Type.Array(Type.String({ title: 'an origin: scheme://host[:port] (no path), null or *', minLength: 1, maxLength: 2048, pattern: '^(\\*|null|[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\s]+/?)$' }), {
+          default: [],
+          description:
+            "Origins of web pages that may send requests which change something or run a model (every method but GET, HEAD and OPTIONS), besides the server's own origin and http.corsOrigins, without getting CORS headers (pages that only post, or the public origin of a proxy that rewrites Host). A request from a browser whose Origin is none of them (or that says Sec-Fetch-Site: cross-site or same-site and sends no Origin) gets 403 ORIGIN_REFUSED before it runs; requests without either header (curl, SDKs, other servers) are not concerned. `*` turns the check off. Comma-separated in the environment and on the command line. See docs/security.md.",
+        }),
         inflightBodyBytes: Type.Optional(
           Type.Integer({
             minimum: 1024,
@@ -318,6 +328,8 @@ export const SERVE_FLAGS = [
   { flag: '--prediction-store-path <file>', path: ['predictionStore', 'path'] },
   { flag: '--prediction-store-url <url>', path: ['predictionStore', 'url'] },
   { flag: '--http-cors-origins <origins>', path: ['http', 'corsOrigins'] },
+  { flag: '--http-allowed-hosts <names>', path: ['http', 'allowedHosts'] },
+  { flag: '--http-allowed-origins <origins>', path: ['http', 'allowedOrigins'] },
   { flag: '--http-inflight-body-bytes <bytes>', path: ['http', 'inflightBodyBytes'] },
   { flag: '--http-headers-timeout-ms <ms>', path: ['http', 'headersTimeoutMs'] },
   { flag: '--http-request-receive-timeout-ms <ms>', path: ['http', 'requestReceiveTimeoutMs'] },
@@ -449,7 +461,12 @@ function frozen(config: ServerConfig): ServerConfig {
   return Object.freeze({
     ...config,
     loadModels: Object.freeze([...config.loadModels]) as string[],
-    http: Object.freeze({ ...config.http, corsOrigins: Object.freeze([...config.http.corsOrigins]) as string[] }),
+    http: Object.freeze({
+      ...config.http,
+      corsOrigins: Object.freeze([...config.http.corsOrigins]) as string[],
+      allowedHosts: Object.freeze([...config.http.allowedHosts]) as string[],
+      allowedOrigins: Object.freeze([...config.http.allowedOrigins]) as string[],
+    }),
     grpc: Object.freeze({ ...config.grpc }),
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),

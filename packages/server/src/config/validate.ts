@@ -81,6 +81,8 @@ export function describeSchema(schema: Json): string {
     case 'boolean':
       return 'true or false';
     case 'string':
+      // A patterned string may say in its title what the pattern accepts ("a host name, …").
+      if (typeof schema.pattern === 'string' && typeof schema.title === 'string') return schema.title;
       return schema.minLength === 1 ? 'a non-empty string' : 'a string';
     case 'array': {
       const items = schema.items as Json | undefined;

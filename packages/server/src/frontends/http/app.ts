@@ -6,6 +6,8 @@ import { SibylError, isUnexpectedServerFault } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { installBodyIntake, keepConnectionOfUnreadRefusal } from './body-intake.ts';
 import { allowOrigins } from './cors.ts';
+import { installBrowserGuard } from './browser-guard.ts';
+import { compileBrowserPolicy } from './browser-policy.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
 import { registerBatchRoutes } from './batch-routes.ts';
@@ -32,10 +34,14 @@ export interface HttpAppOptions extends Omit<V2RouteDeps, 'models'> {
   isDraining: () => boolean;
   /** One log line per request (see installAccessLog). */
   accessLog?: boolean;
-  /** Origins whose pages may call the API (CORS); `*` for any. */
+  /** Origins whose pages may call the API (CORS); `*` for any. They may also post (see allowedOrigins). */
   corsOrigins?: readonly string[];
   /** TLS: options of the HTTPS server (certificate, key, client certificates); absent: plain HTTP. */
   https?: HttpsServerOptions;
+  /** Names the Host header may carry (http.allowedHosts; see browser-policy.ts); default none: loopback names on loopback connections, any elsewhere. */
+  allowedHosts?: readonly string[];
+  /** Origins whose pages may post without CORS (http.allowedOrigins); default none: the server's own and corsOrigins. */
+  allowedOrigins?: readonly string[];
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -70,6 +76,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions): void {
   const core = options.core;
   const { metrics, predictions, drift, tracing } = core.observability;
+  const lines = options.lineLimiter ?? UNTHROTTLED;
+  // First of all hooks: a request a web page must not make is refused before anything else runs.
+  installBrowserGuard(app, {
+    policy: compileBrowserPolicy(options),
+    exempt: new Set([`${app.prefix}/v2/health/live`, `${app.prefix}/v2/health/ready`]),
+    lines,
+  });
   // Bodies stay raw bytes, within the body limit and the shared body budget.
   const budget = installBodyIntake(app, options.limits);
   metrics?.watchBodyBudget(budget);
@@ -97,7 +110,6 @@ export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions
     done(null, payload);
   });
 
-  const lines = options.lineLimiter ?? UNTHROTTLED;
   app.setErrorHandler((err, request, reply) => {
     const error = toHttpError(err as FastifyError, options.limits.bodyLimitBytes);
     // Keyed by reason and route, never by the message: a client repeating a failing request writes

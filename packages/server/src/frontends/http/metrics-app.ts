@@ -3,15 +3,26 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { SibylMetrics } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, type KeyedLineWriter, type SibylMetrics } from '../../serving/frontend-vocabulary.ts';
+import { installBrowserGuard } from './browser-guard.ts';
+import { compileBrowserPolicy } from './browser-policy.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
 import { registerMetricsRoute } from './observability-routes.ts';
 
 /** A scrape is one small GET: tight fixed bounds, so a slow client cannot hold the port (no body budget: no route here takes a body). */
 const METRICS_LIMITS: Omit<HttpLimits, 'inflightBodyBytes'> = { bodyLimitBytes: 64 * 1024, headersTimeoutMs: 10_000, requestReceiveTimeoutMs: 10_000, keepAliveTimeoutMs: 72_000 };
 
-/** `https`: TLS options (see HttpAppOptions.https); absent: plain HTTP. */
-export function buildMetricsApp(metrics: SibylMetrics, log: Logger, https?: HttpsServerOptions): FastifyInstance {
+export interface MetricsAppOptions {
+  /** http.allowedHosts, checked here too: DNS rebinding could otherwise read the metrics. No Origin check: no route here changes anything. */
+  allowedHosts?: readonly string[];
+  /** Rate-limits the lines refused requests cause; default: every line is written. */
+  lines?: KeyedLineWriter;
+  /** TLS options (see HttpAppOptions.https); absent: plain HTTP. */
+  https?: HttpsServerOptions;
+}
+
+export function buildMetricsApp(metrics: SibylMetrics, log: Logger, options: MetricsAppOptions = {}): FastifyInstance {
+  const https = options.https;
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -19,6 +30,7 @@ export function buildMetricsApp(metrics: SibylMetrics, log: Logger, https?: Http
     ...limitOptions(METRICS_LIMITS),
     ...(https === undefined ? {} : { https }),
   }) as FastifyInstance;
+  installBrowserGuard(app, { policy: compileBrowserPolicy({ allowedHosts: options.allowedHosts }), exempt: new Set(), hostOnly: true, lines: options.lines ?? UNTHROTTLED });
   registerMetricsRoute(app, metrics);
   return app;
 }
