@@ -31,6 +31,7 @@ export function openSource(job: Pick<BatchJob, 'source' | 'key' | 'inputs' | 'ma
         ...limit,
         ...(s.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: s.connectTimeoutMs }),
         ...(s.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: s.queryTimeoutMs }),
+        ...(s.connection === undefined ? {} : { connection: s.connection }),
       });
   }
 }
