@@ -2,7 +2,8 @@
 // such a job may read and write. A job names files only inside the configured source roots (after
 // following links), databases only by the name of a configured connection (never a URL or a
 // database file), writes its reject file only under the server's data directory, and never reads
-// the server's own files (state store, prediction store, prediction log) as a source. Jobs from
+// the server's own files (state store, prediction store, prediction log, with their SQLite
+// journals) as a source, even inside a root. Jobs from
 // sibyl.yaml's schedules and `sibyl batch run` (a local user with a shell) are not sandboxed.
 //
 // Checks run when the job is prepared; the compiled job then names the resolved paths (links
@@ -17,10 +18,18 @@ export interface JobSandbox {
   readonly sourceRoots: readonly string[];
   /** Absolute folders a job file sent by path may also be in (`<config folder>/jobs`). */
   readonly jobFileRoots: readonly string[];
-  /** The server's data directory (the folder of its state store): reject files go under it; nothing under it is a source. */
+  /** The server's data directory (the folder of its state store): reject files go under it. */
   readonly dataDir: string;
   /** Files never readable as a source wherever they are (state store, prediction store, prediction log). */
   readonly privateFiles: readonly string[];
+}
+
+/** Whether `real` is one of the server's own files (a SQLite file's -wal, -shm and -journal too). */
+function isPrivate(sandbox: JobSandbox, real: string): boolean {
+  return sandbox.privateFiles.some((f) => {
+    const file = realpathLoose(f);
+    return real === file || real.startsWith(`${file}-`);
+  });
 }
 
 /** `p` with links followed: the real path of its longest existing prefix, then the rest as written. */
@@ -60,8 +69,7 @@ function rootsText(roots: readonly string[]): string {
  */
 export function allowedSourceFile(sandbox: JobSandbox, file: string, field: string): string {
   const real = realpathLoose(file);
-  const dataDir = realpathLoose(sandbox.dataDir);
-  if (isInside(dataDir, real) || sandbox.privateFiles.some((f) => realpathLoose(f) === real)) {
+  if (isPrivate(sandbox, real)) {
     throw refused(`${field} names a file of the server's own data (its state store, prediction store or prediction log); a job sent over the API cannot read those`);
   }
   const roots = sandbox.sourceRoots.map(realpathLoose);
@@ -75,7 +83,7 @@ export function allowedSourceFile(sandbox: JobSandbox, file: string, field: stri
 export function allowedJobFile(sandbox: JobSandbox, file: string): string {
   const real = realpathLoose(file);
   const roots = [...sandbox.jobFileRoots, ...sandbox.sourceRoots];
-  if (isInside(realpathLoose(sandbox.dataDir), real) || !roots.map(realpathLoose).some((root) => isInside(root, real))) {
+  if (isPrivate(sandbox, real) || !roots.map(realpathLoose).some((root) => isInside(root, real))) {
     throw refused(`"jobFile" names ${JSON.stringify(file)}, outside the folders a job file sent over the API may be in; expected a file inside ${rootsText(roots)}`);
   }
   return real;
@@ -84,7 +92,7 @@ export function allowedJobFile(sandbox: JobSandbox, file: string): string {
 /** The path of a reject file under the data directory. @throws SibylError PATH_NOT_ALLOWED. */
 export function allowedRejectsFile(sandbox: JobSandbox, file: string): string {
   const real = realpathLoose(file);
-  if (!isInside(realpathLoose(sandbox.dataDir), real) || sandbox.privateFiles.some((f) => realpathLoose(f) === real)) {
+  if (!isInside(realpathLoose(sandbox.dataDir), real) || isPrivate(sandbox, real)) {
     throw refused(`"rejects" names ${JSON.stringify(file)}; a job sent over the API writes its reject file only under the server's data directory ${JSON.stringify(sandbox.dataDir)} (leave rejects out for the default)`);
   }
   return real;
@@ -102,7 +110,7 @@ export function sandboxedJob(sandbox: JobSandbox, job: BatchJob): BatchJob {
     if (s.connection === undefined) {
       throw refused(`source.sql names a ${s.kind === 'sqlite' ? 'database file' : 'PostgreSQL URL'}; a job sent over the API names a database only by the name of a connection of the server (source.sql.connection, from sandbox.connections in sibyl.yaml)`);
     }
-    if (s.kind === 'sqlite' && sandbox.privateFiles.some((f) => realpathLoose(f) === realpathLoose(s.path))) {
+    if (s.kind === 'sqlite' && isPrivate(sandbox, realpathLoose(s.path))) {
       throw refused(`connection ${JSON.stringify(s.connection)} is a file of the server's own data; a job sent over the API cannot read it`);
     }
   } else {

@@ -123,7 +123,8 @@ function asRequestError(err: unknown): unknown {
  * file's contents (its messages quote values and YAML snippets): the file, the fields and the
  * positions only.
  */
-export function opaqueJobFileError(file: string, err: ConfigError): SibylError {
+export function opaqueJobFileError(file: string, err: ConfigError): ConfigError | SibylError {
+  if (err.problems.length === 1 && err.problems[0]!.message === 'file not found') return err;
   const where = err.problems.map((p) => p.path !== '' ? p.path : (/^line \d+, column \d+/.exec(p.message)?.[0] ?? 'the document'));
   return new SibylError('BATCH_JOB_INVALID', `the job file ${file} is not a valid job spec (at ${[...new Set(where)].join('; ')}); run it locally (sibyl batch run <file>) to see each problem`);
 }
