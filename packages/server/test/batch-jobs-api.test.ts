@@ -102,7 +102,7 @@ describe('POST /v1/batch/jobs', () => {
     expect(bad.body.error).toMatch(/key/);
     const unknown = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { target: { model: 'nope' } }));
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error).toMatch(/model 'nope'.*GET \/v2\/repository\/index/);
+    expect(unknown.body.error).toMatch(/model 'nope'.*POST \/v2\/repository\/index/);
     expect(unknown.body.error).not.toContain("'linear'");
     const missing = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', { jobFile: 'jobs/missing.yaml' });
     expect(missing.status).toBe(400);

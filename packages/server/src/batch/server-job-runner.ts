@@ -178,7 +178,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
       if (source.kind !== 'postgres') refuseSpecialFile(source.path, `the ${source.kind === 'jsonl' ? 'JSON Lines' : source.kind === 'csv' ? 'CSV' : source.kind === 'parquet' ? 'Parquet' : 'SQLite'} source`);
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
       if (!models.has(target) && router.endpoints.get(target) === undefined) {
-        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; list them with GET /v2/repository/index (models) or GET /v1/endpoints`);
+        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; list them with POST /v2/repository/index (models) or GET /v1/endpoints`);
       }
       return { name: job.name, spec: job.document, job };
     },
