@@ -282,7 +282,7 @@ export class BatchJobManager {
       if (this.running.get(id) === entry) this.running.delete(id);
       this.pump();
       await state.delete(RUNNING_NAMESPACE, id).catch(() => false);
-      log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error }, `batch job ${id} ${final.status}`);
+      log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error === undefined ? undefined : redactUrlsInText(final.error) }, `batch job ${id} ${final.status}`);
       return final;
     })();
     this.running.set(id, entry);

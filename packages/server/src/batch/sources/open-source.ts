@@ -25,7 +25,7 @@ export function openSource(job: Pick<BatchJob, 'source' | 'key' | 'inputs' | 'ma
     case 'parquet':
       return ParquetSource.create(s.path, columnsOf(job), job.maxRowGroupBytes === undefined ? {} : { maxRowGroupBytes: job.maxRowGroupBytes });
     case 'sqlite':
-      return SqliteQuerySource.create(s.path, s.query, limit);
+      return SqliteQuerySource.create(s.path, s.query, { ...limit, ...(s.connection === undefined ? {} : { connection: s.connection }) });
     case 'postgres':
       return PostgresQuerySource.create(s.url, s.query, {
         ...limit,

@@ -54,15 +54,21 @@ export class SqliteQuerySource implements BatchSource {
     private readonly file: string,
     private readonly query: string,
     private readonly maxRecordBytes: number,
+    /** The server's connection this is (a job sent over the API): errors name it, not the file. */
+    private readonly connection: string | undefined,
   ) {}
 
-  static create(file: string, query: string, options: { maxRecordBytes?: number } = {}): SqliteQuerySource {
-    return new SqliteQuerySource(file, query, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  static create(file: string, query: string, options: { maxRecordBytes?: number; connection?: string } = {}): SqliteQuerySource {
+    return new SqliteQuerySource(file, query, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, options.connection);
+  }
+
+  private get label(): string {
+    return this.connection === undefined ? `the SQLite source ${this.file}` : `connection ${JSON.stringify(this.connection)}`;
   }
 
   private statement(): Database.Statement {
     // SQLite opening a FIFO would block this thread: refused first.
-    if (this.db === undefined) refuseSpecialFile(this.file, 'the SQLite source');
+    if (this.db === undefined) refuseSpecialFile(this.file, this.connection === undefined ? 'the SQLite source' : `the file of connection ${JSON.stringify(this.connection)}`);
     try {
       if (this.db === undefined) {
         this.db = new Database(this.file, { readonly: true, fileMustExist: true });
@@ -71,7 +77,7 @@ export class SqliteQuerySource implements BatchSource {
       }
       return this.db.prepare(this.query);
     } catch (err) {
-      throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source ${this.file} cannot run the query: ${(err as Error).message}`);
+      throw new SibylError('BATCH_SOURCE_INVALID', `${this.label} cannot run the query: ${(err as Error).message}`);
     }
   }
 
@@ -87,7 +93,7 @@ export class SqliteQuerySource implements BatchSource {
   async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const statement = this.statement();
     if (!statement.reader) throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source's query returns no rows (it is not a SELECT): ${this.query}`);
-    yield* limitedChunks(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`, options);
+    yield* limitedChunks(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, this.label, options);
   }
 
   async close(): Promise<void> {
