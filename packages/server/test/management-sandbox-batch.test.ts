@@ -189,6 +189,30 @@ describe('databases a batch job sent over the API may query', () => {
     expect(list.body).not.toContain('s3cret-PASSWORD');
   });
 
+  it('resumes a job as its first start allowed: sandboxed when it came over the API, not when the operator ran it', async () => {
+    const record = (id: string, origin: string) => ({
+      id,
+      name: 'resumed',
+      status: 'failed' as const,
+      spec: { name: 'resumed', source: { csv: path.join(dir, 'outside.csv') }, ...inputs, rejects: path.join(dir, 'state', 'resumed.jsonl') },
+      origin,
+      createdAtMs: 1,
+      rowsRead: 0,
+      rowsWritten: 0,
+      rowsRejected: 0,
+      chunksCommitted: 0,
+    });
+    await writeFile(path.join(dir, 'outside.csv'), 'id,a,b,c,d\nc0,1,2,3,4\n');
+    await server.predictionStore.saveJob(record('from-api', 'api'));
+    const refused = await server.http.inject({ method: 'POST', url: '/v1/batch/jobs/from-api/resume' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ reason: 'PATH_NOT_ALLOWED' });
+    await server.predictionStore.saveJob(record('from-cli', 'cli'));
+    const resumed = await server.http.inject({ method: 'POST', url: '/v1/batch/jobs/from-cli/resume' });
+    expect(resumed.statusCode).toBe(202);
+    expect(await server.batchJobs.whenDone('from-cli')).toMatchObject({ status: 'succeeded', rowsWritten: 1 });
+  });
+
   it('redacts the password of a URL in a record written by a trusted run (sibyl batch run) in every view', async () => {
     const url = `postgres://admin:t0psecret-PW@db.internal:5432/prod`;
     await server.predictionStore.saveJob({
