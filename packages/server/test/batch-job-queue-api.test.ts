@@ -19,8 +19,12 @@ beforeAll(async () => {
   dir = await makeTempDir('sibyl-batch-queue-');
   await writeModelRepository(path.join(dir, 'models'), { linear: { versions: { 1: linearClassifierModel(LINEAR_4X3).bytes } } });
   await writeFile(path.join(dir, 'rows.csv'), 'id,a,b,c,d\nc0,1,2,3,4\nc1,5,6,7,8\n');
-  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, batch: { maxRunningJobs: 1, maxQueuedJobs: 1 } });
   silent = await SilentServer.start();
+  server = await createTestServer(path.join(dir, 'models'), {
+    configDir: dir,
+    batch: { maxRunningJobs: 1, maxQueuedJobs: 1 },
+    sandbox: { sourceRoots: [dir], connections: { silent: { postgres: `postgres://x@127.0.0.1:${silent.port}/x` } } },
+  });
 });
 
 afterAll(async () => {
@@ -30,7 +34,7 @@ afterAll(async () => {
 });
 
 const inputs = { key: 'id', inputs: { features: { columns: ['a', 'b', 'c', 'd'] } }, target: { model: 'linear' } };
-const stuck = () => ({ name: 'stuck', source: { sql: { postgres: `postgres://x@127.0.0.1:${silent.port}/x`, query: 'SELECT 1', connectTimeoutMs: 600_000 } }, ...inputs });
+const stuck = () => ({ name: 'stuck', source: { sql: { connection: 'silent', query: 'SELECT 1', connectTimeoutMs: 600_000 } }, ...inputs });
 const csv = (name: string) => ({ name, source: { csv: path.join(dir, 'rows.csv') }, ...inputs });
 
 async function call(method: 'GET' | 'POST', url: string, body?: unknown) {

@@ -45,7 +45,8 @@ beforeAll(async () => {
   await writeCsv(path.join(dir, 'big.csv'), BIG);
   await mkdir(path.join(dir, 'jobs'));
   await writeFile(path.join(dir, 'jobs', 'nightly.yaml'), `name: nightly\nsource: {csv: ../customers.csv}\nkey: id\ninputs: {features: {columns: [a, b, c, d]}}\ntarget: {model: linear}\nchunkRows: 64\n`);
-  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, stateStore: path.join(dir, 'state', 'state.sqlite'), endpoints: { scoring: { target: { model: 'linear', version: 1 } } } as never, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
+  // The sandbox lets API jobs read the test's folder (and /dev, for the special-file refusals).
+  server = await createTestServer(path.join(dir, 'models'), { configDir: dir, sandbox: { sourceRoots: [dir, '/dev'], connections: {} }, stateStore: path.join(dir, 'state', 'state.sqlite'), endpoints: { scoring: { target: { model: 'linear', version: 1 } } } as never, predictionStore: { backend: 'sqlite', path: path.join(dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' } });
 });
 
 afterAll(async () => {
@@ -101,7 +102,8 @@ describe('POST /v1/batch/jobs', () => {
     expect(bad.body.error).toMatch(/key/);
     const unknown = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', spec(path.join(dir, 'customers.csv'), { target: { model: 'nope' } }));
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error).toMatch(/model 'nope'.*its models are 'linear'/);
+    expect(unknown.body.error).toMatch(/model 'nope'.*POST \/v2\/repository\/index/);
+    expect(unknown.body.error).not.toContain("'linear'");
     const missing = await call<{ error: string; reason: string }>('POST', '/v1/batch/jobs', { jobFile: 'jobs/missing.yaml' });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toContain(`${path.join(dir, 'jobs', 'missing.yaml')}: file not found`);

@@ -45,6 +45,8 @@ function configYaml(schedules: string): string {
   return [
     'modelRepository: models',
     'stateStore: state.sqlite',
+    // Jobs started over the API read their files from the test's folder (the management sandbox).
+    "sandbox: {sourceRoots: ['.']}",
     `predictionStore: {backend: sqlite, path: ${path.join(dir, 'predictions.sqlite')}}`,
     'logLevel: info',
     'schedules:',

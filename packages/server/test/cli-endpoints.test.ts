@@ -55,7 +55,7 @@ describe('sibyl endpoints', () => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/^sibyl: endpoint 'churn' answered no request 'req-1' .*\(FEEDBACK_UNMATCHED\)\n$/);
     expect((await sibyl('endpoints', 'switch', 'churn')).err).toBe("sibyl: endpoint 'churn' is not blue-green; its policy is canary (ENDPOINT_ACTION_INVALID)\n");
-    expect((await sibyl('endpoints', 'show', 'nope')).err).toBe("sibyl: no endpoint 'nope'; endpoints: churn (ENDPOINT_NOT_FOUND)\n");
+    expect((await sibyl('endpoints', 'show', 'nope')).err).toBe("sibyl: no endpoint 'nope'; list them with GET /v1/endpoints (ENDPOINT_NOT_FOUND)\n");
   });
 
   it('reports a shadow before any comparison, and figures nothing measured yet, as such (not blank)', async () => {

@@ -58,7 +58,7 @@ describe('sibyl models', () => {
       out: '',
       err: "sibyl: model 'churn' has no label 'stable'; a rollback returns a label to the version it pointed at before its last move through the API (sibyl models label churn stable <version> moves it) (ROLLBACK_UNAVAILABLE)\n",
     });
-    expect(await sibyl('models', 'load', 'nope')).toMatchObject({ code: 1, err: expect.stringContaining("model 'nope' is not in the repository; known models: churn, iris (MODEL_NOT_FOUND)") });
+    expect(await sibyl('models', 'load', 'nope')).toMatchObject({ code: 1, err: expect.stringContaining("model 'nope' is not in the repository; list its models with POST /v2/repository/index (MODEL_NOT_FOUND)") });
   });
 
   it('says when the server cannot be reached', async () => {

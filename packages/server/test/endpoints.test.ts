@@ -114,7 +114,9 @@ describe('weighted split with sticky assignment', () => {
 });
 
 describe('canary', () => {
+  // The endpoint has the model's name and answers in its place: it says so (issue 15).
   const canary = (candidate: number, extra: Record<string, unknown> = {}) => ({
+    replacesModel: true,
     canary: { stable: { model: 'm', label: 'stable' }, candidate: { model: 'm', version: candidate }, stages: [10, 50, 100], stageDurationMs: 60_000, analysis: { minSamples: 10, maxErrorRateIncrease: 0.05 }, ...extra },
   });
 
@@ -174,7 +176,7 @@ describe('canary', () => {
       runtime,
       random: seededRandom(3),
       drainTimeoutMs: 1000,
-      endpoints: { m: { canary: { stable: { model: 'm', label: 'stable' }, candidate: { model: 'm', version: 2 }, stages: [50], stageDurationMs: 3_600_000, analysis: { minSamples: 10, maxP99Ms: 20 } } } } as never,
+      endpoints: { m: { replacesModel: true, canary: { stable: { model: 'm', label: 'stable' }, candidate: { model: 'm', version: 2 }, stages: [50], stageDurationMs: 3_600_000, analysis: { minSamples: 10, maxP99Ms: 20 } } } } as never,
     });
     servers.push(server);
     for (let i = 0; i < 40 && (await report(server, 'm')).canary.status === 'running'; i++) expect((await infer(server, 'm')).status).toBe(200);
@@ -309,12 +311,20 @@ describe('fallback and circuit breaker', () => {
 describe('endpoints as names', () => {
   it('an endpoint named like a model takes its unaddressed requests; a version path goes to the model', async () => {
     await writeModelRepository(repo, { m: { versions: { 1: 'add 1', 2: 'add 2' } } });
-    const server = await start({ m: { target: { model: 'm', version: 1 } } });
+    const server = await start({ m: { replacesModel: true, target: { model: 'm', version: 1 } } });
     expect(await infer(server, 'm')).toMatchObject({ version: '1', parameters: { sibyl_endpoint: 'm' } });
     const direct = await infer(server, 'm', [1], { url: '/v2/models/m/versions/2/infer' });
     expect(direct.version).toBe('2');
     expect(direct.parameters.sibyl_endpoint).toBeUndefined();
     expect((await call(server, 'GET', '/v2/models/m')).json).toMatchObject({ name: 'm', inputs: [{ name: 'x' }] });
+  });
+
+  it('an endpoint named like a model without replacesModel never takes its requests: the model answers', async () => {
+    await writeModelRepository(repo, { m: { versions: { 1: 'add 1', 2: 'add 2' } } });
+    const server = await start({ m: { target: { model: 'm', version: 1 } } });
+    const answer = await infer(server, 'm');
+    expect(answer.version).toBe('2');
+    expect(answer.parameters.sibyl_endpoint).toBeUndefined();
   });
 
   it('metadata and readiness of an endpoint are those of the model it stands for', async () => {

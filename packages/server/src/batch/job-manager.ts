@@ -28,6 +28,7 @@ import { valueWithin, within } from '../core/within.ts';
 import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { newJobId } from './job-record.ts';
+import { redactJobSpec, redactUrlsInText } from './redact-url.ts';
 import type { BatchJobRecord, PredictionStore } from './prediction-store.ts';
 
 /** What the runner reports while a job runs. */
@@ -52,8 +53,12 @@ export interface PreparedJob {
 
 /** How jobs are compiled and run: the single-process runner, scoring through the server's router. */
 export interface BatchJobRunner {
-  /** @throws SibylError (or ConfigError) saying what is wrong with the spec or file. */
-  prepare(input: { spec: unknown } | { jobFile: string }): Promise<PreparedJob>;
+  /**
+   * `sandboxed`: the spec came over the network and may read and write only what the management
+   * sandbox allows (batch/job-sandbox.ts).
+   * @throws SibylError (or ConfigError) saying what is wrong with the spec or file; PATH_NOT_ALLOWED outside the sandbox.
+   */
+  prepare(input: { spec: unknown } | { jobFile: string }, options?: { sandboxed?: boolean }): Promise<PreparedJob>;
   /** Runs to the end (or the signal) and returns the final record, which the runner has saved. */
   run(job: PreparedJob, options: { jobId: string; origin: string; signal: AbortSignal; onProgress: (progress: BatchJobProgress) => void }): Promise<BatchJobRecord>;
 }
@@ -158,7 +163,7 @@ export class BatchJobManager {
    */
   async start(input: { spec: unknown } | { jobFile: string }, origin: string, jobId?: string): Promise<{ record: BatchJobRecord; done: Promise<BatchJobRecord> }> {
     if (this.closing) throw new SibylError('SERVER_DRAINING', 'the server is shutting down and starts no batch jobs');
-    const job = await this.options.runner.prepare(input);
+    const job = await this.options.runner.prepare(input, { sandboxed: sandboxedOrigin(origin) });
     return this.launch(job, origin, jobId);
   }
 
@@ -168,7 +173,8 @@ export class BatchJobManager {
     if (current !== undefined) throw new SibylError('BATCH_JOB_RUNNING', `batch job ${id} is ${current.phase} already; cancel it first or wait for it to end`);
     const record = await this.options.store.getJob(id);
     if (record === undefined) throw notFound(id);
-    const job = await this.options.runner.prepare({ spec: record.spec });
+    // The recorded spec runs again as its first start allowed: sandboxed when it came over the network.
+    const job = await this.options.runner.prepare({ spec: record.spec }, { sandboxed: sandboxedOrigin(record.origin) });
     return this.launch(job, origin, id, record);
   }
 
@@ -276,7 +282,7 @@ export class BatchJobManager {
       if (this.running.get(id) === entry) this.running.delete(id);
       this.pump();
       await state.delete(RUNNING_NAMESPACE, id).catch(() => false);
-      log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error }, `batch job ${id} ${final.status}`);
+      log.info({ jobId: id, name: final.name, status: final.status, rowsWritten: final.rowsWritten, rowsRejected: final.rowsRejected, error: final.error === undefined ? undefined : redactUrlsInText(final.error) }, `batch job ${id} ${final.status}`);
       return final;
     })();
     this.running.set(id, entry);
@@ -346,7 +352,7 @@ export class BatchJobManager {
       if (record === undefined) throw notFound(id);
       throw new SibylError('BATCH_JOB_NOT_RUNNING', `batch job ${id} is ${record.status}${record.status === 'running' ? ' in another process (not this server)' : ''}; only jobs running in this server can be cancelled`);
     }
-    if (entry.phase === 'queued') return this.dequeue(entry, 'cancelled', 'cancelled while queued (it never started)');
+    if (entry.phase === 'queued') return this.view(await this.dequeue(entry, 'cancelled', 'cancelled while queued (it never started)'));
     entry.controller.abort(new SibylError('REQUEST_CANCELLED', `batch job ${id} was cancelled`));
     return this.view(await this.stopped(entry, `cancelled, but it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer) and was abandoned`));
   }
@@ -385,7 +391,9 @@ export class BatchJobManager {
     return final;
   }
 
-  private view(record: BatchJobRecord): BatchJobView {
+  /** The record as the API shows it: no password of a URL in its spec or error. */
+  private view(stored: BatchJobRecord): BatchJobView {
+    const record: BatchJobRecord = { ...stored, spec: redactJobSpec(stored.spec), ...(stored.error === undefined ? {} : { error: redactUrlsInText(stored.error) }) };
     const entry = this.running.get(record.id);
     if (entry === undefined) return record;
     if (entry.phase === 'queued') return { ...record, status: 'queued', queuePosition: this.queue.indexOf(record.id) + 1 };
@@ -426,6 +434,14 @@ export class BatchJobManager {
     for (const e of entries) e.controller.abort(new SibylError('SERVER_DRAINING', 'the server is shutting down'));
     await Promise.all(entries.map((e) => this.stopped(e, interruptedError(e.record.id, `the server shut down while the job ran, and it did not stop within ${this.stopTimeoutMs} ms (its source or prediction store does not answer), so it was abandoned`))));
   }
+}
+
+/**
+ * Whether a job of this origin is sandboxed: everything but what the operator configured
+ * (`schedule:<name>` from sibyl.yaml) or ran on the machine (`cli`, `distributed`: `sibyl batch run`).
+ */
+export function sandboxedOrigin(origin: string): boolean {
+  return !(origin.startsWith('schedule:') || origin === 'cli' || origin === 'distributed');
 }
 
 function notFound(id: string): SibylError {

@@ -6,7 +6,7 @@
 import { SibylError } from '@sibyl/protocol';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { compileBatchJob, type BatchJob } from '../config/batch-job-config.ts';
+import { compileBatchJob, type BatchJob, type NamedConnection } from '../config/batch-job-config.ts';
 import { ConfigError } from '../config/validate.ts';
 import { readYamlFile } from '../config/yaml-file.ts';
 import type { Clock } from '../core/clock.ts';
@@ -18,6 +18,8 @@ import { routerScorer, type BatchScorer } from './batch-scorer.ts';
 import type { BatchJobRunner, PreparedJob } from './job-manager.ts';
 import type { PredictionStore } from './prediction-store.ts';
 import { SqliteCommitThread } from './sqlite-commit-thread.ts';
+import { allowedJobFile, sandboxedJob, type JobSandbox } from './job-sandbox.ts';
+import { redactJobSpec } from './redact-url.ts';
 import { refuseSpecialFile } from './sources/source-limits.ts';
 
 export interface ServerJobRunnerOptions {
@@ -40,6 +42,10 @@ export interface ServerJobRunnerOptions {
   serverStore?: { sqlite: string } | { postgres: string };
   /** Where a spec sent to the server without `rejects` writes its reject file (`<name>.rejects.jsonl`). Default: `configDir`. */
   rejectsDir?: string;
+  /** Databases a spec may name by `source.sql.connection` (sibyl.yaml's sandbox.connections). */
+  connections?: Readonly<Record<string, NamedConnection>>;
+  /** What a sandboxed job (one sent over the network) may read and write. Absent: sandboxed jobs read no files and write rejects only under `rejectsDir`. */
+  sandbox?: JobSandbox;
 }
 
 interface ServerPreparedJob extends PreparedJob {
@@ -112,38 +118,58 @@ function asRequestError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * The error of a job file sent over the API that does not parse or compile, without a word of the
+ * file's contents (its messages quote values and YAML snippets): the file, the fields and the
+ * positions only.
+ */
+export function opaqueJobFileError(file: string, err: ConfigError): ConfigError | SibylError {
+  if (err.problems.length === 1 && err.problems[0]!.message === 'file not found') return err;
+  const where = err.problems.map((p) => p.path !== '' ? p.path : (/^line \d+, column \d+/.exec(p.message)?.[0] ?? 'the document'));
+  return new SibylError('BATCH_JOB_INVALID', `the job file ${file} is not a valid job spec (at ${[...new Set(where)].join('; ')}); run it locally (sibyl batch run <file>) to see each problem`);
+}
+
 export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner {
   const { router, models, store, clock, log, configDir } = options;
   // One gate for every job of the server: together they get the share.
   const gate = options.activity === undefined ? undefined : new OnlineFirstGate(options.activity, clock);
   return {
-    async prepare(input): Promise<ServerPreparedJob> {
+    async prepare(input, { sandboxed = false } = {}): Promise<ServerPreparedJob> {
       let job: BatchJob;
       let namesStore: boolean;
+      const connections = options.connections ?? {};
+      const rejectsDir = options.rejectsDir ?? configDir;
+      const sandbox: JobSandbox = options.sandbox ?? { sourceRoots: [], jobFileRoots: [], dataDir: rejectsDir, privateFiles: [] };
       try {
         if ('jobFile' in input) {
-          const file = path.resolve(configDir, input.jobFile);
+          let file = path.resolve(configDir, input.jobFile);
+          if (sandboxed) file = allowedJobFile(sandbox, file);
           let document: unknown;
           try {
             document = await readYamlFile(file);
           } catch (err) {
-            if (err instanceof ConfigError) throw err;
+            if (err instanceof ConfigError) throw sandboxed ? opaqueJobFileError(file, err) : err;
             throw new SibylError('BATCH_JOB_INVALID', `cannot read the job file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
           }
-          job = compileBatchJob(document, file);
-          namesStore = (document as { store?: unknown }).store !== undefined;
+          try {
+            job = compileBatchJob(document, file, path.dirname(file), sandboxed ? rejectsDir : path.dirname(file), connections);
+          } catch (err) {
+            throw sandboxed && err instanceof ConfigError ? opaqueJobFileError(file, err) : err;
+          }
+          namesStore = (document as { store?: unknown } | null)?.store !== undefined;
         } else {
-          job = compileBatchJob(input.spec, 'the job spec', configDir, options.rejectsDir ?? configDir);
+          job = compileBatchJob(input.spec, 'the job spec', configDir, rejectsDir, connections);
           namesStore = (input.spec as { store?: unknown }).store !== undefined;
         }
       } catch (err) {
         throw asRequestError(err);
       }
+      if (sandboxed) job = sandboxedJob(sandbox, job);
       if (options.serverStore !== undefined) {
         // The record tells the truth: the store this job writes is the server's.
         const named = job.document.store;
         if (namesStore && JSON.stringify(named) !== JSON.stringify(options.serverStore)) {
-          log.info({ job: job.name, named, writes: options.serverStore }, `job ${job.name} names a prediction store of its own; in the server it writes the server's store`);
+          log.info({ job: job.name, named: redactJobSpec({ store: named }).store, writes: options.serverStore }, `job ${job.name} names a prediction store of its own; in the server it writes the server's store`);
         }
         job = { ...job, document: { ...job.document, store: options.serverStore } };
       }
@@ -152,7 +178,7 @@ export function serverJobRunner(options: ServerJobRunnerOptions): BatchJobRunner
       if (source.kind !== 'postgres') refuseSpecialFile(source.path, `the ${source.kind === 'jsonl' ? 'JSON Lines' : source.kind === 'csv' ? 'CSV' : source.kind === 'parquet' ? 'Parquet' : 'SQLite'} source`);
       const target = job.target.kind === 'model' ? job.target.model : job.target.endpoint;
       if (!models.has(target) && router.endpoints.get(target) === undefined) {
-        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; its models are ${models.names().map((m) => `'${m}'`).join(', ')}`);
+        throw new SibylError(job.target.kind === 'model' ? 'MODEL_NOT_FOUND' : 'ENDPOINT_NOT_FOUND', `job ${job.name} targets ${job.target.kind} '${target}', which this server does not have; list them with POST /v2/repository/index (models) or GET /v1/endpoints`);
       }
       return { name: job.name, spec: job.document, job };
     },

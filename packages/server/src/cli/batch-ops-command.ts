@@ -102,8 +102,8 @@ Examples:
   );
   const run = (fn: (server: SibylManagement, command: Command) => Promise<string>) => managementAction(io, setExitCode, fn);
 
-  withUrl(batch.command('start').argument('[job.yaml]', 'a job file on this machine; the server reads it from its absolute path').description('Start a batch job in the server.'))
-    .option('--job-file <path>', "a job file on the server, relative to the folder of the server's sibyl.yaml")
+  withUrl(batch.command('start').argument('[job.yaml]', 'a job file on this machine; the server reads it from its absolute path, which must be in its jobs/ folder or sandbox.sourceRoots').description('Start a batch job in the server.'))
+    .option('--job-file <path>', "a job file on the server, relative to the folder of the server's sibyl.yaml (in its jobs/ folder or sandbox.sourceRoots)")
     .option('--wait', 'follow the job until it ends (progress on stderr); exit 1 unless it succeeds')
     .option('--poll-interval-ms <ms>', 'with --wait, time between status calls', '1000')
     .action(

@@ -22,6 +22,9 @@ const SourceSchema = Type.Object(
         {
           sqlite: Type.Optional(file('A SQLite database file')),
           postgres: Type.Optional(Type.String({ minLength: 1, description: 'A PostgreSQL URL, e.g. postgres://user@host:5432/db.' })),
+          connection: Type.Optional(
+            Type.String({ minLength: 1, description: "A database of the server's sandbox.connections, by name (the only kind of SQL source a job sent over the API may use)." }),
+          ),
           query,
           connectTimeoutMs: Type.Optional(
             Type.Integer({ minimum: 1, maximum: 600_000, default: 10000, description: 'postgres: the TCP connection and the handshake must finish within this time, or the job fails saying so.' }),
@@ -30,7 +33,7 @@ const SourceSchema = Type.Object(
             Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300000, description: 'postgres: each round trip of the query (a fetch of rows; the first includes planning and sorting) must answer within this time, or the job fails saying so.' }),
           ),
         },
-        { additionalProperties: false, description: 'A SQL query against SQLite (sqlite: file) or PostgreSQL (postgres: url).' },
+        { additionalProperties: false, description: "A SQL query against SQLite (sqlite: file), PostgreSQL (postgres: url) or a named connection of the server (connection: name)." },
       ),
     ),
   },
@@ -112,10 +115,14 @@ export const BatchJobSchema = Type.Object(
 
 export type BatchJobDocument = Static<typeof BatchJobSchema>;
 
+/** `connection`: the name of the server's connection the source came from (its URL or file is not the caller's). */
 export type BatchSourceSpec =
   | { readonly kind: 'csv' | 'jsonl' | 'parquet'; readonly path: string }
-  | { readonly kind: 'sqlite'; readonly path: string; readonly query: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly query: string; readonly connectTimeoutMs?: number; readonly queryTimeoutMs?: number };
+  | { readonly kind: 'sqlite'; readonly path: string; readonly query: string; readonly connection?: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly query: string; readonly connectTimeoutMs?: number; readonly queryTimeoutMs?: number; readonly connection?: string };
+
+/** A database a job may name by `source.sql.connection` (sibyl.yaml's sandbox.connections; a sqlite path absolute). */
+export type NamedConnection = { readonly postgres: string } | { readonly sqlite: string };
 
 /** How one model input is filled from a row. */
 export type InputMapping = { readonly input: string; readonly columns: readonly string[] } | { readonly input: string; readonly column: string };
@@ -171,7 +178,13 @@ const absolute = (baseDir: string, p: string): string => (path.isAbsolute(p) ? p
  * `rejects` writes `<name>.rejects.jsonl` in `rejectsDir` (default `baseDir`).
  * @throws ConfigError naming the source, the field and what is allowed.
  */
-export function compileBatchJob(document: unknown, source: string, baseDir: string = path.dirname(path.resolve(source)), rejectsDir: string = baseDir): BatchJob {
+export function compileBatchJob(
+  document: unknown,
+  source: string,
+  baseDir: string = path.dirname(path.resolve(source)),
+  rejectsDir: string = baseDir,
+  connections: Readonly<Record<string, NamedConnection>> = {},
+): BatchJob {
   const doc = validateConfig<BatchJobDocument>(BatchJobSchema, document ?? {}, source);
   const problems: ConfigProblem[] = [];
   const resolved = structuredClone(doc);
@@ -182,8 +195,25 @@ export function compileBatchJob(document: unknown, source: string, baseDir: stri
     problems.push({ path: 'source', message: `${kinds.length === 0 ? 'names no source' : `sets ${kinds.join(' and ')}`}; expected exactly one of csv, jsonl, parquet or sql` });
   } else if (kinds[0] === 'sql') {
     const sql = doc.source.sql!;
-    if ((sql.sqlite === undefined) === (sql.postgres === undefined)) {
-      problems.push({ path: 'source.sql', message: 'expected exactly one of sqlite (a database file) or postgres (a URL)' });
+    const named = sql.connection === undefined ? undefined : connections[sql.connection];
+    if ([sql.sqlite, sql.postgres, sql.connection].filter((v) => v !== undefined).length !== 1) {
+      problems.push({ path: 'source.sql', message: 'expected exactly one of sqlite (a database file), postgres (a URL) or connection (a name of the server\'s sandbox.connections)' });
+    } else if (sql.connection !== undefined) {
+      if (named === undefined || !Object.hasOwn(connections, sql.connection)) {
+        problems.push({ path: 'source.sql.connection', message: `${JSON.stringify(sql.connection)} is not a connection of this server; expected a name of sandbox.connections in sibyl.yaml` });
+      } else if ('sqlite' in named) {
+        if (sql.connectTimeoutMs !== undefined || sql.queryTimeoutMs !== undefined) problems.push({ path: 'source.sql', message: 'sets connectTimeoutMs or queryTimeoutMs, which apply to a postgres source only (a SQLite file is local)' });
+        sourceSpec = { kind: 'sqlite', path: named.sqlite, query: sql.query, connection: sql.connection };
+      } else {
+        sourceSpec = {
+          kind: 'postgres',
+          url: named.postgres,
+          query: sql.query,
+          connection: sql.connection,
+          ...(sql.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: sql.connectTimeoutMs }),
+          ...(sql.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: sql.queryTimeoutMs }),
+        };
+      }
     } else if (sql.sqlite !== undefined) {
       if (sql.connectTimeoutMs !== undefined || sql.queryTimeoutMs !== undefined) problems.push({ path: 'source.sql', message: 'sets connectTimeoutMs or queryTimeoutMs, which apply to a postgres source only (a SQLite file is local)' });
       resolved.source.sql!.sqlite = absolute(baseDir, sql.sqlite);

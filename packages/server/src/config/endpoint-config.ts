@@ -60,6 +60,13 @@ const TensorValueSchema = Type.Object(
 export const EndpointConfigSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ description: 'What the endpoint is for (shown in reports).' })),
+    replacesModel: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "The endpoint has the name of a model of the repository and answers in its place (requests that name a version or label still reach the model). Without it such an endpoint is refused through the API (409 ENDPOINT_SHADOWS_MODEL) and, from sibyl.yaml or the state store, never takes the model's traffic. Set through the API only with the admin scope.",
+      }),
+    ),
     target: Type.Optional(TargetSchema),
     split: Type.Optional(
       Type.Object(

@@ -194,6 +194,28 @@ export const ServerConfigSchema = Type.Object(
       },
       { additionalProperties: false, description: 'Batch jobs run inside the server.' },
     ),
+    sandbox: Type.Object(
+      {
+        sourceRoots: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['data'],
+          description:
+            "Folders (relative to the folder of sibyl.yaml) that batch jobs sent over the API (POST /v1/batch/jobs, resume) may read source files and job files from; links are followed and must stay inside. The server's data directory (the folder of stateStore) and its prediction log are never sources. []: API jobs read no files. Jobs run with `sibyl batch run` and by schedules of sibyl.yaml are not sandboxed.",
+        }),
+        connections: Type.Record(
+          Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
+          Type.Union([
+            Type.Object({ postgres: Type.String({ minLength: 1, description: 'A PostgreSQL URL (its password is never shown by the API).' }) }, { additionalProperties: false }),
+            Type.Object({ sqlite: Type.String({ minLength: 1, description: 'A SQLite database file, relative to the folder of sibyl.yaml.' }) }, { additionalProperties: false }),
+          ]),
+          {
+            default: {},
+            description:
+              'Databases that batch jobs sent over the API may query, by name (source.sql.connection); such a job never names a URL or a database file itself. Queries run in read-only transactions (SQLite: a read-only connection with query_only).',
+          },
+        ),
+      },
+      { additionalProperties: false, description: 'What batch jobs sent over the network may read (see docs/security.md, Management sandbox).' },
+    ),
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
@@ -388,6 +410,7 @@ export const ServerConfigFileSchema = Type.Object(
     ),
     metrics: partialSection(ServerConfigSchema.properties.metrics),
     batch: partialSection(ServerConfigSchema.properties.batch),
+    sandbox: partialSection(ServerConfigSchema.properties.sandbox),
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     rateLimits: partialSection(ServerConfigSchema.properties.rateLimits),
@@ -471,6 +494,7 @@ function frozen(config: ServerConfig): ServerConfig {
     responseCache: Object.freeze({ ...config.responseCache }),
     metrics: Object.freeze({ ...config.metrics }),
     batch: Object.freeze({ ...config.batch }),
+    sandbox: Object.freeze({ sourceRoots: Object.freeze([...config.sandbox.sourceRoots]) as string[], connections: Object.freeze({ ...config.sandbox.connections }) }),
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),

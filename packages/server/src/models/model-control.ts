@@ -5,18 +5,27 @@
 // call rejects with DEADLINE_EXCEEDED (an explicit load or unload goes on; a label is not moved).
 // It works through a ControlHost (the model manager implements it), so it never imports the manager.
 import { SibylError } from '@sibyl/protocol';
-import { compileModelConfig, isLabelName } from '../config/model-config.ts';
+import { compileModelConfig, isLabelName, type ModelConfig } from '../config/model-config.ts';
+import { compileModelPredictionLog } from '../config/prediction-log-config.ts';
+import { ConfigError } from '../config/validate.ts';
+import type { Principal } from '../core/request-context.ts';
+import { allows } from '../core/scopes.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ModelEntry, ModelStore } from '../repository/model-store.ts';
+import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import { parseStateSnapshot, type StateSnapshot, type StateStore } from '../state/state-store.ts';
 import { bounded, stopWaiting, type WaitLimit } from './bounded-wait.ts';
 import { movedLabel, rolledBackLabel, type EffectiveLabel, type LabelRecord } from './labels.ts';
 import type { ManagedModel } from './managed-model.ts';
 import type { ModelControlMode } from './model-context.ts';
 import type { VersionStatus } from './model-state.ts';
+import { predictionLogWidening } from './override-rules.ts';
 import { applyPersistedState, explicitRecord, readPersistedState } from './persisted-state.ts';
 import type { ServedVersion } from './served-version.ts';
 import { STATE } from './state-namespaces.ts';
+
+/** Fields of a model config that name files (they must stay in the model's folder). */
+const FILE_FIELDS: readonly string[] = ['warmup.samplesFile', 'drift.baselineFile'];
 
 /** What model control needs of the models it controls (the model manager gives it). */
 export interface ControlHost {
@@ -26,7 +35,7 @@ export interface ControlHost {
   readonly clock: Clock;
   /** How long a control call waits for loads and drains when the caller gives no deadline (ms). */
   readonly waitTimeoutMs: number;
-  /** The managed model of that name. @throws SibylError MODEL_NOT_FOUND naming the known models. */
+  /** The managed model of that name. @throws SibylError MODEL_NOT_FOUND. */
   model(name: string): ManagedModel;
   /** The managed model of that name, if any. */
   find(name: string): ManagedModel | undefined;
@@ -56,6 +65,15 @@ export class ModelControl {
     return (waitedMs) => new SibylError('DEADLINE_EXCEEDED', `${what}: the deadline passed after ${waitedMs} ms; it goes on in the background`);
   }
 
+  /** The prediction log of the model's own config.yaml (the schema's defaults when it has none or it does not compile). */
+  private async ownPredictionLog(entry: ModelEntry): Promise<ModelConfig['predictionLog']> {
+    try {
+      return compileModelConfig(await this.host.modelStore.readConfig(entry), entry.configPath ?? `${entry.dir}/config.yaml`, entry.dir).predictionLog;
+    } catch {
+      return compileModelPredictionLog(undefined);
+    }
+  }
+
   private requireExplicit(action: 'load' | 'unload'): void {
     if (this.mode === 'explicit') return;
     throw new SibylError(
@@ -68,22 +86,33 @@ export class ModelControl {
    * Loads a model (explicit mode): reads its folder again, applies its version policy, and
    * returns once the versions it wants are READY. `config` (a model config document) replaces
    * config.yaml for this model until the next load without one.
-   * @throws SibylError MODEL_CONTROL_DISABLED, MODEL_NOT_FOUND, MODEL_LOAD_FAILED.
+   * The override is a caller's: the files it names must stay in the model's folder
+   * (PATH_NOT_ALLOWED), and widening the prediction log (a higher sample rate, a field recorded
+   * more openly than config.yaml says) needs `admin` of `principal` (SCOPE_MISSING; undefined:
+   * authentication is off, allowed).
+   * @throws SibylError MODEL_CONTROL_DISABLED, MODEL_NOT_FOUND, MODEL_LOAD_FAILED, PATH_NOT_ALLOWED, SCOPE_MISSING.
    */
-  async load(name: string, options: { config?: unknown } & WaitLimit = {}): Promise<void> {
+  async load(name: string, options: { config?: unknown; principal?: Principal } & WaitLimit = {}): Promise<void> {
     this.requireExplicit('load');
     const limit = this.limit(options);
     const entry = await this.host.modelStore.model(name);
     if (options.config !== undefined) {
+      let compiled: ModelConfig;
       try {
-        compileModelConfig(options.config, `load request for '${name}' (parameters.config)`, entry.dir);
+        compiled = compileModelConfig(options.config, `load request for '${name}' (parameters.config)`, entry.dir);
       } catch (err) {
+        const outside = err instanceof ConfigError ? err.problems.filter((p) => FILE_FIELDS.includes(p.path)) : [];
+        if (outside.length > 0) throw new SibylError('PATH_NOT_ALLOWED', `model '${name}' was not loaded: ${outside.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
         throw new SibylError('MODEL_LOAD_FAILED', `model '${name}' was not loaded: config error: ${(err as Error).message}`);
+      }
+      if (!allows(options.principal, 'admin')) {
+        const widening = predictionLogWidening(await this.ownPredictionLog(entry), compiled.predictionLog);
+        if (widening !== undefined) throw new SibylError('SCOPE_MISSING', `model '${name}' was not loaded: its config override records more of other callers' requests (${widening}); that needs the admin scope`);
       }
     }
     let model = this.host.find(name);
     if (model === undefined) {
-      if (!entry.exists) this.host.model(name); // throws MODEL_NOT_FOUND, naming the known models
+      if (!entry.exists) this.host.model(name); // throws MODEL_NOT_FOUND
       model = await this.host.adopt(entry);
     }
     const before = { wanted: model.wanted, config: model.configOverride };
@@ -227,12 +256,18 @@ export class ModelControl {
   }
 
   /**
-   * Replaces the state store's contents with a snapshot and applies it: labels, explicit loads
-   * and last known good versions take effect at once. @throws SibylError STATE_INVALID.
+   * Restores a snapshot and applies it: labels, explicit loads and last known good versions take
+   * effect at once. Each namespace the snapshot names replaces the store's; a namespace it does
+   * not name is kept (a restore never wipes one silently: name it with {} to empty it). The
+   * running batch jobs (`batch-jobs`) are this server's own tracking and are never restored or
+   * wiped: the snapshot's are ignored. @throws SibylError STATE_INVALID.
    */
   async restore(document: unknown, source: string): Promise<void> {
     const snapshot = parseStateSnapshot(document, source);
-    await this.host.stateStore.import(snapshot);
+    const current = await this.host.stateStore.export();
+    const entries = { ...current.entries };
+    for (const [namespace, keys] of Object.entries(snapshot.entries)) if (namespace !== STATE_NAMESPACES.batchJobs) entries[namespace] = keys;
+    await this.host.stateStore.import({ ...snapshot, entries });
     const state = await readPersistedState(this.host.stateStore);
     await Promise.all(
       this.host.all().map(async (model) => {

@@ -251,10 +251,8 @@ export class ModelManager {
   /** @throws SibylError MODEL_NOT_FOUND. */
   private model(name: string): ManagedModel {
     const model = this.models.get(name);
-    if (model === undefined) {
-      const known = [...this.models.keys()].sort();
-      throw new SibylError('MODEL_NOT_FOUND', `model '${name}' is not in the repository${known.length > 0 ? `; known models: ${known.join(', ')}` : ''}`);
-    }
+    // The message names no other model: a caller who may list them does so with the index.
+    if (model === undefined) throw new SibylError('MODEL_NOT_FOUND', `model '${name}' is not in the repository; list its models with POST /v2/repository/index`);
     return model;
   }
 

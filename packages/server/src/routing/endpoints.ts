@@ -9,6 +9,8 @@ import { compileEndpointConfig, type EndpointConfig, type EndpointConfigDocument
 import { ConfigError } from '../config/validate.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/random.ts';
+import type { Principal } from '../core/request-context.ts';
+import { allows } from '../core/scopes.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import { STATE_NAMESPACES } from '../state/snapshot-schema.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -80,6 +82,9 @@ export class Endpoints {
     for (const endpoint of this.endpoints.values()) {
       const missing = [...new Set(endpointTargets(endpoint.config).map((t) => t.model))].filter((m) => !this.options.models.has(m));
       if (missing.length > 0) this.options.log.warn(`endpoint ${endpoint.name} names models that are not in the repository: ${missing.join(', ')}`);
+      if (this.answering(endpoint.name) === undefined) {
+        this.options.log.warn(`endpoint ${endpoint.name} has the name of a model and does not set replacesModel: true, so the model answers for it; set replacesModel: true in its config if the endpoint is meant to answer in the model's place`);
+      }
     }
   }
 
@@ -87,13 +92,21 @@ export class Endpoints {
     return this.endpoints.get(name);
   }
 
+  /**
+   * The endpoint that answers requests for `name`: undefined when there is none, or when it has
+   * the name of a model and does not say `replacesModel: true` (then the model answers — an
+   * endpoint cannot take over a model's traffic by its name alone, even one from the state store).
+   */
+  answering(name: string): Endpoint | undefined {
+    const endpoint = this.endpoints.get(name);
+    if (endpoint === undefined) return undefined;
+    return endpoint.config.document.replacesModel === true || !this.options.models.has(name) ? endpoint : undefined;
+  }
+
   /** @throws SibylError ENDPOINT_NOT_FOUND. */
   require(name: string): Endpoint {
     const endpoint = this.endpoints.get(name);
-    if (endpoint === undefined) {
-      const known = [...this.endpoints.keys()].sort();
-      throw new SibylError('ENDPOINT_NOT_FOUND', `no endpoint '${name}'${known.length > 0 ? `; endpoints: ${known.join(', ')}` : '; none is configured'}`);
-    }
+    if (endpoint === undefined) throw new SibylError('ENDPOINT_NOT_FOUND', `no endpoint '${name}'; list them with GET /v1/endpoints`);
     return endpoint;
   }
 
@@ -135,7 +148,7 @@ export class Endpoints {
    * Sets an endpoint through the API: validated, checked against the repository, installed (a
    * canary starts at its first stage) and persisted. @throws SibylError ENDPOINT_INVALID.
    */
-  async set(name: string, document: unknown): Promise<Endpoint> {
+  async set(name: string, document: unknown, principal?: Principal): Promise<Endpoint> {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) {
       throw new SibylError('ENDPOINT_INVALID', `${JSON.stringify(name)} is not an endpoint name; expected letters, digits, '_', '-' or '.', starting with a letter or digit`);
     }
@@ -147,6 +160,12 @@ export class Endpoints {
       throw err;
     }
     const { models } = this.options;
+    if (models.has(name)) {
+      if (config.document.replacesModel !== true) {
+        throw new SibylError('ENDPOINT_SHADOWS_MODEL', `endpoint '${name}' would take the name of model '${name}' and answer in its place; choose another name, or set "replacesModel": true (with the admin scope) if that is meant`);
+      }
+      if (!allows(principal, 'admin')) throw new SibylError('SCOPE_MISSING', `endpoint '${name}' sets replacesModel to answer in the place of model '${name}'; that needs the admin scope`);
+    }
     const problems = endpointTargets(config).flatMap((t) => {
       const model = models.find(t.model);
       if (model === undefined) return [`model '${t.model}' is not in the repository`];

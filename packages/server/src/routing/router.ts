@@ -23,7 +23,7 @@ export class Router {
    * targets, fallbacks and shadows. See InferenceService.infer for ownership and errors.
    */
   infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
-    const endpoint = this.endpoints.get(name);
+    const endpoint = this.endpoints.answering(name);
     if (endpoint === undefined) return this.inference.infer(name, selector, request, context);
     if (!addressesVersion(selector)) return endpoint.infer(request, context);
     if (!this.models.has(name)) return Promise.reject(this.notAModel(name));
@@ -32,7 +32,7 @@ export class Router {
 
   /** Whether requests for `name` may carry no inputs: it is a hybrid endpoint, which answers by key. */
   answersByKey(name: string, selector: VersionSelector): boolean {
-    return !addressesVersion(selector) && this.endpoints.get(name)?.answersByKey === true;
+    return !addressesVersion(selector) && this.endpoints.answering(name)?.answersByKey === true;
   }
 
   /**
@@ -41,7 +41,7 @@ export class Router {
    * else the model itself.
    */
   targetOf(name: string, selector: VersionSelector): { model: string; selector: VersionSelector } {
-    const endpoint = this.endpoints.get(name);
+    const endpoint = this.endpoints.answering(name);
     if (endpoint === undefined) return { model: name, selector };
     if (addressesVersion(selector)) {
       if (!this.models.has(name)) throw this.notAModel(name);

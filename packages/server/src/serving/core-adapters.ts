@@ -7,7 +7,9 @@ import { SibylError } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { openPredictionStore } from '../batch/open-prediction-store.ts';
 import type { PredictionStore } from '../batch/prediction-store.ts';
+import type { JobSandbox } from '../batch/job-sandbox.ts';
 import { redactUrl } from '../batch/redact-url.ts';
+import type { NamedConnection } from '../config/batch-job-config.ts';
 import { MemoryResponseCache } from '../cache/memory-cache.ts';
 import { RedisResponseCache } from '../cache/redis-cache.ts';
 import { PREDICTION_STORE_READ_TIMEOUT_MS } from '../config/prediction-store-config.ts';
@@ -112,4 +114,32 @@ export function jobStoreOf(config: ServerConfig): { sqlite: string } | { postgre
 /** Reject files of jobs sent to the server without `rejects`: `rejects/` beside the state store (under `.sibyl/` by default), never the working directory itself. */
 export function rejectsDirOf(config: ServerConfig): string {
   return path.resolve(config.stateStore === ':memory:' ? '.sibyl' : path.dirname(config.stateStore), 'rejects');
+}
+
+/**
+ * The management sandbox of batch jobs sent over the API (see batch/job-sandbox.ts): the source
+ * roots and job folder (relative to the folder of sibyl.yaml), the data directory (the state
+ * store's folder), and the server's own files that are never sources.
+ */
+export function jobSandboxOf(config: ServerConfig, configDir: string): JobSandbox {
+  const dataDir = path.dirname(rejectsDirOf(config));
+  const privateFiles = [config.stateStore === ':memory:' ? undefined : path.resolve(config.stateStore), sqliteFileOf(config).sqliteFile, predictionLogFileOf(config)].filter((f): f is string => f !== undefined);
+  return {
+    sourceRoots: config.sandbox.sourceRoots.map((root) => path.resolve(configDir, root)),
+    jobFileRoots: [path.resolve(configDir, 'jobs')],
+    dataDir,
+    privateFiles: privateFiles.map((f) => path.resolve(f)),
+  };
+}
+
+/** The connections a job may name, their SQLite files made absolute against the folder of sibyl.yaml. */
+export function jobConnectionsOf(config: ServerConfig, configDir: string): Record<string, NamedConnection> {
+  return Object.fromEntries(Object.entries(config.sandbox.connections).map(([name, c]) => [name, 'sqlite' in c ? { sqlite: path.resolve(configDir, c.sqlite) } : { postgres: c.postgres }]));
+}
+
+/** The prediction log's file when its sink is a local file. */
+function predictionLogFileOf(config: ServerConfig): string | undefined {
+  const log = config.predictionLog;
+  if (log.sink === 'postgres') return undefined;
+  return path.resolve(log.path === '' ? `sibyl-predictions.${log.sink}` : log.path);
 }

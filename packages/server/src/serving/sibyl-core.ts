@@ -29,7 +29,7 @@ import { RateLimits, type RateLimitRefusal } from '../security/rate-limits.ts';
 import { OnnxRuntime } from '../runtimes/onnx/onnx-runtime.ts';
 import type { PredictionStore } from '../batch/prediction-store.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { openCoreStores, packageVersion, responseCacheFor, jobStoreOf, rejectsDirOf, sqliteFileOf, type SibylCoreAdapters } from './core-adapters.ts';
+import { openCoreStores, packageVersion, responseCacheFor, jobConnectionsOf, jobSandboxOf, jobStoreOf, rejectsDirOf, sqliteFileOf, type SibylCoreAdapters } from './core-adapters.ts';
 import type { BatchApi, ObservabilityApi, RequestContextInit, ServingApi } from './serving-api.ts';
 
 export type { SibylCoreAdapters } from './core-adapters.ts';
@@ -141,6 +141,7 @@ export class SibylCore implements ServingApi {
   }
 
   private batchJobs(config: ServerConfig, adapters: SibylCoreAdapters, store: PredictionStore): BatchApi {
+    const configDir = adapters.configDir ?? process.cwd();
     const jobs = new BatchJobManager({
       store,
       state: this.stateStore,
@@ -155,10 +156,12 @@ export class SibylCore implements ServingApi {
         store,
         clock: this.clock,
         log: this.log,
-        configDir: adapters.configDir ?? process.cwd(),
+        configDir,
         ...sqliteFileOf(config),
         serverStore: jobStoreOf(config),
         rejectsDir: rejectsDirOf(config),
+        sandbox: jobSandboxOf(config, configDir),
+        connections: jobConnectionsOf(config, configDir),
       }),
     });
     const schedules = new BatchScheduler({

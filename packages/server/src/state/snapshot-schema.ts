@@ -2,7 +2,9 @@
 // writer names its namespace from and that a snapshot to restore is checked against, so a
 // restore takes exactly what `sibyl snapshot` writes — no unknown namespace, field or type.
 import Type, { type TSchema } from 'typebox';
+import path from 'node:path';
 import { compileEndpointConfig } from '../config/endpoint-config.ts';
+import { ModelConfigSchema } from '../config/model-config.ts';
 import { checkAgainstSchema, ConfigError, type ConfigProblem } from '../config/validate.ts';
 
 /** Every namespace of the state store. */
@@ -82,6 +84,22 @@ export const SnapshotEntriesSchema = Type.Object(
 export function snapshotEntriesProblems(entries: unknown): ConfigProblem[] {
   const problems = checkAgainstSchema(SnapshotEntriesSchema, entries).map((p) => ({ path: p.path === '' ? 'entries' : `entries.${p.path}`, message: p.message }));
   if (problems.length > 0) return problems;
+  // A load's config override is a model config: checked as one, its files relative and inside
+  // the model's folder (the folder itself is checked again when the model compiles it).
+  const explicit = (entries as Record<string, Record<string, { config?: unknown }> | undefined>)[STATE_NAMESPACES.explicit] ?? {};
+  for (const [model, saved] of Object.entries(explicit)) {
+    if (saved.config === undefined) continue;
+    const at = `entries.${STATE_NAMESPACES.explicit}.${model}.config`;
+    const invalid = checkAgainstSchema(ModelConfigSchema, saved.config);
+    problems.push(...invalid.map((p) => ({ path: p.path === '' ? at : `${at}.${p.path}`, message: p.message })));
+    if (invalid.length > 0) continue;
+    const config = saved.config as { warmup?: { samplesFile?: string }; drift?: { baselineFile?: string } };
+    for (const [field, file] of [['warmup.samplesFile', config.warmup?.samplesFile], ['drift.baselineFile', config.drift?.baselineFile]] as const) {
+      if (file !== undefined && (path.isAbsolute(file) || file.split(/[\\/]/).includes('..'))) {
+        problems.push({ path: `${at}.${field}`, message: `${JSON.stringify(file)} leaves the model's folder; expected a path relative to it that stays inside` });
+      }
+    }
+  }
   const endpoints = (entries as Record<string, Record<string, { config?: unknown }> | undefined>)[STATE_NAMESPACES.endpoints] ?? {};
   for (const [name, saved] of Object.entries(endpoints)) {
     if (saved.config === undefined) continue;

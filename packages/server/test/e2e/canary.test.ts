@@ -29,6 +29,7 @@ beforeAll(async () => {
       'stateStore: state.sqlite',
       'endpoints:',
       '  churn:',
+      '    replacesModel: true',
       '    canary:',
       '      stable: { model: churn, label: stable }',
       '      candidate: { model: churn, version: 2 }',

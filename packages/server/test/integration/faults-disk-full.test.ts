@@ -26,6 +26,10 @@ describe.each(['sqlite', 'jsonl'] as const)('disk full, prediction log sink %s',
     });
     server = await createTestServer(repo, {
       store: await SqliteStateStore.open(path.join(disk.dir, 'state.sqlite')),
+      // The state store's folder is the data directory (where API jobs write reject files); API
+      // jobs read their CSV from the repository folder (the management sandbox).
+      stateStore: path.join(disk.dir, 'state.sqlite'),
+      sandbox: { sourceRoots: [repo], connections: {} },
       predictionStore: { backend: 'sqlite', path: path.join(disk.dir, 'predictions.sqlite'), url: '', tablePrefix: 'sibyl_' },
       predictionLog: { sink, path: path.join(disk.dir, `log.${sink}`), postgresUrl: '', postgresTable: 'unused', hashKey: 'k', queueRecords: 100_000, flushIntervalMs: 60_000, retentionDays: 30 },
     });
@@ -115,7 +119,7 @@ describe.each(['sqlite', 'jsonl'] as const)('disk full, prediction log sink %s',
     const rows = 3000;
     const csv = path.join(repo, 'rows.csv');
     writeFileSync(csv, ['id,a,b,c,d', ...Array.from({ length: rows }, (_, i) => [`k${i}`, ...row(i)].join(','))].join('\n') + '\n');
-    const spec = { name: `full-${sink}`, source: { csv }, key: 'id', inputs: { features: { columns: ['a', 'b', 'c', 'd'] } }, target: { model: 'iris', version: 1 }, chunkRows: 1000, rejects: path.join(repo, 'rejects.jsonl') };
+    const spec = { name: `full-${sink}`, source: { csv }, key: 'id', inputs: { features: { columns: ['a', 'b', 'c', 'd'] } }, target: { model: 'iris', version: 1 }, chunkRows: 1000, rejects: path.join(disk.dir, 'rejects.jsonl') };
     const start = () => server.http.inject({ method: 'POST', url: '/v1/batch/jobs', headers: { 'content-type': 'application/json' }, payload: spec });
     let id: string;
     try {

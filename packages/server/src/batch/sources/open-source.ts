@@ -25,12 +25,13 @@ export function openSource(job: Pick<BatchJob, 'source' | 'key' | 'inputs' | 'ma
     case 'parquet':
       return ParquetSource.create(s.path, columnsOf(job), job.maxRowGroupBytes === undefined ? {} : { maxRowGroupBytes: job.maxRowGroupBytes });
     case 'sqlite':
-      return SqliteQuerySource.create(s.path, s.query, limit);
+      return SqliteQuerySource.create(s.path, s.query, { ...limit, ...(s.connection === undefined ? {} : { connection: s.connection }) });
     case 'postgres':
       return PostgresQuerySource.create(s.url, s.query, {
         ...limit,
         ...(s.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: s.connectTimeoutMs }),
         ...(s.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: s.queryTimeoutMs }),
+        ...(s.connection === undefined ? {} : { connection: s.connection }),
       });
   }
 }

@@ -54,20 +54,30 @@ export class SqliteQuerySource implements BatchSource {
     private readonly file: string,
     private readonly query: string,
     private readonly maxRecordBytes: number,
+    /** The server's connection this is (a job sent over the API): errors name it, not the file. */
+    private readonly connection: string | undefined,
   ) {}
 
-  static create(file: string, query: string, options: { maxRecordBytes?: number } = {}): SqliteQuerySource {
-    return new SqliteQuerySource(file, query, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  static create(file: string, query: string, options: { maxRecordBytes?: number; connection?: string } = {}): SqliteQuerySource {
+    return new SqliteQuerySource(file, query, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, options.connection);
+  }
+
+  private get label(): string {
+    return this.connection === undefined ? `the SQLite source ${this.file}` : `connection ${JSON.stringify(this.connection)}`;
   }
 
   private statement(): Database.Statement {
     // SQLite opening a FIFO would block this thread: refused first.
-    if (this.db === undefined) refuseSpecialFile(this.file, 'the SQLite source');
+    if (this.db === undefined) refuseSpecialFile(this.file, this.connection === undefined ? 'the SQLite source' : `the file of connection ${JSON.stringify(this.connection)}`);
     try {
-      this.db ??= new Database(this.file, { readonly: true, fileMustExist: true });
+      if (this.db === undefined) {
+        this.db = new Database(this.file, { readonly: true, fileMustExist: true });
+        // Read-only twice over: the connection, and the pragma that refuses any write statement.
+        this.db.pragma('query_only = ON');
+      }
       return this.db.prepare(this.query);
     } catch (err) {
-      throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source ${this.file} cannot run the query: ${(err as Error).message}`);
+      throw new SibylError('BATCH_SOURCE_INVALID', `${this.label} cannot run the query: ${(err as Error).message}`);
     }
   }
 
@@ -83,7 +93,7 @@ export class SqliteQuerySource implements BatchSource {
   async *chunks(options: ChunkOptions): AsyncIterable<SourceChunk> {
     const statement = this.statement();
     if (!statement.reader) throw new SibylError('BATCH_SOURCE_INVALID', `the SQLite source's query returns no rows (it is not a SELECT): ${this.query}`);
-    yield* limitedChunks(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, `the SQLite source ${this.file}`, options);
+    yield* limitedChunks(statement.iterate() as Iterable<SourceRow>, this.maxRecordBytes, this.label, options);
   }
 
   async close(): Promise<void> {
@@ -98,12 +108,19 @@ export interface PostgresQuerySourceOptions {
   /** Each round trip of the query (a fetch of rows; the first includes planning and sorting). Default DEFAULT_SQL_QUERY_TIMEOUT_MS. */
   queryTimeoutMs?: number;
   maxRecordBytes?: number;
+  /**
+   * The name of the server's connection this source is (a job sent over the API): errors name it
+   * instead of the URL, and a failed connection says only that it failed — whether a port is
+   * closed, filtered or not PostgreSQL is not the caller's to learn (SSRF probing).
+   */
+  connection?: string;
 }
 
 export class PostgresQuerySource implements BatchSource {
   private readonly connectTimeoutMs: number;
   private readonly queryTimeoutMs: number;
   private readonly maxRecordBytes: number;
+  private readonly connection: string | undefined;
   /** Why countRows could not connect: chunks() fails with it at once rather than wait again. */
   private connectFailure: SibylError | undefined;
 
@@ -115,6 +132,12 @@ export class PostgresQuerySource implements BatchSource {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_SQL_CONNECT_TIMEOUT_MS;
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_SQL_QUERY_TIMEOUT_MS;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.connection = options.connection;
+  }
+
+  /** How errors name this source. */
+  private get label(): string {
+    return this.connection === undefined ? `the PostgreSQL source ${redactUrl(this.url)}` : `connection ${JSON.stringify(this.connection)}`;
   }
 
   static create(url: string, query: string, options: PostgresQuerySourceOptions = {}): PostgresQuerySource {
@@ -131,7 +154,17 @@ export class PostgresQuerySource implements BatchSource {
     } catch (err) {
       destroy(client);
       if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
-      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to the PostgreSQL source ${redactUrl(this.url)}: ${(err as Error).message}`);
+      if (this.connection !== undefined) throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to ${this.label}; the server's operator can check it (sandbox.connections in sibyl.yaml)`);
+      throw new SibylError('BATCH_SOURCE_INVALID', `cannot connect to ${this.label}: ${(err as Error).message}`);
+    }
+    // Every query of the source runs in a read-only transaction: a query that writes (DELETE …
+    // RETURNING, a data-modifying WITH) fails. One snapshot for the whole read, as a bonus.
+    try {
+      await bounded(client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'), client, this.connectTimeoutMs, signal, () => 'no answer to BEGIN READ ONLY');
+    } catch (err) {
+      destroy(client);
+      if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
+      throw new SibylError('BATCH_SOURCE_INVALID', `${this.label} could not start a read-only transaction: ${(err as Error).message}`);
     }
     return client;
   }
@@ -161,6 +194,8 @@ export class PostgresQuerySource implements BatchSource {
     const cursor = client.query(new Cursor<SourceRow>(this.query));
     const fetchRows = Math.min(options.chunkRows, 10_000);
     const timeoutMs = this.queryTimeoutMs;
+    const label = this.label;
+    const failed = this.connection === undefined ? "the PostgreSQL source's query failed" : `the query of ${label} failed`;
     async function* rows(): AsyncIterable<SourceRow> {
       for (;;) {
         let batch: SourceRow[];
@@ -168,14 +203,14 @@ export class PostgresQuerySource implements BatchSource {
           batch = await bounded(cursor.read(fetchRows), client, timeoutMs, signal, () => `no answer within queryTimeoutMs (${timeoutMs} ms)`);
         } catch (err) {
           if (err instanceof SibylError && err.reason === 'REQUEST_CANCELLED') throw err;
-          throw new SibylError('BATCH_SOURCE_INVALID', `the PostgreSQL source's query failed: ${(err as Error).message}`);
+          throw new SibylError('BATCH_SOURCE_INVALID', `${failed}: ${(err as Error).message}`);
         }
         if (batch.length === 0) return;
         yield* batch;
       }
     }
     try {
-      yield* limitedChunks(rows(), this.maxRecordBytes, `the PostgreSQL source ${redactUrl(this.url)}`, options);
+      yield* limitedChunks(rows(), this.maxRecordBytes, label, options);
     } finally {
       if (!client.connection.stream.destroyed) await bounded(cursor.close(), client, 1000, undefined, () => 'timeout').catch(() => undefined);
       await closeClient(client);

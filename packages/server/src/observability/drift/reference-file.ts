@@ -26,7 +26,8 @@ export async function readReferenceCsv(file: string): Promise<ReferenceData> {
     if (cells.length !== names.length) throw new Error(`drift reference file ${file}, line ${i + 1}: ${cells.length} values, expected ${names.length} (one per header column)`);
     cells.forEach((cell, j) => {
       const value = Number(unquote(cell));
-      if (unquote(cell) === '' || !Number.isFinite(value)) throw new Error(`drift reference file ${file}, line ${i + 1}, column '${names[j]}': ${JSON.stringify(cell.trim())} is not a number`);
+      // The message never quotes the cell: errors may reach an API caller, file contents may not.
+      if (unquote(cell) === '' || !Number.isFinite(value)) throw new Error(`drift reference file ${file}, line ${i + 1}, column ${j + 1}: not a number; expected a number in every cell below the header`);
       columns[j]![i - 1] = value;
     });
   }
