@@ -52,6 +52,9 @@ export const FLAG_HELP: Record<string, string> = {
   '--grpc-max-message-bytes': 'largest gRPC message received or sent (default: 67108864)',
   '--batch-max-running-jobs': 'batch jobs running at once in this server; later ones wait as queued (default: 2)',
   '--batch-max-queued-jobs': 'batch jobs waiting as queued; more get 429 with Retry-After (default: 100)',
+  '--allow-unauthenticated': 'start on a non-loopback host with no authentication configured; logged as a warning (default: false)',
+  '--management-port': 'serve the management API only on this port; the main port answers it 404 (default: everything on the main port)',
+  '--audit-file': 'also append each audit record (management actions) to this JSON Lines file',
 };
 
 /**

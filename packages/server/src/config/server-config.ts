@@ -5,6 +5,7 @@ import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
+import { ALLOW_UNAUTHENTICATED_DESCRIPTION, AuditConfigSchema, AuthConfigSchema, ManagementConfigSchema } from './auth-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
 import { schemaDefaults } from './schema-defaults.ts';
@@ -185,6 +186,10 @@ export const ServerConfigSchema = Type.Object(
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
     predictionStore: PredictionStoreConfigSchema,
+    auth: AuthConfigSchema,
+    allowUnauthenticated: Type.Boolean({ default: false, description: ALLOW_UNAUTHENTICATED_DESCRIPTION }),
+    audit: AuditConfigSchema,
+    management: ManagementConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -322,16 +327,21 @@ export const SERVE_FLAGS = [
   { flag: '--grpc-max-message-bytes <bytes>', path: ['grpc', 'maxMessageBytes'] },
   { flag: '--batch-max-running-jobs <count>', path: ['batch', 'maxRunningJobs'] },
   { flag: '--batch-max-queued-jobs <count>', path: ['batch', 'maxQueuedJobs'] },
+  { flag: '--allow-unauthenticated [bool]', path: ['allowUnauthenticated'] },
+  { flag: '--management-port <port>', path: ['management', 'port'] },
+  { flag: '--audit-file <file>', path: ['audit', 'file'] },
 ] as const;
 
-export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
+export function flagsLayer(flags: Record<string, string | readonly string[] | boolean | undefined>): Layer {
   const layer: Layer = {};
   const problems: ConfigProblem[] = [];
   const bySchemaPath = new Map(leaves(ServerConfigSchema).map((l) => [l.path.join('.'), l.schema]));
   for (const { flag, path } of SERVE_FLAGS) {
     const key = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const text = flags[key];
-    if (text === undefined) continue;
+    const given = flags[key];
+    if (given === undefined || given === false) continue;
+    // A switch given without a value (`--allow-unauthenticated`).
+    const text = given === true ? 'true' : given;
     const result = coerce(text, bySchemaPath.get(path.join('.'))!);
     if ('error' in result) problems.push({ path: path.join('.'), message: `${flag.split(' ')[0]}: ${result.error}` });
     else setPath(layer, path, result.value);
@@ -371,6 +381,9 @@ export const ServerConfigFileSchema = Type.Object(
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
+    auth: partialSection(ServerConfigSchema.properties.auth),
+    audit: partialSection(ServerConfigSchema.properties.audit),
+    management: partialSection(ServerConfigSchema.properties.management),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -446,5 +459,8 @@ function frozen(config: ServerConfig): ServerConfig {
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
+    auth: Object.freeze({ ...config.auth }),
+    audit: Object.freeze({ ...config.audit }),
+    management: Object.freeze({ ...config.management }),
   });
 }
