@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { compileServer, serverConfigDefaults, type ServerConfigDocument } from './config/server-config.ts';
 import type { Cancellation } from './core/cancellation.ts';
+import type { Principal } from './core/request-context.ts';
+import { createAccessControl, requireScope } from './security/access-control.ts';
 import type { Clock } from './core/clock.ts';
 import type { Random } from './core/random.ts';
 import { registerHttpRoutes } from './frontends/http/app.ts';
@@ -49,6 +51,12 @@ export interface InferOptions {
   timeoutMs?: number;
   /** Request headers for sticky routing keys of split endpoints (lower-case names). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The application's caller, checked with the server's one rule (it needs `infer:<name>`,
+   * `infer:*` or `admin`; SCOPE_MISSING otherwise) and carried to the prediction log. Absent:
+   * the application has checked (or needs no check).
+   */
+  principal?: Principal;
 }
 
 /** The options of Sibyl's Fastify plugin. */
@@ -91,6 +99,8 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
     flags: { modelRepository: options.modelRepository },
   });
   const log = options.log ?? pino({ level: 'silent' });
+  // The plugin's routes authenticate like the server's when the settings configure `auth`.
+  const access = await createAccessControl({ auth: config.auth, auditFile: config.audit.file, log });
   const core = await createSibylCore(config, { log, clock: options.clock, runtime: options.runtime, random: options.random, env: options.env, observability: {}, endpoints });
   try {
     await core.start();
@@ -106,12 +116,20 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
     core,
     infer(name, request, o = {}) {
       if (closed) return Promise.reject(new SibylError('SERVER_DRAINING', 'this Sibyl instance is closed (close() was called); it takes no new requests'));
+      if (o.principal !== undefined) {
+        try {
+          requireScope(o.principal, `infer:${name}`);
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      }
       const headers = o.headers;
       const context = core.newContext('embedded', {
         requestId: o.requestId ?? request.id,
         signal: o.signal,
         deadlineMs: o.timeoutMs === undefined ? undefined : core.clock.now() + o.timeoutMs,
         header: headers === undefined ? undefined : (h) => headers[h],
+        principal: o.principal,
       });
       return core.infer(name, { version: o.version, label: o.label }, request, context);
     },
@@ -127,6 +145,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         serverVersion: core.serverVersion,
         accessLog: pluginOptions.accessLog,
         corsOrigins: pluginOptions.corsOrigins,
+        access,
       });
     },
     close() {
@@ -135,6 +154,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         await core.stopJobs();
         await core.release(config.drainTimeoutMs);
         await core.closeStores();
+        await access.audit.close();
       })();
       return closing;
     },

@@ -30,6 +30,12 @@ import type { PredictionStore } from './batch/prediction-store.ts';
 import type { StateStore } from './state/state-store.ts';
 import { ThrottledLog } from './observability/logging/throttled-log.ts';
 import { createSibylCore, type SibylCore } from './serving/sibyl-core.ts';
+import { createAccessControl, type AccessControl } from './security/access-control.ts';
+import { bindDecision, refusedBindMessage, unauthenticatedWarning } from './security/bind-policy.ts';
+import { ConfigError } from './config/validate.ts';
+
+/** How often a server without authentication on a non-loopback host repeats its warning. */
+const UNAUTHENTICATED_WARNING_INTERVAL_MS = 3_600_000;
 
 /** After the drain, the most time releasing models, observability and stores takes in all, in ms. */
 export const SHUTDOWN_RELEASE_MS = 10_000;
@@ -82,6 +88,10 @@ export class SibylServer {
   readonly http: FastifyInstance;
   /** The listener of `metrics.port`, when configured. */
   readonly metricsHttp: FastifyInstance | undefined;
+  /** The listener of `management.port`, when configured: the management API is served there only. */
+  readonly managementHttp: FastifyInstance | undefined;
+  /** Authentication (off when none is configured) and the audit log. */
+  readonly access: AccessControl;
   readonly grpc: GrpcFrontend;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
@@ -89,6 +99,7 @@ export class SibylServer {
   private readonly connections: { closeWithoutRequest(): number };
   private draining = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
+  private unauthenticatedWarnings: ReturnType<typeof setInterval> | undefined;
 
   /** Builds the serving core (opening the stores not given), then the listeners around it. */
   static async create(options: SibylServerOptions): Promise<SibylServer> {
@@ -96,6 +107,12 @@ export class SibylServer {
     const clock = options.clock ?? createSystemClock();
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     const log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
+    // Secure by default: checked before anything is opened.
+    const access = await createAccessControl({ auth: config.auth, auditFile: config.audit.file, log, configDir: options.configDir });
+    if (bindDecision(config.host, access.authenticator.enabled, config.allowUnauthenticated) === 'refused') {
+      await access.audit.close();
+      throw new ConfigError('configuration', [{ path: 'host', message: refusedBindMessage(config.host) }]);
+    }
     const core = await createSibylCore(config, {
       log,
       clock,
@@ -110,11 +127,12 @@ export class SibylServer {
       configDir: options.configDir,
       endpoints: options.endpoints,
     });
-    return new SibylServer(config, log, clock, core.serverVersion, core);
+    return new SibylServer(config, log, clock, core.serverVersion, core, access);
   }
 
-  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore) {
+  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore, access: AccessControl) {
     this.config = config;
+    this.access = access;
     this.log = log;
     this.clock = clock;
     this.version = version;
@@ -126,8 +144,9 @@ export class SibylServer {
         : this.log.info({ component: c.component }, `${c.component} has recovered`),
     );
     const metrics = core.observability.metrics;
-    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log) : undefined;
-    this.http = buildHttpApp({
+    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, access) : undefined;
+    const separateManagement = config.management.port !== undefined;
+    const httpOptions = {
       core,
       accessLog: config.accessLog,
       log: this.log,
@@ -139,7 +158,10 @@ export class SibylServer {
       isReady: () => !this.draining && core.loaded,
       notReadyReason: () => 'the server is still loading its models',
       corsOrigins: config.http.corsOrigins,
-    });
+      access,
+    };
+    this.http = buildHttpApp({ ...httpOptions, plane: separateManagement ? 'data' : 'all' });
+    this.managementHttp = separateManagement ? buildHttpApp({ ...httpOptions, plane: 'management' }) : undefined;
     this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
       core,
@@ -151,6 +173,7 @@ export class SibylServer {
       maxMessageBytes: config.grpc.maxMessageBytes,
       isReady: () => !this.draining && core.loaded,
       isDraining: () => this.draining,
+      access,
     });
   }
 
@@ -201,6 +224,8 @@ export class SibylServer {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
     await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });
+    await this.managementHttp?.listen({ host: this.config.host, port: this.config.management.port });
+    this.warnIfUnauthenticated();
     await this.core.start();
     this.grpc.refreshHealth();
     await this.core.startJobs();
@@ -210,6 +235,20 @@ export class SibylServer {
   /** `http://host:port` the server listens on (the real port when configured as 0). */
   get url(): string {
     return this.urlOf(this.http, this.config.http.port);
+  }
+
+  /** Said loudly at start and every hour: a server anyone who reaches it may control. */
+  private warnIfUnauthenticated(): void {
+    if (bindDecision(this.config.host, this.access.authenticator.enabled, this.config.allowUnauthenticated) !== 'unauthenticated-allowed') return;
+    const warn = (): void => this.log.warn({ security: 'unauthenticated', host: this.config.host }, unauthenticatedWarning(this.config.host));
+    warn();
+    this.unauthenticatedWarnings = setInterval(warn, UNAUTHENTICATED_WARNING_INTERVAL_MS);
+    this.unauthenticatedWarnings.unref();
+  }
+
+  /** `http://host:port` of the management listener, when there is one. */
+  get managementUrl(): string | undefined {
+    return this.managementHttp === undefined ? undefined : this.urlOf(this.managementHttp, this.config.management.port ?? 0);
   }
 
   /** `http://host:port` of the metrics listener, when there is one. */
@@ -260,6 +299,7 @@ export class SibylServer {
     const drainLeft = (): number => Math.max(0, drainEnd - clock.now());
     const gracePeriodMs = Math.min(options.gracePeriodMs ?? this.config.shutdownGracePeriodMs, drainTimeoutMs);
     this.draining = true;
+    clearInterval(this.unauthenticatedWarnings);
     this.grpc.refreshHealth();
     this.log.info(
       { pending: this.core.pending, gracePeriodMs, drainTimeoutMs },
@@ -276,7 +316,7 @@ export class SibylServer {
     // connections are then busy) before the idle connections are closed.
     await new Promise((resolve) => setImmediate(resolve));
     this.log.info({ pending: this.core.pending }, 'shutting down: closing the listeners; draining the requests in flight');
-    const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close()]);
+    const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close(), this.managementHttp?.close()]);
     this.connections.closeWithoutRequest();
     void this.grpc.stopAccepting();
     const drained = await within(Promise.all([this.core.whenIdle(), httpClosed]), drainLeft(), clock);
@@ -284,6 +324,7 @@ export class SibylServer {
       this.log.warn({ pending: this.core.pending }, `drain timeout of ${drainTimeoutMs} ms passed; closing with requests in flight`);
       this.http.server.closeAllConnections();
       this.metricsHttp?.server.closeAllConnections();
+      this.managementHttp?.server.closeAllConnections();
     }
 
     const releaseEnd = clock.now() + SHUTDOWN_RELEASE_MS;
@@ -299,6 +340,7 @@ export class SibylServer {
     await this.grpc.close(drained ? Math.min(GRPC_IDLE_GRACE_MS, releaseLeft()) : 0);
     await step('unloading the models and flushing the prediction log and traces', this.core.release(drained ? Math.min(drainLeft(), releaseLeft()) : 0));
     await step('closing the stores', this.core.closeStores());
+    await step('closing the audit file', this.access.audit.close());
     this.lineLimiter.close();
     this.log.info({ drained, released }, 'shut down');
     return { drained, released };

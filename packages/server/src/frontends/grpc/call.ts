@@ -3,7 +3,7 @@
 import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, isUnexpectedServerFault, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { UNTHROTTLED, type CancelToken, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, grpcInferScope, requireScope, type AccessControl, type CancelToken, type KeyedLineWriter, type Principal } from '../../serving/frontend-vocabulary.ts';
 import type { ModelsApi, ServingApi } from '../../serving/serving-api.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
@@ -24,6 +24,8 @@ export interface GrpcHandlerDeps {
   isReady: () => boolean;
   /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
+  /** Authentication, scopes and the audit log; absent: every call open, nothing audited. */
+  access?: AccessControl;
 }
 
 /** What a call carries besides its message: its start, its time left, its cancellation, its metadata. */
@@ -33,12 +35,29 @@ export interface CallFacts {
   remainingMs: number | undefined;
   cancel: CancelToken;
   metadata: Metadata;
+  /** The authenticated caller (callPrincipal); undefined when authentication is off. */
+  principal?: Principal;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * The caller of a call, from its metadata (`authorization: Bearer <key or token>` or
+ * `x-api-key`, as over HTTP): synchronous for API keys, a promise for JWTs; undefined when
+ * authentication is off.
+ * @throws SibylError AUTHENTICATION_REQUIRED or CREDENTIALS_INVALID (UNAUTHENTICATED).
+ */
+export function callPrincipal(deps: GrpcHandlerDeps, metadata: Metadata): Principal | undefined | Promise<Principal> {
+  const authenticator = deps.access?.authenticator;
+  if (authenticator === undefined || !authenticator.enabled) return undefined;
+  return authenticator.authenticate({ authorization: text(metadata.get('authorization')[0]), apiKey: text(metadata.get('x-api-key')[0]) });
 }
 
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
   checkDecoded(message);
+  requireScope(call.principal, grpcInferScope(message.model_name));
   deps.core.onlineActivity.touch(performance.now());
   // Metadata stands for headers (sticky keys of split endpoints, traceparent and the like).
   const header = (name: string): string | undefined => {
@@ -48,7 +67,7 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   const tracing = deps.core.observability.tracing;
   const span = tracing?.startRequestSpan('grpc ModelInfer', { traceparent: header('traceparent'), tracestate: header('tracestate') }, { 'rpc.system': 'grpc', 'rpc.method': 'ModelInfer', 'sibyl.model': message.model_name ?? '', 'sibyl.request_id': message.id ?? '' });
   // The one context of this request: its arrival is the call's start, for every latency the core reports.
-  const context = deps.core.newContext('grpc', { requestId: message.id === '' ? undefined : message.id, arrivalMs: call.arrivalMs, signal: call.cancel, header, trace: span });
+  const context = deps.core.newContext('grpc', { requestId: message.id === '' ? undefined : message.id, arrivalMs: call.arrivalMs, signal: call.cancel, header, trace: span, principal: call.principal });
   try {
     let target;
     try {

@@ -21,6 +21,7 @@ import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { sendError } from './errors.ts';
 import { arrivalOf } from './arrival-clock.ts';
+import { principalOf } from './access-hooks.ts';
 import { requestSpan } from './tracing-hooks.ts';
 
 export interface V2RouteDeps {
@@ -88,6 +89,7 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
     signal: gone,
     header: (name) => headerText(request.headers[name]),
     trace: requestSpan(request),
+    principal: principalOf(request),
   });
   try {
     return await answer(request, reply, deps, context);
