@@ -61,7 +61,7 @@ export const AuditConfigSchema = Type.Object(
   {
     file: Type.Optional(Type.String({ minLength: 1, description: 'Also append each audit record to this JSON Lines file.' })),
   },
-  { additionalProperties: false, description: 'The audit log: one record per management action (who, what, target, when, result), as log lines with audit: true.' },
+  { additionalProperties: false, default: {}, description: 'The audit log: one record per management action (who, what, target, when, result), as log lines with audit: true.' },
 );
 
 export const ManagementConfigSchema = Type.Object(
@@ -74,7 +74,7 @@ export const ManagementConfigSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, description: 'The management plane.' },
+  { additionalProperties: false, default: {}, description: 'The management plane.' },
 );
 
 export const ALLOW_UNAUTHENTICATED_DESCRIPTION =
