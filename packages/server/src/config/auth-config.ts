@@ -25,6 +25,9 @@ export const JwtConfigSchema = Type.Object(
     jwksUrl: Type.Optional(
       Type.String({ pattern: '^https?://', description: "URL of the issuer's JSON Web Key Set (RS256, ES256 …): keys are fetched on demand, cached, and refetched when a token names an unknown key id (key rotation)." }),
     ),
+    jwksCooldownMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30000, description: 'Least time between two fetches of the key set: a token naming an unknown key id fetches it again only this long after the last fetch.' }),
+    ),
     issuer: Type.Optional(Type.String({ minLength: 1, description: 'Required `iss` of every token. Absent: not checked.' })),
     audience: Type.Optional(Type.String({ minLength: 1, description: 'Required `aud` of every token (one of them, when a list). Absent: not checked.' })),
     clockToleranceSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'Clock skew allowed when checking `exp` and `nbf`, in seconds.' })),

@@ -72,6 +72,7 @@ export async function createAccessControl(options: AccessControlOptions): Promis
     verifier = new JwtVerifier({
       secret,
       jwksUrl: jwt.jwksUrl,
+      jwksCooldownMs: jwt.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
       issuer: jwt.issuer,
       audience: jwt.audience,
       clockToleranceSec: jwt.clockToleranceSec ?? CLOCK_TOLERANCE_SEC,
@@ -83,6 +84,7 @@ export async function createAccessControl(options: AccessControlOptions): Promis
 }
 
 const CLOCK_TOLERANCE_SEC = fieldDefault<number>(JwtConfigSchema, 'clockToleranceSec');
+const JWKS_COOLDOWN_MS = fieldDefault<number>(JwtConfigSchema, 'jwksCooldownMs');
 const SCOPE_CLAIM = fieldDefault<string>(JwtConfigSchema, 'scopeClaim');
 
 /** @throws SibylError SCOPE_MISSING when `principal` may not do what `needed` names. */

@@ -47,7 +47,8 @@ export function createAuthenticator(apiKeys: ApiKeys, jwt: JwtVerifier | undefin
       const authorization = credentials.authorization;
       if (authorization === undefined || authorization === '') throw authenticationRequired();
       // RFC 7235: the scheme is case-insensitive.
-      if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') {
+      const scheme = authorization.slice(0, 7).toLowerCase();
+      if (scheme !== 'bearer ' && scheme !== 'bearer') {
         throw new SibylError('CREDENTIALS_INVALID', `the Authorization header is not a bearer credential; ${HOW}`);
       }
       const value = authorization.slice(7).trim();

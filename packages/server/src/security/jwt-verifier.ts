@@ -15,6 +15,8 @@ export interface JwtVerifierOptions {
   readonly audience?: string;
   readonly clockToleranceSec: number;
   readonly scopeClaim: string;
+  /** Least time between two JWKS fetches, in ms (jose's cooldown). */
+  readonly jwksCooldownMs?: number;
   /** Timeout of one JWKS fetch, in ms. */
   readonly jwksTimeoutMs?: number;
   /** Now, in ms since the epoch (tests). Default: the system clock. */
@@ -34,7 +36,7 @@ export class JwtVerifier {
   constructor(options: JwtVerifierOptions) {
     this.options = options;
     this.secret = options.secret === undefined ? undefined : new TextEncoder().encode(options.secret);
-    this.jwks = options.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 5000, cooldownDuration: 30_000 });
+    this.jwks = options.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 5000, cooldownDuration: options.jwksCooldownMs ?? 30_000 });
   }
 
   /** The principal a token stands for. @throws TokenRefused naming what is wrong (expired, wrong audience, bad signature, …). */
