@@ -175,6 +175,7 @@ export class SibylServer {
       isDraining: () => this.draining,
       access,
     });
+    this.warnIfUnauthenticated();
   }
 
   // The core's parts, for the CLI and tests that reach them through the server.
@@ -225,7 +226,6 @@ export class SibylServer {
     await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });
     await this.managementHttp?.listen({ host: this.config.host, port: this.config.management.port });
-    this.warnIfUnauthenticated();
     await this.core.start();
     this.grpc.refreshHealth();
     await this.core.startJobs();
@@ -237,7 +237,7 @@ export class SibylServer {
     return this.urlOf(this.http, this.config.http.port);
   }
 
-  /** Said loudly at start and every hour: a server anyone who reaches it may control. */
+  /** Said loudly when the server is made, and every hour: a server anyone who reaches it may control. */
   private warnIfUnauthenticated(): void {
     if (bindDecision(this.config.host, this.access.authenticator.enabled, this.config.allowUnauthenticated) !== 'unauthenticated-allowed') return;
     const warn = (): void => this.log.warn({ security: 'unauthenticated', host: this.config.host }, unauthenticatedWarning(this.config.host));
