@@ -13,6 +13,7 @@ import { registerBatchRunCommand } from './batch-command.ts';
 import { registerBatchOpsCommands } from './batch-ops-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerBatchLookupCommand } from './batch-lookup-command.ts';
+import { registerAuthCommand } from './auth-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -116,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
   registerBatchOpsCommands(program, (code) => (exitCode = code));
   registerWorkerCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
+  registerAuthCommand(program, (code) => (exitCode = code));
   // After every other `batch` subcommand: it joins the group they made.
   registerBatchLookupCommand(program, (code) => (exitCode = code));
 
