@@ -3,6 +3,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SibylError } from '@sibyl/protocol';
+import { Command } from 'commander';
+import type { CliIo } from '../src/cli/management-action.ts';
+import { registerModelsCommand } from '../src/cli/models-command.ts';
 import { createSibyl } from '../src/embedded.ts';
 import { hashApiKey } from '../src/security/api-keys.ts';
 import type { SibylServer } from '../src/server.ts';
@@ -66,6 +69,34 @@ describe('management.port', () => {
     expect(one.managementHttp).toBeUndefined();
     expect((await one.http.inject({ method: 'GET', url: '/v2/repository/models' })).statusCode).toBe(200);
     await one.shutdown();
+  });
+});
+
+describe('the CLI against a server with authentication', () => {
+  it('sends SIBYL_API_KEY as a bearer credential; without it the server refuses', async () => {
+    const server = await createTestServer(repo, { runtime: new ScriptedRuntime(), auth: { apiKeys: { ops: { sha256: hashApiKey(KEY), scopes: ['admin'] } } } });
+    await server.http.listen({ host: '127.0.0.1', port: 0 });
+    const sibyl = async (env: Record<string, string>, ...args: string[]) => {
+      let out = '';
+      let err = '';
+      let code = -1;
+      const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, env: { SIBYL_URL: server.url, ...env } } as unknown as CliIo;
+      const program = new Command('sibyl').exitOverride();
+      registerModelsCommand(program, (c) => (code = c), io);
+      await program.parseAsync(['node', 'sibyl', ...args]);
+      return { code, out, err };
+    };
+    try {
+      const refused = await sibyl({}, 'models', 'list');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('AUTHENTICATION_REQUIRED');
+      const listed = await sibyl({ SIBYL_API_KEY: KEY }, 'models', 'list');
+      expect(listed.code).toBe(0);
+      expect(listed.out).toContain('other');
+      expect(listed.out + listed.err).not.toContain(KEY);
+    } finally {
+      await server.shutdown();
+    }
   });
 });
 

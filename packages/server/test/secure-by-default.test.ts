@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/validate.ts';
 import { hashApiKey } from '../src/security/api-keys.ts';
@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => removeDir(repo));
 
-function capture(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _e, done) {

@@ -285,9 +285,9 @@ export function environmentLayer(env: NodeJS.ProcessEnv): { layer: Layer; warnin
     else setPath(layer, leaf.path, result.value);
   }
   if (problems.length > 0) throw new ConfigError('environment', problems);
-  // SIBYL_CONFIG names the file itself; anything else unknown is probably a typo.
+  // SIBYL_CONFIG names the file itself, SIBYL_API_KEY is the CLI's credential; anything else unknown is probably a typo.
   const warnings = Object.keys(env)
-    .filter((k) => k.startsWith('SIBYL_') && !known.has(k) && k !== 'SIBYL_CONFIG')
+    .filter((k) => k.startsWith('SIBYL_') && !known.has(k) && k !== 'SIBYL_CONFIG' && k !== 'SIBYL_API_KEY')
     .map((k) => `environment variable ${k} is not a Sibyl setting; known: ${[...known].join(', ')}`);
   return { layer, warnings };
 }
