@@ -126,6 +126,8 @@ export interface PredictionLogRecordJson {
   model: string;
   version: string;
   requestId: string;
+  /** The authenticated caller's id; absent when authentication is off. */
+  principal?: string;
   id?: string;
   latencyMs: number;
   outcome: 'success' | 'error';

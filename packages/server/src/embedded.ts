@@ -8,9 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { compileServer, serverConfigDefaults, type ServerConfigDocument } from './config/server-config.ts';
 import type { Cancellation } from './core/cancellation.ts';
+import type { Principal } from './core/request-context.ts';
+import { createAccessControl, requireScope } from './security/access-control.ts';
 import type { Clock } from './core/clock.ts';
 import type { Random } from './core/random.ts';
-import type { Principal } from './core/request-context.ts';
 import { registerHttpRoutes } from './frontends/http/app.ts';
 import { availableMemoryBytes, resolveHttpLimits } from './frontends/http/http-limits.ts';
 import type { Runtime } from './runtimes/runtime.ts';
@@ -50,7 +51,12 @@ export interface InferOptions {
   timeoutMs?: number;
   /** Request headers for sticky routing keys of split endpoints (lower-case names). */
   headers?: Readonly<Record<string, string>>;
-  /** Who calls, as the application authenticated it: its bucket of rateLimits.perPrincipal; default: the anonymous one. */
+  /**
+   * The application's caller, checked with the server's one rule (it needs `infer:<name>`,
+   * `infer:*` or `admin`; SCOPE_MISSING otherwise), carried to the prediction log, and counted
+   * against its own bucket of rateLimits.perPrincipal. Absent: the application has checked (or
+   * needs no check), and the anonymous bucket applies.
+   */
   principal?: Principal;
 }
 
@@ -98,6 +104,8 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
     flags: { modelRepository: options.modelRepository },
   });
   const log = options.log ?? pino({ level: 'silent' });
+  // The plugin's routes authenticate like the server's when the settings configure `auth`.
+  const access = await createAccessControl({ auth: config.auth, auditFile: config.audit.file, log });
   const core = await createSibylCore(config, { log, clock: options.clock, runtime: options.runtime, random: options.random, env: options.env, observability: {}, endpoints });
   try {
     await core.start();
@@ -113,6 +121,13 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
     core,
     infer(name, request, o = {}) {
       if (closed) return Promise.reject(new SibylError('SERVER_DRAINING', 'this Sibyl instance is closed (close() was called); it takes no new requests'));
+      if (o.principal !== undefined) {
+        try {
+          requireScope(o.principal, `infer:${name}`);
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      }
       const headers = o.headers;
       const context = core.newContext('embedded', {
         requestId: o.requestId ?? request.id,
@@ -137,6 +152,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         corsOrigins: pluginOptions.corsOrigins,
         allowedHosts: pluginOptions.allowedHosts ?? config.http.allowedHosts,
         allowedOrigins: pluginOptions.allowedOrigins ?? config.http.allowedOrigins,
+        access,
       });
     },
     close() {
@@ -145,6 +161,7 @@ export async function createSibyl(options: SibylOptions): Promise<Sibyl> {
         await core.stopJobs();
         await core.release(config.drainTimeoutMs);
         await core.closeStores();
+        await access.audit.close();
       })();
       return closing;
     },

@@ -2,6 +2,6 @@
 export { createSibyl } from './embedded.ts';
 export type { InferOptions, Sibyl, SibylOptions, SibylPluginOptions } from './embedded.ts';
 export type { ModelsApi, EndpointsApi, ServingApi } from './serving/serving-api.ts';
-export type { RequestContext } from './core/request-context.ts';
+export type { Principal, RequestContext } from './core/request-context.ts';
 export { SibylError } from '@sibyl/protocol';
 export type { InferRequest, InferResponse, Tensor } from '@sibyl/protocol';

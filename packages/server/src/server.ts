@@ -33,6 +33,12 @@ import type { StateStore } from './state/state-store.ts';
 import { ThrottledLog } from './observability/logging/throttled-log.ts';
 import { createSibylCore, type SibylCore } from './serving/sibyl-core.ts';
 import { openListenerTls, type ListenerTls } from './security/listener-tls.ts';
+import { createAccessControl, type AccessControl } from './security/access-control.ts';
+import { bindDecision, refusedBindMessage, unauthenticatedWarning } from './security/bind-policy.ts';
+import { ConfigError } from './config/validate.ts';
+
+/** How often a server without authentication on a non-loopback host repeats its warning. */
+const UNAUTHENTICATED_WARNING_INTERVAL_MS = 3_600_000;
 
 /** After the drain, the most time releasing models, observability and stores takes in all, in ms. */
 export const SHUTDOWN_RELEASE_MS = 10_000;
@@ -85,6 +91,10 @@ export class SibylServer {
   readonly http: FastifyInstance;
   /** The listener of `metrics.port`, when configured. */
   readonly metricsHttp: FastifyInstance | undefined;
+  /** The listener of `management.port`, when configured: the management API is served there only. */
+  readonly managementHttp: FastifyInstance | undefined;
+  /** Authentication (off when none is configured) and the audit log. */
+  readonly access: AccessControl;
   readonly grpc: GrpcFrontend;
   /** Version of the server package, as `GET /v2` reports it. */
   readonly version: string;
@@ -94,6 +104,7 @@ export class SibylServer {
   private readonly connections: { closeWithoutRequest(): number };
   private draining = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
+  private unauthenticatedWarnings: ReturnType<typeof setInterval> | undefined;
 
   /** Builds the serving core (opening the stores not given), then the listeners around it. */
   static async create(options: SibylServerOptions): Promise<SibylServer> {
@@ -101,10 +112,17 @@ export class SibylServer {
     const clock = options.clock ?? createSystemClock();
     // Log lines are written asynchronously (flushed at exit), never waiting for stdout.
     const log = options.log ?? pino({ level: config.logLevel, base: { service: 'sibyl' } }, pino.destination({ sync: false }));
+    // Secure by default: checked before anything is opened.
+    const access = await createAccessControl({ auth: config.auth, auditFile: config.audit.file, log, configDir: options.configDir });
+    if (bindDecision(config.host, access.authenticator.enabled, config.allowUnauthenticated) === 'refused') {
+      await access.audit.close();
+      throw new ConfigError('configuration', [{ path: 'host', message: refusedBindMessage(config.host) }]);
+    }
     // Unusable certificate files refuse the start (ConfigError naming the field) before anything opens.
-    const tls = await openListenerTls(config.tls, log);
+    let tls: ListenerTls | undefined;
     let core: SibylCore;
     try {
+      tls = await openListenerTls(config.tls, log);
       core = await createSibylCore(config, {
         log,
         clock,
@@ -121,13 +139,15 @@ export class SibylServer {
       });
     } catch (err) {
       tls?.close();
+      await access.audit.close();
       throw err;
     }
-    return new SibylServer(config, log, clock, core.serverVersion, core, tls);
+    return new SibylServer(config, log, clock, core.serverVersion, core, access, tls);
   }
 
-  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore, tls: ListenerTls | undefined) {
+  private constructor(config: ServerConfig, log: Logger, clock: Clock, version: string, core: SibylCore, access: AccessControl, tls: ListenerTls | undefined) {
     this.config = config;
+    this.access = access;
     this.tls = tls;
     this.log = log;
     this.clock = clock;
@@ -140,8 +160,9 @@ export class SibylServer {
         : this.log.info({ component: c.component }, `${c.component} has recovered`),
     );
     const metrics = core.observability.metrics;
-    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, { allowedHosts: config.http.allowedHosts, lines: this.lineLimiter, https: tls?.httpsOptions() }) : undefined;
-    this.http = buildHttpApp({
+    this.metricsHttp = metrics !== undefined && config.metrics.port !== undefined ? buildMetricsApp(metrics, this.log, { allowedHosts: config.http.allowedHosts, lines: this.lineLimiter, https: tls?.httpsOptions(), access }) : undefined;
+    const separateManagement = config.management.port !== undefined;
+    const httpOptions = {
       core,
       accessLog: config.accessLog,
       log: this.log,
@@ -157,11 +178,13 @@ export class SibylServer {
       principalOf: tls?.principalOfConnection,
       allowedHosts: config.http.allowedHosts,
       allowedOrigins: config.http.allowedOrigins,
-    });
+      access,
+    };
+    this.http = buildHttpApp({ ...httpOptions, plane: separateManagement ? 'data' : 'all' });
+    this.managementHttp = separateManagement ? buildHttpApp({ ...httpOptions, plane: 'management' }) : undefined;
     if (tls !== undefined) {
       // https.Server under the plain type (see buildHttpApp): it has setSecureContext.
-      tls.follow(this.http.server as unknown as TlsServer);
-      if (this.metricsHttp !== undefined) tls.follow(this.metricsHttp.server as unknown as TlsServer);
+      for (const app of [this.http, this.managementHttp, this.metricsHttp]) if (app !== undefined) tls.follow(app.server as unknown as TlsServer);
     }
     this.connections = trackConnections(this.http.server);
     this.grpc = new GrpcFrontend({
@@ -176,7 +199,9 @@ export class SibylServer {
       isDraining: () => this.draining,
       credentials: tls?.grpcCredentials,
       principalOf: tls?.principalOfCertificate,
+      access,
     });
+    this.warnIfUnauthenticated();
   }
 
   // The core's parts, for the CLI and tests that reach them through the server.
@@ -228,6 +253,7 @@ export class SibylServer {
     await this.http.listen({ host: this.config.host, port: this.config.http.port });
     await this.grpc.listen(this.config.host, this.config.grpc.port);
     await this.metricsHttp?.listen({ host: this.config.host, port: this.config.metrics.port });
+    await this.managementHttp?.listen({ host: this.config.host, port: this.config.management.port });
     await this.core.start();
     this.grpc.refreshHealth();
     await this.core.startJobs();
@@ -237,6 +263,20 @@ export class SibylServer {
   /** `http(s)://host:port` the server listens on (the real port when configured as 0). */
   get url(): string {
     return this.urlOf(this.http, this.config.http.port);
+  }
+
+  /** Said loudly when the server is made, and every hour: a server anyone who reaches it may control. */
+  private warnIfUnauthenticated(): void {
+    if (bindDecision(this.config.host, this.access.authenticator.enabled, this.config.allowUnauthenticated) !== 'unauthenticated-allowed') return;
+    const warn = (): void => this.log.warn({ security: 'unauthenticated', host: this.config.host }, unauthenticatedWarning(this.config.host));
+    warn();
+    this.unauthenticatedWarnings = setInterval(warn, UNAUTHENTICATED_WARNING_INTERVAL_MS);
+    this.unauthenticatedWarnings.unref();
+  }
+
+  /** `http://host:port` of the management listener, when there is one. */
+  get managementUrl(): string | undefined {
+    return this.managementHttp === undefined ? undefined : this.urlOf(this.managementHttp, this.config.management.port ?? 0);
   }
 
   /** `http://host:port` of the metrics listener, when there is one. */
@@ -287,6 +327,7 @@ export class SibylServer {
     const drainLeft = (): number => Math.max(0, drainEnd - clock.now());
     const gracePeriodMs = Math.min(options.gracePeriodMs ?? this.config.shutdownGracePeriodMs, drainTimeoutMs);
     this.draining = true;
+    clearInterval(this.unauthenticatedWarnings);
     this.grpc.refreshHealth();
     this.log.info(
       { pending: this.core.pending, gracePeriodMs, drainTimeoutMs },
@@ -303,7 +344,7 @@ export class SibylServer {
     // connections are then busy) before the idle connections are closed.
     await new Promise((resolve) => setImmediate(resolve));
     this.log.info({ pending: this.core.pending }, 'shutting down: closing the listeners; draining the requests in flight');
-    const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close()]);
+    const httpClosed = Promise.all([this.http.close(), this.metricsHttp?.close(), this.managementHttp?.close()]);
     this.connections.closeWithoutRequest();
     void this.grpc.stopAccepting();
     const drained = await within(Promise.all([this.core.whenIdle(), httpClosed]), drainLeft(), clock);
@@ -311,6 +352,7 @@ export class SibylServer {
       this.log.warn({ pending: this.core.pending }, `drain timeout of ${drainTimeoutMs} ms passed; closing with requests in flight`);
       this.http.server.closeAllConnections();
       this.metricsHttp?.server.closeAllConnections();
+      this.managementHttp?.server.closeAllConnections();
     }
 
     const releaseEnd = clock.now() + SHUTDOWN_RELEASE_MS;
@@ -327,6 +369,7 @@ export class SibylServer {
     await step('unloading the models and flushing the prediction log and traces', this.core.release(drained ? Math.min(drainLeft(), releaseLeft()) : 0));
     await step('closing the stores', this.core.closeStores());
     this.tls?.close();
+    await step('closing the audit file', this.access.audit.close());
     this.lineLimiter.close();
     this.log.info({ drained, released }, 'shut down');
     return { drained, released };

@@ -183,9 +183,9 @@ describe('the embedding API', () => {
     try {
       expect(await outcome(sibyl.infer('m', request()))).toBe('ok');
       expect(await outcome(sibyl.infer('m', request()))).toBe('RATE_LIMITED');
-      expect(await outcome(sibyl.infer('n', request(), { principal: { id: 'eve', scopes: [] } }))).toBe('ok');
-      expect(await sibyl.infer('open', request(), { principal: { id: 'eve', scopes: [] } }).catch((err: unknown) => err)).toMatchObject({ reason: 'RATE_LIMITED', details: { limit: 'principal' } });
-      expect(await outcome(sibyl.infer('open', request(), { principal: { id: 'frank', scopes: [] } }))).toBe('ok');
+      expect(await outcome(sibyl.infer('n', request(), { principal: { id: 'eve', scopes: ['infer:*'] } }))).toBe('ok');
+      expect(await sibyl.infer('open', request(), { principal: { id: 'eve', scopes: ['infer:*'] } }).catch((err: unknown) => err)).toMatchObject({ reason: 'RATE_LIMITED', details: { limit: 'principal' } });
+      expect(await outcome(sibyl.infer('open', request(), { principal: { id: 'frank', scopes: ['infer:*'] } }))).toBe('ok');
     } finally {
       await sibyl.close();
     }

@@ -35,7 +35,7 @@ export function addBatchLookupCommand(batch: Command, setExitCode: (code: number
     .action(async (model: string, keys: string[], options: { url?: string; json?: boolean }) => {
       const base = serverUrl(options.url, io.env);
       try {
-        const found = await managementClient(base).jobs.lookup(model, keys);
+        const found = await managementClient(base, io.env).jobs.lookup(model, keys);
         if (options.json === true) io.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
         else if (found.predictions.length > 0) {
           const rows = found.predictions.map((p) => [p.key, p.version, formatAge(p.ageMs), p.createdAt, p.jobId, formatOutputs(p.outputs)]);

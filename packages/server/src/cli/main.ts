@@ -13,6 +13,7 @@ import { registerBatchRunCommand } from './batch-command.ts';
 import { registerBatchOpsCommands } from './batch-ops-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerBatchLookupCommand } from './batch-lookup-command.ts';
+import { registerAuthCommand } from './auth-command.ts';
 
 /** The example model repository shipped in this repository: the default `--model-repository`. */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../../../examples/models', import.meta.url));
@@ -58,6 +59,9 @@ export const FLAG_HELP: Record<string, string> = {
   '--tls-key-file': 'PEM private key of --tls-cert-file',
   '--tls-ca-file': 'PEM CA certificates client certificates are verified against (mTLS)',
   '--tls-client-certificates': 'none, request or require a client certificate verified against --tls-ca-file (default: none)',
+  '--allow-unauthenticated': 'start on a non-loopback host with no authentication configured; logged as a warning (default: false)',
+  '--management-port': 'serve the management API only on this port; the main port answers it 404 (default: everything on the main port)',
+  '--audit-file': 'also append each audit record (management actions) to this JSON Lines file',
 };
 
 /**
@@ -119,6 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerBatchRunCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
   registerBatchOpsCommands(program, (code) => (exitCode = code));
   registerWorkerCommand(program, EXAMPLE_REPOSITORY, (code) => (exitCode = code));
+  registerAuthCommand(program, (code) => (exitCode = code));
   // After every other `batch` subcommand: it joins the group they made.
   registerBatchLookupCommand(program, (code) => (exitCode = code));
 

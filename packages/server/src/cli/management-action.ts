@@ -29,10 +29,13 @@ export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv): str
 
 /**
  * The management client of the server at `base`, as a person at a terminal uses it: no deadline
- * (a load may take minutes) and no retries (one request per command, as they typed it).
+ * (a load may take minutes) and no retries (one request per command, as they typed it). With
+ * SIBYL_API_KEY (an API key or a JWT) in `env`, every call carries it as a bearer credential (an
+ * environment variable, not a flag: flags show in `ps` and shell history).
  */
-export function managementClient(base: string): SibylManagement {
-  return new SibylManagement(base, { timeoutMs: 0, retry: false });
+export function managementClient(base: string, env: NodeJS.ProcessEnv = process.env): SibylManagement {
+  const credential = env.SIBYL_API_KEY;
+  return new SibylManagement(base, { timeoutMs: 0, retry: false, headers: credential === undefined || credential === '' ? undefined : { authorization: `Bearer ${credential}` } });
 }
 
 /**
@@ -67,7 +70,7 @@ export function managementAction(io: CliIo, setExitCode: (code: number) => void,
     const command = args.at(-1) as Command;
     const base = serverUrl(command.opts<{ url?: string }>().url, io.env);
     try {
-      const out = await fn(managementClient(base), command);
+      const out = await fn(managementClient(base, io.env), command);
       if (out !== '') io.stdout.write(`${out}\n`);
       setExitCode(0);
     } catch (err) {

@@ -38,7 +38,7 @@ export function registerStateCommands(program: Command, setExitCode: (code: numb
         const snapshot =
           target.stateStore !== undefined
             ? await withStore(target.stateStore, (s) => s.export())
-            : await managementClient(serverUrl(target.url, io.env)).state.export();
+            : await managementClient(serverUrl(target.url, io.env), io.env).state.export();
         const text = JSON.stringify(snapshot, null, 2);
         const output = command.opts<{ output?: string }>().output;
         if (output === undefined) return text;
@@ -64,7 +64,7 @@ export function registerStateCommands(program: Command, setExitCode: (code: numb
         }
         const snapshot = parseStateSnapshot(document, file);
         if (target.stateStore !== undefined) await withStore(target.stateStore, (s) => s.import(snapshot));
-        else await managementClient(serverUrl(target.url, io.env)).state.restore(snapshot);
+        else await managementClient(serverUrl(target.url, io.env), io.env).state.restore(snapshot);
         return `restored ${entryCount(snapshot)} entries from ${file}`;
       }),
     );

@@ -5,6 +5,7 @@ import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
+import { ALLOW_UNAUTHENTICATED_DESCRIPTION, AuditConfigSchema, AuthConfigSchema, ManagementConfigSchema } from './auth-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { TlsConfigSchema, tlsProblems } from './tls-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
@@ -221,6 +222,10 @@ export const ServerConfigSchema = Type.Object(
     predictionStore: PredictionStoreConfigSchema,
     rateLimits: RateLimitsSchema,
     tls: TlsConfigSchema,
+    auth: AuthConfigSchema,
+    allowUnauthenticated: Type.Boolean({ default: false, description: ALLOW_UNAUTHENTICATED_DESCRIPTION }),
+    audit: AuditConfigSchema,
+    management: ManagementConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -316,9 +321,9 @@ export function environmentLayer(env: NodeJS.ProcessEnv): { layer: Layer; warnin
     else setPath(layer, leaf.path, result.value);
   }
   if (problems.length > 0) throw new ConfigError('environment', problems);
-  // SIBYL_CONFIG names the file itself; anything else unknown is probably a typo.
+  // SIBYL_CONFIG names the file itself, SIBYL_API_KEY is the CLI's credential; anything else unknown is probably a typo.
   const warnings = Object.keys(env)
-    .filter((k) => k.startsWith('SIBYL_') && !known.has(k) && k !== 'SIBYL_CONFIG')
+    .filter((k) => k.startsWith('SIBYL_') && !known.has(k) && k !== 'SIBYL_CONFIG' && k !== 'SIBYL_API_KEY')
     .map((k) => `environment variable ${k} is not a Sibyl setting; known: ${[...known].join(', ')}`);
   return { layer, warnings };
 }
@@ -364,16 +369,21 @@ export const SERVE_FLAGS = [
   { flag: '--tls-key-file <file>', path: ['tls', 'keyFile'] },
   { flag: '--tls-ca-file <file>', path: ['tls', 'caFile'] },
   { flag: '--tls-client-certificates <mode>', path: ['tls', 'clientCertificates'] },
+  { flag: '--allow-unauthenticated [bool]', path: ['allowUnauthenticated'] },
+  { flag: '--management-port <port>', path: ['management', 'port'] },
+  { flag: '--audit-file <file>', path: ['audit', 'file'] },
 ] as const;
 
-export function flagsLayer(flags: Record<string, string | readonly string[] | undefined>): Layer {
+export function flagsLayer(flags: Record<string, string | readonly string[] | boolean | undefined>): Layer {
   const layer: Layer = {};
   const problems: ConfigProblem[] = [];
   const bySchemaPath = new Map(leaves(ServerConfigSchema).map((l) => [l.path.join('.'), l.schema]));
   for (const { flag, path } of SERVE_FLAGS) {
     const key = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const text = flags[key];
-    if (text === undefined) continue;
+    const given = flags[key];
+    if (given === undefined || given === false) continue;
+    // A switch given without a value (`--allow-unauthenticated`).
+    const text = given === true ? 'true' : given;
     const result = coerce(text, bySchemaPath.get(path.join('.'))!);
     if ('error' in result) problems.push({ path: path.join('.'), message: `${flag.split(' ')[0]}: ${result.error}` });
     else setPath(layer, path, result.value);
@@ -416,6 +426,9 @@ export const ServerConfigFileSchema = Type.Object(
     rateLimits: partialSection(ServerConfigSchema.properties.rateLimits),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
     tls: partialSection(ServerConfigSchema.properties.tls),
+    auth: partialSection(ServerConfigSchema.properties.auth),
+    audit: partialSection(ServerConfigSchema.properties.audit),
+    management: partialSection(ServerConfigSchema.properties.management),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -500,5 +513,8 @@ function frozen(config: ServerConfig): ServerConfig {
     predictionStore: Object.freeze({ ...config.predictionStore }),
     rateLimits: Object.freeze({ ...config.rateLimits }),
     tls: Object.freeze({ ...config.tls, clientPrincipals: Object.freeze({ ...config.tls.clientPrincipals }) }),
+    auth: Object.freeze({ ...config.auth }),
+    audit: Object.freeze({ ...config.audit }),
+    management: Object.freeze({ ...config.management }),
   });
 }

@@ -21,3 +21,7 @@ export type { PredictionLogger } from '../observability/prediction-log/predictio
 export type { Tracing } from '../observability/tracing/tracing.ts';
 export { endpointReport } from '../routing/endpoint-report.ts';
 export type { PredictionLookup, StoredPrediction } from '../routing/stored-prediction.ts';
+export { requireScope, type AccessControl } from '../security/access-control.ts';
+export { auditTarget, type AuditLog, type AuditRecord } from '../security/audit-log.ts';
+export type { Authenticator, Credentials } from '../security/authenticator.ts';
+export { grpcInferScope, grpcMethodAccess, httpRouteAccess, type RouteAccess } from '../security/route-scopes.ts';

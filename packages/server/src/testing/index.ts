@@ -36,3 +36,5 @@ export { seededRandom } from '../core/random.ts';
 export type { Random } from '../core/random.ts';
 export { histogramBuckets, histogramQuantile, parsePrometheusText, sampleValue } from './prometheus-text.ts';
 export type { PromFamily, PromSample } from './prometheus-text.ts';
+export { JwksServer, signHs256 } from './jwks-server.ts';
+export type { TokenOptions } from './jwks-server.ts';

@@ -4,7 +4,7 @@ import { SibylError, decodeGrpcInferRequest, encodeGrpcInferResponse, isUnexpect
 import type { Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
-import { UNTHROTTLED, type CancelToken, type KeyedLineWriter, type RequestContext } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, grpcInferScope, requireScope, type AccessControl, type CancelToken, type KeyedLineWriter, type Principal } from '../../serving/frontend-vocabulary.ts';
 import type { ModelsApi, ServingApi } from '../../serving/serving-api.ts';
 import { withCallDeadline } from './deadline.ts';
 import { asSibylError, grpcErrorOf } from './errors.ts';
@@ -26,7 +26,9 @@ export interface GrpcHandlerDeps {
   /** True once shutdown began: every RPC but ServerLive and ServerReady gets UNAVAILABLE SERVER_DRAINING. */
   isDraining: () => boolean;
   /** mTLS: the principal of the client certificate the listener verified (absent without client certificates). */
-  principalOf?: (certificate: PeerCertificate | undefined) => RequestContext['principal'];
+  principalOf?: (certificate: PeerCertificate | undefined) => Principal | undefined;
+  /** Authentication, scopes and the audit log; absent: every call open, nothing audited. */
+  access?: AccessControl;
 }
 
 /** What a call carries besides its message: its start, its time left, its cancellation, its metadata. */
@@ -36,14 +38,34 @@ export interface CallFacts {
   remainingMs: number | undefined;
   cancel: CancelToken;
   metadata: Metadata;
-  /** The caller as its verified client certificate names it (mTLS). */
-  principal?: RequestContext['principal'];
+  /** The authenticated caller (callPrincipal); undefined when authentication is off. */
+  principal?: Principal;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * The caller of a call, from its metadata (`authorization: Bearer <key or token>` or
+ * `x-api-key`, as over HTTP): synchronous for API keys, a promise for JWTs; undefined when
+ * authentication is off.
+ * @throws SibylError AUTHENTICATION_REQUIRED or CREDENTIALS_INVALID (UNAUTHENTICATED).
+ */
+export function callPrincipal(deps: GrpcHandlerDeps, metadata: Metadata, certificate?: PeerCertificate): Principal | undefined | Promise<Principal> {
+  const authorization = text(metadata.get('authorization')[0]);
+  const apiKey = text(metadata.get('x-api-key')[0]);
+  // mTLS: a verified client certificate names the caller when the call carries no credentials.
+  const certified = authorization === undefined && apiKey === undefined ? deps.principalOf?.(certificate) : undefined;
+  const authenticator = deps.access?.authenticator;
+  if (authenticator === undefined || !authenticator.enabled) return certified;
+  if (certified !== undefined) return certified;
+  return authenticator.authenticate({ authorization, apiKey });
 }
 
 /** Runs one inference call: decode, apply the call's remaining time, route and infer (cancelled by `cancel`), encode. */
 export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferRequest, call: CallFacts): Promise<GrpcModelInferResponse> {
   if (deps.isDraining()) throw drainingError();
   checkDecoded(message);
+  requireScope(call.principal, grpcInferScope(message.model_name));
   deps.core.onlineActivity.touch(performance.now());
   // Metadata stands for headers (sticky keys of split endpoints, traceparent and the like).
   const header = (name: string): string | undefined => {

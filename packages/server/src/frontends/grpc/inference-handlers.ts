@@ -2,10 +2,11 @@
 // messages ⇄ core types; inference goes through InferenceService like every other frontend.
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { SibylError, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
-import { CancelToken } from '../../serving/frontend-vocabulary.ts';
+import { CancelToken, auditTarget, grpcMethodAccess, requireScope, type Principal } from '../../serving/frontend-vocabulary.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { loadConfigParameter } from '../http/repository-routes.ts';
-import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
+import { callPrincipal, drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
+import { asSibylError } from './errors.ts';
 import { remainingMs } from './deadline.ts';
 import { checkDecoded } from './refused-message.ts';
 import { modelStreamInfer } from './stream-infer.ts';
@@ -24,23 +25,54 @@ function repositoryParameters(map: RepositoryModelRequest['parameters']): Record
   return Object.fromEntries(Object.entries(map).map(([key, p]) => [key, p.string_param ?? p.bool_param ?? p.int64_param ?? p.bytes_param]));
 }
 
-/** A unary handler from an async function; errors become statuses; draining refuses calls. */
+/**
+ * A unary handler from an async function; errors become statuses; draining refuses calls. The
+ * caller is authenticated and its scope checked first (security/route-scopes.ts says what each
+ * method needs; ServerLive and ServerReady are open); management actions are audited.
+ */
 function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res, duringDrain = false) {
+  const needs = grpcMethodAccess(method);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     if (!duringDrain && deps.isDraining()) {
       callback(failWith(deps, method, drainingError()));
       return;
     }
+    let principal: Principal | undefined;
     Promise.resolve()
-      .then(() => {
+      .then(() => (needs.scope === undefined ? undefined : callPrincipal(deps, call.metadata, call.getAuthContext()?.sslPeerCertificate)))
+      .then((caller) => {
+        principal = caller;
+        if (needs.scope !== undefined) requireScope(principal, needs.scope);
         checkDecoded(call.request);
         return fn(call.request, call);
       })
       .then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(failWith(deps, method, err)),
+        (response) => {
+          if (needs.audited) audit(deps, method, principal, call.request, undefined);
+          callback(null, response);
+        },
+        (err: unknown) => {
+          if (needs.audited) audit(deps, method, principal, call.request, err);
+          callback(failWith(deps, method, err));
+        },
       );
   };
+}
+
+/** The audit record of a management call: who, which method, on which model, and how it ended. */
+function audit(deps: GrpcHandlerDeps, method: string, principal: Principal | undefined, request: unknown, err: unknown): void {
+  if (deps.access === undefined) return;
+  const error = err === undefined ? undefined : asSibylError(err);
+  const { model_name: model } = (request ?? {}) as { model_name?: unknown };
+  deps.access.audit.record({
+    time: new Date().toISOString(),
+    principal: principal?.id ?? (deps.access.authenticator.enabled ? 'unauthenticated' : 'anonymous'),
+    entry: 'grpc',
+    action: method,
+    target: auditTarget({ model }),
+    status: error === undefined ? 200 : error.httpStatus,
+    reason: error?.reason,
+  });
 }
 
 /** An unknown model, version or label. */
@@ -120,7 +152,17 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       // A client that cancels (or whose deadline passes) has its queued request dropped.
       const cancel = new CancelToken();
       call.once('cancelled', () => cancel.cancel());
-      inferOne(deps, call.request, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata, principal: deps.principalOf?.(call.getAuthContext()?.sslPeerCertificate) }).then(
+      const run = (principal: Principal | undefined) =>
+        inferOne(deps, call.request, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel, metadata: call.metadata, principal });
+      let answer: Promise<GrpcModelInferResponse>;
+      try {
+        // API keys answer synchronously: no extra promise on the hot path.
+        const principal = callPrincipal(deps, call.metadata, call.getAuthContext()?.sslPeerCertificate);
+        answer = principal instanceof Promise ? principal.then(run) : run(principal);
+      } catch (err) {
+        answer = Promise.reject(err as Error);
+      }
+      answer.then(
         (response) => callback(null, response),
         (err: unknown) => callback(failWith(deps, 'ModelInfer', err)),
       );

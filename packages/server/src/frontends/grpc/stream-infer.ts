@@ -6,8 +6,8 @@
 // last answer; when it cancels, queued requests are dropped.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { parametersToGrpc, type GrpcModelInferRequest } from '@sibyl/protocol';
-import { CancelToken } from '../../serving/frontend-vocabulary.ts';
-import { drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
+import { CancelToken, type Principal } from '../../serving/frontend-vocabulary.ts';
+import { callPrincipal, drainingError, failWith, inferOne, type GrpcHandlerDeps } from './call.ts';
 import { remainingMs } from './deadline.ts';
 import { asSibylError } from './errors.ts';
 
@@ -19,6 +19,25 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
       call.emit('error', failWith(deps, 'ModelStreamInfer', drainingError()));
       return;
     }
+    // The caller is authenticated once, from the stream's metadata; each message's scope
+    // (infer:<model_name>) is checked as it arrives, and a refused one is answered in the stream.
+    let caller: Principal | undefined | Promise<Principal>;
+    try {
+      caller = callPrincipal(deps, call.metadata, call.getAuthContext()?.sslPeerCertificate);
+    } catch (err) {
+      call.emit('error', failWith(deps, 'ModelStreamInfer', err));
+      return;
+    }
+    const authenticated: Promise<Principal | undefined> | undefined = caller instanceof Promise ? caller : undefined;
+    let principal = caller instanceof Promise ? undefined : caller;
+    let refused = false;
+    authenticated?.then(
+      (p) => (principal = p),
+      (err: unknown) => {
+        refused = true;
+        call.emit('error', failWith(deps, 'ModelStreamInfer', err));
+      },
+    );
     const pending = new Set<CancelToken>();
     let ended = false;
     const finishIfDone = (): void => {
@@ -32,7 +51,8 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
       const arrivalMs = deps.core.clock.now();
       const token = new CancelToken();
       pending.add(token);
-      inferOne(deps, message, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata, principal: deps.principalOf?.(call.getAuthContext()?.sslPeerCertificate) })
+      const run = (): Promise<unknown> => inferOne(deps, message, { arrivalMs, remainingMs: remainingMs(call.getDeadline(), Date.now()), cancel: token, metadata: call.metadata, principal });
+      (authenticated === undefined ? run() : authenticated.then(run))
         .then(
           (response) => ({ error_message: '', infer_response: response }),
           (err: unknown) => {
@@ -50,7 +70,7 @@ export function modelStreamInfer(deps: GrpcHandlerDeps): (call: StreamCall) => v
           },
         )
         .then((answer) => {
-          if (!pending.delete(token) || call.cancelled) return;
+          if (!pending.delete(token) || call.cancelled || refused) return;
           call.write(answer);
           finishIfDone();
         });

@@ -16,9 +16,10 @@ import { registerRepositoryRoutes } from './repository-routes.ts';
 import { registerObservabilityRoutes } from './observability-routes.ts';
 import { registerPredictionRoutes } from './prediction-routes.ts';
 import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
+import { installAccessHooks, type Plane } from './access-hooks.ts';
 import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
-import { UNTHROTTLED, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, type AccessControl, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
 import type { ServingApi } from '../../serving/serving-api.ts';
 import { ArrivalClock, noteArrival } from './arrival-clock.ts';
 
@@ -42,6 +43,10 @@ export interface HttpAppOptions extends Omit<V2RouteDeps, 'models'> {
   allowedHosts?: readonly string[];
   /** Origins whose pages may post without CORS (http.allowedOrigins); default none: the server's own and corsOrigins. */
   allowedOrigins?: readonly string[];
+  /** Authentication, scopes and the audit log (see access-hooks.ts); absent: every route open, nothing audited. */
+  access?: AccessControl;
+  /** The routes this listener serves (default all; see access-hooks.ts). Needs `access`. */
+  plane?: Plane;
 }
 
 const ALWAYS_ANSWERED = new Set(['/v2/health/live', '/metrics']);
@@ -102,6 +107,8 @@ export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions
     }
     done();
   });
+
+  if (options.access !== undefined) installAccessHooks(app, options.access, options.plane, options.principalOf);
 
   // While draining, every answer closes its connection (the request in flight as much as a 503),
   // so keep-alive clients reconnect elsewhere instead of sending into a closing socket.

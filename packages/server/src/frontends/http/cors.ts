@@ -10,7 +10,7 @@ export function allowOrigins(app: FastifyInstance, origins: readonly string[]): 
   void app.register(cors, {
     origin: origins.includes('*') ? '*' : [...origins],
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'content-encoding', 'inference-header-content-length', 'x-request-id'],
+    allowedHeaders: ['content-type', 'content-encoding', 'inference-header-content-length', 'x-request-id', 'authorization', 'x-api-key'],
     exposedHeaders: ['inference-header-content-length', 'retry-after', 'x-request-id'],
     maxAge: 600,
   });

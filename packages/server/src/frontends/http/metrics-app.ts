@@ -3,7 +3,8 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { UNTHROTTLED, type KeyedLineWriter, type SibylMetrics } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, type AccessControl, type KeyedLineWriter, type SibylMetrics } from '../../serving/frontend-vocabulary.ts';
+import { installAccessHooks } from './access-hooks.ts';
 import { installBrowserGuard } from './browser-guard.ts';
 import { compileBrowserPolicy } from './browser-policy.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
@@ -19,6 +20,8 @@ export interface MetricsAppOptions {
   lines?: KeyedLineWriter;
   /** TLS options (see HttpAppOptions.https); absent: plain HTTP. */
   https?: HttpsServerOptions;
+  /** A scrape needs the `read` scope when authentication is on (the same rule as /metrics on the main port). */
+  access?: AccessControl;
 }
 
 export function buildMetricsApp(metrics: SibylMetrics, log: Logger, options: MetricsAppOptions = {}): FastifyInstance {
@@ -31,6 +34,7 @@ export function buildMetricsApp(metrics: SibylMetrics, log: Logger, options: Met
     ...(https === undefined ? {} : { https }),
   }) as FastifyInstance;
   installBrowserGuard(app, { policy: compileBrowserPolicy({ allowedHosts: options.allowedHosts }), exempt: new Set(), hostOnly: true, lines: options.lines ?? UNTHROTTLED });
+  if (options.access !== undefined) installAccessHooks(app, options.access);
   registerMetricsRoute(app, metrics);
   return app;
 }

@@ -3,6 +3,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tracing } from '../../serving/frontend-vocabulary.ts';
+import { principalOf } from './access-hooks.ts';
 
 const SPAN = Symbol('sibyl.span');
 type Traced = FastifyRequest & { [SPAN]?: Span };
@@ -38,7 +39,7 @@ export function installTracingHooks(app: FastifyInstance, tracing: Tracing): voi
 /** One info line per request, written after the response (pino's asynchronous destination). */
 export function installAccessLog(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: reply.elapsedTime }, 'request completed');
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: reply.elapsedTime, principal: principalOf(request)?.id }, 'request completed');
     done();
   });
 }

@@ -21,6 +21,7 @@ import { unwatchConnection, watchConnection } from './connection-watch.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { sendError } from './errors.ts';
 import { arrivalOf } from './arrival-clock.ts';
+import { principalOf } from './access-hooks.ts';
 import { requestSpan } from './tracing-hooks.ts';
 
 export interface V2RouteDeps {
@@ -90,7 +91,8 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
     signal: gone,
     header: (name) => headerText(request.headers[name]),
     trace: requestSpan(request),
-    principal: deps.principalOf?.(request.raw.socket),
+    // The credentials' caller (access-hooks.ts), else the verified client certificate's (mTLS).
+    principal: principalOf(request) ?? deps.principalOf?.(request.raw.socket),
   });
   try {
     return await answer(request, reply, deps, context);

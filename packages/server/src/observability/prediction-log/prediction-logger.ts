@@ -88,6 +88,8 @@ export class PredictionLogger {
       inputs: capture.inputs,
       outputs: outcome.response === undefined ? [] : outcome.response.outputs.map((t) => capture.redactor.apply(t)),
     };
+    const principal = outcome.context?.principal;
+    if (principal !== undefined) record.principal = principal.id;
     if (outcome.request?.id !== undefined) record.id = outcome.request.id;
     if (error !== undefined) record.error = { code: error.code, reason: error.reason };
     if (this.closed || this.queue.length >= this.options.config.queueRecords) {

@@ -24,6 +24,8 @@ export interface PredictionRecord {
   version: string;
   /** The request id of the transport (`x-request-id`, or the one the server gave the request). */
   requestId: string;
+  /** The authenticated caller's id (an API key's name, a JWT's subject); absent when authentication is off. */
+  principal?: string;
   /** The `id` of the inference request body, if it had one. */
   id?: string;
   latencyMs: number;

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelState, VersionSelector } from '../../../serving/frontend-vocabulary.ts';
 import { arrivalOf } from '../arrival-clock.ts';
 import { releaseBody } from '../body-intake.ts';
+import { principalOf } from '../access-hooks.ts';
 import { requestSpan } from '../tracing-hooks.ts';
 import { unwatchConnection, watchConnection } from '../connection-watch.ts';
 import type { V2RouteDeps } from '../v2-routes.ts';
@@ -109,7 +110,8 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
       signal: gone,
       header: (name) => headerText(request.headers[name]),
       trace: requestSpan(request),
-      principal: deps.principalOf?.(request.raw.socket),
+      // The credentials' caller (access-hooks.ts), else the verified client certificate's (mTLS).
+      principal: principalOf(request) ?? deps.principalOf?.(request.raw.socket),
     });
     response = await deps.core.infer(target.model, target.selector, inferRequest, context);
   } finally {
