@@ -86,6 +86,8 @@ export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-lim
 
 export { MAX_REQUEST_ID_LENGTH } from './request-id.ts';
 
+export { MAX_NAME_LENGTH, NAME_RULE, checkName, nameError, nameProblem, type NameKind } from './names.ts';
+
 export { MAX_LOOKUP_KEYS } from './management.ts';
 export type {
   BatchJobJson,

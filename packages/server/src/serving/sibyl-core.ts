@@ -6,7 +6,7 @@
 // process concerns (ports, signals, shutdown choreography) stay with whoever embeds the core
 // (server.ts, the CLI, an application).
 import { randomUUID } from 'node:crypto';
-import type { SibylError, InferRequest, InferResponse } from '@sibyl/protocol';
+import { checkName, nameError, type SibylError, type InferRequest, type InferResponse } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { BatchJobManager } from '../batch/job-manager.ts';
 import { BatchScheduler } from '../batch/schedules.ts';
@@ -168,6 +168,9 @@ export class SibylCore implements ServingApi {
   }
 
   infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
+    // Every entry's names pass the one rule here (NAME_INVALID), whichever frontend decoded them.
+    const invalid = nameError(name, 'model or endpoint');
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.router.infer(name, selector, request, context);
   }
 
@@ -180,6 +183,7 @@ export class SibylCore implements ServingApi {
   }
 
   targetOf(name: string, selector: VersionSelector): { model: string; selector: VersionSelector } {
+    checkName(name, 'model or endpoint');
     return this.router.targetOf(name, selector);
   }
 
@@ -245,3 +249,4 @@ export class SibylCore implements ServingApi {
     await Promise.all([this.stateStore.close(), this.predictionStore?.close(), this.responseCache?.close()]);
   }
 }
+

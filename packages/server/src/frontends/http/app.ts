@@ -7,6 +7,7 @@ import { installBodyIntake, keepConnectionOfUnreadRefusal } from './body-intake.
 import { allowOrigins } from './cors.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
+import { installPathNameCheck } from './path-names.ts';
 import { registerBatchRoutes } from './batch-routes.ts';
 import { registerEndpointRoutes } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
@@ -84,6 +85,8 @@ export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions
     }
     done();
   });
+
+  installPathNameCheck(app);
 
   // While draining, every answer closes its connection (the request in flight as much as a 503),
   // so keep-alive clients reconnect elsewhere instead of sending into a closing socket.
