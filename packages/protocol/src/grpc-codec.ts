@@ -11,7 +11,7 @@ import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { INT_RANGE, checkTensorData } from './json-data.ts';
-import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { countBytesElements, countTensorElements, limitExceeded, REQUEST_LIMITS, type ElementLimits } from './request-limits.ts';
 import { checkRequestId } from './request-id.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
@@ -157,6 +157,12 @@ interface TensorSide {
   data: ErrorReason;
 }
 
+/** Elements of a request's tensors so far (REQUEST_LIMITS.maxRequestElements). */
+interface ElementCounter {
+  elements: number;
+  readonly limits: ElementLimits | undefined;
+}
+
 const REQUEST_SIDE: TensorSide = { role: 'input', malformed: 'MALFORMED_REQUEST', data: 'INPUT_DATA_MISMATCH' };
 const RESPONSE_SIDE: TensorSide = { role: 'output', malformed: 'MALFORMED_RESPONSE', data: 'MALFORMED_RESPONSE' };
 
@@ -233,7 +239,7 @@ function typedFromContents(datatype: Datatype, contents: GrpcTensorContents | un
   }
 }
 
-function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: string, i: number, side: TensorSide): Tensor {
+function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: string, i: number, side: TensorSide, counter?: ElementCounter): Tensor {
   const name = wire.name;
   if (typeof name !== 'string' || name === '') throw new SibylError(side.malformed, `${list}[${i}].name is empty; expected the tensor's name`);
   if (name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(side, 'characters', name.length, REQUEST_LIMITS.maxNameLength, `${list}[${i}].name`);
@@ -243,6 +249,7 @@ function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: str
     throw new SibylError(side.malformed, `${label} has datatype ${JSON.stringify(datatype ?? '')}; expected one of BOOL, UINT8…UINT64, INT8…INT64, FP16, BF16, FP32, FP64, BYTES`);
   }
   const shape = readShape(wire.shape, label, side);
+  if (counter !== undefined) counter.elements = countTensorElements(counter.elements, shape, label, counter.limits);
   let count = 1;
   for (const d of shape) count *= d;
   let data: TensorData;
@@ -261,7 +268,7 @@ function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: str
   return tensor;
 }
 
-function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | undefined, list: string, rawList: string, side: TensorSide): Tensor[] {
+function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | undefined, list: string, rawList: string, side: TensorSide, limits?: ElementLimits): Tensor[] {
   const tensors = wires ?? [];
   const limit = side === REQUEST_SIDE ? REQUEST_LIMITS.maxInputs : REQUEST_LIMITS.maxOutputs;
   if (tensors.length > limit) throw overLimit(side, list, tensors.length, limit, side === REQUEST_SIDE ? 'ModelInferRequest' : 'ModelInferResponse');
@@ -279,7 +286,8 @@ function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | u
       if (count > 0) bytesElements = countBytesElements(bytesElements, count, `inputs[${i}] '${t.name ?? ''}'`);
     });
   }
-  return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side));
+  const counter: ElementCounter | undefined = side === REQUEST_SIDE ? { elements: 0, limits } : undefined;
+  return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side, counter));
 }
 
 /** Typed contents of a tensor whose data has already been checked against its datatype. */
@@ -342,11 +350,11 @@ export interface GrpcInferTarget {
  * or datatype, a typed field that does not belong to the datatype, FP16/BF16 not raw),
  * PARAMETER_INVALID, INPUT_DUPLICATE.
  */
-export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?: { allowNoInputs?: (model: string) => boolean }): GrpcInferTarget {
+export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?: { allowNoInputs?: (model: string) => boolean; elementLimits?: ElementLimits }): GrpcInferTarget {
   const model = message.model_name ?? '';
   if (model === '') throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.model_name is empty; expected the name of a model');
   if ((message.inputs?.length ?? 0) === 0 && options?.allowNoInputs?.(model) !== true) throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.inputs is empty; expected at least one input tensor');
-  const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE);
+  const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE, options?.elementLimits);
   const seen = new Map<string, number>();
   for (let i = 0; i < inputs.length; i++) {
     const j = seen.get(inputs[i]!.name);

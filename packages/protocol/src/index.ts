@@ -82,7 +82,7 @@ export { withTimeoutParameter } from './deadline-parameter.ts';
 
 export { checkGrpcInferRequestWire } from './grpc-wire-limits.ts';
 
-export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';
+export { REQUEST_LIMITS, countBytesElements, countTensorElements, limitExceeded, type ElementLimits } from './request-limits.ts';
 
 export { MAX_REQUEST_ID_LENGTH } from './request-id.ts';
 

@@ -5,8 +5,12 @@
 // bounded length. Pure; runs in Node and browsers (clients may check before sending).
 import { SibylError } from './errors.ts';
 
-/** Longest name, in UTF-16 code units: a file name's limit on common filesystems (255 bytes). */
-export const MAX_NAME_LENGTH = 255;
+/**
+ * Longest name, in UTF-16 code units: the longest path parameter the HTTP server routes (and a
+ * tensor name's limit). A model folder's name is further bounded by the filesystem (255 bytes on
+ * most); a longer model name is simply not found.
+ */
+export const MAX_NAME_LENGTH = 1024;
 
 /** The rule, as messages state it. */
 export const NAME_RULE = `names are 1 to ${MAX_NAME_LENGTH} characters without '/', '\\', control characters, and are not '.' or '..'`;
@@ -20,13 +24,13 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f/\\]/;
 
 /**
  * Why `name` is not an allowed name, or undefined when it is: empty, longer than
- * MAX_NAME_LENGTH (or over 255 UTF-8 bytes), "." or "..", or holding '/', '\\', NUL or a
+ * MAX_NAME_LENGTH, "." or "..", or holding '/', '\\', NUL or a
  * control character.
  */
 export function nameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return `is ${name === null ? 'null' : typeof name}; expected a string`;
   if (name.length === 0) return 'is empty';
-  if (name.length > MAX_NAME_LENGTH || utf8Length(name) > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} bytes`;
+  if (name.length > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} characters`;
   if (name === '.' || name === '..') return `is '${name}', which names a folder, not a model`;
   const bad = FORBIDDEN.exec(name);
   if (bad !== null) {
@@ -58,11 +62,3 @@ export function checkName(name: unknown, kind: NameKind, where?: string): string
   return name as string;
 }
 
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
-  }
-  return n;
-}

@@ -4,6 +4,7 @@
 import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
+import { LimitsSchema } from './limits-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
 import { PredictionStoreConfigSchema } from './prediction-store-config.ts';
@@ -102,6 +103,12 @@ export const ServerConfigSchema = Type.Object(
           default: 67108864,
           description: 'Largest request body accepted; larger bodies get 413.',
         }),
+        maxHeaderBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 1_048_576,
+          default: 16384,
+          description: "Largest request head (request line and headers together) accepted, in bytes; a larger one gets 431 HEADERS_TOO_LARGE and its connection is closed. Node's --max-http-header-size.",
+        }),
         corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
           description:
@@ -184,6 +191,7 @@ export const ServerConfigSchema = Type.Object(
     ),
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
+    limits: LimitsSchema,
     predictionStore: PredictionStoreConfigSchema,
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
@@ -371,6 +379,7 @@ export const ServerConfigFileSchema = Type.Object(
     predictionLog: partialSection(ServerConfigSchema.properties.predictionLog),
     predictionStore: partialSection(ServerConfigSchema.properties.predictionStore),
     grpc: Type.Optional(Type.Object(Type.Partial(ServerConfigSchema.properties.grpc).properties, { additionalProperties: false })),
+    limits: partialSection(ServerConfigSchema.properties.limits),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -446,5 +455,6 @@ function frozen(config: ServerConfig): ServerConfig {
     predictionLog: Object.freeze({ ...config.predictionLog }),
     schedules: Object.freeze({ ...config.schedules }),
     predictionStore: Object.freeze({ ...config.predictionStore }),
+    limits: Object.freeze({ ...config.limits }),
   });
 }

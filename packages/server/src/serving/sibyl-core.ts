@@ -15,6 +15,7 @@ import { compileConfiguredEndpoints } from '../config/endpoint-config.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import { ComponentHealth } from '../core/component-health.ts';
+import { checkInferRequest, checkInferResponse, type InferenceLimits } from '../core/inference-limits.ts';
 import { readMachineInfo } from '../core/machine.ts';
 import { seededRandom } from '../core/random.ts';
 import type { EntryKind, RequestContext } from '../core/request-context.ts';
@@ -49,6 +50,7 @@ export class SibylCore implements ServingApi {
   readonly clock: Clock;
   readonly log: Logger;
   readonly config: ServerConfig;
+  readonly limits: InferenceLimits;
   /** Version of the server package (GET /v2, metrics, traces). */
   readonly serverVersion: string;
   /**
@@ -73,6 +75,7 @@ export class SibylCore implements ServingApi {
 
   constructor(config: ServerConfig, adapters: SibylCoreAdapters, clock: Clock, health: ComponentHealth, stores: { stateStore: StateStore; predictionStore: PredictionStore | undefined }) {
     this.config = config;
+    this.limits = config.limits;
     this.clock = clock;
     this.log = adapters.log;
     this.health = health;
@@ -170,8 +173,19 @@ export class SibylCore implements ServingApi {
   infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
     // Every entry's names pass the one rule here (NAME_INVALID), whichever frontend decoded them.
     const invalid = nameError(name, 'model or endpoint');
+    // (Not counted by name: a refused name never becomes a metric label.)
     if (invalid !== undefined) return Promise.reject(invalid);
-    return this.router.infer(name, selector, request, context);
+    try {
+      checkInferRequest(request, this.limits);
+    } catch (err) {
+      this.inference.rejected(name, selector, err as SibylError, context);
+      return Promise.reject(err as SibylError);
+    }
+    const limits = this.limits;
+    return this.router.infer(name, selector, request, context).then((response) => {
+      checkInferResponse(response, limits);
+      return response;
+    });
   }
 
   rejected(name: string, selector: VersionSelector, error: SibylError, context: RequestContext): void {
