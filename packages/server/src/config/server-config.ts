@@ -103,6 +103,13 @@ export const ServerConfigSchema = Type.Object(
           default: 67108864,
           description: 'Largest request body accepted; larger bodies get 413.',
         }),
+        maxInflatedBodyBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 2 ** 31 - 1,
+          default: 16777216,
+          description:
+            'Largest request body a gzip or deflate body may inflate to; more gets 413 BODY_TOO_LARGE as soon as the inflated bytes pass it (a decompression bomb is stopped there, holding at most this much). The smaller of it and http.bodyLimitBytes applies.',
+        }),
         maxHeaderBytes: Type.Integer({
           minimum: 1024,
           maximum: 1_048_576,

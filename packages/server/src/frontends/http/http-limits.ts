@@ -19,6 +19,8 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   requestReceiveTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Largest size a compressed body may inflate to (http.maxInflatedBodyBytes); bodyLimitBytes when absent. */
+  maxInflatedBodyBytes?: number;
   /** Largest request head (http.maxHeaderBytes); Node's default, 16 KiB, when absent. */
   maxHeaderBytes?: number;
 }
@@ -55,7 +57,7 @@ export const DEFAULT_BUDGET_SHARE = 16;
  * refuses a smaller explicit budget).
  */
 export function resolveHttpLimits(
-  http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes?: number },
+  http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes?: number; maxInflatedBodyBytes?: number },
   memoryBytes: number,
 ): HttpLimits {
   const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(bodyCostBytes(http.bodyLimitBytes, JSON_BODY), Math.floor(memoryBytes / DEFAULT_BUDGET_SHARE));
@@ -66,6 +68,7 @@ export function resolveHttpLimits(
     requestReceiveTimeoutMs: http.requestReceiveTimeoutMs,
     keepAliveTimeoutMs: http.keepAliveTimeoutMs,
     ...(http.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: http.maxHeaderBytes }),
+    ...(http.maxInflatedBodyBytes === undefined ? {} : { maxInflatedBodyBytes: http.maxInflatedBodyBytes }),
   };
 }
 
