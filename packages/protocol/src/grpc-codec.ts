@@ -104,14 +104,16 @@ const INT64_MAX = 2n ** 63n - 1n;
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-function int64Value(v: GrpcInt64): number | bigint {
+function int64Value(v: GrpcInt64, where: string, reason: ErrorReason): number | bigint {
   const n = Number(v);
-  return Number.isSafeInteger(n) ? n : BigInt(v);
+  if (Number.isSafeInteger(n)) return n;
+  if (typeof v === 'bigint' || (typeof v === 'string' && /^-?\d{1,20}$/.test(v))) return BigInt(v);
+  throw new SibylError(reason, `${where} is ${JSON.stringify(String(v).slice(0, 40))}; expected a 64-bit integer`);
 }
 
 /** InferParameter map → Parameters (64-bit integers beyond 2^53 as bigint). */
 export function parametersFromGrpc(map: GrpcParameters | undefined, path: string, reason: ErrorReason = 'PARAMETER_INVALID'): Parameters | undefined {
-  if (map === undefined) return undefined;
+  if (map === undefined || map === null) return undefined;
   const keys = Object.keys(map);
   if (keys.length > REQUEST_LIMITS.maxParameters) {
     const e = limitExceeded('keys', keys.length, REQUEST_LIMITS.maxParameters, path);
@@ -119,13 +121,15 @@ export function parametersFromGrpc(map: GrpcParameters | undefined, path: string
   }
   let out: Parameters | undefined;
   for (const key of keys) {
-    const p = map[key]!;
+    // A map entry without a value: protobuf decoders may give null or nothing.
+    const p = (map[key] ?? {}) as GrpcInferParameter;
     let v: ParameterValue;
+    if (typeof p !== 'object') throw new SibylError(reason, `${path}['${key}'] is not an InferParameter`);
     if (p.bool_param !== undefined) v = p.bool_param;
-    else if (p.int64_param !== undefined) v = int64Value(p.int64_param);
+    else if (p.int64_param !== undefined) v = int64Value(p.int64_param, `${path}['${key}'].int64_param`, reason);
     else if (p.string_param !== undefined) v = p.string_param;
     else if (p.double_param !== undefined) v = p.double_param;
-    else if (p.uint64_param !== undefined) v = int64Value(p.uint64_param);
+    else if (p.uint64_param !== undefined) v = int64Value(p.uint64_param, `${path}['${key}'].uint64_param`, reason);
     else throw new SibylError(reason, `${path}['${key}'] has no value; set one of bool_param, int64_param, string_param, double_param or uint64_param`);
     (out ??= {})[key] = v;
   }
