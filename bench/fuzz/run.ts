@@ -53,7 +53,7 @@ const v2Json = (): string =>
     id: 'r1',
     inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: irisRows(2).flat() }],
     outputs: chance(0.5) ? [{ name: 'probabilities', parameters: { binary_data: chance(0.5) } }] : undefined,
-    parameters: chance(0.3) ? { timeout: 100000, priority: 0 } : undefined,
+    parameters: chance(0.3) ? { timeout: 10_000_000, priority: 0 } : undefined,
   });
 function v2Binary(): { body: Buffer; headerLength: number } {
   const data = Buffer.from(new Float32Array(irisRows(2).flat()).buffer);
@@ -240,6 +240,7 @@ async function main(): Promise<void> {
   let sent = 0;
   let serverErrors = 0;
   let shed = 0;
+  let deadlines = 0;
   let transportErrors = 0;
   let crashed: number | null | undefined;
   void server.exited.then((code) => (crashed = code));
@@ -270,6 +271,14 @@ async function main(): Promise<void> {
             if (status === 503 && text.includes('"BODY_BUDGET_EXHAUSTED"')) {
               count(c.kind, '503 BODY_BUDGET_EXHAUSTED');
               shed += 1;
+              resolve();
+              return;
+            }
+            // The caller's own deadline (a mutated `timeout` parameter, in µs) passing: an answer
+            // to what it asked, counted on its own.
+            if (status === 504 && text.includes('"DEADLINE_EXCEEDED"') && c.body?.includes('timeout') === true) {
+              count(c.kind, '504 DEADLINE_EXCEEDED (client timeout parameter)');
+              deadlines += 1;
               resolve();
               return;
             }
@@ -387,6 +396,7 @@ async function main(): Promise<void> {
     statuses,
     serverErrors,
     bodyBudgetShed: shed,
+    clientDeadlinesExceeded: deadlines,
     transportErrors,
     crashed: crashedDuringRun,
     exitCodeAfterStop: exitCode,
@@ -417,6 +427,7 @@ The server: \`sibyl serve\` on 127.0.0.1 with the bundled example models and def
 | requests tried | ${sent} (${result.requestsPerSecond}/s over ${result.seconds} s, concurrency ${CONCURRENCY}, seed ${SEED}) |
 | by kind | ${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')} |
 | 5xx (and gRPC INTERNAL/UNKNOWN), load shedding excluded | ${serverErrors} |
+| 504 DEADLINE_EXCEEDED for a request whose own \`timeout\` parameter passed | ${deadlines} |
 | 503 BODY_BUDGET_EXHAUSTED with Retry-After (the body budget shedding while bombs hold it) | ${shed} |
 | crashes (server exited during the run) | ${result.crashed ? 1 : 0} |
 | live after the run (a valid inference answered 200) | ${liveAfter ? 'yes' : 'NO'} |
