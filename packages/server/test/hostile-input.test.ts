@@ -164,3 +164,40 @@ describe('hostile inputs (issue 15): a 4xx quickly, the server live, RSS bounded
     await expectLive();
   });
 });
+
+describe('limits on answers and reserved parameters (limits.*)', () => {
+  let small: SibylServer;
+  beforeAll(async () => {
+    small = await createTestServer(repo, {
+      runtime: new ScriptedRuntime(),
+      limits: { maxTensorElements: 1000, maxRequestElements: 1500, maxBytesElementBytes: 16, maxResponseBytes: 1024 },
+    });
+  });
+  afterAll(async () => {
+    await small?.shutdown();
+  });
+  const infer = (body: unknown) => small.http.inject({ method: 'POST', url: '/v2/models/m/infer', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+  it('an answer over limits.maxResponseBytes is 400 RESPONSE_TOO_LARGE naming the limit, not sent', async () => {
+    const ok = await infer({ inputs: [{ name: 'x', datatype: 'FP32', shape: [256, 1], data: Array(256).fill(1) }] });
+    expect(ok.statusCode).toBe(200);
+    const big = await infer({ inputs: [{ name: 'x', datatype: 'FP32', shape: [300, 1], data: Array(300).fill(1) }] });
+    expect(big.statusCode).toBe(400);
+    expect(big.json()).toMatchObject({ reason: 'RESPONSE_TOO_LARGE' });
+    expect(big.json().error).toContain('1200 bytes of output data; at most 1024 are sent (limits.maxResponseBytes)');
+  });
+
+  it('configured element limits apply in the decoder, naming them', async () => {
+    const res = await infer({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1001, 1], data: Array(1001).fill(1) }] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ reason: 'REQUEST_LIMIT_EXCEEDED' });
+    expect(res.json().error).toContain('at most 1000 elements per tensor are accepted (limits.maxTensorElements)');
+  });
+
+  it('request parameters named sibyl_* are refused (they are the server\'s, in answers)', async () => {
+    const res = await infer({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }], parameters: { sibyl_variant: 'candidate' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ reason: 'PARAMETER_INVALID' });
+    expect(res.json().error).toContain('parameters.sibyl_variant is reserved');
+  });
+});
