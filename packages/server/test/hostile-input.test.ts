@@ -171,7 +171,20 @@ describe('limits on answers and reserved parameters (limits.*)', () => {
     small = await createTestServer(repo, {
       runtime: new ScriptedRuntime(),
       limits: { maxTensorElements: 1000, maxRequestElements: 1500, maxBytesElementBytes: 16, maxResponseBytes: 1024 },
+      http: { maxHeaderBytes: 2048 },
     });
+    await small.http.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  it('a request head over http.maxHeaderBytes is 431 HEADERS_TOO_LARGE naming the limit and its value', async () => {
+    const { port: smallPort } = small.http.server.address() as { port: number };
+    const ok = await fetch(`http://127.0.0.1:${smallPort}/v2/health/live`, { headers: { 'x-filler': 'f'.repeat(1500) } });
+    expect(ok.status).toBe(200);
+    const res = await fetch(`http://127.0.0.1:${smallPort}/v2/health/live`, { headers: { 'x-filler': 'f'.repeat(3000) } });
+    expect(res.status).toBe(431);
+    const body = (await res.json()) as { reason: string; error: string };
+    expect(body.reason).toBe('HEADERS_TOO_LARGE');
+    expect(body.error).toContain('limit of 2048 bytes (http.maxHeaderBytes)');
   });
   afterAll(async () => {
     await small?.shutdown();
