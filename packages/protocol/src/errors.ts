@@ -173,7 +173,7 @@ export const REASONS = {
   CLASSIFICATION_INVALID: { code: 'INVALID_ARGUMENT', summary: "an output's classification parameter is not a positive count, or the output is not numeric" },
   PARAMETER_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a request parameter has a value of the wrong type or range' },
   BYTES_NOT_TEXT: { code: 'INVALID_ARGUMENT', summary: 'BYTES data that is not valid UTF-8 was asked for as JSON, which carries BYTES as text only; ask for binary data (binary_data_output) instead' },
-  REQUEST_LIMIT_EXCEEDED: { code: 'INVALID_ARGUMENT', summary: 'the request has more inputs, outputs, parameters, shape dimensions or name characters than the protocol accepts' },
+  REQUEST_LIMIT_EXCEEDED: { code: 'INVALID_ARGUMENT', summary: 'the request has more inputs, outputs, parameters, shape dimensions, name characters, tensor elements (per tensor or in all) or bytes in a BYTES element than the server accepts' },
   INVALID_VERSION: { code: 'INVALID_ARGUMENT', summary: 'a version in the path is neither a positive integer nor a label name' },
   LABEL_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a label name is not valid, or a label is set to a version that cannot serve' },
   STATE_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a state snapshot to restore is not one that sibyl snapshot writes' },
@@ -249,6 +249,8 @@ export const REASONS = {
   HOST_REFUSED: { code: 'PERMISSION_DENIED', summary: "the Host header names none of the server's configured names (DNS rebinding)", httpStatus: 421 },
   PATH_NOT_ALLOWED: { code: 'PERMISSION_DENIED', summary: "a file, folder or connection named over the network is outside the server's configured roots and connections" },
   NAME_INVALID: { code: 'INVALID_ARGUMENT', summary: 'a model, version, label or endpoint name is not allowed (empty, too long, a path separator, "." or "..", control characters)' },
+  // A hard limit on the answer (limits.maxResponseBytes): the caller asked for more rows or outputs than one answer may carry.
+  RESPONSE_TOO_LARGE: { code: 'INVALID_ARGUMENT', summary: "the model's answer is larger than the server sends for one request (limits.maxResponseBytes); send fewer rows per request" },
   ENDPOINT_SHADOWS_MODEL: { code: 'ALREADY_EXISTS', summary: "an endpoint would take the name of a model in the repository, and the configuration does not allow it (endpoints.<name>.replacesModel)" },
   // Client side: the server's answer could not be read.
   MALFORMED_RESPONSE: { code: 'INTERNAL', summary: 'the response body is not valid JSON or not an inference response' },

@@ -11,7 +11,7 @@ import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, ParameterValue, Parameters, RequestedOutput, Tensor } from './infer.ts';
 import { INT_RANGE, checkTensorData } from './json-data.ts';
-import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { countBytesElements, countTensorElements, limitExceeded, REQUEST_LIMITS, type ElementLimits } from './request-limits.ts';
 import { checkRequestId } from './request-id.ts';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.ts';
 
@@ -104,14 +104,16 @@ const INT64_MAX = 2n ** 63n - 1n;
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-function int64Value(v: GrpcInt64): number | bigint {
+function int64Value(v: GrpcInt64, where: string, reason: ErrorReason): number | bigint {
   const n = Number(v);
-  return Number.isSafeInteger(n) ? n : BigInt(v);
+  if (Number.isSafeInteger(n)) return n;
+  if (typeof v === 'bigint' || (typeof v === 'string' && /^-?\d{1,20}$/.test(v))) return BigInt(v);
+  throw new SibylError(reason, `${where} is ${JSON.stringify(String(v).slice(0, 40))}; expected a 64-bit integer`);
 }
 
 /** InferParameter map → Parameters (64-bit integers beyond 2^53 as bigint). */
 export function parametersFromGrpc(map: GrpcParameters | undefined, path: string, reason: ErrorReason = 'PARAMETER_INVALID'): Parameters | undefined {
-  if (map === undefined) return undefined;
+  if (map === undefined || map === null) return undefined;
   const keys = Object.keys(map);
   if (keys.length > REQUEST_LIMITS.maxParameters) {
     const e = limitExceeded('keys', keys.length, REQUEST_LIMITS.maxParameters, path);
@@ -119,13 +121,15 @@ export function parametersFromGrpc(map: GrpcParameters | undefined, path: string
   }
   let out: Parameters | undefined;
   for (const key of keys) {
-    const p = map[key]!;
+    // A map entry without a value: protobuf decoders may give null or nothing.
+    const p = (map[key] ?? {}) as GrpcInferParameter;
     let v: ParameterValue;
+    if (typeof p !== 'object') throw new SibylError(reason, `${path}['${key}'] is not an InferParameter`);
     if (p.bool_param !== undefined) v = p.bool_param;
-    else if (p.int64_param !== undefined) v = int64Value(p.int64_param);
+    else if (p.int64_param !== undefined) v = int64Value(p.int64_param, `${path}['${key}'].int64_param`, reason);
     else if (p.string_param !== undefined) v = p.string_param;
     else if (p.double_param !== undefined) v = p.double_param;
-    else if (p.uint64_param !== undefined) v = int64Value(p.uint64_param);
+    else if (p.uint64_param !== undefined) v = int64Value(p.uint64_param, `${path}['${key}'].uint64_param`, reason);
     else throw new SibylError(reason, `${path}['${key}'] has no value; set one of bool_param, int64_param, string_param, double_param or uint64_param`);
     (out ??= {})[key] = v;
   }
@@ -155,6 +159,12 @@ interface TensorSide {
   /** Reason of every error about the message's shape or data. */
   malformed: ErrorReason;
   data: ErrorReason;
+}
+
+/** Elements of a request's tensors so far (REQUEST_LIMITS.maxRequestElements). */
+interface ElementCounter {
+  elements: number;
+  readonly limits: ElementLimits | undefined;
 }
 
 const REQUEST_SIDE: TensorSide = { role: 'input', malformed: 'MALFORMED_REQUEST', data: 'INPUT_DATA_MISMATCH' };
@@ -233,7 +243,7 @@ function typedFromContents(datatype: Datatype, contents: GrpcTensorContents | un
   }
 }
 
-function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: string, i: number, side: TensorSide): Tensor {
+function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: string, i: number, side: TensorSide, counter?: ElementCounter): Tensor {
   const name = wire.name;
   if (typeof name !== 'string' || name === '') throw new SibylError(side.malformed, `${list}[${i}].name is empty; expected the tensor's name`);
   if (name.length > REQUEST_LIMITS.maxNameLength) throw overLimit(side, 'characters', name.length, REQUEST_LIMITS.maxNameLength, `${list}[${i}].name`);
@@ -243,6 +253,7 @@ function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: str
     throw new SibylError(side.malformed, `${label} has datatype ${JSON.stringify(datatype ?? '')}; expected one of BOOL, UINT8…UINT64, INT8…INT64, FP16, BF16, FP32, FP64, BYTES`);
   }
   const shape = readShape(wire.shape, label, side);
+  if (counter !== undefined) counter.elements = countTensorElements(counter.elements, shape, label, counter.limits);
   let count = 1;
   for (const d of shape) count *= d;
   let data: TensorData;
@@ -261,7 +272,7 @@ function tensorFromGrpc(wire: GrpcTensor, raw: Uint8Array | undefined, list: str
   return tensor;
 }
 
-function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | undefined, list: string, rawList: string, side: TensorSide): Tensor[] {
+function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | undefined, list: string, rawList: string, side: TensorSide, limits?: ElementLimits): Tensor[] {
   const tensors = wires ?? [];
   const limit = side === REQUEST_SIDE ? REQUEST_LIMITS.maxInputs : REQUEST_LIMITS.maxOutputs;
   if (tensors.length > limit) throw overLimit(side, list, tensors.length, limit, side === REQUEST_SIDE ? 'ModelInferRequest' : 'ModelInferResponse');
@@ -279,7 +290,8 @@ function tensorsFromGrpc(wires: GrpcTensor[] | undefined, raws: Uint8Array[] | u
       if (count > 0) bytesElements = countBytesElements(bytesElements, count, `inputs[${i}] '${t.name ?? ''}'`);
     });
   }
-  return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side));
+  const counter: ElementCounter | undefined = side === REQUEST_SIDE ? { elements: 0, limits } : undefined;
+  return tensors.map((t, i) => tensorFromGrpc(t, useRaw ? raws[i] : undefined, list, i, side, counter));
 }
 
 /** Typed contents of a tensor whose data has already been checked against its datatype. */
@@ -342,11 +354,11 @@ export interface GrpcInferTarget {
  * or datatype, a typed field that does not belong to the datatype, FP16/BF16 not raw),
  * PARAMETER_INVALID, INPUT_DUPLICATE.
  */
-export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?: { allowNoInputs?: (model: string) => boolean }): GrpcInferTarget {
+export function decodeGrpcInferRequest(message: GrpcModelInferRequest, options?: { allowNoInputs?: (model: string) => boolean; elementLimits?: ElementLimits }): GrpcInferTarget {
   const model = message.model_name ?? '';
   if (model === '') throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.model_name is empty; expected the name of a model');
   if ((message.inputs?.length ?? 0) === 0 && options?.allowNoInputs?.(model) !== true) throw new SibylError('MALFORMED_REQUEST', 'ModelInferRequest.inputs is empty; expected at least one input tensor');
-  const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE);
+  const inputs = tensorsFromGrpc(message.inputs, message.raw_input_contents, 'inputs', 'raw_input_contents', REQUEST_SIDE, options?.elementLimits);
   const seen = new Map<string, number>();
   for (let i = 0; i < inputs.length; i++) {
     const j = seen.get(inputs[i]!.name);

@@ -82,9 +82,11 @@ export { withTimeoutParameter } from './deadline-parameter.ts';
 
 export { checkGrpcInferRequestWire } from './grpc-wire-limits.ts';
 
-export { REQUEST_LIMITS, countBytesElements, limitExceeded } from './request-limits.ts';
+export { REQUEST_LIMITS, countBytesElements, countTensorElements, limitExceeded, type ElementLimits } from './request-limits.ts';
 
 export { MAX_REQUEST_ID_LENGTH } from './request-id.ts';
+
+export { MAX_NAME_LENGTH, NAME_RULE, checkName, nameError, nameProblem, type NameKind } from './names.ts';
 
 export { MAX_LOOKUP_KEYS } from './management.ts';
 export type {

@@ -255,7 +255,17 @@ describe('decodeInferRequest', () => {
     });
 
     it('does not allocate what the shape claims before counting the data', () => {
-      expectError(() => decodeInferRequest(body({ shape: [1e9, 1e9], data: [1] })), 'INPUT_DATA_MISMATCH', 'which holds 1000000000000000000 elements, but data has 1');
+      expectError(() => decodeInferRequest(body({ shape: [4096, 4096], data: [1] })), 'INPUT_DATA_MISMATCH', 'which holds 16777216 elements, but data has 1');
+      // Past the element limit, the shape alone is refused, naming the limit.
+      expectError(() => decodeInferRequest(body({ shape: [1e9, 1e9], data: [1] })), 'REQUEST_LIMIT_EXCEEDED', '1000000000000000000 elements; at most 67108864 elements per tensor are accepted (limits.maxTensorElements)');
+    });
+
+    it('applies the element limits it is given, per tensor and per request', () => {
+      const limits = { maxTensorElements: 4, maxRequestElements: 6 };
+      expect(decodeInferRequest(body({ shape: [2, 2], data: [1, 2, 3, 4] }), undefined, { elementLimits: limits }).inputs[0]!.shape).toEqual([2, 2]);
+      expectError(() => decodeInferRequest(body({ shape: [5], data: [1, 2, 3, 4, 5] }), undefined, { elementLimits: limits }), 'REQUEST_LIMIT_EXCEEDED', 'at most 4 elements per tensor');
+      const two = JSON.stringify({ inputs: [{ name: 'a', datatype: 'FP32', shape: [4], data: [1, 2, 3, 4] }, { name: 'b', datatype: 'FP32', shape: [3], data: [1, 2, 3] }] });
+      expectError(() => decodeInferRequest(two, undefined, { elementLimits: limits }), 'REQUEST_LIMIT_EXCEEDED', "inputs up to input 'b' have 7 elements; at most 6 elements per request");
     });
 
     it.each([

@@ -9,7 +9,7 @@ import type { Datatype, TensorData } from './datatypes.ts';
 import { SibylError } from './errors.ts';
 import type { ErrorReason } from './errors.ts';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from './infer.ts';
-import { countBytesElements, limitExceeded, REQUEST_LIMITS } from './request-limits.ts';
+import { countBytesElements, countTensorElements, limitExceeded, REQUEST_LIMITS, type ElementLimits } from './request-limits.ts';
 import { checkTensorData, describeValue, kindOf, NEED_LOSSLESS, readJsonData, writeJsonData } from './json-data.ts';
 import type { DataContext } from './json-data.ts';
 import { checkRequestId } from './request-id.ts';
@@ -30,6 +30,9 @@ interface ReadState {
   offset: number;
   /** BYTES elements in the request's tensors so far (REQUEST_LIMITS.maxBytesElements; requests only). */
   bytesElements: number;
+  /** Elements of the request's tensors so far, and their limits (requests only). */
+  elements?: number;
+  elementLimits?: ElementLimits;
 }
 
 const ALLOWED_DATATYPES = DATATYPES.join(', ');
@@ -215,6 +218,7 @@ function readTensor(raw: unknown, list: 'inputs' | 'outputs', i: number, st: Rea
   const kind = list === 'inputs' ? 'input' : 'output';
   let count = 1;
   for (let d = 0; d < shape.length; d++) count *= shape[d]!;
+  if (!st.response) st.elements = countTensorElements(st.elements ?? 0, shape, `${kind} '${name}'`, st.elementLimits);
   if (datatype === 'BYTES' && !st.response) st.bytesElements = countBytesElements(st.bytesElements, count, `${kind} '${name}'`);
 
   let data: TensorData;
@@ -279,10 +283,13 @@ function checkTailConsumed(st: ReadState, list: string): void {
 export interface DecodeRequestOptions {
   /** Accept a request without inputs (`inputs` missing or empty), for endpoints that answer by key (hybrid). Default: false. */
   allowNoInputs?: boolean;
+  /** Elements per tensor and per request. Default: REQUEST_LIMITS'. */
+  elementLimits?: ElementLimits;
 }
 
 function readRequest(root: unknown, st: ReadState, options?: DecodeRequestOptions): InferRequest {
   if (!isObject(root)) throw fail(st, 'MALFORMED_REQUEST', `request body is ${kindOf(root)}; expected a JSON object (an inference request)`);
+  st.elementLimits = options?.elementLimits;
   const rawInputs = options?.allowNoInputs === true && (root.inputs === undefined || root.inputs === null) ? [] : root.inputs;
   if (!Array.isArray(rawInputs) || (rawInputs.length === 0 && options?.allowNoInputs !== true)) {
     const got = rawInputs === undefined ? 'missing' : Array.isArray(rawInputs) ? 'empty' : kindOf(rawInputs);

@@ -31,6 +31,14 @@ export const REQUEST_LIMITS = Object.freeze({
    * 262,144 token ids (64 × 4096) still fit, and raw_input_contents carries any size cheaply.
    */
   maxTypedInt64Elements: 262_144,
+  /**
+   * Elements of one input tensor (the product of its shape), checked before its data is read or
+   * any array allocated: 2^26, what the default 64 MiB body holds at one byte per element.
+   * Servers may configure less (limits.maxTensorElements in Sibyl's sibyl.yaml).
+   */
+  maxTensorElements: 67_108_864,
+  /** Elements of all input tensors of one request together (limits.maxRequestElements). */
+  maxRequestElements: 67_108_864,
   /** Characters of a tensor's name (an ONNX name like `StatefulPartitionedCall/model/dense_3/BiasAdd:0` has ~50). */
   maxNameLength: 1024,
 });
@@ -44,6 +52,38 @@ export function countBytesElements(total: number, count: number, label: string):
   const sum = total + count;
   if (sum > REQUEST_LIMITS.maxBytesElements) {
     throw limitExceeded('BYTES elements', sum, REQUEST_LIMITS.maxBytesElements, total === 0 ? label : `the request up to ${label}`);
+  }
+  return sum;
+}
+
+/** The element limits a decoder applies (REQUEST_LIMITS' unless the server configures lower ones). */
+export interface ElementLimits {
+  readonly maxTensorElements: number;
+  readonly maxRequestElements: number;
+}
+
+/**
+ * Adds the elements of a tensor of `shape` (`label`: `input 'x'`) to `total` (the request's so
+ * far) and returns the new total. Pure arithmetic on the shape: call it before reading the data.
+ * @throws REQUEST_LIMIT_EXCEEDED naming the limit and its value.
+ */
+export function countTensorElements(total: number, shape: readonly number[], label: string, limits: ElementLimits = REQUEST_LIMITS): number {
+  let count = 1;
+  for (let d = 0; d < shape.length; d++) count *= shape[d]!;
+  if (count > limits.maxTensorElements) {
+    throw new SibylError(
+      'REQUEST_LIMIT_EXCEEDED',
+      `${label} has shape [${shape.join(',')}], ${count} elements; at most ${limits.maxTensorElements} elements per tensor are accepted (limits.maxTensorElements); send fewer rows per request`,
+      { details: { limit: limits.maxTensorElements, count, name: 'limits.maxTensorElements' } },
+    );
+  }
+  const sum = total + count;
+  if (sum > limits.maxRequestElements) {
+    throw new SibylError(
+      'REQUEST_LIMIT_EXCEEDED',
+      `the request's inputs up to ${label} have ${sum} elements; at most ${limits.maxRequestElements} elements per request are accepted (limits.maxRequestElements); send fewer rows per request`,
+      { details: { limit: limits.maxRequestElements, count: sum, name: 'limits.maxRequestElements' } },
+    );
   }
   return sum;
 }

@@ -173,6 +173,25 @@ describe('model RPCs', () => {
     expect((await failure(call('ModelReady', { name: '' }))).code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
+  it('names that would leave the model repository are INVALID_ARGUMENT (NAME_INVALID) on every RPC that takes one', async () => {
+    const input = { name: 'input', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } };
+    for (const [method, request] of [
+      ['ModelReady', { name: '../linear' }],
+      ['ModelMetadata', { name: '..' }],
+      ['ModelStatistics', { name: 'a\\b' }],
+      ['ModelInfer', { model_name: '../../etc/passwd', inputs: [input] }],
+      ['RepositoryModelLoad', { model_name: '../x' }],
+      ['RepositoryModelUnload', { model_name: 'a\u0000b' }],
+    ] as const) {
+      const err = await failure(call(method, request));
+      expect(err.code, method).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details, method).toMatch(/name .* (contains|is '\.\.')/);
+    }
+    // A version is a number or a label name, never a path.
+    const version = await failure(call('ModelInfer', { model_name: 'linear', model_version: '../1', inputs: [input] }));
+    expect(version.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
   it('a label stands where the version goes (model_version "stable", "canary"), and an endpoint name where the model goes', async () => {
     const request = (version: string) => ({ model_name: 'labelled', model_version: version, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } }] });
     expect(await call('ModelInfer', request('stable'))).toMatchObject({ model_version: '1' });

@@ -5,6 +5,7 @@
 // compiled again anywhere (resume, jobs started through the API or by a schedule).
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
+import { NAME_RULE, nameProblem } from '@sibyl/protocol';
 import { fieldDefault } from './schema-defaults.ts';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 import { readYamlFile } from './yaml-file.ts';
@@ -252,6 +253,10 @@ export function compileBatchJob(
 
   const t = doc.target;
   let target: BatchTarget | undefined;
+  for (const field of ['model', 'endpoint', 'label'] as const) {
+    const problem = t[field] === undefined ? undefined : nameProblem(t[field]);
+    if (problem !== undefined) problems.push({ path: `target.${field}`, message: `${problem}; ${NAME_RULE}` });
+  }
   if ((t.model === undefined) === (t.endpoint === undefined)) {
     problems.push({ path: 'target', message: 'expected exactly one of model (with an optional version or label) or endpoint' });
   } else if (t.endpoint !== undefined) {

@@ -166,7 +166,7 @@ describe('server config precedence: flags > environment > file > defaults', () =
       compileServerConfig({ defaults, file: { path: '/etc/sibyl.yaml', document: { logLevel: 'loud', htp: {} } }, env: {}, flags: {} }),
     ).split('\n');
     expect(lines.sort()).toEqual([
-      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, shutdownGracePeriodMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, batch, sandbox, predictionLog, schedules, predictionStore, rateLimits, tls, auth, allowUnauthenticated, audit, management',
+      '/etc/sibyl.yaml: htp: unknown field; allowed fields here: modelRepository, host, logLevel, drainTimeoutMs, shutdownGracePeriodMs, requestTimeoutMs, modelControlMode, repositoryPollIntervalMs, loadModels, maxLoadedModels, memoryBudgetBytes, modelLoadConcurrency, stateStore, responseCache, endpoints, http, grpc, accessLog, metrics, batch, sandbox, predictionLog, schedules, limits, predictionStore, rateLimits, tls, auth, allowUnauthenticated, audit, management',
       '/etc/sibyl.yaml: logLevel: "loud" is not allowed; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ]);
   });

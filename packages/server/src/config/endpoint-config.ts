@@ -3,7 +3,7 @@
 // the management API (PUT /v1/endpoints/{e}); compileEndpointConfig turns a document into frozen
 // options with every cross-field rule checked and named.
 import Type, { type Static } from 'typebox';
-import { DATATYPES, decodeInferRequest } from '@sibyl/protocol';
+import { DATATYPES, NAME_RULE, decodeInferRequest, nameProblem } from '@sibyl/protocol';
 import { ConfigError, validateConfig, type ConfigProblem } from './validate.ts';
 
 const modelField = Type.String({ minLength: 1, description: 'Model name in the repository.' });
@@ -271,6 +271,10 @@ const POLICIES = ['target', 'split', 'canary', 'blueGreen', 'cascade', 'hybrid']
 
 function target(t: { model: string; version?: number; label?: string }, path: string, problems: ConfigProblem[]): Target {
   if (t.version !== undefined && t.label !== undefined) problems.push({ path, message: 'sets both version and label; expected one of them, or neither for the default route' });
+  for (const field of ['model', 'label'] as const) {
+    const problem = t[field] === undefined ? undefined : nameProblem(t[field]);
+    if (problem !== undefined) problems.push({ path: `${path}.${field}`, message: `${problem}; ${NAME_RULE}` });
+  }
   return Object.freeze({ model: t.model, ...(t.version === undefined ? {} : { version: t.version }), ...(t.label === undefined ? {} : { label: t.label }) });
 }
 
@@ -282,6 +286,8 @@ function target(t: { model: string; version?: number; label?: string }, path: st
 export function compileEndpointConfig(name: string, document: unknown, source: string): EndpointConfig {
   const doc = validateConfig<EndpointConfigDocument>(EndpointConfigSchema, document ?? {}, source);
   const problems: ConfigProblem[] = [];
+  const nameInvalid = nameProblem(name);
+  if (nameInvalid !== undefined) problems.push({ path: '', message: `the endpoint name ${nameInvalid}; ${NAME_RULE}` });
   const set = POLICIES.filter((p) => doc[p] !== undefined);
   if (set.length > 1) problems.push({ path: '', message: `sets ${set.join(' and ')}; an endpoint has one traffic policy: target, split, canary, blueGreen, cascade or hybrid` });
   let policy: TrafficPolicy;

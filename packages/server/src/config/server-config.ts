@@ -4,6 +4,7 @@
 import type { LogLevel } from '@sibyl/protocol';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { compileEndpointConfigs, EndpointConfigSchema, type EndpointConfig } from './endpoint-config.ts';
+import { LimitsSchema } from './limits-config.ts';
 import { PredictionLogServerSchema } from './prediction-log-config.ts';
 import { ALLOW_UNAUTHENTICATED_DESCRIPTION, AuditConfigSchema, AuthConfigSchema, ManagementConfigSchema } from './auth-config.ts';
 import { SchedulesSchema, scheduleProblems } from './schedule-config.ts';
@@ -104,6 +105,19 @@ export const ServerConfigSchema = Type.Object(
           maximum: 2 ** 31 - 1,
           default: 67108864,
           description: 'Largest request body accepted; larger bodies get 413.',
+        }),
+        maxInflatedBodyBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 2 ** 31 - 1,
+          default: 16777216,
+          description:
+            'Largest request body a gzip or deflate body may inflate to; more gets 413 BODY_TOO_LARGE as soon as the inflated bytes pass it (a decompression bomb is stopped there, holding at most this much). The smaller of it and http.bodyLimitBytes applies.',
+        }),
+        maxHeaderBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 1_048_576,
+          default: 16384,
+          description: "Largest request head (request line and headers together) accepted, in bytes; a larger one gets 431 HEADERS_TOO_LARGE and its connection is closed. Node's --max-http-header-size.",
         }),
         corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
@@ -219,6 +233,7 @@ export const ServerConfigSchema = Type.Object(
     ),
     predictionLog: PredictionLogServerSchema,
     schedules: SchedulesSchema,
+    limits: LimitsSchema,
     predictionStore: PredictionStoreConfigSchema,
     rateLimits: RateLimitsSchema,
     tls: TlsConfigSchema,
@@ -429,6 +444,7 @@ export const ServerConfigFileSchema = Type.Object(
     auth: partialSection(ServerConfigSchema.properties.auth),
     audit: partialSection(ServerConfigSchema.properties.audit),
     management: partialSection(ServerConfigSchema.properties.management),
+    limits: partialSection(ServerConfigSchema.properties.limits),
   },
   { additionalProperties: false, title: 'Sibyl server configuration (sibyl.yaml)' },
 );
@@ -516,5 +532,6 @@ function frozen(config: ServerConfig): ServerConfig {
     auth: Object.freeze({ ...config.auth }),
     audit: Object.freeze({ ...config.audit }),
     management: Object.freeze({ ...config.management }),
+    limits: Object.freeze({ ...config.limits }),
   });
 }

@@ -117,7 +117,16 @@ export function checkAgainstSchema(schema: TSchema, value: unknown): ConfigProbl
   const problems = new Map<string, ConfigProblem>();
   for (const error of Value.Errors(schema, value)) {
     const pointer = error.instancePath;
-    if (error.keyword === 'boolean') continue; // reported by the additionalProperties error of the parent
+    if (error.keyword === 'boolean') {
+      // An unknown field (the `false` schema of additionalProperties). Reported here as well as by
+      // the parent's additionalProperties error: TypeBox yields only the first few errors, and a
+      // document with many unknown fields may yield nothing else.
+      const cut = pointer.lastIndexOf('/');
+      const parent = schemaAt(schema as Json, pointer.slice(0, cut));
+      const path = fieldPath(pointer);
+      problems.set(path, { path, message: `unknown field; allowed fields here: ${Object.keys((parent?.properties as Json | undefined) ?? {}).join(', ')}` });
+      continue;
+    }
     if (error.keyword === 'additionalProperties') {
       const parent = schemaAt(schema as Json, pointer);
       const allowed = Object.keys((parent?.properties as Json | undefined) ?? {});
@@ -141,6 +150,8 @@ export function checkAgainstSchema(schema: TSchema, value: unknown): ConfigProbl
     const expected = sub === undefined ? error.message : describeSchema(sub);
     problems.set(path, { path, message: `${preview(valueAt(value, pointer))} is not allowed; expected ${expected}` });
   }
+  // Never valid without a problem to say so (TypeBox's error list is capped).
+  if (problems.size === 0 && !Value.Check(schema, value)) problems.set('', { path: '', message: 'is not a valid document for this schema' });
   return [...problems.values()];
 }
 

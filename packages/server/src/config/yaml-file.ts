@@ -15,8 +15,17 @@ export function parseYaml(text: string, source: string): unknown {
       }),
     );
   }
-  return doc.toJS() as unknown;
+  try {
+    // Aliases are bounded (a "billion laughs" document is refused), and an alias without its
+    // anchor is the author's error, not a crash.
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '', message: `${(err as Error).message.split('\n')[0]}` }]);
+  }
 }
+
+/** Alias expansions a document may make (the yaml library's default): configs need a handful. */
+const MAX_ALIAS_COUNT = 100;
 
 /** Reads and parses a YAML file. @throws ConfigError when it cannot be read or parsed. */
 export async function readYamlFile(path: string): Promise<unknown> {

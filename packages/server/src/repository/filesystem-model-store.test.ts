@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { modelStoreContract } from '../testing/model-store-contract.ts';
-import { FilesystemModelStore } from './filesystem-model-store.ts';
+import { FilesystemModelStore, pathInside } from './filesystem-model-store.ts';
+import { describe, expect, it } from 'vitest';
 
 modelStoreContract('filesystem', {
   open: async () => {
@@ -26,4 +27,25 @@ modelStoreContract('filesystem', {
       close: () => rm(root, { recursive: true, force: true }),
     };
   },
+});
+
+describe('pathInside and names (defence in depth)', () => {
+  it.each([['..'], ['../etc'], ['a/../../x'], ['/etc/passwd'], ['a\u0000b']])('FilesystemModelStore.model refuses %j with NAME_INVALID', async (name) => {
+    const store = new FilesystemModelStore(os.tmpdir());
+    await expect(store.model(name)).rejects.toMatchObject({ reason: 'NAME_INVALID' });
+    await expect(store.readArtifact(name, 1)).rejects.toMatchObject({ reason: 'NAME_INVALID' });
+  });
+
+  it.each([
+    ['/repo', ['iris'], true],
+    ['/repo', ['iris', '1', 'model.onnx'], true],
+    ['/repo', ['..', 'etc'], false],
+    ['/repo', ['.'], false],
+    ['/repo', ['a', '..', '..', 'repo2'], false],
+    ['/repo', ['/etc/passwd'], false],
+    ['/repo/', ['x'], true],
+  ])('pathInside(%j, %j) stays inside: %s', (root, parts, inside) => {
+    if (inside) expect(pathInside(root, ...parts)).toBe(path.join(root, ...parts));
+    else expect(() => pathInside(root, ...parts)).toThrow(expect.objectContaining({ reason: 'NAME_INVALID' }));
+  });
 });

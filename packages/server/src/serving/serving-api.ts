@@ -7,6 +7,7 @@ import type { InferRequest, InferResponse, SibylError } from '@sibyl/protocol';
 import type { BatchJobManager } from '../batch/job-manager.ts';
 import type { BatchScheduler } from '../batch/schedules.ts';
 import type { Clock } from '../core/clock.ts';
+import type { InferenceLimits } from '../core/inference-limits.ts';
 import type { EntryKind, RequestContext } from '../core/request-context.ts';
 import type { ModelManager, VersionSelector } from '../models/model-manager.ts';
 import type { DriftMonitor } from '../observability/drift/drift-monitor.ts';
@@ -60,6 +61,8 @@ export interface ServingApi {
   answersByKey(name: string, selector: VersionSelector): boolean;
   /** The model and selector whose metadata and readiness `name` stands for. */
   targetOf(name: string, selector: VersionSelector): { model: string; selector: VersionSelector };
+  /** The hard limits on requests and answers (limits.*): decoders apply the element limits before allocating. */
+  readonly limits: InferenceLimits;
   /** A request context for a request arriving now through `entry` (the one each entry makes per request). */
   newContext(entry: EntryKind, init?: RequestContextInit): RequestContext;
   /** Requests between infer() and their answer. */

@@ -6,7 +6,7 @@
 // process concerns (ports, signals, shutdown choreography) stay with whoever embeds the core
 // (server.ts, the CLI, an application).
 import { randomUUID } from 'node:crypto';
-import type { SibylError, InferRequest, InferResponse } from '@sibyl/protocol';
+import { checkName, nameError, type SibylError, type InferRequest, type InferResponse } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import { BatchJobManager } from '../batch/job-manager.ts';
 import { BatchScheduler } from '../batch/schedules.ts';
@@ -15,6 +15,7 @@ import { compileConfiguredEndpoints } from '../config/endpoint-config.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import { ComponentHealth } from '../core/component-health.ts';
+import { checkInferRequest, checkInferResponse, type InferenceLimits } from '../core/inference-limits.ts';
 import { readMachineInfo } from '../core/machine.ts';
 import { seededRandom } from '../core/random.ts';
 import type { EntryKind, RequestContext } from '../core/request-context.ts';
@@ -50,6 +51,7 @@ export class SibylCore implements ServingApi {
   readonly clock: Clock;
   readonly log: Logger;
   readonly config: ServerConfig;
+  readonly limits: InferenceLimits;
   /** Version of the server package (GET /v2, metrics, traces). */
   readonly serverVersion: string;
   /**
@@ -76,6 +78,7 @@ export class SibylCore implements ServingApi {
 
   constructor(config: ServerConfig, adapters: SibylCoreAdapters, clock: Clock, health: ComponentHealth, stores: { stateStore: StateStore; predictionStore: PredictionStore | undefined }) {
     this.config = config;
+    this.limits = config.limits;
     this.clock = clock;
     this.log = adapters.log;
     this.health = health;
@@ -181,11 +184,21 @@ export class SibylCore implements ServingApi {
    * a context of entry `batch` that comes through here is not limited either.
    */
   infer(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
-    const limits = this.rateLimits;
-    if (limits === undefined || context.entry === 'batch') return this.router.infer(name, selector, request, context);
-    const refused = limits.admit(name, context.principal);
-    if (refused === undefined) return this.router.infer(name, selector, request, context);
-    if (refused instanceof Promise) return refused.then((r) => (r === undefined ? this.router.infer(name, selector, request, context) : this.refuse(name, selector, r, context)));
+    // Every entry's names pass the one rule here (NAME_INVALID), whichever frontend decoded them.
+    const invalid = nameError(name, 'model or endpoint');
+    // (Not counted by name: a refused name never becomes a metric label.)
+    if (invalid !== undefined) return Promise.reject(invalid);
+    try {
+      checkInferRequest(request, this.limits);
+    } catch (err) {
+      this.inference.rejected(name, selector, err as SibylError, context);
+      return Promise.reject(err as SibylError);
+    }
+    const rateLimits = this.rateLimits;
+    if (rateLimits === undefined || context.entry === 'batch') return this.route(name, selector, request, context);
+    const refused = rateLimits.admit(name, context.principal);
+    if (refused === undefined) return this.route(name, selector, request, context);
+    if (refused instanceof Promise) return refused.then((r) => (r === undefined ? this.route(name, selector, request, context) : this.refuse(name, selector, r, context)));
     return this.refuse(name, selector, refused, context);
   }
 
@@ -198,6 +211,15 @@ export class SibylCore implements ServingApi {
     return Promise.reject(refusal.error);
   }
 
+  /** The router's answer, checked against the response size limit before any frontend encodes it. */
+  private route(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
+    const limits = this.limits;
+    return this.router.infer(name, selector, request, context).then((response) => {
+      checkInferResponse(response, limits);
+      return response;
+    });
+  }
+
   rejected(name: string, selector: VersionSelector, error: SibylError, context: RequestContext): void {
     this.inference.rejected(name, selector, error, context);
   }
@@ -207,6 +229,7 @@ export class SibylCore implements ServingApi {
   }
 
   targetOf(name: string, selector: VersionSelector): { model: string; selector: VersionSelector } {
+    checkName(name, 'model or endpoint');
     return this.router.targetOf(name, selector);
   }
 
@@ -272,3 +295,4 @@ export class SibylCore implements ServingApi {
     await Promise.all([this.stateStore.close(), this.predictionStore?.close(), this.responseCache?.close(), this.rateLimits?.close()]);
   }
 }
+

@@ -79,7 +79,7 @@ export async function inferOne(deps: GrpcHandlerDeps, message: GrpcModelInferReq
   try {
     let target;
     try {
-      target = decodeGrpcInferRequest(message, { allowNoInputs: (model) => deps.core.answersByKey(model, { version: message.model_version }) });
+      target = decodeGrpcInferRequest(message, { allowNoInputs: (model) => deps.core.answersByKey(model, { version: message.model_version }), elementLimits: deps.core.limits });
     } catch (err) {
       if (err instanceof SibylError) deps.core.rejected(message.model_name ?? '', { version: message.model_version }, err, context);
       throw err;

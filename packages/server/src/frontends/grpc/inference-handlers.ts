@@ -1,7 +1,7 @@
 // The GRPCInferenceService RPCs (proto/grpc_service.proto in @sibyl/protocol). Translation only:
 // messages ⇄ core types; inference goes through InferenceService like every other frontend.
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { SibylError, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
+import { checkName, SibylError, type GrpcModelInferRequest, type GrpcModelInferResponse } from '@sibyl/protocol';
 import { CancelToken, auditTarget, grpcMethodAccess, requireScope, type Principal } from '../../serving/frontend-vocabulary.ts';
 import { modelConfigOf, modelMetadataOf, statisticsOf } from '../descriptions.ts';
 import { loadConfigParameter } from '../http/repository-routes.ts';
@@ -83,7 +83,7 @@ function isAbsent(err: unknown): boolean {
 /** `name`, which `field` (e.g. ModelReadyRequest.name) must not leave empty. */
 function requireName(name: string | undefined, field: string): string {
   if (name === undefined || name === '') throw new SibylError('MALFORMED_REQUEST', `${field} is empty; expected the name of a model`);
-  return name;
+  return checkName(name, 'model', field);
 }
 
 /** The model and version a name (model or endpoint) and version (or label) stand for. */
@@ -123,7 +123,7 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     // Every READY version, or the one the request names.
     ModelStatistics: unary<NameVersion, unknown>(deps, 'ModelStatistics', (request) => {
       if (request.name === undefined || request.name === '') return { model_stats: deps.models.servedVersions().map(statisticsOf) };
-      return { model_stats: [statisticsOf(deps.models.resolve(request.name, { version: request.version }))] };
+      return { model_stats: [statisticsOf(deps.models.resolve(checkName(request.name, 'model', 'ModelStatisticsRequest.name'), { version: request.version }))] };
     }),
 
     RepositoryIndex: unary<{ repository_name?: string; ready?: boolean }, unknown>(deps, 'RepositoryIndex', (request) => {

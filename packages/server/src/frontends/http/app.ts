@@ -10,6 +10,7 @@ import { installBrowserGuard } from './browser-guard.ts';
 import { compileBrowserPolicy } from './browser-policy.ts';
 import { sendError, toHttpError } from './errors.ts';
 import { limitOptions, type HttpLimits } from './http-limits.ts';
+import { installPathNameCheck } from './path-names.ts';
 import { registerBatchRoutes } from './batch-routes.ts';
 import { registerEndpointRoutes } from './endpoint-routes.ts';
 import { registerRepositoryRoutes } from './repository-routes.ts';
@@ -109,6 +110,7 @@ export function registerHttpRoutes(app: FastifyInstance, options: HttpAppOptions
   });
 
   if (options.access !== undefined) installAccessHooks(app, options.access, options.plane, options.principalOf);
+  installPathNameCheck(app);
 
   // While draining, every answer closes its connection (the request in flight as much as a 503),
   // so keep-alive clients reconnect elsewhere instead of sending into a closing socket.

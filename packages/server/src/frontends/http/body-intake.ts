@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyBudget, BodyHold } from './body-budget.ts';
 import { bodyContentOf, bodyCostBytes, type BodyContent } from '../../serving/frontend-vocabulary.ts';
 import { inflateRequestBody } from './content-encoding.ts';
-import { bodyTooLarge } from './errors.ts';
+import { bodyTooLarge, inflatedBodyTooLarge } from './errors.ts';
 import type { HttpLimits } from './http-limits.ts';
 
 const HOLD = Symbol('sibyl.bodyHold');
@@ -31,10 +31,11 @@ export function budgetExhausted(budget: BodyBudget, cost: number, content: BodyC
 }
 
 /** Installs the body parser for every content type, the inflation of compressed bodies and the budget. */
-export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits, 'bodyLimitBytes' | 'inflightBodyBytes'>): BodyBudget {
+export function installBodyIntake(app: FastifyInstance, limits: Pick<HttpLimits, 'bodyLimitBytes' | 'inflightBodyBytes' | 'maxInflatedBodyBytes'>): BodyBudget {
   const budget = new BodyBudget(limits.inflightBodyBytes);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request, payload, done) => collectBody(request, payload as Payload, limits.bodyLimitBytes, budget, done));
+  const inflatedLimitBytes = Math.min(limits.bodyLimitBytes, limits.maxInflatedBodyBytes ?? limits.bodyLimitBytes);
+  app.addContentTypeParser('*', (request, payload, done) => collectBody(request, payload as Payload, limits.bodyLimitBytes, inflatedLimitBytes, budget, done));
 
   // Callback-style hook: an async hook costs a promise per request on the hot path. A request
   // with a body holds budget until its answer is sent or its connection closes.
@@ -70,7 +71,7 @@ export function keepConnectionOfUnreadRefusal(request: FastifyRequest, reply: Fa
  * end). Errors: BODY_TOO_LARGE, BODY_BUDGET_EXHAUSTED, MALFORMED_REQUEST (length mismatch, a
  * broken stream).
  */
-function collectBody(request: FastifyRequest, payload: Payload, limitBytes: number, budget: BodyBudget, done: (err: Error | null, body?: Buffer) => void): void {
+function collectBody(request: FastifyRequest, payload: Payload, limitBytes: number, inflatedLimitBytes: number, budget: BodyBudget, done: (err: Error | null, body?: Buffer) => void): void {
   const declared = Number(request.headers['content-length']);
   // The preParsing hook gave every request with a body its hold; Fastify parses no other.
   const hold = (request as HeldRequest)[HOLD] ?? new BodyHold(new BodyBudget(Number.MAX_SAFE_INTEGER));
@@ -95,7 +96,11 @@ function collectBody(request: FastifyRequest, payload: Payload, limitBytes: numb
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', onEnd);
-    if (err !== null) hold.release();
+    if (err !== null) {
+      hold.release();
+      // Stop inflating at once: a decompression bomb must not go on costing CPU after its refusal.
+      if (compressed) payload.destroy();
+    }
     done(err, body);
   };
 
@@ -103,6 +108,7 @@ function collectBody(request: FastifyRequest, payload: Payload, limitBytes: numb
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     received += bytes.length;
     if (received > limitBytes || (payload.receivedEncodedLength ?? 0) > limitBytes) return finish(bodyTooLarge(limitBytes));
+    if (compressed && received > inflatedLimitBytes) return finish(inflatedBodyTooLarge(inflatedLimitBytes));
     if (!compressed && received > declared) return finish(lengthMismatch(declared, received));
     const cost = bodyCostBytes(received, content);
     if (!hold.holdAtLeast(cost)) return finish(budgetExhausted(budget, cost - hold.bytes, content));

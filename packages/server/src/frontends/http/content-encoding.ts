@@ -20,5 +20,13 @@ export async function inflateRequestBody(request: FastifyRequest, payload: Reada
   inflated.receivedEncodedLength = 0;
   payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
   payload.on('error', (err) => inflated.destroy(err));
+  // A corrupt compressed body makes the inflater emit 'error'. The body reader listens while it
+  // reads; this listener stays for when nothing does (a route that reads no body, a reader that
+  // has already refused it): without it the error would be unhandled and end the process.
+  inflated.on('error', ignoreInflateError);
   return payload.pipe(inflated);
+}
+
+function ignoreInflateError(): void {
+  // Reported by the body reader when it is listening; nothing else to do.
 }

@@ -25,6 +25,15 @@ export function bodyTooLarge(bodyLimitBytes: number): SibylError {
   );
 }
 
+/** The refusal of a compressed body whose inflated bytes pass `limitBytes` (a decompression bomb, or just too much). */
+export function inflatedBodyTooLarge(limitBytes: number): SibylError {
+  return new SibylError(
+    'BODY_TOO_LARGE',
+    `the compressed request body inflates to more than the limit of ${limitBytes} bytes (http.maxInflatedBodyBytes, at most http.bodyLimitBytes); send a smaller request or raise the limit`,
+    { details: { limit: limitBytes } },
+  );
+}
+
 /**
  * Sends an error body. The content type is exactly `application/json` (no charset): KServe's
  * Python client reads the `error` field only then. An error whose details say when to retry

@@ -19,6 +19,10 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   requestReceiveTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Largest size a compressed body may inflate to (http.maxInflatedBodyBytes); bodyLimitBytes when absent. */
+  maxInflatedBodyBytes?: number;
+  /** Largest request head (http.maxHeaderBytes); Node's default, 16 KiB, when absent. */
+  maxHeaderBytes?: number;
 }
 
 /**
@@ -27,6 +31,9 @@ export interface HttpLimits {
  * names unaddressable; stored-prediction keys are often composite (tenant:entity:date…).
  */
 export const MAX_PATH_PARAMETER_LENGTH = 1024;
+
+/** Node's own limit on a request head (--max-http-header-size), when http.maxHeaderBytes is not given. */
+export const DEFAULT_MAX_HEADER_BYTES = 16_384;
 
 /** Memory the process may use: its cgroup limit when it has one, else the machine's RAM. */
 export function availableMemoryBytes(): number {
@@ -50,7 +57,7 @@ export const DEFAULT_BUDGET_SHARE = 16;
  * refuses a smaller explicit budget).
  */
 export function resolveHttpLimits(
-  http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number },
+  http: { bodyLimitBytes: number; inflightBodyBytes?: number; headersTimeoutMs: number; requestReceiveTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes?: number; maxInflatedBodyBytes?: number },
   memoryBytes: number,
 ): HttpLimits {
   const inflightBodyBytes = http.inflightBodyBytes ?? Math.max(bodyCostBytes(http.bodyLimitBytes, JSON_BODY), Math.floor(memoryBytes / DEFAULT_BUDGET_SHARE));
@@ -60,6 +67,8 @@ export function resolveHttpLimits(
     headersTimeoutMs: http.headersTimeoutMs,
     requestReceiveTimeoutMs: http.requestReceiveTimeoutMs,
     keepAliveTimeoutMs: http.keepAliveTimeoutMs,
+    ...(http.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: http.maxHeaderBytes }),
+    ...(http.maxInflatedBodyBytes === undefined ? {} : { maxInflatedBodyBytes: http.maxInflatedBodyBytes }),
   };
 }
 
@@ -73,7 +82,7 @@ export function connectionsCheckingIntervalMs(limits: Pick<HttpLimits, 'headersT
 }
 
 /** The SibylError for what Node's HTTP parser refused on a connection (its 'clientError'). */
-export function clientErrorOf(err: { code?: string; message: string }, limits: Pick<HttpLimits, 'headersTimeoutMs' | 'requestReceiveTimeoutMs'>): SibylError {
+export function clientErrorOf(err: { code?: string; message: string }, limits: Pick<HttpLimits, 'headersTimeoutMs' | 'requestReceiveTimeoutMs' | 'maxHeaderBytes'>): SibylError {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return new SibylError(
       'REQUEST_TIMEOUT',
@@ -81,7 +90,8 @@ export function clientErrorOf(err: { code?: string; message: string }, limits: P
     );
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
-    return new SibylError('HEADERS_TOO_LARGE', "the request's headers are larger than the server's limit (Node's --max-http-header-size, 16 KiB by default); send fewer or shorter headers");
+    const limit = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    return new SibylError('HEADERS_TOO_LARGE', `the request's headers are larger than the server's limit of ${limit} bytes (http.maxHeaderBytes); send fewer or shorter headers`, { details: { limit } });
   }
   return new SibylError('MALFORMED_REQUEST', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}); check the client`);
 }
@@ -139,6 +149,7 @@ export function limitOptions(limits: Omit<HttpLimits, 'inflightBodyBytes'>): {
       requestTimeout: limits.requestReceiveTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+      ...(limits.maxHeaderBytes === undefined ? {} : { maxHeaderSize: limits.maxHeaderBytes }),
     },
     routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     requestIdHeader: false,

@@ -58,7 +58,7 @@ function decodeBody(request: FastifyRequest<{ Params: ModelParams }>, deps: V2Ro
   if (body === undefined || body.length === 0) throw new SibylError('MALFORMED_REQUEST', 'request body is empty; expected a JSON inference request');
   const header = request.headers[HEADER_LENGTH];
   // Hybrid endpoints answer by key: their requests may carry no inputs.
-  const options = { allowNoInputs: deps.core.answersByKey(request.params.model, selectorOf(request.params)) };
+  const options = { allowNoInputs: deps.core.answersByKey(request.params.model, selectorOf(request.params)), elementLimits: deps.core.limits };
   if (header === undefined) return decodeInferRequest(body, undefined, options);
   const headerLength = Number(header);
   if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length) {

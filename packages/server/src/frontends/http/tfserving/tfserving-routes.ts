@@ -3,7 +3,7 @@
 // goes through InferenceService like every other frontend. Errors are `{"error": "…"}` (with
 // Sibyl's code and reason) and the shared HTTP statuses.
 // Spec: https://www.tensorflow.org/tfx/serving/api_rest
-import { SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '@sibyl/protocol';
+import { checkName, SibylError, parseJsonExact, type Datatype, type TensorMetadata } from '@sibyl/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelState, VersionSelector } from '../../../serving/frontend-vocabulary.ts';
 import { arrivalOf } from '../arrival-clock.ts';
@@ -43,14 +43,15 @@ const TF_STATE: Record<ModelState, string> = { LOADING: 'LOADING', READY: 'AVAIL
 
 const USAGE = '/v1/models/{model}[/versions/{version}|/labels/{label}][/metadata], or POST …:predict';
 
-/** `{model}[/versions/{v}|/labels/{l}]` → model and selector. @throws ROUTE_NOT_FOUND. */
+/** `{model}[/versions/{v}|/labels/{l}]` → model and selector. @throws ROUTE_NOT_FOUND, NAME_INVALID. */
 function parseTarget(path: string, method: string): Target {
   const parts = path.split('/');
   const model = parts[0] ?? '';
+  if (model !== '') checkName(model, 'model', 'in the path');
   if (model !== '' && parts.length === 1) return { model, selector: {} };
   if (model !== '' && parts.length === 3 && parts[2] !== '') {
-    if (parts[1] === 'versions') return { model, selector: { version: parts[2] } };
-    if (parts[1] === 'labels') return { model, selector: { label: parts[2] } };
+    if (parts[1] === 'versions') return { model, selector: { version: checkName(parts[2], 'version', 'in the path') } };
+    if (parts[1] === 'labels') return { model, selector: { label: checkName(parts[2], 'label', 'in the path') } };
   }
   throw new SibylError('ROUTE_NOT_FOUND', `no endpoint for ${method} /v1/models/${path}; expected ${USAGE}`);
 }
