@@ -30,7 +30,7 @@ function repositoryParameters(map: RepositoryModelRequest['parameters']): Record
  * caller is authenticated and its scope checked first (security/route-scopes.ts says what each
  * method needs; ServerLive and ServerReady are open); management actions are audited.
  */
-function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res, duringDrain = false) {
+function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Req, call: ServerUnaryCall<Req, Res>, principal: Principal | undefined) => Promise<Res> | Res, duringDrain = false) {
   const needs = grpcMethodAccess(method);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     if (!duringDrain && deps.isDraining()) {
@@ -44,7 +44,7 @@ function unary<Req, Res>(deps: GrpcHandlerDeps, method: string, fn: (request: Re
         principal = caller;
         if (needs.scope !== undefined) requireScope(principal, needs.scope);
         checkDecoded(call.request);
-        return fn(call.request, call);
+        return fn(call.request, call, principal);
       })
       .then(
         (response) => {
@@ -134,10 +134,11 @@ export function inferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
 
     // Explicit model control, as over REST: the `config` parameter (a model config as JSON)
     // replaces config.yaml; model files in parameters are refused.
-    RepositoryModelLoad: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelLoad', async (request) => {
+    RepositoryModelLoad: unary<RepositoryModelRequest, object>(deps, 'RepositoryModelLoad', async (request, _call, principal) => {
       checkRepository(request.repository_name);
       const config = loadConfigParameter({ parameters: repositoryParameters(request.parameters) });
-      await deps.models.control.load(requireName(request.model_name, 'RepositoryModelLoadRequest.model_name'), { config });
+      // The caller's scopes decide whether the override may raise the prediction log's exposure.
+      await deps.models.control.load(requireName(request.model_name, 'RepositoryModelLoadRequest.model_name'), { config, principal });
       return {};
     }),
 

@@ -4,6 +4,7 @@ import { SibylError, type BlueGreenSwitchJson, type CanaryReportJson, type Endpo
 import type { FastifyInstance } from 'fastify';
 import { endpointReport } from '../../serving/frontend-vocabulary.ts';
 import type { EndpointsApi } from '../../serving/serving-api.ts';
+import { principalOf } from './access-hooks.ts';
 import { readJsonObject } from './json-body.ts';
 
 export interface EndpointRouteDeps {
@@ -48,7 +49,8 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
 
   app.put<{ Params: Params }>('/v1/endpoints/:endpoint', async (request): Promise<EndpointReportJson> => {
     const body = readJsonObject(request, 'an endpoint configuration, e.g. {"canary": {…}}');
-    const endpoint = await endpoints.set(request.params.endpoint, body ?? {});
+    // Taking a model's name (replacesModel) needs admin: the caller's scopes decide.
+    const endpoint = await endpoints.set(request.params.endpoint, body ?? {}, principalOf(request));
     return endpointReport(endpoint, 'api');
   });
 

@@ -6,6 +6,7 @@ import { SibylError, type EmptyJson, type LabelMoveJson, type LabelRollbackJson,
 import type { FastifyInstance } from 'fastify';
 import type { ModelStatus } from '../../serving/frontend-vocabulary.ts';
 import type { ModelsApi } from '../../serving/serving-api.ts';
+import { principalOf } from './access-hooks.ts';
 import { parseJsonLimited, readJsonObject } from './json-body.ts';
 
 export interface RepositoryRouteDeps {
@@ -76,7 +77,8 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RepositoryR
 
   app.post<{ Params: ModelParams }>('/v2/repository/models/:model/load', async (request): Promise<EmptyJson> => {
     const config = loadConfigParameter(readJsonObject(request, '{"parameters": {"config": "<model config as JSON>"}} or nothing'));
-    await models.control.load(request.params.model, { config });
+    // The caller's scopes decide whether the override may raise the prediction log's exposure.
+    await models.control.load(request.params.model, { config, principal: principalOf(request) });
     return {};
   });
 
