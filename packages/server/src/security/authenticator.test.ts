@@ -5,7 +5,7 @@ import { SibylError } from '@sibyl/protocol';
 import { JwksServer, signHs256 } from '../testing/jwks-server.ts';
 import { ApiKeys, hashApiKey } from './api-keys.ts';
 import { createAuthenticator, type Authenticator } from './authenticator.ts';
-import { JwtVerifier, scopesOf } from './jwt-verifier.ts';
+import { JwtVerifier, VERIFIED_TOKEN_TTL_MS, scopesOf } from './jwt-verifier.ts';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const KEY = 'sibyl_key-of-the-test-suite-0123456789';
@@ -14,10 +14,12 @@ const AUD = 'sibyl';
 
 let issuer: JwksServer;
 let auth: Authenticator;
+/** The verifier's clock: real time plus what a test skips ahead (verified tokens are trusted for a while). */
+let skippedMs = 0;
 
 beforeAll(async () => {
   issuer = await JwksServer.start('RS256');
-  const jwt = new JwtVerifier({ jwksUrl: issuer.url, secret: SECRET, issuer: ISS, audience: AUD, clockToleranceSec: 5, scopeClaim: 'scope', jwksCooldownMs: 0 });
+  const jwt = new JwtVerifier({ jwksUrl: issuer.url, secret: SECRET, issuer: ISS, audience: AUD, clockToleranceSec: 5, scopeClaim: 'scope', jwksCooldownMs: 0, nowMs: () => Date.now() + skippedMs });
   auth = createAuthenticator(new ApiKeys([{ name: 'ci', sha256: hashApiKey(KEY), scopes: ['infer:*'] }]), jwt);
 });
 afterAll(() => issuer.close());
@@ -91,7 +93,10 @@ describe('JWTs from a JWKS over HTTP', () => {
     const fresh = await issuer.sign({ sub: 'bob', scope: 'admin', iss: ISS, aud: AUD });
     await expect(auth.authenticate(bearer(fresh))).resolves.toEqual({ id: 'bob', scopes: ['admin'] });
     expect(issuer.fetches).toBeGreaterThan(before);
-    // The old key is gone from the set: its tokens no longer verify.
+    // The old key is gone from the set: its tokens, trusted from memory for at most
+    // VERIFIED_TOKEN_TTL_MS since they were verified, no longer verify after that.
+    expect(await auth.authenticate(bearer(old))).toMatchObject({ id: 'alice' });
+    skippedMs += VERIFIED_TOKEN_TTL_MS;
     expect(await refusal(bearer(old))).toBe('CREDENTIALS_INVALID');
   });
 

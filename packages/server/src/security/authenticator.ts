@@ -54,6 +54,9 @@ export function createAuthenticator(apiKeys: ApiKeys, jwt: JwtVerifier | undefin
       const value = authorization.slice(7).trim();
       if (value === '') throw authenticationRequired();
       if (jwt !== undefined && isJwtShaped(value)) {
+        // A token verified lately answers synchronously: no promise on the hot path.
+        const cached = jwt.cached(value);
+        if (cached !== undefined) return cached;
         return jwt.verify(value).catch((err: unknown) => {
           if (err instanceof TokenRefused) throw new SibylError('CREDENTIALS_INVALID', `the bearer token is refused: ${err.message}`);
           throw err;

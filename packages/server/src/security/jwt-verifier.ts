@@ -21,6 +21,23 @@ export interface JwtVerifierOptions {
   readonly jwksTimeoutMs?: number;
   /** Now, in ms since the epoch (tests). Default: the system clock. */
   readonly nowMs?: () => number;
+  /** Verified tokens remembered (by the token itself), at most this many; 0: none. Default VERIFIED_TOKENS. */
+  readonly cachedTokens?: number;
+}
+
+/** How many verified tokens are remembered: a client re-sends its token until it expires. */
+export const VERIFIED_TOKENS = 10_000;
+/**
+ * How long a verified token is trusted without verifying it again, in ms (never past its `exp`):
+ * a key removed from the JWKS stops the tokens it signed within this time.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+
+/** A verified token: who it stands for, and from when to when it may be trusted without verifying again (ms since the epoch). */
+interface Verified {
+  readonly principal: Principal;
+  readonly fromMs: number;
+  readonly untilMs: number;
 }
 
 /** Why a token was refused: the reason is safe to show the caller, the token itself never is. */
@@ -32,6 +49,8 @@ export class JwtVerifier {
   private readonly secret: Uint8Array | undefined;
   private readonly jwks: JWTVerifyGetKey | undefined;
   private readonly options: JwtVerifierOptions;
+  /** Insertion-ordered: the oldest entry is dropped first once the map is full. */
+  private readonly verified = new Map<string, Verified>();
 
   constructor(options: JwtVerifierOptions) {
     this.options = options;
@@ -39,8 +58,47 @@ export class JwtVerifier {
     this.jwks = options.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 5000, cooldownDuration: options.jwksCooldownMs ?? 30_000 });
   }
 
+  /**
+   * The principal of a token verified lately and still within its validity (exp, nbf, with the
+   * clock tolerance), without verifying it again; undefined otherwise. Synchronous: a client that
+   * sends the same token with every request costs one map lookup, not a signature check.
+   */
+  cached(token: string): Principal | undefined {
+    const hit = this.verified.get(token);
+    if (hit === undefined) return undefined;
+    const now = this.now();
+    if (now >= hit.fromMs && now < hit.untilMs) return hit.principal;
+    this.verified.delete(token);
+    return undefined;
+  }
+
   /** The principal a token stands for. @throws TokenRefused naming what is wrong (expired, wrong audience, bad signature, …). */
   async verify(token: string): Promise<Principal> {
+    const cached = this.cached(token);
+    if (cached !== undefined) return cached;
+    const principal = await this.verifyNow(token);
+    this.remember(token, principal);
+    return principal;
+  }
+
+  private now(): number {
+    return this.options.nowMs === undefined ? Date.now() : this.options.nowMs();
+  }
+
+  /** Keeps a verified token for VERIFIED_TOKEN_TTL_MS at most, never past exp (+ tolerance), never before nbf (− tolerance). */
+  private remember(token: string, principal: Principal): void {
+    const limit = this.options.cachedTokens ?? VERIFIED_TOKENS;
+    if (limit <= 0) return;
+    const claims = claimsOf(token);
+    const toleranceMs = this.options.clockToleranceSec * 1000;
+    const now = this.now();
+    const untilMs = Math.min(now + VERIFIED_TOKEN_TTL_MS, claims.exp === undefined ? Infinity : claims.exp * 1000 + toleranceMs);
+    const fromMs = claims.nbf === undefined ? -Infinity : claims.nbf * 1000 - toleranceMs;
+    if (this.verified.size >= limit) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, fromMs, untilMs });
+  }
+
+  private async verifyNow(token: string): Promise<Principal> {
     const checks: JWTVerifyOptions = {
       issuer: this.options.issuer,
       audience: this.options.audience,
@@ -63,6 +121,13 @@ export class JwtVerifier {
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRefused('the token has no `sub` claim');
     return { id: payload.sub, scopes: scopesOf(payload[this.options.scopeClaim]) };
   }
+}
+
+/** The time claims of a token jose has verified (numbers, as jose checked them). */
+function claimsOf(token: string): { exp?: number; nbf?: number } {
+  const first = token.indexOf('.');
+  const payload = JSON.parse(Buffer.from(token.slice(first + 1, token.indexOf('.', first + 1)), 'base64url').toString('utf8')) as { exp?: unknown; nbf?: unknown };
+  return { exp: typeof payload.exp === 'number' ? payload.exp : undefined, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined };
 }
 
 /** Whether a token's header names HS256 (which key to verify it with; the signature decides). */
