@@ -36,10 +36,9 @@ stop() { kill -TERM "$pid"; wait "$pid" 2> /dev/null; }
 for _ in $(seq "$rounds"); do
   node --import tsx bench/servers/bare-fastify.ts "$port" > /dev/null 2>&1 & fpid=$!
   sleep 2; echo "bare-fastify requests/s $(bench)"; kill "$fpid"; wait "$fpid" 2> /dev/null
+  # Each variant on a fresh server, so that none inherits another's warmed-up JIT.
   serve; echo "auth-off requests/s $(bench)"; stop
-  serve --config "$tmp/auth.yaml"
-  echo "api-key requests/s $(bench -H "x-api-key: $key")"
-  echo "jwt-hs256 requests/s $(bench -H "authorization: Bearer $jwt")"
-  stop
+  serve --config "$tmp/auth.yaml"; echo "api-key requests/s $(bench -H "x-api-key: $key")"; stop
+  serve --config "$tmp/auth.yaml"; echo "jwt-hs256 requests/s $(bench -H "authorization: Bearer $jwt")"; stop
 done
 rm -rf "$tmp"
