@@ -63,7 +63,9 @@ await writeModelRepository(repo, {
   mlp: { versions: { 1: linearClassifierModel(MLP).bytes } },
   churn: { versions: { 1: linearClassifierModel(CHURN).bytes } },
 });
-const csv = path.join(scratch, 'rows.csv');
+// Under the sandbox's source root (sandbox.sourceRoots below): a job sent over the API reads nothing else.
+mkdirSync(path.join(scratch, 'data'));
+const csv = path.join(scratch, 'data', 'rows.csv');
 const batchRows = 3000;
 writeFileSync(csv, [['id', ...Array.from({ length: 32 }, (_, i) => `f${i}`)].join(','), ...Array.from({ length: batchRows }, (_, r) => [`r${r}`, ...Array.from({ length: 32 }, (_, i) => ((r + i) % 9) / 9)].join(','))].join('\n') + '\n');
 const configFile = path.join(scratch, 'sibyl.yaml');
@@ -75,6 +77,7 @@ loadModels: [iris, mlp]
 stateStore: ${path.join(scratch, 'state.sqlite')}
 predictionStore: { backend: sqlite, path: ${path.join(scratch, 'predictions.sqlite')} }
 predictionLog: { sink: sqlite, path: ${path.join(scratch, 'log.sqlite')} }
+sandbox: { sourceRoots: [data] }
 endpoints:
   iris-canary:
     canary:
