@@ -325,6 +325,25 @@ describe('mTLS: client certificates requested', () => {
     expect(contexts.map((c) => c.principal)).toEqual([undefined, undefined, { id: 'test-client', scopes: ['infer:echo'] }]);
   });
 
+  it("a certificate's principal has its scopes checked even with authentication off, over HTTPS and gRPC alike", async () => {
+    const client = { cert: await fixture('test-client.pem'), key: await fixture('test-client.key') };
+    // test-client may infer with echo, not read its metadata (`read`); without a certificate,
+    // authentication off, anyone may.
+    expect((await request(`${base}/v2/models/echo`, { agent: false })).status).toBe(200);
+    const refused = await request(`${base}/v2/models/echo`, { agent: false, ...client });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('SCOPE_MISSING');
+    const known = inferenceClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createSsl(ca, client.key, client.cert));
+    const anonymous = inferenceClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createSsl(ca));
+    try {
+      expect(await rpc(anonymous, 'ModelMetadata', { name: 'echo' })).toMatchObject({ name: 'echo' });
+      await expect(rpc(known, 'ModelMetadata', { name: 'echo' })).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+      expect(await rpc(known, 'ModelInfer', GRPC_INFER)).toMatchObject({ model_name: 'echo' });
+    } finally {
+      for (const c of [known, anonymous]) c.close();
+    }
+  });
+
   it("gRPC through @sibyl/client/grpc: the client certificate's principal reaches the context; without one, none", async () => {
     const known = grpcClient(`127.0.0.1:${grpcPort}`, { credentials: grpc.credentials.createSsl(ca, await fixture('test-client.key'), await fixture('test-client.pem')) });
     const anonymous = grpcClient(`127.0.0.1:${grpcPort}`, { credentials: grpc.credentials.createSsl(ca) });

@@ -46,7 +46,10 @@ export function installAccessHooks(app: FastifyInstance, access: AccessControl, 
     (request as Guarded)[ACCESS] = needs;
     const open = route !== undefined && needs.scope === undefined;
     const wrongPlane = route !== undefined && !open && ((plane === 'data' && needs.management) || (plane === 'management' && !needs.management));
-    if (!authenticator.enabled) return wrongPlane ? refuse(reply, notFound(request)) : done();
+    // With authentication off, a verified client certificate (mTLS) still names the caller, and
+    // its scopes are checked, as gRPC does.
+    const certifiedWithoutAuth = !authenticator.enabled && !open ? certificatePrincipal?.(request.raw.socket) : undefined;
+    if (!authenticator.enabled && certifiedWithoutAuth === undefined) return wrongPlane ? refuse(reply, notFound(request)) : done();
     if (open) return done();
     const admit = (principal: Principal | undefined): void => {
       (request as Guarded)[PRINCIPAL] = principal;
@@ -60,6 +63,7 @@ export function installAccessHooks(app: FastifyInstance, access: AccessControl, 
       }
       done();
     };
+    if (certifiedWithoutAuth !== undefined) return admit(certifiedWithoutAuth);
     const authorization = header(request.headers.authorization);
     const apiKey = header(request.headers['x-api-key']);
     if (authorization === undefined && apiKey === undefined) {
