@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InferRequest, InferResponse, Tensor } from '@sibyl/protocol';
-import { checkInferRequest, checkInferResponse, type InferenceLimits } from './inference-limits.ts';
+import { checkInferRequest, checkResponseBytes, type InferenceLimits } from './inference-limits.ts';
 
 const LIMITS: InferenceLimits = { maxTensorElements: 100, maxRequestElements: 150, maxBytesElementBytes: 8, maxResponseBytes: 1024 };
 const fp32 = (name: string, shape: number[]): Tensor => ({ name, datatype: 'FP32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
@@ -36,7 +36,7 @@ describe('checkInferRequest', () => {
   });
 });
 
-describe('checkInferResponse', () => {
+describe('checkResponseBytes', () => {
   const response = (outputs: Tensor[]): InferResponse => ({ model_name: 'm', outputs });
   it.each<[string, InferResponse, string | undefined]>([
     ['an answer at the limit', response([fp32('y', [256])]), undefined],
@@ -44,13 +44,13 @@ describe('checkInferResponse', () => {
     ['BYTES counted with their length prefixes', response([bytes('t', [1000, 17])]), 'RESPONSE_TOO_LARGE'],
     ['BYTES within the limit', response([bytes('t', [1000, 16])]), undefined],
   ])('%s → %s', (_what, r, reason) => {
-    expect(reasonOf(() => checkInferResponse(r, LIMITS))).toBe(reason);
+    expect(reasonOf(() => checkResponseBytes(r.model_name, r.outputs, LIMITS))).toBe(reason);
   });
 
   it('is a 400 naming limits.maxResponseBytes', () => {
     let error: { httpStatus?: number; message?: string } = {};
     try {
-      checkInferResponse(response([fp32('y', [300])]), LIMITS);
+      checkResponseBytes('m', [fp32('y', [300])], LIMITS);
     } catch (err) {
       error = err as typeof error;
     }

@@ -44,13 +44,14 @@ export function checkInferRequest(request: InferRequest, limits: InferenceLimits
  * by their length plus the 4-byte length the binary extension gives each).
  * @throws SibylError RESPONSE_TOO_LARGE.
  */
-export function checkInferResponse(response: InferResponse, limits: InferenceLimits): void {
+/** The outputs of one answer of `model` within limits.maxResponseBytes. @throws SibylError RESPONSE_TOO_LARGE. */
+export function checkResponseBytes(model: string, outputs: readonly Tensor[], limits: InferenceLimits): void {
   let bytes = 0;
-  for (const t of response.outputs) bytes += dataBytes(t);
+  for (const t of outputs) bytes += dataBytes(t);
   if (bytes > limits.maxResponseBytes) {
     throw new SibylError(
       'RESPONSE_TOO_LARGE',
-      `the answer of model '${response.model_name}' has ${bytes} bytes of output data; at most ${limits.maxResponseBytes} are sent (limits.maxResponseBytes); send fewer rows per request, or ask for fewer outputs`,
+      `the answer of model '${model}' has ${bytes} bytes of output data; at most ${limits.maxResponseBytes} are sent (limits.maxResponseBytes); send fewer rows per request, or ask for fewer outputs`,
       { details: { limit: limits.maxResponseBytes, count: bytes, name: 'limits.maxResponseBytes' } },
     );
   }

@@ -4,6 +4,7 @@
 import { SibylError, type InferRequest, type InferResponse, type ParameterValue, type Tensor } from '@sibyl/protocol';
 import type { Cancellation } from '../core/cancellation.ts';
 import type { Clock } from '../core/clock.ts';
+import { checkResponseBytes, type InferenceLimits } from '../core/inference-limits.ts';
 import type { RequestContext } from '../core/request-context.ts';
 import { batchKeyOf } from '../scheduling/scheduler.ts';
 import { checkClassification, classify } from './classification.ts';
@@ -29,6 +30,8 @@ export class InferenceService {
       cacheTtlMs?: number;
       /** Told about every request (metrics, prediction log, drift, tracing). */
       observer?: InferenceObserver;
+      /** limits.maxResponseBytes and the rest; undefined: answers are not checked (tests). */
+      limits?: InferenceLimits;
     },
   ) {}
 
@@ -158,7 +161,14 @@ export class InferenceService {
     }
   }
 
+  /**
+   * The answer of a version. Every answer a model computes (endpoint targets, cascade stages and
+   * fallback models included) is built here, so this is where its size is checked — before any
+   * frontend encodes it, and counted by the observers as the failure it is.
+   * @throws SibylError RESPONSE_TOO_LARGE.
+   */
   private answer(served: ServedVersion, request: InferRequest, outputs: Tensor[], cache: 'hit' | 'miss' | undefined): InferResponse {
+    if (this.options.limits !== undefined) checkResponseBytes(served.name, outputs, this.options.limits);
     const response: InferResponse = { model_name: served.name, model_version: String(served.version), outputs };
     if (request.id !== undefined) response.id = request.id;
     if (cache !== undefined) response.parameters = { sibyl_cache: cache };

@@ -15,7 +15,7 @@ import { compileConfiguredEndpoints } from '../config/endpoint-config.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { createSystemClock, type Clock } from '../core/clock.ts';
 import { ComponentHealth } from '../core/component-health.ts';
-import { checkInferRequest, checkInferResponse, type InferenceLimits } from '../core/inference-limits.ts';
+import { checkInferRequest, type InferenceLimits } from '../core/inference-limits.ts';
 import { readMachineInfo } from '../core/machine.ts';
 import { seededRandom } from '../core/random.ts';
 import type { EntryKind, RequestContext } from '../core/request-context.ts';
@@ -125,6 +125,7 @@ export class SibylCore implements ServingApi {
       cache: this.responseCache,
       cacheTtlMs: config.responseCache.ttlMs,
       observer: this.observed?.observer,
+      limits: config.limits,
     });
     const configured = adapters.endpoints ?? compileConfiguredEndpoints(config.endpoints, 'configuration');
     this.endpoints = new Endpoints({
@@ -178,8 +179,9 @@ export class SibylCore implements ServingApi {
   }
 
   /**
-   * The one door: rate limits first (a request over a limit is refused with RATE_LIMITED before
-   * any work), then the router. Batch jobs are exempt: they pace themselves (they give way to
+   * The one door: the name rule and the request's limits, then the rate limits (a request over a
+   * limit is refused with RATE_LIMITED before any work), then the router. The answer's size is
+   * checked where every answer is built (InferenceService). Batch jobs are exempt: they pace themselves (they give way to
    * online traffic) and their rows are not callers' requests — they call the router directly, and
    * a context of entry `batch` that comes through here is not limited either.
    */
@@ -195,10 +197,10 @@ export class SibylCore implements ServingApi {
       return Promise.reject(err as SibylError);
     }
     const rateLimits = this.rateLimits;
-    if (rateLimits === undefined || context.entry === 'batch') return this.route(name, selector, request, context);
+    if (rateLimits === undefined || context.entry === 'batch') return this.router.infer(name, selector, request, context);
     const refused = rateLimits.admit(name, context.principal);
-    if (refused === undefined) return this.route(name, selector, request, context);
-    if (refused instanceof Promise) return refused.then((r) => (r === undefined ? this.route(name, selector, request, context) : this.refuse(name, selector, r, context)));
+    if (refused === undefined) return this.router.infer(name, selector, request, context);
+    if (refused instanceof Promise) return refused.then((r) => (r === undefined ? this.router.infer(name, selector, request, context) : this.refuse(name, selector, r, context)));
     return this.refuse(name, selector, refused, context);
   }
 
@@ -209,15 +211,6 @@ export class SibylCore implements ServingApi {
     this.observed?.metrics?.counter('sibyl_rate_limited_total').inc({ principal: refusal.principal, target: known, limit: refusal.limit });
     this.inference.rejected(known, selector, refusal.error, context);
     return Promise.reject(refusal.error);
-  }
-
-  /** The router's answer, checked against the response size limit before any frontend encodes it. */
-  private route(name: string, selector: VersionSelector, request: InferRequest, context: RequestContext): Promise<InferResponse> {
-    const limits = this.limits;
-    return this.router.infer(name, selector, request, context).then((response) => {
-      checkInferResponse(response, limits);
-      return response;
-    });
   }
 
   rejected(name: string, selector: VersionSelector, error: SibylError, context: RequestContext): void {
