@@ -3,7 +3,7 @@
 // check the same limits from the shape before allocating; this catches requests built in code),
 // the length of each BYTES element, reserved parameter names, and the size of the answer.
 // Pure: no clock, no I/O. Table-tested in inference-limits.test.ts.
-import { countTensorElements, SibylError, type InferRequest, type InferResponse, type Parameters, type Tensor } from '@sibyl/protocol';
+import { countTensorElements, SibylError, type InferRequest, type Parameters, type Tensor } from '@sibyl/protocol';
 
 /** The limits, resolved (limits.* in the server configuration). */
 export interface InferenceLimits {
