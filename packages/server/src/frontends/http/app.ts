@@ -20,7 +20,7 @@ import { installAccessLog, installTracingHooks } from './tracing-hooks.ts';
 import { installAccessHooks, type Plane } from './access-hooks.ts';
 import { registerTfServingRoutes } from './tfserving/tfserving-routes.ts';
 import { registerV2Routes, type V2RouteDeps } from './v2-routes.ts';
-import { UNTHROTTLED, type AccessControl, type KeyedLineWriter } from '../../serving/frontend-vocabulary.ts';
+import { UNTHROTTLED, type AccessControl, type KeyedLineWriter, type Principal } from '../../serving/frontend-vocabulary.ts';
 import type { ServingApi } from '../../serving/serving-api.ts';
 import { ArrivalClock, noteArrival } from './arrival-clock.ts';
 
@@ -28,6 +28,8 @@ export interface HttpAppOptions extends Omit<V2RouteDeps, 'models'> {
   /** The serving core every route reaches (inference, model and endpoint control, batch jobs, observability). */
   core: ServingApi;
   log: Logger;
+  /** mTLS: the principal of the connection's verified client certificate (absent without client certificates); the access hook admits it. */
+  principalOf?: (socket: unknown) => Principal | undefined;
   /** Rate-limits the lines a client can cause (failed requests); default: every line is written. */
   lineLimiter?: KeyedLineWriter;
   /** Body size, body budget, receive timeouts (see http-limits.ts). */

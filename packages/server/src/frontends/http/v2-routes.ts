@@ -35,8 +35,6 @@ export interface V2RouteDeps {
   isReady: () => boolean;
   /** Why the server is not ready (only asked while it is starting), for the health body. */
   notReadyReason: () => string;
-  /** mTLS: the principal of the connection's verified client certificate (absent without client certificates). */
-  principalOf?: (socket: unknown) => RequestContext['principal'];
 }
 
 type ModelParams = { model: string; version?: string; label?: string };
@@ -91,8 +89,8 @@ async function infer(request: FastifyRequest<{ Params: ModelParams }>, reply: Fa
     signal: gone,
     header: (name) => headerText(request.headers[name]),
     trace: requestSpan(request),
-    // The credentials' caller (access-hooks.ts), else the verified client certificate's (mTLS).
-    principal: principalOf(request) ?? deps.principalOf?.(request.raw.socket),
+    // The caller the access hook admitted: by its credentials, or its verified client certificate (mTLS).
+    principal: principalOf(request),
   });
   try {
     return await answer(request, reply, deps, context);

@@ -111,8 +111,8 @@ async function predict(deps: V2RouteDeps, target: Target, request: FastifyReques
       signal: gone,
       header: (name) => headerText(request.headers[name]),
       trace: requestSpan(request),
-      // The credentials' caller (access-hooks.ts), else the verified client certificate's (mTLS).
-      principal: principalOf(request) ?? deps.principalOf?.(request.raw.socket),
+      // The caller the access hook admitted: by its credentials, or its verified client certificate (mTLS).
+      principal: principalOf(request),
     });
     response = await deps.core.infer(target.model, target.selector, inferRequest, context);
   } finally {
