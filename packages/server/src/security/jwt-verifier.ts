@@ -76,8 +76,8 @@ export class JwtVerifier {
   async verify(token: string): Promise<Principal> {
     const cached = this.cached(token);
     if (cached !== undefined) return cached;
-    const principal = await this.verifyNow(token);
-    this.remember(token, principal);
+    const { principal, payload } = await this.verifyNow(token);
+    this.remember(token, principal, payload);
     return principal;
   }
 
@@ -86,10 +86,9 @@ export class JwtVerifier {
   }
 
   /** Keeps a verified token for VERIFIED_TOKEN_TTL_MS at most, never past exp (+ tolerance), never before nbf (− tolerance). */
-  private remember(token: string, principal: Principal): void {
+  private remember(token: string, principal: Principal, claims: JWTPayload): void {
     const limit = this.options.cachedTokens ?? VERIFIED_TOKENS;
     if (limit <= 0) return;
-    const claims = claimsOf(token);
     const toleranceMs = this.options.clockToleranceSec * 1000;
     const now = this.now();
     const untilMs = Math.min(now + VERIFIED_TOKEN_TTL_MS, claims.exp === undefined ? Infinity : claims.exp * 1000 + toleranceMs);
@@ -98,7 +97,8 @@ export class JwtVerifier {
     this.verified.set(token, { principal, fromMs, untilMs });
   }
 
-  private async verifyNow(token: string): Promise<Principal> {
+  /** The principal and the claims jose verified (its `exp` and `nbf` bound how long the token is remembered). */
+  private async verifyNow(token: string): Promise<{ principal: Principal; payload: JWTPayload }> {
     const checks: JWTVerifyOptions = {
       issuer: this.options.issuer,
       audience: this.options.audience,
@@ -119,15 +119,8 @@ export class JwtVerifier {
       throw new TokenRefused(refusal(err));
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRefused('the token has no `sub` claim');
-    return { id: payload.sub, scopes: scopesOf(payload[this.options.scopeClaim]) };
+    return { principal: { id: payload.sub, scopes: scopesOf(payload[this.options.scopeClaim]) }, payload };
   }
-}
-
-/** The time claims of a token jose has verified (numbers, as jose checked them). */
-function claimsOf(token: string): { exp?: number; nbf?: number } {
-  const first = token.indexOf('.');
-  const payload = JSON.parse(Buffer.from(token.slice(first + 1, token.indexOf('.', first + 1)), 'base64url').toString('utf8')) as { exp?: unknown; nbf?: unknown };
-  return { exp: typeof payload.exp === 'number' ? payload.exp : undefined, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined };
 }
 
 /** Whether a token's header names HS256 (which key to verify it with; the signature decides). */
