@@ -303,6 +303,7 @@ export interface BatchJobProgressJson {
 /** A batch job: its record, and while it runs in the server, its queue position or progress. */
 export interface BatchJobJson {
   id: string;
+  /** The job's name (from its spec); schedules run the same name many times. */
   name: string;
   status: BatchJobStatus;
   /** The job spec as given. */
@@ -316,6 +317,7 @@ export interface BatchJobJson {
   rowsWritten: number;
   rowsRejected: number;
   chunksCommitted: number;
+  /** Chunks in the source, once known (the end of the source was reached). */
   chunksTotal?: number;
   /** Why the job failed or was cancelled. */
   error?: string;

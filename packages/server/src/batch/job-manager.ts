@@ -21,7 +21,7 @@
 // aborts. A job that does not (a source or store that never answers and ignores the abort) is
 // abandoned: its record is saved as failed with the reason (the save itself waits at most
 // `stopTimeoutMs` too), it leaves the running set, and whatever it still does is not awaited.
-import { SibylError } from '@sibyl/protocol';
+import { SibylError, type BatchJobProgressJson } from '@sibyl/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { valueWithin, within } from '../core/within.ts';
@@ -67,20 +67,7 @@ export interface BatchJobRunner {
 export interface BatchJobView extends BatchJobRecord {
   /** While the job is queued in this server: 1 for the next to start. */
   queuePosition?: number;
-  progress?: {
-    rowsRead: number;
-    rowsWritten: number;
-    rowsRejected: number;
-    chunksCommitted: number;
-    chunksTotal: number | null;
-    rowsTotal: number | null;
-    elapsedMs: number;
-    rowsPerSecond: number;
-    /** Seconds to go at the current rate, when the total is known. */
-    etaSeconds: number | null;
-    /** 0..1, when the total is known. */
-    fraction: number | null;
-  };
+  progress?: BatchJobProgressJson;
 }
 
 interface Running {

@@ -6,35 +6,20 @@
 // them. The embedded default is a SQLite file (sqlite-prediction-store.ts); PostgreSQL is the
 // shared option (postgres-prediction-store.ts). Both pass testing/prediction-store-contract.ts.
 
+import type { BatchJobJson } from '@sibyl/protocol';
 import type { PredictionLookup, StoredPrediction } from '../routing/stored-prediction.ts';
 
 export type { StoredOutput, StoredPrediction } from '../routing/stored-prediction.ts';
 export { KEY_SEPARATOR } from '../routing/stored-prediction.ts';
 
-export type BatchJobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { BatchJobStatus } from '@sibyl/protocol';
 
-/** What the store remembers of a job: its spec, status and counts. */
-export interface BatchJobRecord {
-  id: string;
-  /** The job's name (from its spec); schedules run the same name many times. */
-  name: string;
-  status: BatchJobStatus;
-  /** The job spec as given (JSON), so a job can be resumed or inspected. */
-  spec: unknown;
-  /** Where it was started: 'cli', 'api', 'schedule:<name>', 'distributed'. */
-  origin: string;
-  createdAtMs: number;
-  startedAtMs?: number;
-  finishedAtMs?: number;
-  rowsRead: number;
-  rowsWritten: number;
-  rowsRejected: number;
-  chunksCommitted: number;
-  /** Chunks in the source, once known (the end of the source was reached). */
-  chunksTotal?: number;
-  /** Why the job failed or was cancelled. */
-  error?: string;
-}
+/**
+ * What the store remembers of a job: its spec, status and counts — the API's job shape
+ * (@sibyl/protocol BatchJobJson, which documents each field) without what only a running server
+ * adds (queue position, live progress).
+ */
+export type BatchJobRecord = Omit<BatchJobJson, 'queuePosition' | 'progress'>;
 
 export interface PredictionStore extends PredictionLookup {
   /**
