@@ -218,6 +218,24 @@ describe('TLS on every listener, renewed without a restart', () => {
   });
 });
 
+/**
+ * A server with client certificates `mode`, listening on 127.0.0.1; every request context the
+ * core receives is pushed to `contexts`.
+ */
+async function mtlsServer(mode: 'request' | 'require', clientPrincipals: Record<string, string[]>, contexts: RequestContext[]): Promise<{ server: SibylServer; base: string; grpcPort: number }> {
+  const server = await createTestServer(repo, {
+    tls: { certFile: FIXTURES + 'test-server.pem', keyFile: FIXTURES + 'test-server.key', caFile: FIXTURES + 'test-ca.pem', clientCertificates: mode, reloadIntervalMs: 5000, clientPrincipals },
+  });
+  const infer = server.core.infer.bind(server.core);
+  vi.spyOn(server.core, 'infer').mockImplementation((model, selector, req, context) => {
+    contexts.push(context);
+    return infer(model, selector, req, context);
+  });
+  await server.http.listen({ host: '127.0.0.1', port: 0 });
+  const grpcPort = await server.grpc.listen('127.0.0.1', 0);
+  return { server, base: server.url, grpcPort };
+}
+
 describe('mTLS: client certificates required, their identity the principal', () => {
   let server: SibylServer;
   let base: string;
@@ -229,25 +247,7 @@ describe('mTLS: client certificates required, their identity the principal', () 
   beforeAll(async () => {
     client = { cert: await fixture('test-client.pem'), key: await fixture('test-client.key') };
     untrusted = { cert: await fixture('test-untrusted-client.pem'), key: await fixture('test-untrusted-client.key') };
-    server = await createTestServer(repo, {
-      tls: {
-        certFile: FIXTURES + 'test-server.pem',
-        keyFile: FIXTURES + 'test-server.key',
-        caFile: FIXTURES + 'test-ca.pem',
-        clientCertificates: 'require',
-        reloadIntervalMs: 5000,
-        clientPrincipals: { 'test-client': ['infer:*'] },
-      },
-    });
-    // Every request's context as the core receives it.
-    const infer = server.core.infer.bind(server.core);
-    vi.spyOn(server.core, 'infer').mockImplementation((model, selector, req, context) => {
-      contexts.push(context);
-      return infer(model, selector, req, context);
-    });
-    await server.http.listen({ host: '127.0.0.1', port: 0 });
-    grpcPort = await server.grpc.listen('127.0.0.1', 0);
-    base = server.url;
+    ({ server, base, grpcPort } = await mtlsServer('require', { 'test-client': ['infer:*'] }, contexts));
   }, 60_000);
 
   afterAll(async () => {
@@ -290,24 +290,7 @@ describe('mTLS: client certificates requested', () => {
   const contexts: RequestContext[] = [];
 
   beforeAll(async () => {
-    server = await createTestServer(repo, {
-      tls: {
-        certFile: FIXTURES + 'test-server.pem',
-        keyFile: FIXTURES + 'test-server.key',
-        caFile: FIXTURES + 'test-ca.pem',
-        clientCertificates: 'request',
-        reloadIntervalMs: 5000,
-        clientPrincipals: { 'test-client': ['infer:echo'], '*': ['read'] },
-      },
-    });
-    const infer = server.core.infer.bind(server.core);
-    vi.spyOn(server.core, 'infer').mockImplementation((model, selector, req, context) => {
-      contexts.push(context);
-      return infer(model, selector, req, context);
-    });
-    await server.http.listen({ host: '127.0.0.1', port: 0 });
-    grpcPort = await server.grpc.listen('127.0.0.1', 0);
-    base = server.url;
+    ({ server, base, grpcPort } = await mtlsServer('request', { 'test-client': ['infer:echo'], '*': ['read'] }, contexts));
   }, 60_000);
 
   afterAll(async () => {
